@@ -1,0 +1,14 @@
+//! awsaudit's SDK-free core: the inventory model, the resource graph, findings, the check
+//! registry and the rules. Nothing here talks to AWS, so it builds and tests in seconds.
+
+pub mod finding;
+pub mod graph;
+pub mod model;
+pub mod registry;
+pub mod rules;
+#[cfg(test)]
+mod testkit;
+
+pub use finding::{Evidence, Finding, Severity, Unknown};
+pub use model::Inventory;
+pub use registry::{Check, Outcome};

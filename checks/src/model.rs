@@ -1,0 +1,1017 @@
+//! The inventory: plain owned records of everything the collector read.
+//!
+//! AWS SDK types stop at the collector; everything past it works on these structs. Every
+//! record carries the account and region it came from (IAM records use the region
+//! [`GLOBAL_REGION`]), so inventories of several accounts can be merged. Field names follow
+//! the AWS APIs; `Option` means the API may leave the value out, and the checks treat an
+//! absent value the way AWS documents its default.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Region used for records of global services (IAM).
+pub const GLOBAL_REGION: &str = "global";
+
+/// Everything collected in one run, plus what could not be collected.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Inventory {
+    pub ecs_clusters: Vec<EcsCluster>,
+    pub ecs_services: Vec<EcsService>,
+    pub task_definitions: Vec<TaskDefinition>,
+    pub eks_clusters: Vec<EksCluster>,
+    pub eks_nodegroups: Vec<EksNodegroup>,
+    pub eks_fargate_profiles: Vec<EksFargateProfile>,
+    pub load_balancers: Vec<LoadBalancer>,
+    pub listeners: Vec<Listener>,
+    pub target_groups: Vec<TargetGroup>,
+    pub vpcs: Vec<Vpc>,
+    pub subnets: Vec<Subnet>,
+    pub route_tables: Vec<RouteTable>,
+    pub nat_gateways: Vec<NatGateway>,
+    pub internet_gateways: Vec<InternetGateway>,
+    pub vpc_endpoints: Vec<VpcEndpoint>,
+    pub instances: Vec<Instance>,
+    pub instance_types: Vec<InstanceType>,
+    pub iam_roles: Vec<IamRole>,
+    pub oidc_providers: Vec<OidcProvider>,
+    /// The status of every (account, region, operation) the collector ran.
+    pub coverage: Coverage,
+}
+
+macro_rules! inventory_lists {
+    ($($field:ident),* $(,)?) => {
+        impl Inventory {
+            /// Appends another inventory's records and coverage to this one.
+            pub fn merge(&mut self, other: Inventory) {
+                $(self.$field.extend(other.$field);)*
+                self.coverage.entries.extend(other.coverage.entries);
+            }
+
+            /// Orders every list by (account, region, identity) so that the inventory, and
+            /// everything derived from it, is the same whatever order calls completed in.
+            pub fn sort(&mut self) {
+                $(self.$field.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));)*
+            }
+        }
+    };
+}
+
+inventory_lists!(
+    ecs_clusters,
+    ecs_services,
+    task_definitions,
+    eks_clusters,
+    eks_nodegroups,
+    eks_fargate_profiles,
+    load_balancers,
+    listeners,
+    target_groups,
+    vpcs,
+    subnets,
+    route_tables,
+    nat_gateways,
+    internet_gateways,
+    vpc_endpoints,
+    instances,
+    instance_types,
+    iam_roles,
+    oidc_providers,
+);
+
+/// Records sort by where they came from, then by identity.
+pub trait SortKey {
+    fn sort_key(&self) -> (&str, &str, &str);
+}
+
+macro_rules! sort_key {
+    ($($ty:ty => $id:ident),* $(,)?) => {
+        $(impl SortKey for $ty {
+            fn sort_key(&self) -> (&str, &str, &str) {
+                (&self.scope.account, &self.scope.region, &self.$id)
+            }
+        })*
+    };
+}
+
+sort_key!(
+    EcsCluster => arn, EcsService => arn, TaskDefinition => arn, EksCluster => arn,
+    EksNodegroup => arn, EksFargateProfile => arn, LoadBalancer => arn, Listener => arn,
+    TargetGroup => arn, Vpc => id, Subnet => id, RouteTable => id, NatGateway => id,
+    InternetGateway => id, VpcEndpoint => id, Instance => id, InstanceType => name,
+    IamRole => arn, OidcProvider => arn,
+);
+
+/// Where a record came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    pub account: String,
+    pub region: String,
+}
+
+impl Scope {
+    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
+        Scope {
+            account: account.into(),
+            region: region.into(),
+        }
+    }
+
+    /// The ARN partition of this scope's region.
+    pub fn partition(&self) -> &'static str {
+        partition_of(&self.region)
+    }
+
+    /// A synthetic ARN for an EC2 resource the API identifies by id only
+    /// (`arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0abc`).
+    pub fn ec2_arn(&self, kind: &str, id: &str) -> String {
+        format!(
+            "arn:{}:ec2:{}:{}:{}/{}",
+            self.partition(),
+            self.region,
+            self.account,
+            kind,
+            id
+        )
+    }
+}
+
+/// The ARN partition a region belongs to.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else {
+        "aws"
+    }
+}
+
+// ---------------------------------------------------------------- ECS
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcsCluster {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    pub status: String,
+    /// Cluster settings (`containerInsights` → `enabled` / `enhanced` / `disabled`).
+    pub settings: BTreeMap<String, String>,
+    pub capacity_providers: Vec<String>,
+    pub default_capacity_provider_strategy: Vec<CapacityProviderItem>,
+    pub active_services_count: i32,
+    pub running_tasks_count: i32,
+    pub registered_container_instances_count: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CapacityProviderItem {
+    pub capacity_provider: String,
+    pub weight: i32,
+    pub base: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcsService {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    pub cluster_arn: String,
+    pub status: String,
+    /// `FARGATE`, `EC2`, `EXTERNAL`; absent when a capacity provider strategy is used.
+    pub launch_type: Option<String>,
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
+    pub task_definition: String,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+    /// `ECS` (the default when absent), `CODE_DEPLOY` or `EXTERNAL`.
+    pub deployment_controller: Option<String>,
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    pub load_balancers: Vec<ServiceLoadBalancer>,
+    /// The awsvpc network configuration, when the service has one.
+    pub network: Option<AwsVpcConfiguration>,
+    pub deployments: Vec<EcsDeployment>,
+    /// The most recent service events, newest first.
+    pub events: Vec<ServiceEvent>,
+}
+
+impl EcsService {
+    /// The deployment controller, with AWS's default applied.
+    pub fn controller(&self) -> &str {
+        self.deployment_controller.as_deref().unwrap_or("ECS")
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct DeploymentConfiguration {
+    pub maximum_percent: Option<i32>,
+    pub minimum_healthy_percent: Option<i32>,
+    pub circuit_breaker: Option<CircuitBreaker>,
+    pub alarms: Option<DeploymentAlarms>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CircuitBreaker {
+    pub enable: bool,
+    pub rollback: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeploymentAlarms {
+    pub alarm_names: Vec<String>,
+    pub enable: bool,
+    pub rollback: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceLoadBalancer {
+    pub target_group_arn: Option<String>,
+    /// Classic load balancer name (no target group).
+    pub load_balancer_name: Option<String>,
+    pub container_name: Option<String>,
+    pub container_port: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AwsVpcConfiguration {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    /// `ENABLED` or `DISABLED`.
+    pub assign_public_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcsDeployment {
+    pub id: String,
+    /// `PRIMARY`, `ACTIVE`, `INACTIVE`.
+    pub status: String,
+    pub task_definition: String,
+    /// `COMPLETED`, `FAILED`, `IN_PROGRESS`.
+    pub rollout_state: Option<String>,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+    pub failed_tasks: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceEvent {
+    /// RFC 3339.
+    pub created_at: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TaskDefinition {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub family: String,
+    pub revision: i32,
+    /// `awsvpc`, `bridge`, `host`, `none`; absent means `bridge` on EC2 (Fargate requires awsvpc).
+    pub network_mode: Option<String>,
+    pub requires_compatibilities: Vec<String>,
+    pub task_role_arn: Option<String>,
+    pub execution_role_arn: Option<String>,
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
+    pub containers: Vec<ContainerDefinition>,
+}
+
+impl TaskDefinition {
+    pub fn is_awsvpc(&self) -> bool {
+        self.network_mode.as_deref() == Some("awsvpc")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ContainerDefinition {
+    pub name: String,
+    pub image: String,
+    /// AWS's default is `true`.
+    pub essential: bool,
+    pub port_mappings: Vec<PortMapping>,
+    pub environment: Vec<KeyValue>,
+    /// `secrets[]`: name → `valueFrom` (Secrets Manager or SSM ARN/name).
+    pub secrets: Vec<KeyValue>,
+    pub has_health_check: bool,
+    pub log_driver: Option<String>,
+    pub privileged: Option<bool>,
+    pub capabilities_add: Vec<String>,
+    pub readonly_root_filesystem: Option<bool>,
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PortMapping {
+    pub container_port: Option<i32>,
+    pub host_port: Option<i32>,
+    pub protocol: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KeyValue {
+    pub name: String,
+    pub value: String,
+}
+
+// ---------------------------------------------------------------- EKS
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EksCluster {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    /// `CREATING`, `ACTIVE`, `DELETING`, `FAILED`, `UPDATING`, `PENDING`.
+    pub status: String,
+    pub version: Option<String>,
+    pub platform_version: Option<String>,
+    pub role_arn: Option<String>,
+    pub vpc_id: Option<String>,
+    pub subnet_ids: Vec<String>,
+    pub endpoint_public_access: bool,
+    pub endpoint_private_access: bool,
+    pub public_access_cidrs: Vec<String>,
+    /// Control-plane log types that are enabled (`api`, `audit`, …).
+    pub enabled_log_types: Vec<String>,
+    pub secrets_encrypted: bool,
+    pub oidc_issuer: Option<String>,
+    /// EKS Auto Mode compute (`computeConfig.enabled`).
+    pub auto_mode_compute: bool,
+    pub created_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EksNodegroup {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    pub cluster_name: String,
+    pub status: String,
+    pub version: Option<String>,
+    pub capacity_type: Option<String>,
+    pub instance_types: Vec<String>,
+    pub subnets: Vec<String>,
+    pub min_size: i32,
+    pub max_size: i32,
+    pub desired_size: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EksFargateProfile {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    pub cluster_name: String,
+    pub status: String,
+    pub subnets: Vec<String>,
+    pub selectors: Vec<FargateSelector>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FargateSelector {
+    pub namespace: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+// ---------------------------------------------------------------- ELBv2
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LoadBalancer {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    /// `application`, `network`, `gateway`.
+    pub lb_type: Option<String>,
+    pub scheme: Option<String>,
+    pub vpc_id: Option<String>,
+    pub state: Option<String>,
+    pub subnets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Listener {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub load_balancer_arn: String,
+    pub port: Option<i32>,
+    pub protocol: Option<String>,
+    /// Target groups the default actions forward to.
+    pub forward_target_groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetGroup {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    /// `instance`, `ip`, `lambda`, `alb`.
+    pub target_type: Option<String>,
+    pub protocol: Option<String>,
+    pub port: Option<i32>,
+    pub vpc_id: Option<String>,
+    pub load_balancer_arns: Vec<String>,
+    pub health_check_port: Option<String>,
+    pub health_check_path: Option<String>,
+    /// `None` when the tags could not be read (see coverage), empty when there are none.
+    pub tags: Option<BTreeMap<String, String>>,
+    /// `None` when target health could not be read (see coverage).
+    pub targets: Option<Vec<TargetHealth>>,
+}
+
+impl TargetGroup {
+    pub fn healthy_targets(&self) -> Option<usize> {
+        self.targets
+            .as_ref()
+            .map(|t| t.iter().filter(|t| t.state == "healthy").count())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetHealth {
+    pub id: String,
+    pub port: Option<i32>,
+    pub state: String,
+    pub reason: Option<String>,
+}
+
+// ---------------------------------------------------------------- EC2 networking
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Vpc {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub id: String,
+    pub arn: String,
+    pub cidr_block: Option<String>,
+    pub is_default: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Subnet {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub id: String,
+    pub arn: String,
+    pub vpc_id: String,
+    pub cidr_block: Option<String>,
+    pub availability_zone: Option<String>,
+    /// As reported by EC2; emulators may report negative numbers.
+    pub available_ip_address_count: i64,
+    pub map_public_ip_on_launch: bool,
+}
+
+impl Subnet {
+    /// Usable addresses in the subnet's IPv4 CIDR (AWS reserves five per subnet).
+    pub fn usable_ips(&self) -> Option<i64> {
+        let prefix: u32 = self
+            .cidr_block
+            .as_deref()?
+            .split('/')
+            .nth(1)?
+            .parse()
+            .ok()?;
+        if prefix > 32 {
+            return None;
+        }
+        Some((1i64 << (32 - prefix)) - 5)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RouteTable {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub id: String,
+    pub arn: String,
+    pub vpc_id: String,
+    /// This is its VPC's main route table.
+    pub main: bool,
+    /// Subnets explicitly associated with this table.
+    pub subnet_ids: Vec<String>,
+    pub routes: Vec<Route>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Route {
+    pub destination_cidr: Option<String>,
+    pub destination_ipv6_cidr: Option<String>,
+    pub destination_prefix_list: Option<String>,
+    pub target: RouteTarget,
+    /// `active` or `blackhole`.
+    pub state: Option<String>,
+}
+
+impl Route {
+    pub fn is_active(&self) -> bool {
+        self.state.as_deref() != Some("blackhole")
+    }
+    /// An IPv4 default route (0.0.0.0/0).
+    pub fn is_ipv4_default(&self) -> bool {
+        self.destination_cidr.as_deref() == Some("0.0.0.0/0")
+    }
+}
+
+/// Where a route sends traffic.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum RouteTarget {
+    Local,
+    InternetGateway(String),
+    EgressOnlyInternetGateway(String),
+    NatGateway(String),
+    TransitGateway(String),
+    VpcPeering(String),
+    NetworkInterface(String),
+    Instance(String),
+    VirtualPrivateGateway(String),
+    /// A gateway VPC endpoint (S3, DynamoDB), reached through its prefix list.
+    GatewayEndpoint(String),
+    CarrierGateway(String),
+    LocalGateway(String),
+    CoreNetwork(String),
+    Other(String),
+}
+
+impl RouteTarget {
+    /// The target's resource id (`igw-…`, `nat-…`), if it has one.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            RouteTarget::Local => None,
+            RouteTarget::InternetGateway(id)
+            | RouteTarget::EgressOnlyInternetGateway(id)
+            | RouteTarget::NatGateway(id)
+            | RouteTarget::TransitGateway(id)
+            | RouteTarget::VpcPeering(id)
+            | RouteTarget::NetworkInterface(id)
+            | RouteTarget::Instance(id)
+            | RouteTarget::VirtualPrivateGateway(id)
+            | RouteTarget::GatewayEndpoint(id)
+            | RouteTarget::CarrierGateway(id)
+            | RouteTarget::LocalGateway(id)
+            | RouteTarget::CoreNetwork(id)
+            | RouteTarget::Other(id) => Some(id),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NatGateway {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub id: String,
+    pub arn: String,
+    pub vpc_id: String,
+    pub subnet_id: String,
+    /// `pending`, `available`, `failed`, `deleting`, `deleted`.
+    pub state: String,
+    /// `public` (default) or `private`.
+    pub connectivity_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InternetGateway {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub id: String,
+    pub arn: String,
+    pub attached_vpcs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VpcEndpoint {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub id: String,
+    pub arn: String,
+    pub vpc_id: String,
+    /// `com.amazonaws.us-east-1.ecr.dkr`.
+    pub service_name: String,
+    /// `Interface`, `Gateway`, `GatewayLoadBalancer`.
+    pub endpoint_type: String,
+    /// Lowercase as AWS reports it: `available`, `pending`, `deleted`, ….
+    pub state: String,
+    pub route_table_ids: Vec<String>,
+    pub subnet_ids: Vec<String>,
+    pub private_dns_enabled: bool,
+    /// The endpoint policy document, as returned (JSON text).
+    pub policy_document: Option<String>,
+}
+
+impl VpcEndpoint {
+    pub fn is_available(&self) -> bool {
+        self.state.eq_ignore_ascii_case("available")
+    }
+    /// The short service name after the region: `ecr.dkr`, `s3`, `logs`. China regions name
+    /// some services `cn.com.amazonaws.REGION.…` (ECR among them); both forms are stripped.
+    pub fn short_service(&self) -> &str {
+        let prefix = format!("com.amazonaws.{}.", self.scope.region);
+        let name = self.service_name.as_str();
+        name.strip_prefix("cn.")
+            .and_then(|rest| rest.strip_prefix(prefix.as_str()))
+            .or_else(|| name.strip_prefix(prefix.as_str()))
+            .unwrap_or(name)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Instance {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub id: String,
+    pub arn: String,
+    pub instance_type: Option<String>,
+    pub state: String,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+    /// Only the tags the checks read (cluster membership: `kubernetes.io/cluster/…`, `eks:…`,
+    /// `aws:eks:…`, `karpenter.sh/…`); other tags are not kept.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Networking limits of an EC2 instance type, for per-node IP demand.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InstanceType {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub name: String,
+    pub maximum_network_interfaces: i32,
+    pub ipv4_addresses_per_interface: i32,
+}
+
+// ---------------------------------------------------------------- IAM
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IamRole {
+    /// Region is [`GLOBAL_REGION`].
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    pub path: String,
+    /// URL-decoded trust policy JSON.
+    pub trust_policy: Option<String>,
+    pub inline_policies: Vec<NamedPolicy>,
+    pub attached_policy_arns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NamedPolicy {
+    pub name: String,
+    /// URL-decoded policy JSON.
+    pub document: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OidcProvider {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    /// Without the scheme, as IAM returns it (`oidc.eks.us-east-1.amazonaws.com/id/ABC`).
+    pub url: Option<String>,
+}
+
+// ---------------------------------------------------------------- coverage
+
+/// How a collection call ended.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum CallStatus {
+    Ok,
+    /// The credentials are not allowed to make the call.
+    AccessDenied,
+    /// The service or operation does not exist in this region or endpoint.
+    NotAvailable,
+    /// Anything else: throttled past the retry budget, server errors, timeouts, bad responses.
+    Failed,
+}
+
+/// The outcome of one (account, region, operation), or of one scoped part of it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CoverageEntry {
+    pub account: String,
+    pub region: String,
+    /// `ecs`, `eks`, `elbv2`, `ec2`, `iam`, `sts`.
+    pub service: String,
+    /// `DescribeServices`.
+    pub operation: String,
+    /// What the call was about when it is narrower than the region (a cluster ARN, a
+    /// target group ARN); `None` for region-wide calls.
+    pub scope: Option<String>,
+    pub status: CallStatus,
+    pub error_code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl CoverageEntry {
+    /// `ecs:DescribeServices`.
+    pub fn op(&self) -> String {
+        format!("{}:{}", self.service, self.operation)
+    }
+}
+
+/// Every collection outcome. Successful calls are kept once per (account, region,
+/// operation); each failure is kept with its scope.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Coverage {
+    pub entries: Vec<CoverageEntry>,
+}
+
+impl Coverage {
+    /// Failures of any of `ops` (`"ecs:DescribeServices"`) in this account and region that
+    /// affect `resource`: region-wide failures, and failures scoped to `resource` itself.
+    /// With `resource == None`, every failure in the region counts.
+    pub fn gaps<'a>(
+        &'a self,
+        account: &'a str,
+        region: &'a str,
+        ops: &'a [&'a str],
+        resource: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a CoverageEntry> + 'a {
+        self.entries.iter().filter(move |e| {
+            e.status != CallStatus::Ok
+                && e.account == account
+                && e.region == region
+                && ops.iter().any(|op| e.op() == *op)
+                && match (resource, e.scope.as_deref()) {
+                    (_, None) => true,
+                    (None, Some(_)) => true,
+                    (Some(r), Some(s)) => r == s,
+                }
+        })
+    }
+
+    /// True when none of `ops` failed for `resource` (or the whole region).
+    pub fn complete(
+        &self,
+        account: &str,
+        region: &str,
+        ops: &[&str],
+        resource: Option<&str>,
+    ) -> bool {
+        self.gaps(account, region, ops, resource).next().is_none()
+    }
+
+    /// Every failure.
+    pub fn failures(&self) -> impl Iterator<Item = &CoverageEntry> {
+        self.entries.iter().filter(|e| e.status != CallStatus::Ok)
+    }
+
+    /// The (account, region) pairs that were collected.
+    pub fn scopes(&self) -> Vec<Scope> {
+        let mut v: Vec<Scope> = self
+            .entries
+            .iter()
+            .filter(|e| e.region != GLOBAL_REGION)
+            .map(|e| Scope::new(&e.account, &e.region))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+// ---------------------------------------------------------------- helpers for the graph and checks
+//
+// Kept apart from the record definitions above: they interpret fields (AWS defaults, state
+// names, tag conventions) so every check reads them the same way.
+
+impl EcsService {
+    /// False for services being deleted (`DRAINING`) or deleted (`INACTIVE`): they launch no
+    /// new tasks, so nothing about their next deployment matters.
+    pub fn is_live(&self) -> bool {
+        !self.status.eq_ignore_ascii_case("INACTIVE")
+            && !self.status.eq_ignore_ascii_case("DRAINING")
+    }
+
+    /// The awsvpc subnets the service's tasks are placed in (empty without awsvpc).
+    pub fn subnet_ids(&self) -> &[String] {
+        self.network.as_ref().map_or(&[], |n| n.subnets.as_slice())
+    }
+
+    /// The target groups of its `loadBalancers` (Classic Load Balancers have none).
+    pub fn target_group_arns(&self) -> impl Iterator<Item = &str> {
+        self.load_balancers
+            .iter()
+            .filter_map(|lb| lb.target_group_arn.as_deref())
+    }
+}
+
+impl TaskDefinition {
+    /// `family:revision`, the way the console and CLI name a revision.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.family, self.revision)
+    }
+}
+
+impl EksNodegroup {
+    /// False while the nodegroup is being deleted.
+    pub fn is_live(&self) -> bool {
+        !self.status.eq_ignore_ascii_case("DELETING")
+    }
+}
+
+impl EksFargateProfile {
+    pub fn is_active(&self) -> bool {
+        self.status.eq_ignore_ascii_case("ACTIVE")
+    }
+
+    /// Whether the profile can schedule pods of `namespace`, ignoring label selectors.
+    /// Selector namespaces may contain the wildcards `*` and `?`. With `unconditional`,
+    /// only selectors without labels count: those take every pod of the namespace.
+    pub fn selects_namespace(&self, namespace: &str, unconditional: bool) -> bool {
+        self.selectors.iter().any(|s| {
+            s.namespace
+                .as_deref()
+                .is_some_and(|pattern| glob_match(pattern, namespace))
+                && (!unconditional || s.labels.is_empty())
+        })
+    }
+}
+
+impl TargetGroup {
+    /// Target type `instance` (AWS's default when a target group is created without one).
+    pub fn is_instance_type(&self) -> bool {
+        self.target_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("instance"))
+    }
+
+    /// A tag value; `None` also when the tags were not collected.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.as_ref()?.get(key).map(String::as_str)
+    }
+}
+
+impl NatGateway {
+    pub fn is_available(&self) -> bool {
+        self.state.eq_ignore_ascii_case("available")
+    }
+
+    /// `public` is the default connectivity type.
+    pub fn is_public(&self) -> bool {
+        self.connectivity_type
+            .as_deref()
+            .is_none_or(|c| c.eq_ignore_ascii_case("public"))
+    }
+}
+
+impl VpcEndpoint {
+    pub fn is_gateway(&self) -> bool {
+        self.endpoint_type.eq_ignore_ascii_case("Gateway")
+    }
+
+    pub fn is_interface(&self) -> bool {
+        self.endpoint_type.eq_ignore_ascii_case("Interface")
+    }
+}
+
+/// Tag keys whose *value* names the EKS cluster an instance belongs to (EKS managed
+/// nodegroups, Karpenter and eksctl set one or more of them).
+pub const EKS_CLUSTER_NAME_TAGS: [&str; 3] = [
+    "eks:cluster-name",
+    "aws:eks:cluster-name",
+    "eks:eks-cluster-name",
+];
+
+/// Tag key prefix whose *suffix* names the cluster (`kubernetes.io/cluster/prod` = `owned` or
+/// `shared`), the convention of the cloud provider, self-managed nodes and Karpenter.
+pub const KUBERNETES_CLUSTER_TAG_PREFIX: &str = "kubernetes.io/cluster/";
+
+impl Instance {
+    /// `pending` or `running`: the instance holds IPs and can run pods.
+    pub fn is_up(&self) -> bool {
+        self.state.eq_ignore_ascii_case("running") || self.state.eq_ignore_ascii_case("pending")
+    }
+
+    /// Names of the EKS clusters the instance's tags make it a node of, sorted, no repeats.
+    pub fn eks_cluster_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .tags
+            .iter()
+            .filter_map(|(k, v)| {
+                if let Some(name) = k.strip_prefix(KUBERNETES_CLUSTER_TAG_PREFIX) {
+                    let role = v.to_ascii_lowercase();
+                    (role == "owned" || role == "shared").then_some(name)
+                } else if EKS_CLUSTER_NAME_TAGS.contains(&k.as_str()) {
+                    Some(v.as_str())
+                } else {
+                    None
+                }
+            })
+            .filter(|name| !name.is_empty())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    /// The managed nodegroup that launched the instance (`eks:nodegroup-name`).
+    pub fn eks_nodegroup_name(&self) -> Option<&str> {
+        self.tags.get("eks:nodegroup-name").map(String::as_str)
+    }
+}
+
+impl Subnet {
+    /// Free addresses, with the negative counts emulators report clamped to zero.
+    pub fn free_ips_clamped(&self) -> i64 {
+        self.available_ip_address_count.max(0)
+    }
+}
+
+/// Matches `text` against a pattern where `*` is any run of characters and `?` any one
+/// character (the wildcards EKS Fargate profile selectors accept).
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    // Iterative matcher with backtracking to the last `*`: linear in practice, no recursion.
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod helper_tests {
+    use super::*;
+
+    #[test]
+    fn glob_matches_fargate_selector_wildcards() {
+        for (pattern, text, want) in [
+            ("default", "default", true),
+            ("default", "defaults", false),
+            ("prod-*", "prod-web", true),
+            ("prod-*", "prod-", true),
+            ("*", "anything", true),
+            ("p?od", "prod", true),
+            ("p?od", "pod", false),
+            ("*-web-*", "shop-web-1", true),
+            ("*-web-*", "shop-api-1", false),
+            ("", "", true),
+        ] {
+            assert_eq!(glob_match(pattern, text), want, "{pattern} vs {text}");
+        }
+    }
+
+    fn endpoint(region: &str, service_name: &str) -> VpcEndpoint {
+        VpcEndpoint {
+            scope: Scope::new("111122223333", region),
+            id: "vpce-1".into(),
+            arn: String::new(),
+            vpc_id: "vpc-1".into(),
+            service_name: service_name.into(),
+            endpoint_type: "Interface".into(),
+            state: "available".into(),
+            route_table_ids: vec![],
+            subnet_ids: vec![],
+            private_dns_enabled: true,
+            policy_document: None,
+        }
+    }
+
+    #[test]
+    fn short_service_strips_both_prefixes() {
+        assert_eq!(
+            endpoint("us-east-1", "com.amazonaws.us-east-1.ecr.dkr").short_service(),
+            "ecr.dkr"
+        );
+        assert_eq!(
+            endpoint("cn-north-1", "cn.com.amazonaws.cn-north-1.ecr.api").short_service(),
+            "ecr.api"
+        );
+        assert_eq!(
+            endpoint("cn-north-1", "com.amazonaws.cn-north-1.s3").short_service(),
+            "s3"
+        );
+        assert_eq!(
+            endpoint("us-east-1", "aws.sagemaker.us-east-1.notebook").short_service(),
+            "aws.sagemaker.us-east-1.notebook"
+        );
+    }
+}

@@ -1,0 +1,238 @@
+//! The check registry and the engine that runs checks over a graph.
+//!
+//! A check is declared with [`declare_check!`](crate::declare_check): its doc comment *is*
+//! its documentation (`audit explain`, SARIF rule help, ticket body), so the two cannot drift.
+
+use std::collections::BTreeSet;
+
+use crate::finding::{fingerprint, Evidence, Finding, Severity, Unknown};
+use crate::graph::Graph;
+use crate::model::{CallStatus, Inventory, Scope};
+
+/// Sections every check's documentation must have, in this order.
+pub const DOC_SECTIONS: [&str; 5] = [
+    "What it finds",
+    "Why it matters",
+    "How to confirm",
+    "How to fix",
+    "References",
+];
+
+/// A registered check.
+#[derive(Debug)]
+pub struct Check {
+    /// Stable code, never reused: `ELB001`.
+    pub code: &'static str,
+    /// Kebab-case name of the problem: `awsvpc-service-on-instance-target-group`.
+    pub name: &'static str,
+    /// The highest severity the check reports.
+    pub severity: Severity,
+    /// One line for `audit checks`.
+    pub summary: &'static str,
+    /// Raw doc-comment text; see [`Check::documentation`].
+    pub doc: &'static str,
+    /// Operations (`ecs:DescribeServices`) whose failure leaves this check unable to decide.
+    pub needs: &'static [&'static str],
+    pub run: fn(&Ctx<'_>, &mut Emitter<'_>),
+}
+
+impl Check {
+    /// The documentation as Markdown, with the doc-comment indentation removed.
+    pub fn documentation(&self) -> String {
+        let mut out = String::new();
+        for line in self.doc.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out.trim().to_string() + "\n"
+    }
+
+    /// The body of one documentation section (`"How to fix"`), if present.
+    pub fn section(&self, title: &str) -> Option<String> {
+        let doc = self.documentation();
+        let header = format!("## {title}");
+        let start = doc.find(&header)? + header.len();
+        let rest = &doc[start..];
+        let end = rest.find("\n## ").unwrap_or(rest.len());
+        Some(rest[..end].trim().to_string())
+    }
+}
+
+/// Declares a check. Doc comments on the declaration become its documentation.
+///
+/// ```ignore
+/// declare_check! {
+///     /// ## What it finds
+///     /// …
+///     pub static ECS001 = {
+///         code: "ECS001",
+///         name: "deployment-circuit-breaker-off",
+///         severity: Severity::High,
+///         summary: "ECS service deploys without the deployment circuit breaker",
+///         needs: ["ecs:DescribeServices"],
+///         run: run,
+///     };
+/// }
+/// ```
+#[macro_export]
+macro_rules! declare_check {
+    (
+        $(#[doc = $doc:expr])*
+        pub static $ident:ident = {
+            code: $code:literal,
+            name: $name:literal,
+            severity: $sev:expr,
+            summary: $summary:literal,
+            needs: [$($need:literal),* $(,)?],
+            run: $run:path $(,)?
+        };
+    ) => {
+        $(#[doc = $doc])*
+        pub static $ident: $crate::registry::Check = $crate::registry::Check {
+            code: $code,
+            name: $name,
+            severity: $sev,
+            summary: $summary,
+            doc: concat!($($doc, "\n"),*),
+            needs: &[$($need),*],
+            run: $run,
+        };
+    };
+}
+
+/// What a check sees.
+pub struct Ctx<'a> {
+    pub graph: &'a Graph<'a>,
+    pub inventory: &'a Inventory,
+}
+
+impl Ctx<'_> {
+    /// True when none of `ops` failed for `resource` (or region-wide) in this scope. Checks
+    /// whose conclusion rests on the *absence* of something must not report a finding
+    /// where this is false; the engine reports those scopes as unknown.
+    pub fn complete(&self, scope: &Scope, ops: &[&str], resource: Option<&str>) -> bool {
+        self.inventory
+            .coverage
+            .complete(&scope.account, &scope.region, ops, resource)
+    }
+}
+
+/// What a check reports, before the engine stamps it with the check's identity.
+pub struct Report {
+    pub severity: Severity,
+    /// ARN of the resource the finding is about.
+    pub resource: String,
+    /// Distinguishes two findings of this check on the same resource (a target group ARN,
+    /// a subnet id); empty when there can be only one. Part of the fingerprint.
+    pub discriminator: String,
+    pub message: String,
+    pub remediation: String,
+    pub evidence: Vec<Evidence>,
+}
+
+/// Collects what one check reports.
+pub struct Emitter<'c> {
+    check: &'c Check,
+    findings: Vec<Finding>,
+    unknowns: Vec<Unknown>,
+}
+
+impl<'c> Emitter<'c> {
+    pub fn new(check: &'c Check) -> Self {
+        Emitter {
+            check,
+            findings: Vec::new(),
+            unknowns: Vec::new(),
+        }
+    }
+
+    pub fn report(&mut self, scope: &Scope, r: Report) {
+        let fp = fingerprint(self.check.code, scope, &r.resource, &r.discriminator);
+        self.findings.push(Finding {
+            check: self.check.code.to_string(),
+            name: self.check.name.to_string(),
+            severity: r.severity,
+            account: scope.account.clone(),
+            region: scope.region.clone(),
+            resource: r.resource,
+            message: r.message,
+            remediation: r.remediation,
+            evidence: r.evidence,
+            fingerprint: fp,
+        });
+    }
+
+    /// The check could not decide for `resource` (or the whole scope) for `reason`.
+    pub fn unknown(&mut self, scope: &Scope, resource: Option<&str>, reason: impl Into<String>) {
+        self.unknowns.push(Unknown {
+            check: self.check.code.to_string(),
+            name: self.check.name.to_string(),
+            account: scope.account.clone(),
+            region: scope.region.clone(),
+            resource: resource.map(str::to_string),
+            reason: reason.into(),
+        });
+    }
+}
+
+/// Findings and unknowns of a set of checks.
+#[derive(Debug, Default, Clone)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub unknowns: Vec<Unknown>,
+}
+
+/// Runs `checks` over `inventory`: builds the graph once, runs each check, and reports as
+/// unknown every scope where an operation a check needs did not succeed.
+pub fn run(inventory: &Inventory, checks: &[&Check]) -> Outcome {
+    let graph = Graph::build(inventory);
+    let ctx = Ctx {
+        graph: &graph,
+        inventory,
+    };
+    let mut out = Outcome::default();
+    for check in checks {
+        let mut e = Emitter::new(check);
+        (check.run)(&ctx, &mut e);
+        out.findings.append(&mut e.findings);
+        out.unknowns.append(&mut e.unknowns);
+        for gap in inventory.coverage.failures() {
+            let op = gap.op();
+            if !check.needs.iter().any(|n| *n == op) {
+                continue;
+            }
+            let status = match gap.status {
+                CallStatus::AccessDenied => "access denied",
+                CallStatus::NotAvailable => "not available",
+                CallStatus::Failed => "failed",
+                CallStatus::Ok => unreachable!("failures() yields no Ok entries"),
+            };
+            let code = gap.error_code.as_deref().unwrap_or("no error code");
+            out.unknowns.push(Unknown {
+                check: check.code.to_string(),
+                name: check.name.to_string(),
+                account: gap.account.clone(),
+                region: gap.region.clone(),
+                resource: gap.scope.clone(),
+                reason: format!("{op} {status} ({code})"),
+            });
+        }
+    }
+    // Identical findings from two detection paths of one check collapse into one.
+    let mut seen = BTreeSet::new();
+    out.findings.retain(|f| seen.insert(f.fingerprint.clone()));
+    out.findings.sort_by(|a, b| {
+        b.severity.cmp(&a.severity).then_with(|| {
+            (&a.check, &a.account, &a.region, &a.resource, &a.fingerprint).cmp(&(
+                &b.check,
+                &b.account,
+                &b.region,
+                &b.resource,
+                &b.fingerprint,
+            ))
+        })
+    });
+    out.unknowns.sort();
+    out.unknowns.dedup();
+    out
+}

@@ -1,0 +1,212 @@
+//! Pieces several rules share: which workloads pull images through a dead-end subnet, the
+//! evidence chain of a placement, where an image comes from, and number formatting.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::finding::Evidence;
+use crate::graph::{Egress, Graph, SubnetFacts, Workload};
+use crate::model::{EksCluster, Subnet};
+use crate::registry::Ctx;
+
+/// Operations whose failure makes "this subnet has no path out" unprovable: a missing route
+/// table, NAT gateway or endpoint would read as absence.
+pub(crate) const NETWORK_OPS: [&str; 5] = [
+    "ec2:DescribeSubnets",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeNatGateways",
+    "ec2:DescribeInternetGateways",
+];
+
+/// Whether the calls that would show `cluster`'s compute all succeeded: none of `eks_ops`
+/// failed region-wide, for the cluster, or for one of its nodegroups or Fargate profiles (a
+/// describe failure may be scoped to the child's ARN rather than the cluster's), and EC2
+/// instances were listed. Checks that conclude "no compute" from absence need this.
+pub(crate) fn cluster_compute_complete(
+    ctx: &Ctx<'_>,
+    cluster: &EksCluster,
+    eks_ops: &[&str],
+) -> bool {
+    let name = cluster.name.as_str();
+    let children = [
+        format!("nodegroup/{name}/"),
+        format!("fargateprofile/{name}/"),
+    ];
+    let scope = &cluster.scope;
+    let blocked = ctx
+        .inventory
+        .coverage
+        .gaps(&scope.account, &scope.region, eks_ops, None)
+        .any(|gap| match gap.scope.as_deref() {
+            None => true,
+            Some(s) => {
+                s == cluster.arn || s == name || children.iter().any(|c| s.contains(c.as_str()))
+            }
+        });
+    !blocked && ctx.complete(scope, &["ec2:DescribeInstances"], None)
+}
+
+/// Whether the workload's image pulls leave through this subnet. ECS tasks on the EC2 launch
+/// type are pulled by their container instance, over the instance's own network, so their
+/// awsvpc subnet says nothing about the pull path.
+fn pulls_images_in_subnet(graph: &Graph<'_>, w: &Workload<'_>) -> bool {
+    match w {
+        Workload::EcsService(s) => graph.runs_on_fargate(s),
+        Workload::Nodegroup(_) | Workload::FargateProfile(_) | Workload::Node(_) => true,
+    }
+}
+
+/// (subnet, workload) pairs where the workload pulls images through a subnet whose route
+/// table has no usable default route at all ([`Egress::None`]; `Indirect` egress is never
+/// treated as "no path"), in scopes where the network data was collected completely.
+pub(crate) fn dead_end_pulls<'a>(ctx: &Ctx<'a>) -> Vec<(&'a SubnetFacts<'a>, Workload<'a>)> {
+    let graph: &'a Graph<'a> = ctx.graph;
+    let mut out = Vec::new();
+    for facts in graph.all_subnet_facts() {
+        if facts.egress != Egress::None || !ctx.complete(&facts.subnet.scope, &NETWORK_OPS, None) {
+            continue;
+        }
+        for w in &facts.workloads {
+            if pulls_images_in_subnet(graph, w) {
+                out.push((facts, *w));
+            }
+        }
+    }
+    out
+}
+
+/// The chain from a workload to its subnet's dead-end default route.
+pub(crate) fn placement_evidence(w: &Workload<'_>, facts: &SubnetFacts<'_>) -> Vec<Evidence> {
+    let mut ev = vec![
+        Evidence::new(w.arn(), w.placement(facts.id())),
+        Evidence::new(&facts.subnet.arn, facts.association_fact()),
+    ];
+    if let Some(rt) = facts.route_table {
+        ev.push(Evidence::new(&rt.arn, facts.egress_fact()));
+    }
+    ev
+}
+
+/// `subnet-a: 1, subnet-b: 2` (negative emulator counts shown as 0).
+pub(crate) fn free_ips_by_subnet(subnets: &[&Subnet]) -> String {
+    subnets
+        .iter()
+        .map(|s| format!("{}: {}", s.id, s.free_ips_clamped()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Where an image is pulled from, as far as the pull path is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ImageSource<'s> {
+    /// A private ECR registry in `region` (reachable through that region's ECR endpoints).
+    Ecr { region: &'s str },
+    /// A public registry only reachable over the internet (Docker Hub, ECR Public, ghcr.io…).
+    Public,
+    /// Any other registry: it may live inside the VPC or behind a private route.
+    Other,
+}
+
+static ECR_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    // Classic (`.amazonaws.com`, `.amazonaws.com.cn`) and dual-stack (`dkr-ecr….on.aws`) hosts.
+    Regex::new(
+        r"^\d{12}\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)$",
+    )
+    .expect("the ECR host pattern is valid")
+});
+
+/// Registries that serve only from the public internet. ECR interface endpoints do not serve
+/// ECR Public; no VPC endpoint serves the others.
+const PUBLIC_REGISTRIES: [&str; 14] = [
+    "docker.io",
+    "index.docker.io",
+    "registry-1.docker.io",
+    "registry.hub.docker.com",
+    "public.ecr.aws",
+    "ghcr.io",
+    "quay.io",
+    "gcr.io",
+    "registry.k8s.io",
+    "mcr.microsoft.com",
+    "registry.gitlab.com",
+    "nvcr.io",
+    "docker.elastic.co",
+    "cgr.dev",
+];
+const PUBLIC_REGISTRY_SUFFIXES: [&str; 3] = [".gcr.io", ".pkg.dev", ".azurecr.io"];
+
+/// Classifies an image reference (`nginx:latest`, `ghcr.io/o/app@sha256:…`,
+/// `123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1`).
+pub(crate) fn image_source(image: &str) -> ImageSource<'_> {
+    // Docker's rule: the first path component is a registry host only when it contains a
+    // dot or a port, or is `localhost`; otherwise the image is on Docker Hub.
+    let host = match image.split_once('/') {
+        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            first.split(':').next().unwrap_or(first)
+        }
+        _ => return ImageSource::Public,
+    };
+    if let Some(caps) = ECR_HOST.captures(host) {
+        if let Some(region) = caps.get(1).or_else(|| caps.get(2)) {
+            return ImageSource::Ecr {
+                region: region.as_str(),
+            };
+        }
+    }
+    let host_lower = host.to_ascii_lowercase();
+    if PUBLIC_REGISTRIES.contains(&host_lower.as_str())
+        || PUBLIC_REGISTRY_SUFFIXES
+            .iter()
+            .any(|s| host_lower.ends_with(s))
+    {
+        ImageSource::Public
+    } else {
+        ImageSource::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_image_registries() {
+        let ecr = |r| ImageSource::Ecr { region: r };
+        for (image, want) in [
+            ("nginx:latest", ImageSource::Public),
+            ("nginx", ImageSource::Public),
+            ("library/nginx@sha256:abc", ImageSource::Public),
+            ("docker.io/library/nginx:1", ImageSource::Public),
+            ("public.ecr.aws/nginx/nginx:1", ImageSource::Public),
+            ("ghcr.io/org/app:2", ImageSource::Public),
+            ("europe-docker.pkg.dev/p/r/app:1", ImageSource::Public),
+            (
+                "111122223333.dkr.ecr.us-east-1.amazonaws.com/web:1",
+                ecr("us-east-1"),
+            ),
+            (
+                "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn/web",
+                ecr("cn-north-1"),
+            ),
+            (
+                "111122223333.dkr.ecr-fips.us-east-2.amazonaws.com/web:1",
+                ecr("us-east-2"),
+            ),
+            (
+                "111122223333.dkr-ecr.eu-west-1.on.aws/web:1",
+                ecr("eu-west-1"),
+            ),
+            ("registry.internal.example:5000/app:1", ImageSource::Other),
+            ("localhost/app", ImageSource::Other),
+            // Not an account id: not ECR.
+            (
+                "abc.dkr.ecr.us-east-1.amazonaws.com/web",
+                ImageSource::Other,
+            ),
+        ] {
+            assert_eq!(image_source(image), want, "{image}");
+        }
+    }
+}

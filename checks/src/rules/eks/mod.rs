@@ -1,0 +1,3 @@
+//! Checks on EKS clusters.
+
+pub mod idle_eks_cluster;

@@ -1,0 +1,160 @@
+//! Conventions every registered check must follow, and a snapshot of all checks over one
+//! mixed inventory.
+
+use std::collections::BTreeSet;
+
+use super::{find, ALL};
+use crate::model::RouteTarget;
+use crate::registry::DOC_SECTIONS;
+use crate::testkit::{default_route, Builder};
+
+#[test]
+fn codes_and_names_are_unique_sorted_and_well_formed() {
+    let codes: BTreeSet<_> = ALL.iter().map(|c| c.code).collect();
+    let names: BTreeSet<_> = ALL.iter().map(|c| c.name).collect();
+    assert_eq!(codes.len(), ALL.len(), "duplicate code");
+    assert_eq!(names.len(), ALL.len(), "duplicate name");
+    let in_order: Vec<_> = ALL.iter().map(|c| c.code).collect();
+    assert_eq!(
+        in_order,
+        codes.into_iter().collect::<Vec<_>>(),
+        "ALL is sorted by code"
+    );
+    for c in ALL {
+        let (prefix, digits) = c.code.split_at(c.code.len() - 3);
+        assert!(
+            prefix.len() == 3
+                && prefix.chars().all(|ch| ch.is_ascii_uppercase())
+                && digits.chars().all(|ch| ch.is_ascii_digit()),
+            "{}: code is three capitals and three digits",
+            c.code
+        );
+        let kebab = c.name.split('-').all(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+        });
+        assert!(kebab, "{}: name `{}` is kebab-case", c.code, c.name);
+        assert!(!c.summary.is_empty() && !c.needs.is_empty(), "{}", c.code);
+        for need in c.needs {
+            let (service, op) = need.split_once(':').unwrap_or_default();
+            assert!(
+                ["ecs", "eks", "elbv2", "ec2", "iam"].contains(&service)
+                    && op.starts_with(|ch: char| ch.is_ascii_uppercase()),
+                "{}: need `{need}` is service:Operation",
+                c.code
+            );
+        }
+    }
+}
+
+#[test]
+fn docs_have_every_section_in_order() {
+    for c in ALL {
+        let doc = c.documentation();
+        let mut last = 0;
+        for title in DOC_SECTIONS {
+            let header = format!("## {title}\n");
+            let at = doc
+                .find(&header)
+                .unwrap_or_else(|| panic!("{}: no `## {title}` section", c.code));
+            assert!(at >= last, "{}: `{title}` out of order", c.code);
+            last = at;
+            let body = c.section(title).unwrap_or_default();
+            assert!(!body.is_empty(), "{}: `{title}` is empty", c.code);
+        }
+        let headers = doc.lines().filter(|l| l.starts_with("## ")).count();
+        assert_eq!(
+            headers,
+            DOC_SECTIONS.len(),
+            "{}: exactly the five sections",
+            c.code
+        );
+        assert!(
+            c.section("How to confirm")
+                .unwrap_or_default()
+                .contains("aws "),
+            "{}: CLI to confirm",
+            c.code
+        );
+        assert!(
+            c.section("References")
+                .unwrap_or_default()
+                .lines()
+                .all(|l| l.is_empty() || l.starts_with("- https://")),
+            "{}: references are URLs",
+            c.code
+        );
+    }
+}
+
+#[test]
+fn find_by_code_or_name() {
+    assert_eq!(find("elb001").map(|c| c.code), Some("ELB001"));
+    assert_eq!(find("VPC002").map(|c| c.code), Some("VPC002"));
+    assert_eq!(find("idle-eks-cluster").map(|c| c.code), Some("EKS001"));
+    assert!(find("IDLE-EKS-CLUSTER").is_none(), "names match exactly");
+    assert!(find("XYZ999").is_none());
+}
+
+/// One account with a bit of everything: each check fires once or twice next to clean twins.
+fn mixed() -> Builder {
+    let mut b = Builder::standard_vpc();
+    let ecr = |name: &str| format!("111122223333.dkr.ecr.us-east-1.amazonaws.com/{name}:1");
+
+    // Healthy: `api` in the public subnet behind an ip target group, breaker on.
+    b.task_def("api", Some("awsvpc"), &[&ecr("api")]);
+    b.service("api", "api", &["public-a"]);
+    b.target_group("api-tg", "ip");
+    b.attach("api", "api-tg");
+
+    // ELB001 + ECS001: `web` on an instance target group, breaker off, private subnet with
+    // the ECR endpoints but no S3 gateway (VPC002).
+    b.with_ecr_endpoints();
+    b.with_web_service().deployment_configuration = None;
+    b.target_group("web-tg", "instance");
+    b.attach("web", "web-tg");
+
+    // VPC003 + VPC001: `proxy` pulls from Docker Hub in a small, nearly full private subnet.
+    b.subnet("subnet-small", "vpc-1", "10.0.9.0/28", 3);
+    b.task_def("proxy", Some("awsvpc"), &["nginx:latest"]);
+    b.service("proxy", "proxy", &["subnet-small"]).desired_count = 4;
+
+    // A subnet behind a transit gateway: nothing provable, nothing reported.
+    b.subnet("subnet-tgw", "vpc-1", "10.0.3.0/24", 200);
+    b.route_table("rtb-tgw", "vpc-1", &["subnet-tgw"])
+        .routes
+        .push(default_route(RouteTarget::TransitGateway("tgw-1".into())));
+    b.task_def("batch", Some("awsvpc"), &["nginx:latest"]);
+    b.service("batch", "batch", &["subnet-tgw"]);
+
+    // EKS001: an idle cluster; `prod` has nodes and stays quiet.
+    b.eks_cluster("idle");
+    b.eks_cluster("prod");
+    b.instance_type("m5.large", 3, 10);
+    b.nodegroup("prod", "ng", &["public-a"]);
+    b
+}
+
+#[test]
+fn mixed_inventory_findings_snapshot() {
+    let out = mixed().run(ALL);
+    assert!(out.unknowns.is_empty(), "{:?}", out.unknowns);
+    insta::assert_json_snapshot!("mixed_inventory", out.findings);
+}
+
+#[test]
+fn mixed_inventory_with_gaps_snapshot() {
+    let mut b = mixed();
+    b.gap("ec2:DescribeVpcEndpoints", None);
+    let idle = b.arn("eks", "cluster/idle");
+    b.gap("eks:ListNodegroups", Some(&idle));
+    let out = b.run(ALL);
+    // Absence-based checks fall silent where data is missing and say so.
+    let codes: BTreeSet<&str> = out.findings.iter().map(|f| f.check.as_str()).collect();
+    assert!(
+        !codes.contains("VPC002") && !codes.contains("VPC003") && !codes.contains("EKS001"),
+        "{codes:?}"
+    );
+    insta::assert_json_snapshot!("mixed_inventory_unknowns", out.unknowns);
+}

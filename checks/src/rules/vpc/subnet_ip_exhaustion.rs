@@ -1,0 +1,491 @@
+//! VPC001: subnets without the free IPs container workloads need to deploy and scale.
+
+use crate::declare_check;
+use crate::finding::{Evidence, Severity};
+use crate::graph::{SubnetFacts, Workload};
+use crate::model::{EcsService, EksNodegroup, Scope, Subnet};
+use crate::registry::{Ctx, Emitter, Report};
+use crate::rules::common::free_ips_by_subnet;
+
+/// A workload subnet is low on addresses at or below this share of its usable IPs…
+const LOW_PERCENT: i64 = 10;
+/// …or below this many free IPs, whatever its size.
+const LOW_ABSOLUTE: i64 = 16;
+/// ECS's default `maximumPercent` for rolling deployments.
+const DEFAULT_MAXIMUM_PERCENT: i64 = 200;
+
+declare_check! {
+    /// ## What it finds
+    ///
+    /// Subnets that cannot supply the IP addresses container workloads will ask for:
+    ///
+    /// - **deploy** (high): an awsvpc ECS service whose next deployment needs more free IPs
+    ///   than its subnets have. A rolling deployment starts up to
+    ///   `desiredCount × (maximumPercent − 100) / 100` extra tasks (default `maximumPercent`
+    ///   200), a CodeDeploy blue/green deployment a full second set of `desiredCount`, and
+    ///   tasks already pending need addresses too.
+    /// - **nodegroup ceiling** (medium): an EKS managed nodegroup whose `maxSize` nodes could
+    ///   claim more IPs than its subnets have free. With the VPC CNI a node can hold up to
+    ///   (network interfaces × IPv4 addresses per interface) of its instance type.
+    /// - **subnet threshold** (medium): a subnet running container workloads with 10% or
+    ///   fewer of its usable addresses free, or fewer than 16.
+    ///
+    /// ## Why it matters
+    ///
+    /// Every awsvpc task owns an elastic network interface with an address from its subnet,
+    /// and the EKS VPC CNI gives every pod a VPC address plus a warm pool per node. When a
+    /// subnet runs dry, new tasks sit in PROVISIONING, deployments stall halfway, pods stay
+    /// Pending and the cluster cannot scale out, usually during the traffic peak or release
+    /// that needed the capacity. A /24 holds only 251 usable addresses.
+    ///
+    /// ## How to confirm
+    ///
+    /// ```sh
+    /// aws ec2 describe-subnets --subnet-ids SUBNET_ID \
+    ///   --query 'Subnets[].{id:SubnetId,cidr:CidrBlock,free:AvailableIpAddressCount}'
+    /// aws ecs describe-services --cluster CLUSTER --services SERVICE \
+    ///   --query 'services[0].{desired:desiredCount,pending:pendingCount,config:deploymentConfiguration,subnets:networkConfiguration.awsvpcConfiguration.subnets}'
+    /// aws eks describe-nodegroup --cluster-name CLUSTER --nodegroup-name NODEGROUP \
+    ///   --query 'nodegroup.{scaling:scalingConfig,types:instanceTypes,subnets:subnets}'
+    /// aws ec2 describe-instance-types --instance-types INSTANCE_TYPE \
+    ///   --query 'InstanceTypes[].NetworkInfo.{enis:MaximumNetworkInterfaces,ipsPerEni:Ipv4AddressesPerInterface}'
+    /// ```
+    ///
+    /// ## How to fix
+    ///
+    /// Add subnets with room (a secondary VPC CIDR such as 100.64.0.0/16 if the VPC is full)
+    /// and add them to the service's network configuration or the nodegroup. Short of that,
+    /// lower `maximumPercent` so deployments replace tasks in smaller batches, and on EKS
+    /// use prefix delegation or custom networking, or lower `WARM_IP_TARGET`.
+    ///
+    /// ## References
+    ///
+    /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-networking-awsvpc.html
+    /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html
+    /// - https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html
+    /// - https://docs.aws.amazon.com/eks/latest/best-practices/ip-opt.html
+    /// - https://docs.aws.amazon.com/eks/latest/userguide/cni-increase-ip-addresses.html
+    pub static VPC001 = {
+        code: "VPC001",
+        name: "subnet-ip-exhaustion",
+        severity: Severity::High,
+        summary: "subnets without the free IPs their ECS services and EKS nodes need to deploy and scale",
+        needs: [
+            "ec2:DescribeSubnets",
+            "ec2:DescribeInstanceTypes",
+            "ecs:ListClusters",
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "eks:ListClusters",
+            "eks:ListNodegroups",
+            "eks:DescribeNodegroup",
+        ],
+        run: run,
+    };
+}
+
+fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
+    for svc in ctx.inventory.ecs_services.iter().filter(|s| s.is_live()) {
+        check_deploy(ctx, out, svc);
+    }
+    for ng in ctx.inventory.eks_nodegroups.iter().filter(|n| n.is_live()) {
+        check_nodegroup(ctx, out, ng);
+    }
+    for facts in ctx.graph.all_subnet_facts() {
+        check_threshold(out, facts);
+    }
+}
+
+/// The distinct collected subnets of a workload; `None`, after reporting the workload as
+/// unknown, when any of them was not collected (free IPs cannot be summed without it).
+fn workload_subnets<'a>(
+    ctx: &Ctx<'a>,
+    out: &mut Emitter<'_>,
+    scope: &Scope,
+    arn: &str,
+    what: &str,
+    ids: &[String],
+) -> Option<Vec<&'a Subnet>> {
+    let mut found: Vec<&'a Subnet> = Vec::new();
+    let mut missing: Vec<&str> = Vec::new();
+    for id in ids {
+        match ctx.graph.subnet(scope, id) {
+            Some(s) if !found.iter().any(|f| f.id == s.id) => found.push(s),
+            Some(_) => {}
+            None => missing.push(id),
+        }
+    }
+    if missing.is_empty() {
+        return Some(found);
+    }
+    out.unknown(
+        scope,
+        Some(arn),
+        format!(
+            "subnets {} of {what} were not collected",
+            missing.join(", ")
+        ),
+    );
+    None
+}
+
+fn subnet_evidence<'s>(subnets: &'s [&'s Subnet]) -> impl Iterator<Item = Evidence> + 's {
+    subnets.iter().map(|s| {
+        let usable = s
+            .usable_ips()
+            .map_or(String::new(), |u| format!(" of {u} usable"));
+        Evidence::new(&s.arn, format!("{} free IPs{usable}", s.free_ips_clamped()))
+    })
+}
+
+fn check_deploy(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService) {
+    if svc.subnet_ids().is_empty() {
+        return;
+    }
+    let desired = i64::from(svc.desired_count.max(0));
+    let pending = i64::from(svc.pending_count.max(0));
+    let (kind, surge, how) = match svc.controller().to_ascii_uppercase().as_str() {
+        "ECS" => {
+            let max_percent = svc
+                .deployment_configuration
+                .as_ref()
+                .and_then(|d| d.maximum_percent)
+                .map_or(DEFAULT_MAXIMUM_PERCENT, i64::from);
+            // Ceiling division: ECS rounds the surge up to whole tasks.
+            let surge = if max_percent > 100 {
+                (desired * (max_percent - 100) + 99) / 100
+            } else {
+                0
+            };
+            (
+                "rolling",
+                surge,
+                format!("desired {desired} at maximumPercent {max_percent}"),
+            )
+        }
+        // Blue/green starts a complete replacement task set before shifting traffic.
+        "CODE_DEPLOY" => (
+            "blue/green",
+            desired,
+            format!("a replacement set of {desired} tasks"),
+        ),
+        // An external controller decides its own surge; nothing to compute.
+        _ => return,
+    };
+    let needed = surge + pending;
+    if needed == 0 {
+        return;
+    }
+    let what = format!("service `{}`", svc.name);
+    let Some(subnets) = workload_subnets(ctx, out, &svc.scope, &svc.arn, &what, svc.subnet_ids())
+    else {
+        return;
+    };
+    let free: i64 = subnets.iter().map(|s| s.free_ips_clamped()).sum();
+    if needed <= free {
+        return;
+    }
+    let pending_part = if pending > 0 {
+        format!(", plus {pending} pending")
+    } else {
+        String::new()
+    };
+    let mut evidence = vec![Evidence::new(
+        &svc.arn,
+        format!(
+            "{} extra tasks for a {kind} deploy ({how}){pending_part}",
+            surge
+        ),
+    )];
+    evidence.extend(subnet_evidence(&subnets));
+    out.report(
+        &svc.scope,
+        Report {
+            severity: Severity::High,
+            resource: svc.arn.clone(),
+            discriminator: "deploy".into(),
+            message: format!(
+                "service `{}` needs {needed} free IPs for a {kind} deploy ({how}{pending_part}); its subnets have {free} ({})",
+                svc.name,
+                free_ips_by_subnet(&subnets)
+            ),
+            remediation: format!(
+                "Add subnets with free addresses to service `{}`'s network configuration, or lower its maximumPercent so deploys replace tasks in smaller batches.",
+                svc.name
+            ),
+            evidence,
+        },
+    );
+}
+
+fn check_nodegroup(ctx: &Ctx<'_>, out: &mut Emitter<'_>, ng: &EksNodegroup) {
+    if ng.max_size <= 0 || ng.subnets.is_empty() {
+        return;
+    }
+    // Per-node demand is the largest of the nodegroup's instance types; any unknown type
+    // could be the largest, so no guess is made.
+    let types: Vec<_> = ng
+        .instance_types
+        .iter()
+        .map(|t| (t, ctx.graph.instance_type(&ng.scope, t)))
+        .collect();
+    let unknown: Vec<&str> = types
+        .iter()
+        .filter(|(_, it)| it.is_none())
+        .map(|(t, _)| t.as_str())
+        .collect();
+    if types.is_empty() || !unknown.is_empty() {
+        let what = if types.is_empty() {
+            "its instance types (set in a launch template) are not known".to_string()
+        } else {
+            format!("instance types {} were not described", unknown.join(", "))
+        };
+        out.unknown(
+            &ng.scope,
+            Some(&ng.arn),
+            format!(
+                "cannot size the IP demand of nodegroup `{}`: {what}",
+                ng.name
+            ),
+        );
+        return;
+    }
+    let Some((largest, per_node)) = types
+        .iter()
+        .filter_map(|(name, it)| {
+            let it = (*it)?;
+            let ips = i64::from(it.maximum_network_interfaces.max(0))
+                * i64::from(it.ipv4_addresses_per_interface.max(0));
+            Some((name.as_str(), ips))
+        })
+        .max_by_key(|(_, ips)| *ips)
+    else {
+        return;
+    };
+    let what = format!("nodegroup `{}`", ng.name);
+    let Some(subnets) = workload_subnets(ctx, out, &ng.scope, &ng.arn, &what, &ng.subnets) else {
+        return;
+    };
+    let ceiling = i64::from(ng.max_size) * per_node;
+    let free: i64 = subnets.iter().map(|s| s.free_ips_clamped()).sum();
+    if ceiling <= free {
+        return;
+    }
+    let mut evidence = vec![Evidence::new(
+        &ng.arn,
+        format!(
+            "maxSize {}, desired {}; {largest} holds up to {per_node} IPs per node",
+            ng.max_size, ng.desired_size
+        ),
+    )];
+    evidence.extend(subnet_evidence(&subnets));
+    out.report(
+        &ng.scope,
+        Report {
+            severity: Severity::Medium,
+            resource: ng.arn.clone(),
+            discriminator: "nodegroup-ceiling".into(),
+            message: format!(
+                "nodegroup `{}` of cluster `{}` can scale to {} {largest} nodes using up to {ceiling} IPs ({per_node} per node); its subnets have {free} free ({})",
+                ng.name,
+                ng.cluster_name,
+                ng.max_size,
+                free_ips_by_subnet(&subnets)
+            ),
+            remediation: format!(
+                "Add subnets with room to nodegroup `{}` (or a secondary VPC CIDR with custom networking), or enable prefix delegation / lower WARM_IP_TARGET on the VPC CNI.",
+                ng.name
+            ),
+            evidence,
+        },
+    );
+}
+
+fn check_threshold(out: &mut Emitter<'_>, facts: &SubnetFacts<'_>) {
+    if facts.workloads.is_empty() {
+        return;
+    }
+    let free = facts.subnet.free_ips_clamped();
+    let low_share = facts
+        .usable_ips
+        .is_some_and(|u| u > 0 && free * 100 <= u * LOW_PERCENT);
+    if !low_share && free >= LOW_ABSOLUTE {
+        return;
+    }
+    let share = match facts.usable_ips {
+        Some(u) if u > 0 => format!(" of {u} usable ({}%)", free * 100 / u),
+        _ => String::new(),
+    };
+    // Name a handful; a busy subnet can host hundreds of services.
+    const NAMED: usize = 5;
+    let mut users: Vec<String> = facts
+        .workloads
+        .iter()
+        .take(NAMED)
+        .map(Workload::describe)
+        .collect();
+    if facts.workloads.len() > NAMED {
+        users.push(format!("{} more", facts.workloads.len() - NAMED));
+    }
+    let mut evidence = vec![Evidence::new(
+        &facts.subnet.arn,
+        format!("{free} free IPs{share}; threshold: {LOW_PERCENT}% of usable or {LOW_ABSOLUTE} addresses"),
+    )];
+    evidence.extend(
+        facts
+            .workloads
+            .iter()
+            .map(|w| Evidence::new(w.arn(), w.placement(facts.id()))),
+    );
+    out.report(
+        &facts.subnet.scope,
+        Report {
+            severity: Severity::Medium,
+            resource: facts.subnet.arn.clone(),
+            discriminator: "subnet-threshold".into(),
+            message: format!(
+                "subnet {} has {free} free IPs{share} and runs {}",
+                facts.id(),
+                users.join(", ")
+            ),
+            remediation: format!(
+                "Move workloads to larger subnets or add subnets alongside {} (from a secondary VPC CIDR if the VPC is full), and release unused ENIs.",
+                facts.id()
+            ),
+            evidence,
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::Builder;
+
+    /// Service `web` (desired 10, maximumPercent 200) across subnet-a and subnet-b.
+    fn deploy(free_a: i64, free_b: i64) -> Builder {
+        let mut b = Builder::new();
+        b.subnet("subnet-a", "vpc-1", "10.0.0.0/24", free_a);
+        b.subnet("subnet-b", "vpc-1", "10.0.1.0/24", free_b);
+        b.task_def("web", Some("awsvpc"), &["nginx"]);
+        b.service("web", "web", &["subnet-a", "subnet-b"])
+            .desired_count = 10;
+        b
+    }
+
+    fn set_max_percent(b: &mut Builder, percent: i32) {
+        if let Some(d) = b.inv.ecs_services[0].deployment_configuration.as_mut() {
+            d.maximum_percent = Some(percent);
+        }
+    }
+
+    fn only(out: &crate::registry::Outcome, discriminator_hint: &str) -> Vec<String> {
+        out.findings
+            .iter()
+            .filter(|f| f.message.contains(discriminator_hint))
+            .map(|f| f.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn rolling_deploy_short_of_ips_fires() {
+        let mut b = deploy(1, 2);
+        b.inv.ecs_services[0].pending_count = 2;
+        let out = b.run(&[&VPC001]);
+        let f = out
+            .findings
+            .iter()
+            .find(|f| f.severity == Severity::High)
+            .expect("deploy finding");
+        assert_eq!(
+            f.message,
+            "service `web` needs 12 free IPs for a rolling deploy (desired 10 at maximumPercent 200, plus 2 pending); its subnets have 3 (subnet-a: 1, subnet-b: 2)"
+        );
+        assert_eq!(f.resource, b.service_arn("web"));
+    }
+
+    #[test]
+    fn rolling_deploy_with_room_is_silent_and_surge_rounds_up() {
+        let out = deploy(100, 100).run(&[&VPC001]);
+        assert!(out.findings.is_empty(), "{out:?}");
+
+        // 10 × 150% → 5 extra; 3 × 150% → 1.5 → 2 extra.
+        let mut b = deploy(1, 0);
+        b.inv.ecs_services[0].desired_count = 3;
+        set_max_percent(&mut b, 150);
+        assert_eq!(only(&b.run(&[&VPC001]), "needs").len(), 1);
+        assert!(only(&b.run(&[&VPC001]), "needs")[0].starts_with("service `web` needs 2 free IPs"));
+    }
+
+    #[test]
+    fn maximum_percent_100_needs_no_surge() {
+        let mut b = deploy(100, 100);
+        set_max_percent(&mut b, 100);
+        b.inv.subnets[0].available_ip_address_count = 30;
+        b.inv.subnets[1].available_ip_address_count = 30;
+        assert!(b.run(&[&VPC001]).findings.is_empty());
+    }
+
+    #[test]
+    fn negative_emulator_counts_clamp_to_zero() {
+        let out = deploy(-3, 2).run(&[&VPC001]);
+        assert!(only(&out, "needs")[0].ends_with("its subnets have 2 (subnet-a: 0, subnet-b: 2)"));
+        let threshold = only(&out, "subnet subnet-a has");
+        assert_eq!(
+            threshold,
+            vec![
+                "subnet subnet-a has 0 free IPs of 251 usable (0%) and runs service `web`"
+                    .to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn nodegroup_ceiling_fires_with_up_to() {
+        let mut b = Builder::new();
+        b.subnet("subnet-a", "vpc-1", "10.0.0.0/24", 60);
+        b.subnet("subnet-b", "vpc-1", "10.0.1.0/24", 60);
+        b.instance_type("m5.large", 3, 10);
+        b.nodegroup("prod", "ng-1", &["subnet-a", "subnet-b"])
+            .max_size = 10;
+        let out = b.run(&[&VPC001]);
+        let msgs = only(&out, "nodegroup");
+        assert_eq!(
+            msgs,
+            vec!["nodegroup `ng-1` of cluster `prod` can scale to 10 m5.large nodes using up to 300 IPs (30 per node); its subnets have 120 free (subnet-a: 60, subnet-b: 60)".to_string()]
+        );
+        assert!(out.findings.iter().all(|f| f.severity == Severity::Medium));
+
+        b.inv.eks_nodegroups[0].max_size = 4;
+        assert!(only(&b.run(&[&VPC001]), "nodegroup").is_empty());
+    }
+
+    #[test]
+    fn nodegroup_with_unknown_instance_type_is_unknown() {
+        let mut b = Builder::new();
+        b.subnet("subnet-a", "vpc-1", "10.0.0.0/24", 60);
+        b.nodegroup("prod", "ng-1", &["subnet-a"]).max_size = 100;
+        let out = b.run(&[&VPC001]);
+        assert!(out.findings.is_empty());
+        assert_eq!(out.unknowns.len(), 1);
+        assert!(out.unknowns[0].reason.contains("m5.large"));
+    }
+
+    #[test]
+    fn low_subnet_fires_only_with_workloads() {
+        let mut b = Builder::new();
+        b.subnet("subnet-a", "vpc-1", "10.0.0.0/24", 20); // 20 of 251: under 10%
+        b.subnet("idle", "vpc-1", "10.0.9.0/24", 1);
+        b.task_def("web", Some("awsvpc"), &["nginx"]);
+        b.service("web", "web", &["subnet-a"]).desired_count = 0;
+        let out = b.run(&[&VPC001]);
+        assert_eq!(out.findings.len(), 1, "{out:?}");
+        assert_eq!(
+            out.findings[0].message,
+            "subnet subnet-a has 20 free IPs of 251 usable (7%) and runs service `web`"
+        );
+
+        b.inv.subnets[0].available_ip_address_count = 30;
+        assert!(b.run(&[&VPC001]).findings.is_empty());
+    }
+}

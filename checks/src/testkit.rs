@@ -1,0 +1,521 @@
+//! Builders for test inventories: one call per record, defaults that describe a healthy
+//! account, and `&mut` access to the record for the one field a test is about. Keeping the
+//! struct literals here means a new model field is added in one place, not in every test.
+
+use std::collections::BTreeMap;
+
+use crate::model::*;
+use crate::registry::{run, Check, Outcome};
+
+pub const ACCOUNT: &str = "111122223333";
+pub const REGION: &str = "us-east-1";
+
+/// Builds an [`Inventory`] record by record, in one account and region at a time.
+pub struct Builder {
+    pub inv: Inventory,
+    scope: Scope,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            inv: Inventory::default(),
+            scope: Scope::new(ACCOUNT, REGION),
+        }
+    }
+}
+
+fn push<T>(v: &mut Vec<T>, item: T) -> &mut T {
+    v.push(item);
+    let last = v.len() - 1;
+    &mut v[last]
+}
+
+impl Builder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.scope.clone()
+    }
+
+    /// Records added after this call belong to `account` / `region`.
+    pub fn in_scope(&mut self, account: &str, region: &str) -> &mut Self {
+        self.scope = Scope::new(account, region);
+        self
+    }
+
+    pub fn finish(&self) -> Inventory {
+        self.inv.clone()
+    }
+
+    /// Runs `checks` over what was built.
+    pub fn run(&self, checks: &[&Check]) -> Outcome {
+        run(&self.inv, checks)
+    }
+
+    /// `arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE` in the current scope.
+    pub fn arn(&self, service: &str, resource: &str) -> String {
+        format!(
+            "arn:aws:{service}:{}:{}:{resource}",
+            self.scope.region, self.scope.account
+        )
+    }
+
+    pub fn task_def_arn(&self, family: &str) -> String {
+        self.arn("ecs", &format!("task-definition/{family}:1"))
+    }
+
+    pub fn service_arn(&self, name: &str) -> String {
+        self.arn("ecs", &format!("service/main/{name}"))
+    }
+
+    pub fn tg_arn(&self, name: &str) -> String {
+        self.arn(
+            "elasticloadbalancing",
+            &format!("targetgroup/{name}/0123456789abcdef"),
+        )
+    }
+
+    pub fn subnet_arn(&self, id: &str) -> String {
+        self.scope.ec2_arn("subnet", id)
+    }
+
+    // ------------------------------------------------------------ EC2 networking
+
+    pub fn vpc(&mut self, id: &str) -> &mut Vpc {
+        let arn = self.scope.ec2_arn("vpc", id);
+        push(
+            &mut self.inv.vpcs,
+            Vpc {
+                scope: self.scope.clone(),
+                id: id.into(),
+                arn,
+                cidr_block: Some("10.0.0.0/16".into()),
+                is_default: false,
+            },
+        )
+    }
+
+    pub fn subnet(&mut self, id: &str, vpc: &str, cidr: &str, free: i64) -> &mut Subnet {
+        let arn = self.scope.ec2_arn("subnet", id);
+        push(
+            &mut self.inv.subnets,
+            Subnet {
+                scope: self.scope.clone(),
+                id: id.into(),
+                arn,
+                vpc_id: vpc.into(),
+                cidr_block: Some(cidr.into()),
+                availability_zone: Some(format!("{}a", self.scope.region)),
+                available_ip_address_count: free,
+                map_public_ip_on_launch: false,
+            },
+        )
+    }
+
+    /// A non-main route table with only the local route, explicitly associated with `subnets`.
+    pub fn route_table(&mut self, id: &str, vpc: &str, subnets: &[&str]) -> &mut RouteTable {
+        let arn = self.scope.ec2_arn("route-table", id);
+        push(
+            &mut self.inv.route_tables,
+            RouteTable {
+                scope: self.scope.clone(),
+                id: id.into(),
+                arn,
+                vpc_id: vpc.into(),
+                main: false,
+                subnet_ids: subnets.iter().map(|s| s.to_string()).collect(),
+                routes: vec![route("10.0.0.0/16", RouteTarget::Local)],
+            },
+        )
+    }
+
+    /// The main route table of `vpc`, with only the local route.
+    pub fn main_table(&mut self, id: &str, vpc: &str) -> &mut RouteTable {
+        let rt = self.route_table(id, vpc, &[]);
+        rt.main = true;
+        rt
+    }
+
+    pub fn igw(&mut self, id: &str, vpc: &str) -> &mut InternetGateway {
+        let arn = self.scope.ec2_arn("internet-gateway", id);
+        push(
+            &mut self.inv.internet_gateways,
+            InternetGateway {
+                scope: self.scope.clone(),
+                id: id.into(),
+                arn,
+                attached_vpcs: vec![vpc.into()],
+            },
+        )
+    }
+
+    /// An available public NAT gateway.
+    pub fn nat(&mut self, id: &str, vpc: &str, subnet: &str) -> &mut NatGateway {
+        let arn = self.scope.ec2_arn("natgateway", id);
+        push(
+            &mut self.inv.nat_gateways,
+            NatGateway {
+                scope: self.scope.clone(),
+                id: id.into(),
+                arn,
+                vpc_id: vpc.into(),
+                subnet_id: subnet.into(),
+                state: "available".into(),
+                connectivity_type: Some("public".into()),
+            },
+        )
+    }
+
+    fn endpoint(&mut self, id: &str, vpc: &str, short: &str, kind: &str) -> &mut VpcEndpoint {
+        let arn = self.scope.ec2_arn("vpc-endpoint", id);
+        let service_name = format!("com.amazonaws.{}.{short}", self.scope.region);
+        push(
+            &mut self.inv.vpc_endpoints,
+            VpcEndpoint {
+                scope: self.scope.clone(),
+                id: id.into(),
+                arn,
+                vpc_id: vpc.into(),
+                service_name,
+                endpoint_type: kind.into(),
+                state: "available".into(),
+                route_table_ids: vec![],
+                subnet_ids: vec![],
+                private_dns_enabled: kind == "Interface",
+                policy_document: None,
+            },
+        )
+    }
+
+    /// An available interface endpoint with private DNS, for `short` (`ecr.dkr`).
+    pub fn interface_endpoint(&mut self, id: &str, vpc: &str, short: &str) -> &mut VpcEndpoint {
+        self.endpoint(id, vpc, short, "Interface")
+    }
+
+    /// An available gateway endpoint for `short` (`s3`) attached to `route_tables`.
+    pub fn gateway_endpoint(
+        &mut self,
+        id: &str,
+        vpc: &str,
+        short: &str,
+        route_tables: &[&str],
+    ) -> &mut VpcEndpoint {
+        let ep = self.endpoint(id, vpc, short, "Gateway");
+        ep.route_table_ids = route_tables.iter().map(|s| s.to_string()).collect();
+        ep
+    }
+
+    /// A running instance in `subnet`, without tags.
+    pub fn instance(&mut self, id: &str, subnet: &str) -> &mut Instance {
+        let arn = self.arn("ec2", &format!("instance/{id}"));
+        push(
+            &mut self.inv.instances,
+            Instance {
+                scope: self.scope.clone(),
+                id: id.into(),
+                arn,
+                instance_type: Some("m5.large".into()),
+                state: "running".into(),
+                vpc_id: None,
+                subnet_id: Some(subnet.into()),
+                tags: BTreeMap::new(),
+            },
+        )
+    }
+
+    pub fn instance_type(&mut self, name: &str, enis: i32, ips_per_eni: i32) -> &mut InstanceType {
+        push(
+            &mut self.inv.instance_types,
+            InstanceType {
+                scope: self.scope.clone(),
+                name: name.into(),
+                maximum_network_interfaces: enis,
+                ipv4_addresses_per_interface: ips_per_eni,
+            },
+        )
+    }
+
+    // ------------------------------------------------------------ ECS
+
+    /// Revision 1 of `family`, one essential container per image.
+    pub fn task_def(
+        &mut self,
+        family: &str,
+        network_mode: Option<&str>,
+        images: &[&str],
+    ) -> &mut TaskDefinition {
+        let arn = self.task_def_arn(family);
+        let containers = images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| ContainerDefinition {
+                name: format!("c{i}"),
+                image: image.to_string(),
+                essential: true,
+                port_mappings: vec![],
+                environment: vec![],
+                secrets: vec![],
+                has_health_check: true,
+                log_driver: None,
+                privileged: None,
+                capabilities_add: vec![],
+                readonly_root_filesystem: None,
+                user: None,
+            })
+            .collect();
+        push(
+            &mut self.inv.task_definitions,
+            TaskDefinition {
+                scope: self.scope.clone(),
+                arn,
+                family: family.into(),
+                revision: 1,
+                network_mode: network_mode.map(str::to_string),
+                requires_compatibilities: vec![],
+                task_role_arn: None,
+                execution_role_arn: None,
+                cpu: None,
+                memory: None,
+                containers,
+            },
+        )
+    }
+
+    /// An ACTIVE Fargate service of 2 tasks on revision 1 of `family`, rolling deploys with
+    /// the circuit breaker and rollback on. With `subnets` empty it has no awsvpc config.
+    pub fn service(&mut self, name: &str, family: &str, subnets: &[&str]) -> &mut EcsService {
+        let arn = self.service_arn(name);
+        let cluster_arn = self.arn("ecs", "cluster/main");
+        let task_definition = self.task_def_arn(family);
+        let network = (!subnets.is_empty()).then(|| AwsVpcConfiguration {
+            subnets: subnets.iter().map(|s| s.to_string()).collect(),
+            security_groups: vec!["sg-1".into()],
+            assign_public_ip: Some("DISABLED".into()),
+        });
+        push(
+            &mut self.inv.ecs_services,
+            EcsService {
+                scope: self.scope.clone(),
+                arn,
+                name: name.into(),
+                cluster_arn,
+                status: "ACTIVE".into(),
+                launch_type: Some("FARGATE".into()),
+                capacity_provider_strategy: vec![],
+                task_definition,
+                desired_count: 2,
+                running_count: 2,
+                pending_count: 0,
+                deployment_controller: None,
+                deployment_configuration: Some(DeploymentConfiguration {
+                    maximum_percent: Some(200),
+                    minimum_healthy_percent: Some(100),
+                    circuit_breaker: Some(CircuitBreaker {
+                        enable: true,
+                        rollback: true,
+                    }),
+                    alarms: None,
+                }),
+                load_balancers: vec![],
+                network,
+                deployments: vec![],
+                events: vec![],
+            },
+        )
+    }
+
+    /// A target group with no tags and no registered targets.
+    pub fn target_group(&mut self, name: &str, target_type: &str) -> &mut TargetGroup {
+        let arn = self.tg_arn(name);
+        push(
+            &mut self.inv.target_groups,
+            TargetGroup {
+                scope: self.scope.clone(),
+                arn,
+                name: name.into(),
+                target_type: Some(target_type.into()),
+                protocol: Some("HTTP".into()),
+                port: Some(80),
+                vpc_id: Some("vpc-1".into()),
+                load_balancer_arns: vec![],
+                health_check_port: None,
+                health_check_path: None,
+                tags: Some(BTreeMap::new()),
+                targets: Some(vec![]),
+            },
+        )
+    }
+
+    /// Attaches target group `tg` (by name) to service `service` (by name).
+    pub fn attach(&mut self, service: &str, tg: &str) {
+        let tg_arn = self.tg_arn(tg);
+        if let Some(s) = self.inv.ecs_services.iter_mut().find(|s| s.name == service) {
+            s.load_balancers.push(ServiceLoadBalancer {
+                target_group_arn: Some(tg_arn),
+                load_balancer_name: None,
+                container_name: Some("c0".into()),
+                container_port: Some(80),
+            });
+        }
+    }
+
+    // ------------------------------------------------------------ EKS
+
+    pub fn eks_cluster(&mut self, name: &str) -> &mut EksCluster {
+        let arn = self.arn("eks", &format!("cluster/{name}"));
+        push(
+            &mut self.inv.eks_clusters,
+            EksCluster {
+                scope: self.scope.clone(),
+                arn,
+                name: name.into(),
+                status: "ACTIVE".into(),
+                version: Some("1.31".into()),
+                platform_version: None,
+                role_arn: None,
+                vpc_id: Some("vpc-1".into()),
+                subnet_ids: vec![],
+                endpoint_public_access: false,
+                endpoint_private_access: true,
+                public_access_cidrs: vec![],
+                enabled_log_types: vec![],
+                secrets_encrypted: true,
+                oidc_issuer: None,
+                auto_mode_compute: false,
+                created_at: None,
+            },
+        )
+    }
+
+    /// An ACTIVE m5.large nodegroup: desired 2, max 4.
+    pub fn nodegroup(&mut self, cluster: &str, name: &str, subnets: &[&str]) -> &mut EksNodegroup {
+        let arn = self.arn("eks", &format!("nodegroup/{cluster}/{name}/uuid"));
+        push(
+            &mut self.inv.eks_nodegroups,
+            EksNodegroup {
+                scope: self.scope.clone(),
+                arn,
+                name: name.into(),
+                cluster_name: cluster.into(),
+                status: "ACTIVE".into(),
+                version: None,
+                capacity_type: None,
+                instance_types: vec!["m5.large".into()],
+                subnets: subnets.iter().map(|s| s.to_string()).collect(),
+                min_size: 1,
+                max_size: 4,
+                desired_size: 2,
+            },
+        )
+    }
+
+    /// An ACTIVE Fargate profile selecting every pod of `namespace`.
+    pub fn fargate_profile(
+        &mut self,
+        cluster: &str,
+        name: &str,
+        namespace: &str,
+        subnets: &[&str],
+    ) -> &mut EksFargateProfile {
+        let arn = self.arn("eks", &format!("fargateprofile/{cluster}/{name}/uuid"));
+        push(
+            &mut self.inv.eks_fargate_profiles,
+            EksFargateProfile {
+                scope: self.scope.clone(),
+                arn,
+                name: name.into(),
+                cluster_name: cluster.into(),
+                status: "ACTIVE".into(),
+                subnets: subnets.iter().map(|s| s.to_string()).collect(),
+                selectors: vec![FargateSelector {
+                    namespace: Some(namespace.into()),
+                    labels: BTreeMap::new(),
+                }],
+            },
+        )
+    }
+
+    // ------------------------------------------------------------ coverage
+
+    /// Records that `op` (`ec2:DescribeRouteTables`) was denied in the current scope, for
+    /// `resource` or region-wide.
+    pub fn gap(&mut self, op: &str, resource: Option<&str>) -> &mut Self {
+        let (service, operation) = op.split_once(':').unwrap_or(("unknown", op));
+        self.inv.coverage.entries.push(CoverageEntry {
+            account: self.scope.account.clone(),
+            region: self.scope.region.clone(),
+            service: service.into(),
+            operation: operation.into(),
+            scope: resource.map(str::to_string),
+            status: CallStatus::AccessDenied,
+            error_code: Some("AccessDeniedException".into()),
+            message: None,
+        });
+        self
+    }
+
+    // ------------------------------------------------------------ scenarios
+
+    /// vpc-1 with a public subnet `public-a` (its own table routing to igw-1, holding NAT
+    /// nat-1) and a private subnet `subnet-1` (10.0.1.0/24, 200 free) on the VPC's
+    /// local-only main table `rtb-main`.
+    pub fn standard_vpc() -> Self {
+        let mut b = Builder::new();
+        b.vpc("vpc-1");
+        b.igw("igw-1", "vpc-1");
+        b.subnet("public-a", "vpc-1", "10.0.0.0/24", 250);
+        b.route_table("rtb-public", "vpc-1", &["public-a"])
+            .routes
+            .push(default_route(RouteTarget::InternetGateway("igw-1".into())));
+        b.nat("nat-1", "vpc-1", "public-a");
+        b.subnet("subnet-1", "vpc-1", "10.0.1.0/24", 200);
+        b.main_table("rtb-main", "vpc-1");
+        b
+    }
+
+    /// Adds the two ECR interface endpoints to vpc-1 (vpce-api, vpce-dkr).
+    pub fn with_ecr_endpoints(&mut self) -> &mut Self {
+        self.interface_endpoint("vpce-api", "vpc-1", "ecr.api");
+        self.interface_endpoint("vpce-dkr", "vpc-1", "ecr.dkr");
+        self
+    }
+
+    /// Service `web` on Fargate in `subnet-1`, its task definition pulling from this
+    /// region's ECR.
+    pub fn with_web_service(&mut self) -> &mut EcsService {
+        let image = format!(
+            "{}.dkr.ecr.{}.amazonaws.com/web:1.4.2",
+            self.scope.account, self.scope.region
+        );
+        self.task_def("web", Some("awsvpc"), &[&image]);
+        self.service("web", "web", &["subnet-1"])
+    }
+
+    /// Route table `id` by id, in any scope.
+    pub fn table(&mut self, id: &str) -> &mut RouteTable {
+        self.inv
+            .route_tables
+            .iter_mut()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("test inventory has no route table {id}"))
+    }
+}
+
+/// An active route.
+pub fn route(dest: &str, target: RouteTarget) -> Route {
+    Route {
+        destination_cidr: Some(dest.into()),
+        destination_ipv6_cidr: None,
+        destination_prefix_list: None,
+        target,
+        state: Some("active".into()),
+    }
+}
+
+/// An active 0.0.0.0/0 route.
+pub fn default_route(target: RouteTarget) -> Route {
+    route("0.0.0.0/0", target)
+}

@@ -1,0 +1,396 @@
+//! The session: one SDK configuration (profile, credentials, endpoint, retries, timeouts)
+//! and the service clients built from it, each over a [`Transport`] for its region.
+//!
+//! Credentials and profiles are resolved by aws-config exactly as for every AWS tool; the
+//! credential providers keep aws-config's own HTTP client, so STS/SSO exchanges that carry
+//! credentials are never recorded. Nothing else in the program knows whether responses come
+//! from AWS, an emulator or a recording.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_smithy_async::rt::sleep::TokioSleep;
+use aws_smithy_async::time::SystemTimeSource;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::result::SdkError;
+
+use crate::error::AppError;
+use crate::stats::Stats;
+use crate::transport::{Mode, OpTagger, Transport};
+
+/// What the command line asked for.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub profile: Option<String>,
+    pub regions: Vec<String>,
+    pub all_regions: bool,
+    pub endpoint_url: Option<String>,
+    /// Attempts per call, including the first.
+    pub max_attempts: u32,
+    pub mode: Mode,
+}
+
+pub struct Session {
+    base: SdkConfig,
+    mode: Mode,
+    live_http: Option<SharedHttpClient>,
+    pub stats: Arc<Stats>,
+    pub account: String,
+    pub regions: Vec<String>,
+}
+
+macro_rules! service_client {
+    ($fn_name:ident, $krate:ident, $service:literal) => {
+        pub fn $fn_name(&self, region: &str) -> $krate::Client {
+            let conf = $krate::config::Builder::from(&self.base)
+                .region(Region::new(region.to_string()))
+                .http_client(self.transport($service, region))
+                .interceptor(OpTagger)
+                .build();
+            $krate::Client::from_conf(conf)
+        }
+    };
+}
+
+impl Session {
+    service_client!(ecs, aws_sdk_ecs, "ecs");
+    service_client!(eks, aws_sdk_eks, "eks");
+    service_client!(elbv2, aws_sdk_elasticloadbalancingv2, "elbv2");
+    service_client!(ec2, aws_sdk_ec2, "ec2");
+    service_client!(iam, aws_sdk_iam, "iam");
+    service_client!(sts, aws_sdk_sts, "sts");
+
+    fn transport(&self, service: &'static str, region: &str) -> Transport {
+        Transport::new(
+            service,
+            region,
+            self.mode.clone(),
+            self.live_http.clone(),
+            self.stats.clone(),
+        )
+    }
+
+    /// Resolves configuration, credentials, the account and the regions; every problem is
+    /// an [`AppError::Config`] that says what is wrong and how to fix it.
+    pub async fn connect(opts: SessionOptions, stats: Arc<Stats>) -> Result<Self, AppError> {
+        for r in &opts.regions {
+            validate_region_syntax(r)?;
+        }
+        if let Some(url) = &opts.endpoint_url {
+            validate_endpoint(url)?;
+        }
+        let retry = RetryConfig::adaptive()
+            .with_max_attempts(opts.max_attempts.max(1))
+            .with_initial_backoff(Duration::from_millis(200));
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .read_timeout(Duration::from_secs(30))
+            .operation_attempt_timeout(Duration::from_secs(60))
+            .build();
+
+        let (base, live_http, home_region) = match &opts.mode {
+            Mode::Replay(replayer) => {
+                let home = opts
+                    .regions
+                    .first()
+                    .cloned()
+                    .or_else(|| replayer.manifest.regions.first().cloned())
+                    .unwrap_or_else(|| "us-east-1".to_string());
+                // No profile files, environment or network: fixed dummy credentials sign
+                // requests the replayer answers.
+                let base = SdkConfig::builder()
+                    .behavior_version(BehaviorVersion::latest())
+                    .region(Region::new(home.clone()))
+                    .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                        "replay", "replay", None, None, "replay",
+                    )))
+                    .retry_config(retry)
+                    .timeout_config(timeouts)
+                    .sleep_impl(TokioSleep::new())
+                    .time_source(SystemTimeSource::new())
+                    .build();
+                (base, None, home)
+            }
+            Mode::Live | Mode::Record(_) => {
+                let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                    .retry_config(retry)
+                    .timeout_config(timeouts);
+                if let Some(p) = &opts.profile {
+                    loader = loader.profile_name(p);
+                }
+                if let Some(r) = opts.regions.first() {
+                    loader = loader.region(Region::new(r.clone()));
+                }
+                if let Some(url) = &opts.endpoint_url {
+                    loader = loader.endpoint_url(url);
+                }
+                let base = loader.load().await;
+                check_credentials(&base, opts.profile.as_deref()).await?;
+                let home = match base.region() {
+                    Some(r) => r.to_string(),
+                    None if opts.all_regions => "us-east-1".to_string(),
+                    None => {
+                        return Err(AppError::Config(
+                            "no region configured: pass --region REGION (repeatable), --all-regions, set AWS_REGION, or set `region` in your profile".into(),
+                        ))
+                    }
+                };
+                validate_region_syntax(&home)?;
+                let http = aws_smithy_http_client::Builder::new()
+                    .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                        aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+                    ))
+                    .build_https();
+                (base, Some(http), home)
+            }
+        };
+
+        let mut session = Session {
+            base,
+            mode: opts.mode.clone(),
+            live_http,
+            stats,
+            account: String::new(),
+            regions: Vec::new(),
+        };
+        session.account = session
+            .caller_account(&home_region, opts.endpoint_url.as_deref())
+            .await?;
+        session.regions = session.resolve_regions(&opts, &home_region).await?;
+        Ok(session)
+    }
+
+    async fn caller_account(
+        &self,
+        region: &str,
+        endpoint: Option<&str>,
+    ) -> Result<String, AppError> {
+        let out = self.sts(region).get_caller_identity().send().await;
+        match out {
+            Ok(o) => o.account().map(str::to_string).ok_or_else(|| {
+                AppError::Config("sts:GetCallerIdentity returned no account id".into())
+            }),
+            Err(e) => Err(identity_error(&e, region, endpoint, &self.mode)),
+        }
+    }
+
+    async fn resolve_regions(
+        &self,
+        opts: &SessionOptions,
+        home: &str,
+    ) -> Result<Vec<String>, AppError> {
+        if let Mode::Replay(replayer) = &self.mode {
+            let recorded = &replayer.manifest.regions;
+            if opts.regions.is_empty() || opts.all_regions {
+                return Ok(recorded.clone());
+            }
+            for r in &opts.regions {
+                if !recorded.contains(r) {
+                    return Err(AppError::Config(format!(
+                        "region `{r}` is not in the recording (it has: {})",
+                        recorded.join(", ")
+                    )));
+                }
+            }
+            return Ok(dedup(&opts.regions));
+        }
+        // Ask EC2 which regions exist and are enabled for this account.
+        let described = self
+            .ec2(home)
+            .describe_regions()
+            .all_regions(true)
+            .send()
+            .await;
+        let known: Option<Vec<(String, String)>> = match described {
+            Ok(out) => Some(
+                out.regions()
+                    .iter()
+                    .filter_map(|r| {
+                        Some((
+                            r.region_name()?.to_string(),
+                            r.opt_in_status()
+                                .unwrap_or("opt-in-not-required")
+                                .to_string(),
+                        ))
+                    })
+                    .collect(),
+            ),
+            Err(e) => {
+                if opts.all_regions {
+                    return Err(AppError::Config(format!(
+                        "--all-regions needs ec2:DescribeRegions, which failed: {}",
+                        DisplayErrorContext(&e)
+                    )));
+                }
+                tracing::warn!(
+                    "could not verify regions with ec2:DescribeRegions: {}",
+                    DisplayErrorContext(&e)
+                );
+                None
+            }
+        };
+        let enabled = |status: &str| status != "not-opted-in";
+        if opts.all_regions {
+            let mut regions: Vec<String> = known
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, s)| enabled(s))
+                .map(|(n, _)| n)
+                .collect();
+            regions.sort();
+            return Ok(regions);
+        }
+        let requested = if opts.regions.is_empty() {
+            vec![home.to_string()]
+        } else {
+            dedup(&opts.regions)
+        };
+        if let Some(known) = known.filter(|k| !k.is_empty()) {
+            for r in &requested {
+                match known.iter().find(|(n, _)| n == r) {
+                    None => {
+                        return Err(AppError::Config(format!(
+                            "unknown region `{r}`: EC2 lists no such region for account {}",
+                            self.account
+                        )))
+                    }
+                    Some((_, s)) if !enabled(s) => {
+                        return Err(AppError::Config(format!(
+                            "region `{r}` is not enabled for account {} (opt-in status: {s})",
+                            self.account
+                        )))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        Ok(requested)
+    }
+}
+
+fn dedup(v: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in v {
+        if !out.contains(r) {
+            out.push(r.clone());
+        }
+    }
+    out
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`.
+pub fn validate_region_syntax(r: &str) -> Result<(), AppError> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| regex::Regex::new(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$").expect("valid"));
+    if re.is_match(r) {
+        Ok(())
+    } else {
+        Err(AppError::Config(format!(
+            "invalid region `{r}`: expected a region name such as us-east-1"
+        )))
+    }
+}
+
+fn validate_endpoint(url: &str) -> Result<(), AppError> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| AppError::Config(format!("invalid --endpoint-url `{url}`: {e}")))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(_)) => Ok(()),
+        _ => Err(AppError::Config(format!(
+            "invalid --endpoint-url `{url}`: expected http://HOST[:PORT] or https://HOST[:PORT]"
+        ))),
+    }
+}
+
+const NO_CREDENTIALS_HINT: &str = "configure credentials with `aws configure`, `aws sso login --profile NAME` or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pick a profile with --profile or AWS_PROFILE, or try the bundled demo: `audit --replay mocks/demo`";
+
+async fn check_credentials(base: &SdkConfig, profile: Option<&str>) -> Result<(), AppError> {
+    let Some(provider) = base.credentials_provider() else {
+        return Err(AppError::Config(format!(
+            "no AWS credentials found: {NO_CREDENTIALS_HINT}"
+        )));
+    };
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let detail = DisplayErrorContext(&e).to_string();
+            let which = match profile {
+                Some(p) => format!("profile `{p}`"),
+                None => match std::env::var("AWS_PROFILE") {
+                    Ok(p) if !p.is_empty() => format!("profile `{p}` (from AWS_PROFILE)"),
+                    _ => "the default credential chain".to_string(),
+                },
+            };
+            let msg = match &e {
+                CredentialsError::CredentialsNotLoaded(_) => {
+                    format!("no AWS credentials found for {which}: {NO_CREDENTIALS_HINT}")
+                }
+                _ if detail.contains("was not defined") || detail.contains("could not find") => {
+                    format!(
+                        "{which} does not exist in ~/.aws/config or ~/.aws/credentials ({detail})"
+                    )
+                }
+                _ => format!("could not load credentials for {which}: {detail}"),
+            };
+            Err(AppError::Config(msg))
+        }
+    }
+}
+
+fn identity_error<E, R>(
+    e: &SdkError<E, R>,
+    region: &str,
+    endpoint: Option<&str>,
+    mode: &Mode,
+) -> AppError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let detail = one_line(&DisplayErrorContext(e).to_string());
+    if let Mode::Replay(_) = mode {
+        return AppError::Config(format!(
+            "the recording cannot answer sts:GetCallerIdentity in {region}: {detail}"
+        ));
+    }
+    let target = endpoint
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com"));
+    match e {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => AppError::Config(format!(
+            "cannot reach AWS at {target} (region {region}): {detail}"
+        )),
+        SdkError::ServiceError(se) => {
+            let code = se.err().code().unwrap_or("unknown error");
+            AppError::Config(format!(
+                "AWS rejected the credentials ({code}) at {target}: {}; refresh them (e.g. `aws sso login`) or pick another --profile",
+                se.err().message().unwrap_or("no message")
+            ))
+        }
+        _ => AppError::Config(format!(
+            "sts:GetCallerIdentity failed at {target}: {detail}"
+        )),
+    }
+}
+
+/// Collapses an error chain to one line and bounds its length.
+pub fn one_line(s: &str) -> String {
+    let mut out: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if out.len() > 400 {
+        let mut cut = 400;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push('…');
+    }
+    out
+}

@@ -1,0 +1,146 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  the run completed; no finding at or above --fail-on
+  1  the run completed with findings at or above --fail-on
+  2  usage, configuration or I/O error (bad flag, profile, credentials, region, endpoint,
+     recording or output path); nothing was reported
+  3  the report was written but collection was incomplete (access denied, throttled past
+     retries, unavailable operations): see its coverage gaps; checks that needed the
+     missing data report 'not evaluated', never pass
+
+Examples:
+  audit --replay mocks/demo                      audit the bundled demo recording offline
+  audit --profile prod --region eu-west-1        audit one region with a named profile
+  audit --all-regions --format json -o out.json  every enabled region, JSON report
+  audit explain ELB001                           what a check finds and how to fix it";
+
+/// Audits live AWS container platforms (ECS, EKS, ELBv2, VPC networking, IAM) for the
+/// misconfigurations that take workloads down or leave them exposed. Read-only: it only
+/// calls Describe, List and Get operations.
+#[derive(Debug, Parser)]
+#[command(name = "audit", version, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub audit: AuditArgs,
+
+    /// More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the checks: code, name, severity and what each finds.
+    Checks {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Print a check's documentation: what it finds, why it matters, how to confirm and fix.
+    Explain {
+        /// Check code (ELB001) or name (awsvpc-service-on-instance-target-group).
+        check: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Findings grouped by severity, then unknowns, coverage gaps and a summary.
+    Table,
+    /// The versioned JSON report (schema in the README).
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Never,
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl FailOn {
+    pub fn threshold(self) -> Option<checks::Severity> {
+        use checks::Severity as S;
+        match self {
+            FailOn::Never => None,
+            FailOn::Info => Some(S::Info),
+            FailOn::Low => Some(S::Low),
+            FailOn::Medium => Some(S::Medium),
+            FailOn::High => Some(S::High),
+            FailOn::Critical => Some(S::Critical),
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Named profile from ~/.aws/config (SSO, credential_process, assume-role profiles
+    /// all work). Defaults to AWS_PROFILE, then the default credential chain.
+    #[arg(
+        long,
+        env = "AWS_PROFILE",
+        hide_env_values = true,
+        conflicts_with = "replay"
+    )]
+    pub profile: Option<String>,
+
+    /// Region to audit; repeat for several. Defaults to AWS_REGION or the profile's region.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+
+    /// Audit every region enabled for the account (asks EC2 DescribeRegions).
+    #[arg(long, conflicts_with = "regions")]
+    pub all_regions: bool,
+
+    /// Send every AWS call to this endpoint (an emulator such as moto). Defaults to
+    /// AWS_ENDPOINT_URL when set.
+    #[arg(long, value_name = "URL", conflicts_with = "replay")]
+    pub endpoint_url: Option<String>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Most AWS calls in flight at once, across all regions.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    /// Attempts per AWS call, the first included (adaptive retry with backoff on
+    /// throttling and transient errors).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+
+    /// Exit with code 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Never)]
+    pub fail_on: FailOn,
+
+    /// Record every AWS exchange into DIR (credentials, signatures and request ids are
+    /// never stored; secret-looking values are redacted).
+    #[arg(long, value_name = "DIR", conflicts_with = "replay")]
+    pub record: Option<PathBuf>,
+
+    /// Audit a recording instead of AWS: no credentials, no network.
+    #[arg(long, value_name = "DIR")]
+    pub replay: Option<PathBuf>,
+}

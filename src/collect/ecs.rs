@@ -1,0 +1,332 @@
+//! ECS: clusters (100 per DescribeClusters), services (10 per DescribeServices) and every
+//! task definition those services and their deployments use, each described once.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_ecs::types::{self as t, ClusterField};
+use checks::model::{
+    AwsVpcConfiguration, CapacityProviderItem, CircuitBreaker, ContainerDefinition,
+    DeploymentAlarms, DeploymentConfiguration, EcsCluster, EcsDeployment, EcsService, Inventory,
+    KeyValue, PortMapping, Scope, ServiceEvent, ServiceLoadBalancer, TaskDefinition,
+};
+use futures::future::join_all;
+
+use super::{rfc3339, Collector};
+
+/// Events kept per service: enough to see a recent deployment's errors.
+const EVENTS_KEPT: usize = 25;
+
+pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
+    let client = c.session.ecs(&scope.region);
+    let mut inv = Inventory::default();
+
+    let Some(pages) = c
+        .call(scope, "ecs", "ListClusters", None, async {
+            client
+                .list_clusters()
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+        })
+        .await
+    else {
+        return inv;
+    };
+    let cluster_arns: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.cluster_arns().iter().cloned())
+        .collect();
+
+    let described = join_all(cluster_arns.chunks(100).map(|batch| {
+        let client = client.clone();
+        let batch = batch.to_vec();
+        async move {
+            c.call(scope, "ecs", "DescribeClusters", None, async {
+                client
+                    .describe_clusters()
+                    .set_clusters(Some(batch))
+                    .include(ClusterField::Settings)
+                    .send()
+                    .await
+            })
+            .await
+        }
+    }))
+    .await;
+    for out in described.into_iter().flatten() {
+        inv.ecs_clusters
+            .extend(out.clusters().iter().map(|cl| cluster(scope, cl)));
+    }
+
+    // Services of every cluster, listed and described concurrently.
+    let per_cluster = join_all(
+        cluster_arns
+            .iter()
+            .map(|arn| services(c, &client, scope, arn)),
+    )
+    .await;
+    for s in per_cluster {
+        inv.ecs_services.extend(s);
+    }
+
+    // Every task definition in use, described once.
+    let task_defs: BTreeSet<String> = inv
+        .ecs_services
+        .iter()
+        .flat_map(|s| {
+            std::iter::once(s.task_definition.clone())
+                .chain(s.deployments.iter().map(|d| d.task_definition.clone()))
+        })
+        .filter(|a| !a.is_empty())
+        .collect();
+    let described = join_all(task_defs.iter().map(|arn| {
+        let client = client.clone();
+        async move {
+            c.call(scope, "ecs", "DescribeTaskDefinition", Some(arn), async {
+                client
+                    .describe_task_definition()
+                    .task_definition(arn)
+                    .send()
+                    .await
+            })
+            .await
+        }
+    }))
+    .await;
+    inv.task_definitions.extend(
+        described
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o.task_definition().map(|td| task_definition(scope, td))),
+    );
+    inv
+}
+
+async fn services(
+    c: &Collector,
+    client: &aws_sdk_ecs::Client,
+    scope: &Scope,
+    cluster_arn: &str,
+) -> Vec<EcsService> {
+    let Some(pages) = c
+        .call(scope, "ecs", "ListServices", Some(cluster_arn), async {
+            client
+                .list_services()
+                .cluster(cluster_arn)
+                .max_results(100)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+        })
+        .await
+    else {
+        return Vec::new();
+    };
+    let arns: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.service_arns().iter().cloned())
+        .collect();
+    let batches = join_all(arns.chunks(10).map(|batch| {
+        let batch = batch.to_vec();
+        async move {
+            c.call(scope, "ecs", "DescribeServices", Some(cluster_arn), async {
+                client
+                    .describe_services()
+                    .cluster(cluster_arn)
+                    .set_services(Some(batch))
+                    .send()
+                    .await
+            })
+            .await
+        }
+    }))
+    .await;
+    batches
+        .into_iter()
+        .flatten()
+        .flat_map(|o| {
+            o.services()
+                .iter()
+                .map(|s| service(scope, cluster_arn, s))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn capacity_items(v: &[t::CapacityProviderStrategyItem]) -> Vec<CapacityProviderItem> {
+    v.iter()
+        .map(|i| CapacityProviderItem {
+            capacity_provider: i.capacity_provider().to_string(),
+            weight: i.weight(),
+            base: i.base(),
+        })
+        .collect()
+}
+
+fn cluster(scope: &Scope, c: &t::Cluster) -> EcsCluster {
+    EcsCluster {
+        scope: scope.clone(),
+        arn: c.cluster_arn().unwrap_or_default().to_string(),
+        name: c.cluster_name().unwrap_or_default().to_string(),
+        status: c.status().unwrap_or_default().to_string(),
+        settings: c
+            .settings()
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    s.name()?.as_str().to_string(),
+                    s.value().unwrap_or_default().to_string(),
+                ))
+            })
+            .collect(),
+        capacity_providers: c.capacity_providers().to_vec(),
+        default_capacity_provider_strategy: capacity_items(c.default_capacity_provider_strategy()),
+        active_services_count: c.active_services_count(),
+        running_tasks_count: c.running_tasks_count(),
+        registered_container_instances_count: c.registered_container_instances_count(),
+    }
+}
+
+fn service(scope: &Scope, cluster_arn: &str, s: &t::Service) -> EcsService {
+    let deployment_configuration = s
+        .deployment_configuration()
+        .map(|d| DeploymentConfiguration {
+            maximum_percent: d.maximum_percent(),
+            minimum_healthy_percent: d.minimum_healthy_percent(),
+            circuit_breaker: d.deployment_circuit_breaker().map(|b| CircuitBreaker {
+                enable: b.enable(),
+                rollback: b.rollback(),
+            }),
+            alarms: d.alarms().map(|a| DeploymentAlarms {
+                alarm_names: a.alarm_names().to_vec(),
+                enable: a.enable(),
+                rollback: a.rollback(),
+            }),
+        });
+    let network = s
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration())
+        .map(|v| AwsVpcConfiguration {
+            subnets: v.subnets().to_vec(),
+            security_groups: v.security_groups().to_vec(),
+            assign_public_ip: v.assign_public_ip().map(|a| a.as_str().to_string()),
+        });
+    EcsService {
+        scope: scope.clone(),
+        arn: s.service_arn().unwrap_or_default().to_string(),
+        name: s.service_name().unwrap_or_default().to_string(),
+        cluster_arn: s.cluster_arn().unwrap_or(cluster_arn).to_string(),
+        status: s.status().unwrap_or_default().to_string(),
+        launch_type: s.launch_type().map(|l| l.as_str().to_string()),
+        capacity_provider_strategy: capacity_items(s.capacity_provider_strategy()),
+        task_definition: s.task_definition().unwrap_or_default().to_string(),
+        desired_count: s.desired_count(),
+        running_count: s.running_count(),
+        pending_count: s.pending_count(),
+        deployment_controller: s
+            .deployment_controller()
+            .map(|d| d.r#type().as_str().to_string()),
+        deployment_configuration,
+        load_balancers: s
+            .load_balancers()
+            .iter()
+            .map(|lb| ServiceLoadBalancer {
+                target_group_arn: lb.target_group_arn().map(str::to_string),
+                load_balancer_name: lb.load_balancer_name().map(str::to_string),
+                container_name: lb.container_name().map(str::to_string),
+                container_port: lb.container_port(),
+            })
+            .collect(),
+        network,
+        deployments: s
+            .deployments()
+            .iter()
+            .map(|d| EcsDeployment {
+                id: d.id().unwrap_or_default().to_string(),
+                status: d.status().unwrap_or_default().to_string(),
+                task_definition: d.task_definition().unwrap_or_default().to_string(),
+                rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                desired_count: d.desired_count(),
+                running_count: d.running_count(),
+                pending_count: d.pending_count(),
+                failed_tasks: d.failed_tasks(),
+            })
+            .collect(),
+        events: s
+            .events()
+            .iter()
+            .take(EVENTS_KEPT)
+            .map(|e| ServiceEvent {
+                created_at: rfc3339(e.created_at()),
+                message: e.message().unwrap_or_default().to_string(),
+            })
+            .collect(),
+    }
+}
+
+fn task_definition(scope: &Scope, td: &t::TaskDefinition) -> TaskDefinition {
+    TaskDefinition {
+        scope: scope.clone(),
+        arn: td.task_definition_arn().unwrap_or_default().to_string(),
+        family: td.family().unwrap_or_default().to_string(),
+        revision: td.revision(),
+        network_mode: td.network_mode().map(|m| m.as_str().to_string()),
+        requires_compatibilities: td
+            .requires_compatibilities()
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect(),
+        task_role_arn: td.task_role_arn().map(str::to_string),
+        execution_role_arn: td.execution_role_arn().map(str::to_string),
+        cpu: td.cpu().map(str::to_string),
+        memory: td.memory().map(str::to_string),
+        containers: td.container_definitions().iter().map(container).collect(),
+    }
+}
+
+fn container(c: &t::ContainerDefinition) -> ContainerDefinition {
+    ContainerDefinition {
+        name: c.name().unwrap_or_default().to_string(),
+        image: c.image().unwrap_or_default().to_string(),
+        essential: c.essential().unwrap_or(true),
+        port_mappings: c
+            .port_mappings()
+            .iter()
+            .map(|p| PortMapping {
+                container_port: p.container_port(),
+                host_port: p.host_port(),
+                protocol: p.protocol().map(|p| p.as_str().to_string()),
+            })
+            .collect(),
+        environment: c
+            .environment()
+            .iter()
+            .map(|kv| KeyValue {
+                name: kv.name().unwrap_or_default().to_string(),
+                value: kv.value().unwrap_or_default().to_string(),
+            })
+            .collect(),
+        secrets: c
+            .secrets()
+            .iter()
+            .map(|s| KeyValue {
+                name: s.name().to_string(),
+                value: s.value_from().to_string(),
+            })
+            .collect(),
+        has_health_check: c.health_check().is_some(),
+        log_driver: c
+            .log_configuration()
+            .map(|l| l.log_driver().as_str().to_string()),
+        privileged: c.privileged(),
+        capabilities_add: c
+            .linux_parameters()
+            .and_then(|l| l.capabilities())
+            .map(|cap| cap.add().to_vec())
+            .unwrap_or_default(),
+        readonly_root_filesystem: c.readonly_root_filesystem(),
+        user: c.user().map(str::to_string),
+    }
+}

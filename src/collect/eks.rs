@@ -1,0 +1,270 @@
+//! EKS: clusters, their managed nodegroups and Fargate profiles.
+
+use aws_sdk_eks::types as t;
+use checks::model::{
+    EksCluster, EksFargateProfile, EksNodegroup, FargateSelector, Inventory, Scope,
+};
+use futures::future::join_all;
+
+use super::{rfc3339, Collector};
+
+pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
+    let client = c.session.eks(&scope.region);
+    let mut inv = Inventory::default();
+    let Some(pages) = c
+        .call(scope, "eks", "ListClusters", None, async {
+            client
+                .list_clusters()
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+        })
+        .await
+    else {
+        return inv;
+    };
+    let names: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.clusters().iter().cloned())
+        .collect();
+    let per_cluster = join_all(names.iter().map(|name| cluster(c, &client, scope, name))).await;
+    for part in per_cluster {
+        inv.merge(part);
+    }
+    inv
+}
+
+/// One cluster: DescribeCluster, and its nodegroups and Fargate profiles concurrently.
+async fn cluster(
+    c: &Collector,
+    client: &aws_sdk_eks::Client,
+    scope: &Scope,
+    name: &str,
+) -> Inventory {
+    let mut inv = Inventory::default();
+    // Failures of a cluster's sub-listings are scoped to the cluster's ARN, which the
+    // listing does not return; build it the way EKS does.
+    let arn = format!(
+        "arn:{}:eks:{}:{}:cluster/{}",
+        scope.partition(),
+        scope.region,
+        scope.account,
+        name
+    );
+    let (described, nodegroups, profiles) = tokio::join!(
+        c.call(scope, "eks", "DescribeCluster", Some(&arn), async {
+            client.describe_cluster().name(name).send().await
+        }),
+        nodegroups(c, client, scope, name, &arn),
+        fargate_profiles(c, client, scope, name, &arn),
+    );
+    if let Some(cl) = described.as_ref().and_then(|o| o.cluster()) {
+        inv.eks_clusters.push(eks_cluster(scope, cl, &arn));
+    }
+    inv.eks_nodegroups = nodegroups;
+    inv.eks_fargate_profiles = profiles;
+    inv
+}
+
+async fn nodegroups(
+    c: &Collector,
+    client: &aws_sdk_eks::Client,
+    scope: &Scope,
+    cluster: &str,
+    cluster_arn: &str,
+) -> Vec<EksNodegroup> {
+    let Some(pages) = c
+        .call(scope, "eks", "ListNodegroups", Some(cluster_arn), async {
+            client
+                .list_nodegroups()
+                .cluster_name(cluster)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+        })
+        .await
+    else {
+        return Vec::new();
+    };
+    let names: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.nodegroups().iter().cloned())
+        .collect();
+    join_all(names.iter().map(|ng| async move {
+        c.call(
+            scope,
+            "eks",
+            "DescribeNodegroup",
+            Some(cluster_arn),
+            async {
+                client
+                    .describe_nodegroup()
+                    .cluster_name(cluster)
+                    .nodegroup_name(ng)
+                    .send()
+                    .await
+            },
+        )
+        .await
+    }))
+    .await
+    .into_iter()
+    .flatten()
+    .filter_map(|o| o.nodegroup().map(|n| nodegroup(scope, cluster, n)))
+    .collect()
+}
+
+async fn fargate_profiles(
+    c: &Collector,
+    client: &aws_sdk_eks::Client,
+    scope: &Scope,
+    cluster: &str,
+    cluster_arn: &str,
+) -> Vec<EksFargateProfile> {
+    let Some(pages) = c
+        .call(
+            scope,
+            "eks",
+            "ListFargateProfiles",
+            Some(cluster_arn),
+            async {
+                client
+                    .list_fargate_profiles()
+                    .cluster_name(cluster)
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+                    .await
+            },
+        )
+        .await
+    else {
+        return Vec::new();
+    };
+    let names: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.fargate_profile_names().iter().cloned())
+        .collect();
+    join_all(names.iter().map(|p| async move {
+        c.call(
+            scope,
+            "eks",
+            "DescribeFargateProfile",
+            Some(cluster_arn),
+            async {
+                client
+                    .describe_fargate_profile()
+                    .cluster_name(cluster)
+                    .fargate_profile_name(p)
+                    .send()
+                    .await
+            },
+        )
+        .await
+    }))
+    .await
+    .into_iter()
+    .flatten()
+    .filter_map(|o| {
+        o.fargate_profile()
+            .map(|p| fargate_profile(scope, cluster, p))
+    })
+    .collect()
+}
+
+fn eks_cluster(scope: &Scope, c: &t::Cluster, fallback_arn: &str) -> EksCluster {
+    let vpc = c.resources_vpc_config();
+    EksCluster {
+        scope: scope.clone(),
+        arn: c.arn().unwrap_or(fallback_arn).to_string(),
+        name: c.name().unwrap_or_default().to_string(),
+        status: c
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        version: c.version().map(str::to_string),
+        platform_version: c.platform_version().map(str::to_string),
+        role_arn: c.role_arn().map(str::to_string),
+        vpc_id: vpc.and_then(|v| v.vpc_id()).map(str::to_string),
+        subnet_ids: vpc.map(|v| v.subnet_ids().to_vec()).unwrap_or_default(),
+        endpoint_public_access: vpc.is_some_and(|v| v.endpoint_public_access()),
+        endpoint_private_access: vpc.is_some_and(|v| v.endpoint_private_access()),
+        public_access_cidrs: vpc
+            .map(|v| v.public_access_cidrs().to_vec())
+            .unwrap_or_default(),
+        enabled_log_types: c
+            .logging()
+            .map(|l| {
+                l.cluster_logging()
+                    .iter()
+                    .filter(|s| s.enabled() == Some(true))
+                    .flat_map(|s| s.types().iter().map(|t| t.as_str().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        // Envelope encryption with a customer KMS key (EKS now encrypts everything by
+        // default, so the config's `resources` list no longer matters).
+        secrets_encrypted: c
+            .encryption_config()
+            .iter()
+            .any(|e| e.provider().and_then(|p| p.key_arn()).is_some()),
+        oidc_issuer: c
+            .identity()
+            .and_then(|i| i.oidc())
+            .and_then(|o| o.issuer())
+            .map(str::to_string),
+        auto_mode_compute: c
+            .compute_config()
+            .and_then(|cc| cc.enabled())
+            .unwrap_or(false),
+        created_at: rfc3339(c.created_at()),
+    }
+}
+
+fn nodegroup(scope: &Scope, cluster: &str, n: &t::Nodegroup) -> EksNodegroup {
+    let scaling = n.scaling_config();
+    EksNodegroup {
+        scope: scope.clone(),
+        arn: n.nodegroup_arn().unwrap_or_default().to_string(),
+        name: n.nodegroup_name().unwrap_or_default().to_string(),
+        cluster_name: n.cluster_name().unwrap_or(cluster).to_string(),
+        status: n
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        version: n.version().map(str::to_string),
+        capacity_type: n.capacity_type().map(|c| c.as_str().to_string()),
+        instance_types: n.instance_types().to_vec(),
+        subnets: n.subnets().to_vec(),
+        min_size: scaling.and_then(|s| s.min_size()).unwrap_or(0),
+        max_size: scaling.and_then(|s| s.max_size()).unwrap_or(0),
+        desired_size: scaling.and_then(|s| s.desired_size()).unwrap_or(0),
+    }
+}
+
+fn fargate_profile(scope: &Scope, cluster: &str, p: &t::FargateProfile) -> EksFargateProfile {
+    EksFargateProfile {
+        scope: scope.clone(),
+        arn: p.fargate_profile_arn().unwrap_or_default().to_string(),
+        name: p.fargate_profile_name().unwrap_or_default().to_string(),
+        cluster_name: p.cluster_name().unwrap_or(cluster).to_string(),
+        status: p
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        subnets: p.subnets().to_vec(),
+        selectors: p
+            .selectors()
+            .iter()
+            .map(|s| FargateSelector {
+                namespace: s.namespace().map(str::to_string),
+                labels: s
+                    .labels()
+                    .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+    }
+}

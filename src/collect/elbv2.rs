@@ -1,0 +1,239 @@
+//! ELBv2: load balancers, their listeners, target groups with tags (20 per DescribeTags)
+//! and the health of targets in groups that sit behind a load balancer.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_elasticloadbalancingv2::types as t;
+use checks::model::{Inventory, Listener, LoadBalancer, Scope, TargetGroup, TargetHealth};
+use futures::future::join_all;
+
+use super::Collector;
+
+pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
+    let client = c.session.elbv2(&scope.region);
+    let mut inv = Inventory::default();
+
+    let (lbs, tgs) = tokio::join!(
+        c.call(scope, "elbv2", "DescribeLoadBalancers", None, async {
+            client
+                .describe_load_balancers()
+                .page_size(400)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+        }),
+        c.call(scope, "elbv2", "DescribeTargetGroups", None, async {
+            client
+                .describe_target_groups()
+                .page_size(400)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+        }),
+    );
+    if let Some(pages) = lbs {
+        inv.load_balancers = pages
+            .iter()
+            .flat_map(|p| p.load_balancers().iter().map(|lb| load_balancer(scope, lb)))
+            .collect();
+    }
+    if let Some(pages) = tgs {
+        inv.target_groups = pages
+            .iter()
+            .flat_map(|p| p.target_groups().iter().map(|tg| target_group(scope, tg)))
+            .collect();
+    }
+
+    let listeners = join_all(inv.load_balancers.iter().map(|lb| {
+        let client = client.clone();
+        async move {
+            c.call(scope, "elbv2", "DescribeListeners", Some(&lb.arn), async {
+                client
+                    .describe_listeners()
+                    .load_balancer_arn(&lb.arn)
+                    .page_size(400)
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+                    .await
+            })
+            .await
+        }
+    }));
+    let tg_arns: Vec<String> = inv.target_groups.iter().map(|t| t.arn.clone()).collect();
+    let tags = join_all(tg_arns.chunks(20).map(|batch| {
+        let client = client.clone();
+        let batch = batch.to_vec();
+        async move {
+            let out = c
+                .call(scope, "elbv2", "DescribeTags", None, async {
+                    client
+                        .describe_tags()
+                        .set_resource_arns(Some(batch.clone()))
+                        .send()
+                        .await
+                })
+                .await;
+            (batch, out)
+        }
+    }));
+    let health = join_all(
+        inv.target_groups
+            .iter()
+            .filter(|tg| !tg.load_balancer_arns.is_empty())
+            .map(|tg| {
+                let client = client.clone();
+                async move {
+                    let out = c
+                        .call(
+                            scope,
+                            "elbv2",
+                            "DescribeTargetHealth",
+                            Some(&tg.arn),
+                            async {
+                                client
+                                    .describe_target_health()
+                                    .target_group_arn(&tg.arn)
+                                    .send()
+                                    .await
+                            },
+                        )
+                        .await;
+                    (tg.arn.clone(), out)
+                }
+            }),
+    );
+    let (listeners, tags, health) = tokio::join!(listeners, tags, health);
+
+    inv.listeners = listeners
+        .into_iter()
+        .flatten()
+        .flat_map(|pages| {
+            pages
+                .iter()
+                .flat_map(|p| p.listeners().iter().map(|l| listener(scope, l)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+
+    let mut tag_map: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (batch, out) in tags {
+        let Some(out) = out else { continue };
+        for arn in batch {
+            tag_map.entry(arn).or_default();
+        }
+        for d in out.tag_descriptions() {
+            if let Some(arn) = d.resource_arn() {
+                let entry = tag_map.entry(arn.to_string()).or_default();
+                for tag in d.tags() {
+                    if let Some(key) = tag.key() {
+                        entry.insert(key.to_string(), tag.value().unwrap_or_default().to_string());
+                    }
+                }
+            }
+        }
+    }
+    let health: BTreeMap<String, Vec<TargetHealth>> = health
+        .into_iter()
+        .filter_map(|(arn, out)| {
+            let out = out?;
+            Some((
+                arn,
+                out.target_health_descriptions()
+                    .iter()
+                    .map(target_health)
+                    .collect(),
+            ))
+        })
+        .collect();
+    for tg in &mut inv.target_groups {
+        tg.tags = tag_map.remove(&tg.arn);
+        tg.targets = health.get(&tg.arn).cloned();
+    }
+    inv
+}
+
+fn load_balancer(scope: &Scope, lb: &t::LoadBalancer) -> LoadBalancer {
+    LoadBalancer {
+        scope: scope.clone(),
+        arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
+        name: lb.load_balancer_name().unwrap_or_default().to_string(),
+        lb_type: lb.r#type().map(|t| t.as_str().to_string()),
+        scheme: lb.scheme().map(|s| s.as_str().to_string()),
+        vpc_id: lb.vpc_id().map(str::to_string),
+        state: lb
+            .state()
+            .and_then(|s| s.code())
+            .map(|c| c.as_str().to_string()),
+        subnets: lb
+            .availability_zones()
+            .iter()
+            .filter_map(|az| az.subnet_id().map(str::to_string))
+            .collect(),
+    }
+}
+
+fn target_group(scope: &Scope, tg: &t::TargetGroup) -> TargetGroup {
+    TargetGroup {
+        scope: scope.clone(),
+        arn: tg.target_group_arn().unwrap_or_default().to_string(),
+        name: tg.target_group_name().unwrap_or_default().to_string(),
+        target_type: tg.target_type().map(|t| t.as_str().to_string()),
+        protocol: tg.protocol().map(|p| p.as_str().to_string()),
+        port: tg.port(),
+        vpc_id: tg.vpc_id().map(str::to_string),
+        load_balancer_arns: tg.load_balancer_arns().to_vec(),
+        health_check_port: tg.health_check_port().map(str::to_string),
+        health_check_path: tg.health_check_path().map(str::to_string),
+        tags: None,
+        targets: None,
+    }
+}
+
+fn listener(scope: &Scope, l: &t::Listener) -> Listener {
+    let mut forward: Vec<String> = Vec::new();
+    for action in l.default_actions() {
+        if let Some(arn) = action.target_group_arn() {
+            forward.push(arn.to_string());
+        }
+        if let Some(fc) = action.forward_config() {
+            forward.extend(
+                fc.target_groups()
+                    .iter()
+                    .filter_map(|t| t.target_group_arn().map(str::to_string)),
+            );
+        }
+    }
+    forward.sort();
+    forward.dedup();
+    Listener {
+        scope: scope.clone(),
+        arn: l.listener_arn().unwrap_or_default().to_string(),
+        load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_string(),
+        port: l.port(),
+        protocol: l.protocol().map(|p| p.as_str().to_string()),
+        forward_target_groups: forward,
+    }
+}
+
+fn target_health(d: &t::TargetHealthDescription) -> TargetHealth {
+    TargetHealth {
+        id: d
+            .target()
+            .and_then(|t| t.id())
+            .unwrap_or_default()
+            .to_string(),
+        port: d.target().and_then(|t| t.port()),
+        state: d
+            .target_health()
+            .and_then(|h| h.state())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|| "unknown".to_string()),
+        reason: d
+            .target_health()
+            .and_then(|h| h.reason())
+            .map(|r| r.as_str().to_string()),
+    }
+}

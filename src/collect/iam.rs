@@ -1,0 +1,108 @@
+//! IAM, once per account: roles with their trust policies, inline and attached policies
+//! (GetAccountAuthorizationDetails returns all of it in a few pages instead of three calls
+//! per role), and the OIDC identity providers.
+
+use checks::model::{IamRole, Inventory, NamedPolicy, OidcProvider, Scope};
+
+use super::Collector;
+
+pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
+    // IAM is global; its endpoint lives in the session's first region's partition.
+    let region = c
+        .session
+        .regions
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "us-east-1".into());
+    let client = c.session.iam(&region);
+    let mut inv = Inventory::default();
+    let (details, providers) = tokio::join!(
+        c.call(
+            scope,
+            "iam",
+            "GetAccountAuthorizationDetails",
+            None,
+            async {
+                client
+                    .get_account_authorization_details()
+                    .filter(aws_sdk_iam::types::EntityType::Role)
+                    .max_items(1000)
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+                    .await
+            }
+        ),
+        c.call(scope, "iam", "ListOpenIDConnectProviders", None, async {
+            client.list_open_id_connect_providers().send().await
+        }),
+    );
+    if let Some(pages) = details {
+        inv.iam_roles = pages
+            .iter()
+            .flat_map(|p| p.role_detail_list().iter())
+            .map(|r| IamRole {
+                scope: scope.clone(),
+                arn: r.arn().unwrap_or_default().to_string(),
+                name: r.role_name().unwrap_or_default().to_string(),
+                path: r.path().unwrap_or("/").to_string(),
+                trust_policy: r.assume_role_policy_document().map(decode_policy),
+                inline_policies: r
+                    .role_policy_list()
+                    .iter()
+                    .map(|p| NamedPolicy {
+                        name: p.policy_name().unwrap_or_default().to_string(),
+                        document: p.policy_document().map(decode_policy).unwrap_or_default(),
+                    })
+                    .collect(),
+                attached_policy_arns: r
+                    .attached_managed_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_string))
+                    .collect(),
+            })
+            .collect();
+    }
+    if let Some(out) = providers {
+        inv.oidc_providers = out
+            .open_id_connect_provider_list()
+            .iter()
+            .filter_map(|p| p.arn())
+            .map(|arn| OidcProvider {
+                scope: scope.clone(),
+                arn: arn.to_string(),
+                // The provider ARN ends in its URL without the scheme, as IAM reports it.
+                url: arn
+                    .split_once(":oidc-provider/")
+                    .map(|(_, u)| u.to_string()),
+            })
+            .collect();
+    }
+    inv
+}
+
+/// IAM returns policy documents URL-encoded (emulators sometimes do not).
+pub fn decode_policy(doc: &str) -> String {
+    let trimmed = doc.trim_start();
+    if trimmed.starts_with('{') {
+        return doc.to_string();
+    }
+    percent_encoding::percent_decode_str(doc)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_policy;
+
+    #[test]
+    fn policies_are_url_decoded_once() {
+        assert_eq!(
+            decode_policy("%7B%22Version%22%3A%222012-10-17%22%7D"),
+            r#"{"Version":"2012-10-17"}"#
+        );
+        // Already plain JSON, containing a literal percent sign: left alone.
+        assert_eq!(decode_policy(r#"{"a":"50%25"}"#), r#"{"a":"50%25"}"#);
+    }
+}

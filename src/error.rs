@@ -1,0 +1,38 @@
+//! Exit codes and the errors that end a run before it reports.
+
+use std::process::ExitCode;
+
+/// The process exit codes (documented in the README and `--help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The run completed; no finding at or above `--fail-on`.
+    Ok = 0,
+    /// The run completed and found something at or above `--fail-on`.
+    Findings = 1,
+    /// Usage, configuration or I/O error: nothing was audited or nothing was written.
+    Usage = 2,
+    /// The report was written, but some data could not be collected (see its coverage).
+    Incomplete = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// An error that stops the run, printed as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Bad flags, profile, credentials, region, endpoint, recording or output path.
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Recording(#[from] crate::recording::RecordingError),
+}
+
+impl AppError {
+    pub fn exit(&self) -> Exit {
+        Exit::Usage
+    }
+}

@@ -1,0 +1,168 @@
+//! awsaudit: the binary's library — session, collector, record/replay transport, report
+//! and renderers. The model, graph and checks live in the SDK-free `checks` crate.
+
+pub mod aws;
+pub mod cli;
+pub mod collect;
+pub mod error;
+pub mod progress;
+pub mod recording;
+pub mod render;
+pub mod report;
+pub mod stats;
+pub mod transport;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use checks::registry::Check;
+
+use crate::aws::{Session, SessionOptions};
+use crate::cli::{AuditArgs, Format};
+use crate::collect::Collector;
+use crate::error::{AppError, Exit};
+use crate::progress::Progress;
+use crate::recording::{Recorder, Replayer};
+use crate::report::{CallStats, Report, RunMeta};
+use crate::stats::Stats;
+use crate::transport::Mode;
+
+/// Runs an audit: resolve the session, collect, check, and build the report.
+pub async fn audit(args: &AuditArgs, progress: Progress) -> Result<Report, AppError> {
+    let started = Instant::now();
+    let started_at = report::now_rfc3339();
+    let (mode, recorder) = match (&args.record, &args.replay) {
+        (_, Some(dir)) => (Mode::Replay(Arc::new(Replayer::load(dir)?)), None),
+        (Some(dir), None) => {
+            let rec = Arc::new(Recorder::create(dir)?);
+            (Mode::Record(rec.clone()), Some(rec))
+        }
+        (None, None) => (Mode::Live, None),
+    };
+    let result = audit_with(args, mode, &recorder, progress, started, started_at).await;
+    if let (Err(_), Some(rec)) = (&result, &recorder) {
+        rec.abandon();
+    }
+    result
+}
+
+async fn audit_with(
+    args: &AuditArgs,
+    mode: Mode,
+    recorder: &Option<Arc<Recorder>>,
+    progress: Progress,
+    started: Instant,
+    started_at: String,
+) -> Result<Report, AppError> {
+    let mode_name = match mode {
+        Mode::Live => "live",
+        Mode::Record(_) => "record",
+        Mode::Replay(_) => "replay",
+    };
+    let stats = Arc::new(Stats::default());
+    let session = Session::connect(
+        SessionOptions {
+            profile: args.profile.clone(),
+            regions: args.regions.clone(),
+            all_regions: args.all_regions,
+            endpoint_url: args.endpoint_url.clone(),
+            max_attempts: args.max_attempts,
+            mode,
+        },
+        stats.clone(),
+    )
+    .await?;
+    tracing::info!(
+        account = %session.account,
+        regions = %session.regions.join(","),
+        "auditing"
+    );
+    let session = Arc::new(session);
+    let collector = Collector::new(
+        session.clone(),
+        usize::from(args.concurrency),
+        progress.clone(),
+    );
+    let inventory = collector.run().await;
+    progress.finish();
+
+    let selected: Vec<&'static Check> = checks::rules::ALL.to_vec();
+    let outcome = checks::registry::run(&inventory, &selected);
+    let accounts = vec![session.account.clone()];
+    if let Some(rec) = recorder {
+        rec.finish(&accounts, &session.regions)?;
+    }
+    let wall_ms = started.elapsed().as_millis() as u64;
+    Ok(Report::new(
+        RunMeta {
+            started_at,
+            wall_ms,
+            mode: mode_name,
+            checks: selected.iter().map(|c| c.code.to_string()).collect(),
+            accounts,
+            regions: session.regions.clone(),
+        },
+        &inventory,
+        outcome,
+        CallStats::from_ops(stats.snapshot(), wall_ms),
+    ))
+}
+
+/// The exit code a finished report calls for.
+pub fn exit_for(report: &Report, fail_on: Option<checks::Severity>) -> Exit {
+    let failing = match (fail_on, report.max_severity()) {
+        (Some(threshold), Some(max)) => max >= threshold,
+        _ => false,
+    };
+    if failing {
+        Exit::Findings
+    } else if !report.coverage.gaps.is_empty() {
+        Exit::Incomplete
+    } else {
+        Exit::Ok
+    }
+}
+
+/// Renders the report in the requested format.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Table => render::table(report),
+        Format::Json => render::json(report),
+    }
+}
+
+/// Fails early, before any AWS call, when the report could not be written to `path`.
+pub fn preflight_output(path: &Path) -> Result<(), AppError> {
+    if path.is_dir() {
+        return Err(AppError::Config(format!(
+            "--output {}: is a directory; give a file path",
+            path.display()
+        )));
+    }
+    let dir: PathBuf = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(AppError::Config(format!(
+            "--output {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    tempfile::NamedTempFile::new_in(&dir).map_err(|e| {
+        AppError::Config(format!(
+            "--output {}: cannot write in {}: {e}",
+            path.display(),
+            dir.display()
+        ))
+    })?;
+    Ok(())
+}
+
+/// Writes the report atomically.
+pub fn write_output(path: &Path, text: &str) -> Result<(), AppError> {
+    recording::write_atomic(path, text.as_bytes())
+        .map_err(|e| AppError::Config(format!("could not write the report: {e}")))
+}

@@ -1,0 +1,141 @@
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use awsaudit::cli::{Cli, Command, ListFormat};
+use awsaudit::error::{AppError, Exit};
+use awsaudit::progress::Progress;
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,aws_config=warn,aws_smithy_runtime=warn",
+        2 => "debug,hyper=info,rustls=info",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose >= 2)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with success; usage errors exit 2.
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Usage.into()
+            } else {
+                Exit::Ok.into()
+            };
+        }
+    };
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(code) => code.into(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit().into()
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<Exit, AppError> {
+    match cli.command {
+        Some(Command::Checks { format }) => {
+            print(&list_checks(format))?;
+            Ok(Exit::Ok)
+        }
+        Some(Command::Explain { check }) => {
+            let c = checks::rules::find(&check).ok_or_else(|| {
+                AppError::Config(format!(
+                    "unknown check `{check}`: `audit checks` lists them"
+                ))
+            })?;
+            print(&format!(
+                "{} {} ({})\n{}\n\n{}",
+                c.code,
+                c.name,
+                c.severity,
+                c.summary,
+                c.documentation()
+            ))?;
+            Ok(Exit::Ok)
+        }
+        None => {
+            let args = cli.audit;
+            if let Some(path) = &args.output {
+                awsaudit::preflight_output(path)?;
+            }
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| AppError::Config(format!("cannot start the async runtime: {e}")))?;
+            let report = runtime.block_on(awsaudit::audit(&args, Progress::new(true)))?;
+            let text = awsaudit::render(&report, args.format);
+            match &args.output {
+                Some(path) => awsaudit::write_output(path, &text)?,
+                None => print(&text)?,
+            }
+            let exit = awsaudit::exit_for(&report, args.fail_on.threshold());
+            if exit == Exit::Incomplete {
+                eprintln!(
+                    "warning: collection incomplete: {} coverage gap(s); affected checks are reported as not evaluated",
+                    report.coverage.gaps.len()
+                );
+            }
+            Ok(exit)
+        }
+    }
+}
+
+fn list_checks(format: ListFormat) -> String {
+    let all = checks::rules::ALL;
+    match format {
+        ListFormat::Json => {
+            let v: Vec<serde_json::Value> = all
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "code": c.code,
+                        "name": c.name,
+                        "severity": c.severity,
+                        "summary": c.summary,
+                        "needs": c.needs,
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&v).expect("serialises") + "\n"
+        }
+        ListFormat::Table => {
+            let width = all.iter().map(|c| c.name.len()).max().unwrap_or(0);
+            all.iter()
+                .map(|c| {
+                    format!(
+                        "{}  {:width$}  {:8}  {}\n",
+                        c.code,
+                        c.name,
+                        c.severity.as_str(),
+                        c.summary
+                    )
+                })
+                .collect()
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`audit | head`) is not an error worth a panic.
+fn print(text: &str) -> Result<(), AppError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(AppError::Config(format!("cannot write to stdout: {e}"))),
+    }
+}

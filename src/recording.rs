@@ -1,0 +1,590 @@
+//! Recordings: every exchange stored under the canonical key of its request.
+//!
+//! Layout of a recording directory (documented for users in mocks/README.md):
+//!
+//! ```text
+//! DIR/manifest.json                                      format, version, account, regions
+//! DIR/exchanges/<service>/<region>/<Operation>-<hash>.json
+//! ```
+//!
+//! The key is (service, region, operation, parameters); parameters are the request's
+//! method, path, query and body, parsed and canonicalised (JSON and form bodies sorted), so
+//! the same logical request always has the same key whatever order the concurrent collector
+//! sends it in. Keys never include headers: no credentials, signatures, dates or request ids
+//! are stored. Response bodies are stored as JSON when they are JSON (hand-editable), text
+//! otherwise, with request ids removed and secret-looking values redacted.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The recording format this build reads and writes.
+pub const FORMAT: &str = "awsaudit-recording";
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Canonical identity of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestKey {
+    pub service: String,
+    pub region: String,
+    pub operation: String,
+    pub params: Value,
+}
+
+impl RequestKey {
+    pub fn from_request(service: &str, region: &str, operation: &str, req: &HttpRequest) -> Self {
+        let uri = req.uri();
+        let (path, query) = match uri.split_once("://") {
+            Some((_, rest)) => {
+                let path_and_query = rest.find('/').map_or("/", |i| &rest[i..]);
+                split_query(path_and_query)
+            }
+            None => split_query(uri),
+        };
+        let content_type = req
+            .headers()
+            .get("content-type")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let body = req.body().bytes().unwrap_or_default();
+        let body = canonical_body(&content_type, body);
+        let mut params = serde_json::Map::new();
+        params.insert("method".into(), Value::String(req.method().to_string()));
+        params.insert("path".into(), Value::String(path.to_string()));
+        if !query.is_empty() {
+            params.insert("query".into(), query_map(query));
+        }
+        if !body.is_null() {
+            params.insert("body".into(), body);
+        }
+        RequestKey {
+            service: service.to_string(),
+            region: region.to_string(),
+            operation: operation.to_string(),
+            params: Value::Object(params),
+        }
+    }
+
+    /// The key as one canonical string (serde_json sorts object keys).
+    pub fn canonical(&self) -> String {
+        serde_json::to_string(self).expect("a key always serialises")
+    }
+
+    /// Relative path of this key's file in a recording.
+    pub fn file_name(&self) -> PathBuf {
+        let digest = Sha256::digest(self.canonical().as_bytes());
+        let hash: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        PathBuf::from("exchanges")
+            .join(safe_segment(&self.service))
+            .join(safe_segment(&self.region))
+            .join(format!("{}-{hash}.json", safe_segment(&self.operation)))
+    }
+
+    /// `ecs us-east-1 DescribeServices {…}` for error messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.service, self.region, self.operation, self.params
+        )
+    }
+}
+
+fn safe_segment(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn split_query(path_and_query: &str) -> (&str, &str) {
+    path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""))
+}
+
+fn query_map(query: &str) -> Value {
+    let mut map: BTreeMap<String, Value> = BTreeMap::new();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match map.get_mut(k.as_ref()) {
+            Some(Value::Array(list)) => list.push(Value::String(v.into_owned())),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, Value::String(v.into_owned())]);
+            }
+            None => {
+                map.insert(k.into_owned(), Value::String(v.into_owned()));
+            }
+        }
+    }
+    Value::Object(map.into_iter().collect())
+}
+
+fn canonical_body(content_type: &str, body: &[u8]) -> Value {
+    if body.is_empty() {
+        return Value::Null;
+    }
+    if content_type.contains("x-www-form-urlencoded") {
+        // awsQuery / ec2Query: Action and Version are the operation, not parameters.
+        let mut map = serde_json::Map::new();
+        for (k, v) in form_urlencoded::parse(body) {
+            if k != "Action" && k != "Version" {
+                map.insert(k.into_owned(), Value::String(v.into_owned()));
+            }
+        }
+        return Value::Object(map);
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) if m.is_empty() => Value::Null,
+        Ok(v) => v,
+        Err(_) => Value::String(String::from_utf8_lossy(body).into_owned()),
+    }
+}
+
+/// Response headers worth keeping: the SDK reads error types from some of them.
+const KEPT_HEADERS: [&str; 3] = ["content-type", "x-amzn-errortype", "x-amzn-query-error"];
+
+/// One recorded exchange.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Exchange {
+    pub key: RequestKey,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    /// JSON responses are stored as JSON values, anything else as text.
+    pub body: Value,
+}
+
+impl Exchange {
+    /// Builds the stored form of a live exchange: headers filtered, body redacted.
+    pub fn new(key: RequestKey, status: u16, headers: &[(String, String)], body: &[u8]) -> Self {
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .filter(|(k, _)| KEPT_HEADERS.iter().any(|h| k.eq_ignore_ascii_case(h)))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+        let is_json = headers
+            .iter()
+            .any(|(k, v)| k == "content-type" && v.contains("json"));
+        let body = match (is_json, serde_json::from_slice::<Value>(body)) {
+            (true, Ok(mut v)) => {
+                redact_json(&mut v);
+                v
+            }
+            _ => Value::String(redact_text(&String::from_utf8_lossy(body))),
+        };
+        Exchange {
+            key,
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// The response body as the SDK expects it on the wire.
+    pub fn body_bytes(&self) -> Vec<u8> {
+        match &self.body {
+            Value::String(s) => s.clone().into_bytes(),
+            Value::Null => Vec::new(),
+            v => serde_json::to_vec(v).expect("a JSON value always serialises"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- redaction
+
+/// Replaces a redacted value. Kept recognisable so checks can still tell a secret was there.
+pub const REDACTED: &str = "<redacted>";
+
+fn secret_value_patterns() -> &'static [Regex] {
+    static PATTERNS: std::sync::OnceLock<Vec<Regex>> = std::sync::OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        [
+            // AWS access key ids (long-term and temporary).
+            r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b",
+            // Private keys.
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
+            // Common token prefixes: GitHub, GitLab, Slack, Stripe, OpenAI-style, npm.
+            r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}|glpat-[A-Za-z0-9_\-]{20,}|xox[abpors]-[A-Za-z0-9\-]{10,}|sk_live_[A-Za-z0-9]{16,}|sk-[A-Za-z0-9]{32,}|npm_[A-Za-z0-9]{36})\b",
+        ]
+        .iter()
+        .map(|p| Regex::new(p).expect("redaction patterns are valid"))
+        .collect()
+    })
+}
+
+/// Element and field names whose values are secrets or per-request noise.
+const SECRET_FIELDS: [&str; 6] = [
+    "SecretAccessKey",
+    "SessionToken",
+    "secretAccessKey",
+    "sessionToken",
+    "Password",
+    "password",
+];
+
+/// True for environment-variable names that announce a secret.
+pub fn secret_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+        "ACCESS_KEY",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+fn redact_text(text: &str) -> String {
+    static REQUEST_ID: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let request_id = REQUEST_ID.get_or_init(|| {
+        Regex::new(r"(?s)<(RequestId|requestId|RequestID)>.*?</(RequestId|requestId|RequestID)>")
+            .expect("valid")
+    });
+    let mut out = request_id.replace_all(text, "").into_owned();
+    for field in SECRET_FIELDS {
+        let re = Regex::new(&format!(r"(?s)<{field}>.*?</{field}>")).expect("valid");
+        out = re
+            .replace_all(&out, format!("<{field}>{REDACTED}</{field}>").as_str())
+            .into_owned();
+    }
+    for p in secret_value_patterns() {
+        out = p.replace_all(&out, REDACTED).into_owned();
+    }
+    out
+}
+
+fn redact_json(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            // ECS `environment` entries: {"name": "DB_PASSWORD", "value": "…"}.
+            let secret_pair = map
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(secret_name)
+                && map.get("value").is_some_and(Value::is_string);
+            if secret_pair {
+                map.insert("value".into(), Value::String(REDACTED.into()));
+            }
+            for (k, child) in map.iter_mut() {
+                if SECRET_FIELDS.contains(&k.as_str()) && child.is_string() {
+                    *child = Value::String(REDACTED.into());
+                } else {
+                    redact_json(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_json),
+        Value::String(s) => {
+            if secret_value_patterns().iter().any(|p| p.is_match(s)) {
+                *s = redact_text(s);
+            }
+        }
+        _ => {}
+    }
+}
+
+// ---------------------------------------------------------------- manifest
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub version: u32,
+    pub tool_version: String,
+    pub recorded_at: String,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    pub exchanges: usize,
+}
+
+/// Errors reading or writing recordings; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordingError {
+    #[error("{0}: no such recording directory")]
+    Missing(PathBuf),
+    #[error("{0}: not a recording (no manifest.json; record one with `audit --record DIR`)")]
+    NoManifest(PathBuf),
+    #[error("{path}: {message}")]
+    Corrupt { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("replay: no recorded response for {key} (expected {file})")]
+    MissingKey { key: String, file: PathBuf },
+    #[error("{0}: exists and is not a recording; refusing to overwrite it")]
+    NotARecording(PathBuf),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RecordingError + '_ {
+    move |source| RecordingError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+// ---------------------------------------------------------------- replay
+
+/// Serves recorded responses by key.
+#[derive(Debug)]
+pub struct Replayer {
+    dir: PathBuf,
+    pub manifest: Manifest,
+    exchanges: HashMap<String, Exchange>,
+}
+
+impl Replayer {
+    /// Loads and validates a whole recording.
+    pub fn load(dir: &Path) -> Result<Self, RecordingError> {
+        if !dir.is_dir() {
+            return Err(RecordingError::Missing(dir.to_path_buf()));
+        }
+        let manifest_path = dir.join("manifest.json");
+        if !manifest_path.is_file() {
+            return Err(RecordingError::NoManifest(dir.to_path_buf()));
+        }
+        let manifest: Manifest = read_json(&manifest_path)?;
+        if manifest.format != FORMAT || manifest.version != FORMAT_VERSION {
+            return Err(RecordingError::Corrupt {
+                path: manifest_path,
+                message: format!(
+                    "unsupported recording format `{}` version {} (this build reads `{FORMAT}` version {FORMAT_VERSION})",
+                    manifest.format, manifest.version
+                ),
+            });
+        }
+        let mut exchanges = HashMap::new();
+        let mut files = Vec::new();
+        collect_json_files(&dir.join("exchanges"), &mut files)?;
+        for file in files {
+            let ex: Exchange = read_json(&file)?;
+            exchanges.insert(ex.key.canonical(), ex);
+        }
+        Ok(Replayer {
+            dir: dir.to_path_buf(),
+            manifest,
+            exchanges,
+        })
+    }
+
+    pub fn get(&self, key: &RequestKey) -> Result<&Exchange, RecordingError> {
+        self.exchanges
+            .get(&key.canonical())
+            .ok_or_else(|| RecordingError::MissingKey {
+                key: key.describe(),
+                file: self.dir.join(key.file_name()),
+            })
+    }
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, RecordingError> {
+    let text = fs::read_to_string(path).map_err(io_err(path))?;
+    serde_json::from_str(&text).map_err(|e| RecordingError::Corrupt {
+        path: path.to_path_buf(),
+        message: format!("invalid recording file: {e}"),
+    })
+}
+
+fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), RecordingError> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    for entry in fs::read_dir(dir).map_err(io_err(dir))? {
+        let path = entry.map_err(io_err(dir))?.path();
+        if path.is_dir() {
+            collect_json_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- record
+
+/// Writes exchanges into a staging directory beside the target, then swaps it into place
+/// when the run finishes, so an interrupted recording never leaves a half-written one.
+#[derive(Debug)]
+pub struct Recorder {
+    target: PathBuf,
+    staging: PathBuf,
+    written: Mutex<BTreeMap<String, ()>>,
+}
+
+impl Recorder {
+    /// Checks that `target` can be (re)placed and creates the staging directory.
+    pub fn create(target: &Path) -> Result<Self, RecordingError> {
+        if target.exists() && !target.join("manifest.json").is_file() {
+            let empty = fs::read_dir(target)
+                .map_err(io_err(target))?
+                .next()
+                .is_none();
+            if !empty {
+                return Err(RecordingError::NotARecording(target.to_path_buf()));
+            }
+        }
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "recording".into());
+        let staging = tempfile::Builder::new()
+            .prefix(&format!(".{name}.recording-"))
+            .tempdir_in(&parent)
+            .map_err(io_err(&parent))?
+            .keep();
+        Ok(Recorder {
+            target: target.to_path_buf(),
+            staging,
+            written: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    pub fn store(&self, ex: &Exchange) -> Result<(), RecordingError> {
+        let rel = ex.key.file_name();
+        let path = self.staging.join(&rel);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(io_err(dir))?;
+        }
+        let mut text = serde_json::to_string_pretty(ex).expect("an exchange always serialises");
+        text.push('\n');
+        write_atomic(&path, text.as_bytes())?;
+        self.written
+            .lock()
+            .expect("recorder lock")
+            .insert(rel.to_string_lossy().into_owned(), ());
+        Ok(())
+    }
+
+    /// Writes the manifest and moves the recording into place.
+    pub fn finish(
+        &self,
+        accounts: &[String],
+        regions: &[String],
+    ) -> Result<PathBuf, RecordingError> {
+        let manifest = Manifest {
+            format: FORMAT.into(),
+            version: FORMAT_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            recorded_at: crate::report::now_rfc3339(),
+            accounts: accounts.to_vec(),
+            regions: regions.to_vec(),
+            exchanges: self.written.lock().expect("recorder lock").len(),
+        };
+        let mut text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
+        text.push('\n');
+        write_atomic(&self.staging.join("manifest.json"), text.as_bytes())?;
+        if self.target.exists() {
+            fs::remove_dir_all(&self.target).map_err(io_err(&self.target))?;
+        }
+        fs::rename(&self.staging, &self.target).map_err(io_err(&self.target))?;
+        Ok(self.target.clone())
+    }
+
+    /// Removes the staging directory of an abandoned recording.
+    pub fn abandon(&self) {
+        let _ = fs::remove_dir_all(&self.staging);
+    }
+}
+
+/// Writes a file atomically: a temporary file in the same directory, then a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordingError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err(path))?;
+    tmp.write_all(bytes).map_err(io_err(path))?;
+    tmp.as_file().sync_all().map_err(io_err(path))?;
+    tmp.persist(path).map_err(|e| RecordingError::Io {
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_bodies_are_canonical_and_drop_the_action() {
+        let a = canonical_body(
+            "application/x-www-form-urlencoded",
+            b"Action=DescribeSubnets&Version=2016-11-15&MaxResults=1000&NextToken=abc",
+        );
+        let b = canonical_body(
+            "application/x-www-form-urlencoded",
+            b"NextToken=abc&Version=2016-11-15&MaxResults=1000&Action=DescribeSubnets",
+        );
+        assert_eq!(a, b);
+        assert_eq!(a["NextToken"], "abc");
+        assert!(a.get("Action").is_none());
+    }
+
+    #[test]
+    fn secrets_and_request_ids_are_redacted() {
+        let xml = "<R><RequestId>abc-123</RequestId><SecretAccessKey>wJalr</SecretAccessKey><Key>AKIAIOSFODNN7EXAMPLE</Key></R>";
+        let out = redact_text(xml);
+        assert!(!out.contains("abc-123"));
+        assert!(!out.contains("wJalr"));
+        assert!(!out.contains("AKIAIOSFODNN7EXAMPLE"));
+
+        let mut v: Value = serde_json::from_str(
+            r#"{"environment":[{"name":"DB_PASSWORD","value":"hunter2"},{"name":"LOG_LEVEL","value":"INFO"},{"name":"X","value":"ghp_abcdefghijklmnopqrstuvwxyz0123456789"}]}"#,
+        )
+        .unwrap();
+        redact_json(&mut v);
+        let s = v.to_string();
+        assert!(!s.contains("hunter2"));
+        assert!(!s.contains("ghp_abcdefghijklmnopqrstuvwxyz0123456789"));
+        assert!(s.contains("INFO"));
+    }
+
+    #[test]
+    fn exchange_keeps_json_bodies_editable() {
+        let key = RequestKey {
+            service: "ecs".into(),
+            region: "us-east-1".into(),
+            operation: "ListClusters".into(),
+            params: serde_json::json!({"method": "POST", "path": "/"}),
+        };
+        let ex = Exchange::new(
+            key,
+            200,
+            &[
+                ("Content-Type".into(), "application/x-amz-json-1.1".into()),
+                ("x-amzn-RequestId".into(), "req-1".into()),
+            ],
+            br#"{"clusterArns":["arn:aws:ecs:us-east-1:1:cluster/a"]}"#,
+        );
+        assert!(ex.body.is_object());
+        assert_eq!(ex.headers.len(), 1, "request id header dropped");
+        assert_eq!(
+            ex.body_bytes(),
+            br#"{"clusterArns":["arn:aws:ecs:us-east-1:1:cluster/a"]}"#.to_vec()
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! Renderers: read a [`Report`], produce text.
+
+use std::fmt::Write;
+
+use checks::model::CallStatus;
+use checks::Severity;
+
+use crate::report::Report;
+
+/// The report as pretty JSON (the versioned schema), with a trailing newline.
+pub fn json(report: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(report).expect("a report always serialises");
+    s.push('\n');
+    s
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The report for a terminal: findings grouped by severity, the unknowns, the coverage
+/// gaps, and a summary line.
+pub fn table(report: &Report) -> String {
+    let mut out = String::new();
+    for sev in Severity::ALL {
+        let group: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == sev)
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{} ({})", sev.as_str().to_uppercase(), group.len());
+        for f in group {
+            let _ = writeln!(
+                out,
+                "  {} {}  [{} {}]",
+                f.check, f.name, f.account, f.region
+            );
+            let _ = writeln!(out, "    {}", f.message);
+            let _ = writeln!(out, "    resource: {}", f.resource);
+            let _ = writeln!(out, "    fix: {}", f.remediation);
+            if !f.evidence.is_empty() {
+                let _ = writeln!(out, "    evidence:");
+                for e in &f.evidence {
+                    let _ = writeln!(out, "      - {}: {}", e.resource, e.fact);
+                }
+            }
+            let _ = writeln!(out, "    fingerprint: {}", f.fingerprint);
+        }
+        out.push('\n');
+    }
+    if !report.unknowns.is_empty() {
+        let _ = writeln!(
+            out,
+            "NOT EVALUATED ({}): data these checks need could not be collected",
+            report.unknowns.len()
+        );
+        for u in &report.unknowns {
+            let what = u.resource.as_deref().unwrap_or("whole region");
+            let _ = writeln!(
+                out,
+                "  {} {}  [{} {}] {}: {}",
+                u.check, u.name, u.account, u.region, what, u.reason
+            );
+        }
+        out.push('\n');
+    }
+    if !report.coverage.gaps.is_empty() {
+        let _ = writeln!(out, "COVERAGE GAPS ({})", report.coverage.gaps.len());
+        for g in &report.coverage.gaps {
+            let status = match g.status {
+                CallStatus::AccessDenied => "access denied",
+                CallStatus::NotAvailable => "not available",
+                CallStatus::Failed => "failed",
+                CallStatus::Ok => "ok",
+            };
+            let scope = g
+                .scope
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  [{} {}] {}:{}{} {}: {} — {}",
+                g.account,
+                g.region,
+                g.service,
+                g.operation,
+                scope,
+                status,
+                g.error_code.as_deref().unwrap_or("no error code"),
+                g.message.as_deref().unwrap_or("")
+            );
+        }
+        out.push('\n');
+    }
+    let by_sev: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|s| {
+            report
+                .summary
+                .by_severity
+                .get(s)
+                .map(|n| format!("{n} {s}"))
+        })
+        .collect();
+    let findings = if by_sev.is_empty() {
+        "no findings".to_string()
+    } else {
+        format!(
+            "{} ({})",
+            plural(report.summary.findings, "finding", "findings"),
+            by_sev.join(", ")
+        )
+    };
+    let coverage = if report.coverage.gaps.is_empty() {
+        "coverage complete".to_string()
+    } else {
+        format!(
+            "coverage INCOMPLETE: {}, {} not evaluated",
+            plural(report.coverage.gaps.len(), "gap", "gaps"),
+            plural(report.unknowns.len(), "check scope", "check scopes")
+        )
+    };
+    let _ = writeln!(
+        out,
+        "{findings} — account {}, {} ({}); {}, {} retries, {} throttled, {:.2} s; {coverage}",
+        report.accounts.join(", "),
+        plural(report.regions.len(), "region", "regions"),
+        report.regions.join(", "),
+        plural(report.stats.calls as usize, "call", "calls"),
+        report.stats.retries,
+        report.stats.throttles,
+        report.stats.wall_ms as f64 / 1000.0,
+    );
+    out
+}

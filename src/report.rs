@@ -1,0 +1,186 @@
+//! The report: what renderers and sinks read. Its JSON form is versioned
+//! ([`SCHEMA_VERSION`]) and documented in the README.
+
+use std::collections::BTreeMap;
+
+use checks::model::{CoverageEntry, Inventory};
+use checks::{Finding, Outcome, Severity, Unknown};
+use serde::{Deserialize, Serialize};
+
+use crate::stats::OpStats;
+
+/// Bumped on any incompatible change to the JSON report.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub run: RunInfo,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    pub unknowns: Vec<Unknown>,
+    pub coverage: CoverageReport,
+    pub stats: CallStats,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub started_at: String,
+    pub finished_at: String,
+    pub wall_ms: u64,
+    /// `live`, `record` or `replay`.
+    pub mode: String,
+    /// Codes of the checks that ran.
+    pub checks: Vec<String>,
+    /// True when every collection call succeeded.
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub findings: usize,
+    pub by_severity: BTreeMap<Severity, usize>,
+    pub unknowns: usize,
+    pub coverage_gaps: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CoverageReport {
+    /// Every (account, region, service, operation) that succeeded.
+    pub collected: Vec<CollectedOp>,
+    /// Every call that did not: access denied, not available, failed.
+    pub gaps: Vec<CoverageEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CollectedOp {
+    pub account: String,
+    pub region: String,
+    pub service: String,
+    pub operation: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CallStats {
+    pub calls: u64,
+    pub retries: u64,
+    pub throttles: u64,
+    pub wall_ms: u64,
+    pub operations: Vec<OperationStats>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OperationStats {
+    pub service: String,
+    pub operation: String,
+    pub calls: u64,
+    pub retries: u64,
+    pub throttles: u64,
+}
+
+impl CallStats {
+    pub fn from_ops(ops: BTreeMap<(String, String), OpStats>, wall_ms: u64) -> Self {
+        let mut s = CallStats {
+            wall_ms,
+            ..Default::default()
+        };
+        for ((service, operation), o) in ops {
+            s.calls += o.calls;
+            s.retries += o.retries;
+            s.throttles += o.throttles;
+            s.operations.push(OperationStats {
+                service,
+                operation,
+                calls: o.calls,
+                retries: o.retries,
+                throttles: o.throttles,
+            });
+        }
+        s
+    }
+}
+
+/// Everything needed to assemble a report besides the outcome.
+pub struct RunMeta {
+    pub started_at: String,
+    pub wall_ms: u64,
+    pub mode: &'static str,
+    pub checks: Vec<String>,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+impl Report {
+    pub fn new(meta: RunMeta, inventory: &Inventory, outcome: Outcome, stats: CallStats) -> Self {
+        let gaps: Vec<CoverageEntry> = inventory.coverage.failures().cloned().collect();
+        let collected = inventory
+            .coverage
+            .entries
+            .iter()
+            .filter(|e| e.status == checks::model::CallStatus::Ok)
+            .map(|e| CollectedOp {
+                account: e.account.clone(),
+                region: e.region.clone(),
+                service: e.service.clone(),
+                operation: e.operation.clone(),
+            })
+            .collect();
+        let mut by_severity = BTreeMap::new();
+        for f in &outcome.findings {
+            *by_severity.entry(f.severity).or_insert(0) += 1;
+        }
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "awsaudit".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            run: RunInfo {
+                started_at: meta.started_at,
+                finished_at: now_rfc3339(),
+                wall_ms: meta.wall_ms,
+                mode: meta.mode.into(),
+                checks: meta.checks,
+                complete: gaps.is_empty(),
+            },
+            accounts: meta.accounts,
+            regions: meta.regions,
+            summary: Summary {
+                findings: outcome.findings.len(),
+                by_severity,
+                unknowns: outcome.unknowns.len(),
+                coverage_gaps: gaps.len(),
+            },
+            findings: outcome.findings,
+            unknowns: outcome.unknowns,
+            coverage: CoverageReport { collected, gaps },
+            stats,
+        }
+    }
+
+    /// The worst severity among the findings.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// The current time as RFC 3339 (UTC, seconds).
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,221 @@
+"""Shared by test_e2e.py and record_mocks.py: find and run the audit binary in a sealed
+environment, read its JSON report, match findings against a scenario's expectations, and
+patch recordings. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from seed import (
+    AWS_DEFAULT_DEPLOYMENT_CONFIGURATION_ECS,
+    AWS_DEFAULT_DEPLOYMENT_CONFIGURATION_OTHER,
+    Expect,
+    Patch,
+)
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+RUN_TIMEOUT = float(os.environ.get("AUDIT_E2E_TIMEOUT", "300"))
+
+
+def find_audit_bin() -> Path | None:
+    """AUDIT_BIN, else debug/audit under $CARGO_TARGET_DIR, <repo>/target or
+    ~/.cache/awsaudit/target (the project's usual target dir), first that exists."""
+    candidates = []
+    if os.environ.get("AUDIT_BIN"):
+        candidates.append(Path(os.environ["AUDIT_BIN"]))
+    else:
+        targets = [Path(os.environ["CARGO_TARGET_DIR"])] if os.environ.get("CARGO_TARGET_DIR") else []
+        targets += [REPO / "target", Path.home() / ".cache/awsaudit/target"]
+        candidates += [t / "debug" / "audit" for t in targets]
+    for c in candidates:
+        if c.is_file() and os.access(c, os.X_OK):
+            return c.resolve()
+    return None
+
+
+def audit_env(home: Path, *, credentials: bool) -> dict:
+    """The binary's environment: nothing from the developer's AWS setup can leak in.
+
+    HOME points at an empty temp dir (no ~/.aws), no AWS_* variable survives except the
+    dummy credentials (live runs only), IMDS is disabled so the SDK never probes
+    169.254.169.254, and proxies are dropped so 127.0.0.1 is reached directly.
+    """
+    drop = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_") and k.lower() not in drop and not k.startswith("RUST_LOG")}
+    home.mkdir(parents=True, exist_ok=True)
+    env["HOME"] = str(home)
+    env["AWS_CONFIG_FILE"] = str(home / "no-aws-config")
+    env["AWS_SHARED_CREDENTIALS_FILE"] = str(home / "no-aws-credentials")
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    env["NO_PROXY"] = "127.0.0.1,localhost"
+    if credentials:
+        env["AWS_ACCESS_KEY_ID"] = "testing"
+        env["AWS_SECRET_ACCESS_KEY"] = "testing"
+        env["AWS_REGION"] = "us-east-1"
+    return env
+
+
+@dataclass
+class Run:
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    report: dict | None
+
+    @property
+    def command(self) -> str:
+        return shlex.join(self.argv)
+
+    def describe(self) -> str:
+        return (f"$ {self.command}\nexit {self.returncode}\n--- stderr (tail)\n"
+                + "\n".join(self.stderr.splitlines()[-25:]))
+
+
+def run_audit(audit: Path, args: list[str], home: Path, *, credentials: bool,
+              output: Path | None = None, timeout: float = RUN_TIMEOUT) -> Run:
+    argv = [str(audit)] + args
+    proc = subprocess.run(argv, env=audit_env(home, credentials=credentials), cwd=home,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    report = None
+    if output is not None and output.is_file():
+        try:
+            report = json.loads(output.read_text())
+        except json.JSONDecodeError:
+            report = None
+    return Run(argv, proc.returncode, proc.stdout, proc.stderr, report)
+
+
+def scan_args(endpoint: str | None, regions: list[str], output: Path, *, record: Path | None = None,
+              replay: Path | None = None) -> list[str]:
+    args = []
+    if endpoint:
+        args += ["--endpoint-url", endpoint]
+    for r in regions:
+        args += ["--region", r]
+    args += ["--format", "json", "--output", str(output), "--concurrency", "8"]
+    if record:
+        args += ["--record", str(record)]
+    if replay:
+        args += ["--replay", str(replay)]
+    return args
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _segments(arn: str) -> set[str]:
+    return set(s for s in re.split(r"[:/]", arn or "") if s)
+
+
+def matching(findings: list[dict], exp: Expect, *, evidence: bool) -> list[dict]:
+    out = []
+    for f in findings:
+        if f.get("check") != exp.check:
+            continue
+        resources = [f.get("resource", "")]
+        if evidence:
+            resources += [e.get("resource", "") for e in f.get("evidence") or [] if isinstance(e, dict)]
+        if any(t in _segments(r) for r in resources for t in exp.targets):
+            out.append(f)
+    return out
+
+
+def _brief(f: dict) -> str:
+    return f"{f.get('check')} {f.get('severity')} {f.get('resource')}: {f.get('message', '')[:160]}"
+
+
+def check_expectations(report: dict, must: list[Expect], must_not: list[Expect], *,
+                       include_patched: bool) -> list[str]:
+    """Problems with `report` against the expectations (empty list = all good)."""
+    findings = report.get("findings") or []
+    problems = []
+    for exp in must:
+        if exp.needs_patch and not include_patched:
+            continue
+        hits = matching(findings, exp, evidence=True)
+        if not hits:
+            same_check = [_brief(f) for f in findings if f.get("check") == exp.check]
+            problems.append(f"MISSING {exp.check} on {'|'.join(exp.targets)} ({exp.why}); "
+                            f"{exp.check} findings present: {same_check or 'none'}")
+        elif exp.severity and not any(f.get("severity") == exp.severity for f in hits):
+            problems.append(f"SEVERITY {exp.check} on {'|'.join(exp.targets)}: want {exp.severity}, got "
+                            + "; ".join(_brief(f) for f in hits))
+    for exp in must_not:
+        if exp.needs_patch and not include_patched:
+            continue
+        for f in matching(findings, exp, evidence=False):
+            problems.append(f"UNEXPECTED {_brief(f)} (clean twin: {exp.why})")
+    return problems
+
+
+def comparable_unknowns(report: dict) -> list:
+    return report.get("unknowns") or []
+
+
+# --------------------------------------------------------------------------- patching
+
+
+def _json_files(rec: Path, service: str, operation: str, region: str | None = None):
+    base = rec / "exchanges" / service
+    regions = [base / region] if region else sorted(p for p in base.glob("*") if p.is_dir())
+    for d in regions:
+        yield from sorted(d.glob(f"{operation}-*.json"))
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    path.write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n")
+
+
+def apply_patches(rec: Path, patches: list[Patch]) -> list[dict]:
+    """Applies the scenario's patches and the AWS-default deploymentConfiguration to a
+    recording. Returns one record per edit (file, field, value, reason) for the README.
+    Raises if a patch finds nothing to edit: a silent no-op would make the mock lie."""
+    edits: list[dict] = []
+    wanted = {(p.region, p.cluster, p.service): p for p in patches if p.kind == "ecs_deployment_configuration"}
+    unknown = [p for p in patches if p.kind != "ecs_deployment_configuration"]
+    if unknown:
+        raise ValueError(f"unknown patch kinds: {[p.kind for p in unknown]}")
+    applied: set = set()
+    for path in _json_files(rec, "ecs", "DescribeServices"):
+        doc = json.loads(path.read_text())
+        region = doc.get("key", {}).get("region") or path.parent.name
+        body = doc.get("body")
+        if not isinstance(body, dict):
+            continue
+        changed = False
+        for svc in body.get("services") or []:
+            cluster = (svc.get("clusterArn") or "").rsplit("/", 1)[-1]
+            key = (region, cluster, svc.get("serviceName"))
+            rel = str(path.relative_to(rec))
+            where = f"services[serviceName={svc.get('serviceName')}].deploymentConfiguration"
+            if key in wanted:
+                p = wanted[key]
+                svc["deploymentConfiguration"] = json.loads(json.dumps(p.value))
+                applied.add(key)
+                changed = True
+                edits.append({"file": rel, "field": where, "value": p.value, "reason": p.reason})
+            elif not svc.get("deploymentConfiguration"):
+                controller = (svc.get("deploymentController") or {}).get("type", "ECS")
+                value = (AWS_DEFAULT_DEPLOYMENT_CONFIGURATION_ECS if controller == "ECS"
+                         else AWS_DEFAULT_DEPLOYMENT_CONFIGURATION_OTHER)
+                svc["deploymentConfiguration"] = json.loads(json.dumps(value))
+                changed = True
+                edits.append({"file": rel, "field": where, "value": value,
+                              "reason": "moto 5.2.5 never returns deploymentConfiguration; AWS returns "
+                                        f"these defaults for a {controller}-controller service created without one"})
+        if changed:
+            _write_json(path, doc)
+    missing = sorted(set(wanted) - applied)
+    if missing:
+        raise RuntimeError(f"{rec}: patches matched no recorded DescribeServices entry: {missing}")
+    return edits

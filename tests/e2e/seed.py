@@ -1,0 +1,964 @@
+"""Seed the moto emulator with account states for the end-to-end tests and the mocks.
+
+Each scenario is a function `seed_<name>(session)` that builds, in one account, the BAD case
+of a check and its CLEAN twin side by side, and returns a `Seeded` describing what it built
+and what the auditor must and must not report:
+
+    must      findings that MUST appear       Expect(check, targets, severity?, needs_patch?)
+    must_not  findings that MUST NOT appear   (the clean twins)
+    patches   hand edits record_mocks.py applies to the recording, for what moto cannot hold
+
+An expectation matches a finding when the codes are equal and one of `targets` is a whole
+segment of the finding's resource ARN (segments split on ':' and '/'; for `must`, also of an
+evidence resource). Targets name the resource the way its ARN does: the ECS service name,
+target-group name, nodegroup name, EKS cluster name, subnet id... A check may report on the
+service or on the subnet it runs in, so a target list carries both where both are fair.
+
+`needs_patch=True` marks an expectation that only holds once `patches` are applied (moto
+drops the field it rests on, e.g. ECS deploymentConfiguration): the live run against moto
+skips it; the replay of the patched mocks in mocks/<scenario>/ asserts it.
+
+Workarounds for moto 5.2.5 (shared/reference/MOTO.md) used throughout: every awsvpc service
+gets securityGroups, every container has container-level memory, VPCs have DNS hostnames on,
+and nothing relies on moto starting tasks.
+
+Manual use:  python seed.py --endpoint http://127.0.0.1:PORT SCENARIO   (prints the JSON)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ACCOUNT = "123456789012"  # moto's default account
+
+
+# --------------------------------------------------------------------------- expectations
+
+
+@dataclass(frozen=True)
+class Expect:
+    check: str
+    targets: tuple[str, ...]
+    severity: str | None = None
+    needs_patch: bool = False
+    why: str = ""
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["targets"] = list(self.targets)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> Expect:
+        return cls(d["check"], tuple(d["targets"]), d.get("severity"), d.get("needs_patch", False), d.get("why", ""))
+
+
+@dataclass
+class Patch:
+    """One hand edit of a recording. kinds:
+    - "ecs_deployment_configuration": in the region's DescribeServices responses, set
+      `deploymentConfiguration` of service `service` (cluster `cluster`) to `value`.
+    """
+
+    kind: str
+    region: str
+    cluster: str
+    service: str
+    value: dict
+    reason: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Seeded:
+    name: str
+    regions: list[str]
+    summary: str
+    bad: list[str] = field(default_factory=list)  # prose, for the README
+    clean: list[str] = field(default_factory=list)
+    must: list[Expect] = field(default_factory=list)
+    must_not: list[Expect] = field(default_factory=list)
+    patches: list[Patch] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "scenario": self.name,
+            "regions": self.regions,
+            "summary": self.summary,
+            "bad": self.bad,
+            "clean": self.clean,
+            "must": [e.to_json() for e in self.must],
+            "must_not": [e.to_json() for e in self.must_not],
+            "patches": [p.to_json() for p in self.patches],
+        }
+
+
+# AWS returns these for a rolling-update service created without a deploymentConfiguration;
+# moto returns no deploymentConfiguration at all. record_mocks.py fills them in for every
+# service that has none, so the mocks look like AWS.
+AWS_DEFAULT_DEPLOYMENT_CONFIGURATION_ECS = {
+    "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 100,
+}
+AWS_DEFAULT_DEPLOYMENT_CONFIGURATION_OTHER = {"maximumPercent": 200, "minimumHealthyPercent": 100}
+
+
+def breaker(enable: bool, rollback: bool, max_percent: int = 200, min_percent: int = 100) -> dict:
+    return {
+        "deploymentCircuitBreaker": {"enable": enable, "rollback": rollback},
+        "maximumPercent": max_percent,
+        "minimumHealthyPercent": min_percent,
+    }
+
+
+# --------------------------------------------------------------------------- builder
+
+
+def _tags(name: str | None, extra: dict | None = None) -> list[dict]:
+    tags = [{"Key": "Name", "Value": name}] if name else []
+    for k, v in (extra or {}).items():
+        tags.append({"Key": k, "Value": v})
+    return tags
+
+
+ECS_TASKS_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def _service_trust(service: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+
+
+class Iam:
+    """Account-wide IAM (global service: always through us-east-1)."""
+
+    def __init__(self, session) -> None:
+        self.iam = session.client("iam", "us-east-1")
+        self._roles: dict[str, str] = {}
+
+    def role(self, name: str, trust: dict, managed: list[str] = (), inline: dict | None = None,
+             path: str = "/", tags: dict | None = None) -> str:
+        if name in self._roles:
+            return self._roles[name]
+        arn = self.iam.create_role(
+            RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust),
+            Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+        )["Role"]["Arn"]
+        for policy in managed:
+            self.iam.attach_role_policy(RoleName=name, PolicyArn=policy)
+        for pname, doc in (inline or {}).items():
+            self.iam.put_role_policy(RoleName=name, PolicyName=pname, PolicyDocument=json.dumps(doc))
+        self._roles[name] = arn
+        return arn
+
+    # The roles every container platform has.
+    def ecs_execution_role(self) -> str:
+        return self.role(
+            "ecsTaskExecutionRole", ECS_TASKS_TRUST,
+            managed=["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
+        )
+
+    def ecs_task_role(self, app: str, inline: dict | None = None) -> str:
+        return self.role(f"{app}-task", ECS_TASKS_TRUST, path="/ecs/", inline=inline or {
+            f"{app}-app": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"],
+                               "Resource": f"arn:aws:s3:::{app}-assets/*"}],
+            }
+        })
+
+    def eks_cluster_role(self) -> str:
+        return self.role("eks-cluster-role", _service_trust("eks.amazonaws.com"),
+                         managed=["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"])
+
+    def eks_node_role(self) -> str:
+        return self.role("eks-node-role", _service_trust("ec2.amazonaws.com"), managed=[
+            "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+            "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+            "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+        ])
+
+    def eks_fargate_role(self) -> str:
+        return self.role("eks-fargate-pod-execution-role", _service_trust("eks-fargate-pods.amazonaws.com"),
+                         managed=["arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy"])
+
+
+class Region:
+    """Builders for one region, with realistic names and tags on everything."""
+
+    def __init__(self, session, region: str, iam: Iam) -> None:
+        self.region = region
+        self.iam = iam
+        self.ec2 = session.client("ec2", region)
+        self.elbv2 = session.client("elbv2", region)
+        self.ecs = session.client("ecs", region)
+        self.eks = session.client("eks", region)
+        self._clusters: set[str] = set()
+
+    def az(self, letter: str) -> str:
+        return f"{self.region}{letter}"
+
+    # -- network ------------------------------------------------------------------------
+
+    def vpc(self, name: str, cidr: str) -> str:
+        vpc = self.ec2.create_vpc(
+            CidrBlock=cidr, TagSpecifications=[{"ResourceType": "vpc", "Tags": _tags(name)}]
+        )["Vpc"]["VpcId"]
+        self.ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
+        self.ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        return vpc
+
+    def subnet(self, vpc: str, name: str, cidr: str, az: str = "a", tags: dict | None = None) -> str:
+        return self.ec2.create_subnet(
+            VpcId=vpc, CidrBlock=cidr, AvailabilityZone=self.az(az),
+            TagSpecifications=[{"ResourceType": "subnet", "Tags": _tags(name, tags)}],
+        )["Subnet"]["SubnetId"]
+
+    def main_route_table(self, vpc: str) -> str:
+        for rt in self.ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]:
+            if any(a.get("Main") for a in rt.get("Associations", [])):
+                return rt["RouteTableId"]
+        raise RuntimeError(f"no main route table for {vpc}")
+
+    def route_table(self, vpc: str, name: str, subnets: list[str] = ()) -> str:
+        rt = self.ec2.create_route_table(
+            VpcId=vpc, TagSpecifications=[{"ResourceType": "route-table", "Tags": _tags(name)}]
+        )["RouteTable"]["RouteTableId"]
+        for s in subnets:
+            self.ec2.associate_route_table(RouteTableId=rt, SubnetId=s)
+        return rt
+
+    def igw(self, vpc: str, name: str) -> str:
+        igw = self.ec2.create_internet_gateway(
+            TagSpecifications=[{"ResourceType": "internet-gateway", "Tags": _tags(name)}]
+        )["InternetGateway"]["InternetGatewayId"]
+        self.ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        return igw
+
+    def nat(self, public_subnet: str, name: str) -> str:
+        alloc = self.ec2.allocate_address(Domain="vpc")["AllocationId"]
+        return self.ec2.create_nat_gateway(
+            SubnetId=public_subnet, AllocationId=alloc,
+            TagSpecifications=[{"ResourceType": "natgateway", "Tags": _tags(name)}],
+        )["NatGateway"]["NatGatewayId"]
+
+    def default_route(self, rt: str, *, igw: str | None = None, nat: str | None = None) -> None:
+        if igw:
+            self.ec2.create_route(RouteTableId=rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+        else:
+            self.ec2.create_route(RouteTableId=rt, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+
+    def sg(self, vpc: str, name: str, description: str) -> str:
+        return self.ec2.create_security_group(
+            GroupName=name, Description=description, VpcId=vpc,
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": _tags(name)}],
+        )["GroupId"]
+
+    def interface_endpoint(self, vpc: str, service: str, subnets: list[str], sg: str, name: str) -> str:
+        return self.ec2.create_vpc_endpoint(
+            VpcId=vpc, VpcEndpointType="Interface", ServiceName=f"com.amazonaws.{self.region}.{service}",
+            SubnetIds=subnets, SecurityGroupIds=[sg], PrivateDnsEnabled=True,
+            TagSpecifications=[{"ResourceType": "vpc-endpoint", "Tags": _tags(name)}],
+        )["VpcEndpoint"]["VpcEndpointId"]
+
+    def s3_gateway_endpoint(self, vpc: str, route_tables: list[str], name: str) -> str:
+        return self.ec2.create_vpc_endpoint(
+            VpcId=vpc, VpcEndpointType="Gateway", ServiceName=f"com.amazonaws.{self.region}.s3",
+            RouteTableIds=route_tables,
+            TagSpecifications=[{"ResourceType": "vpc-endpoint", "Tags": _tags(name)}],
+        )["VpcEndpoint"]["VpcEndpointId"]
+
+    def task_enis(self, subnet: str, sg: str, count: int) -> None:
+        """ENIs like the ones running awsvpc tasks hold (moto never starts service tasks, so
+        a subnet 'full of running tasks' is built from plain ENIs)."""
+        for i in range(count):
+            self.ec2.create_network_interface(
+                SubnetId=subnet, Groups=[sg],
+                Description=f"arn:aws:ecs:{self.region}:{ACCOUNT}:attachment/00000000-0000-4000-8000-{i:012d}",
+            )
+
+    def network(self, name: str, cidr_prefix: str, *, nat: bool = True) -> dict:
+        """A conventional VPC: two public /24s behind an IGW, two private /24s whose table
+        routes to a NAT gateway (or has no default route when nat=False)."""
+        p = cidr_prefix  # e.g. "10.20"
+        vpc = self.vpc(name, f"{p}.0.0/16")
+        pub = [self.subnet(vpc, f"{name}-public-{z}", f"{p}.{i}.0/24", z, {"kubernetes.io/role/elb": "1"})
+               for i, z in ((0, "a"), (1, "b"))]
+        priv = [self.subnet(vpc, f"{name}-private-{z}", f"{p}.{i}.0/24", z, {"kubernetes.io/role/internal-elb": "1"})
+                for i, z in ((10, "a"), (11, "b"))]
+        igw = self.igw(vpc, f"{name}-igw")
+        pub_rt = self.route_table(vpc, f"{name}-public", pub)
+        self.default_route(pub_rt, igw=igw)
+        priv_rt = self.route_table(vpc, f"{name}-private", priv)
+        nat_id = None
+        if nat:
+            nat_id = self.nat(pub[0], f"{name}-nat-a")
+            self.default_route(priv_rt, nat=nat_id)
+        sg_lb = self.sg(vpc, f"{name}-alb", "internet-facing load balancers")
+        sg_app = self.sg(vpc, f"{name}-app", "application tasks")
+        return {"vpc": vpc, "public": pub, "private": priv, "igw": igw, "public_rt": pub_rt,
+                "private_rt": priv_rt, "nat": nat_id, "sg_lb": sg_lb, "sg_app": sg_app}
+
+    # -- load balancing ------------------------------------------------------------------
+
+    def alb(self, name: str, subnets: list[str], sg: str, internal: bool = False) -> str:
+        return self.elbv2.create_load_balancer(
+            Name=name, Subnets=subnets, SecurityGroups=[sg], Type="application",
+            Scheme="internal" if internal else "internet-facing",
+            Tags=[{"Key": "Name", "Value": name}],
+        )["LoadBalancers"][0]["LoadBalancerArn"]
+
+    def tg(self, name: str, vpc: str, target_type: str, port: int = 80, tags: dict | None = None,
+           health_path: str = "/healthz") -> str:
+        return self.elbv2.create_target_group(
+            Name=name, Protocol="HTTP", Port=port, VpcId=vpc, TargetType=target_type,
+            HealthCheckPath=health_path,
+            Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()] or [{"Key": "Name", "Value": name}],
+        )["TargetGroups"][0]["TargetGroupArn"]
+
+    def listener(self, alb: str, default_tg: str, rules: list[tuple[str, str]] = ()) -> str:
+        """HTTP :80 forwarding to default_tg, plus (path-pattern, tg) rules."""
+        arn = self.elbv2.create_listener(
+            LoadBalancerArn=alb, Protocol="HTTP", Port=80,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": default_tg}],
+        )["Listeners"][0]["ListenerArn"]
+        for prio, (path, tg) in enumerate(rules, start=10):
+            self.elbv2.create_rule(
+                ListenerArn=arn, Priority=prio,
+                Conditions=[{"Field": "path-pattern", "Values": [path]}],
+                Actions=[{"Type": "forward", "TargetGroupArn": tg}],
+            )
+        return arn
+
+    # -- ECS -----------------------------------------------------------------------------
+
+    def cluster(self, name: str, insights: bool = True) -> str:
+        if name in self._clusters:
+            return name
+        self._clusters.add(name)
+        self.ecs.create_cluster(
+            clusterName=name,
+            settings=[{"name": "containerInsights", "value": "enabled" if insights else "disabled"}],
+            tags=[{"key": "team", "value": name}],
+        )
+        return name
+
+    def task_definition(self, family: str, image: str, *, network_mode: str = "awsvpc",
+                        port: int = 8080, memory: int = 512, cpu: int = 256, fargate: bool = True,
+                        host_port: int | None = None, environment: dict | None = None) -> str:
+        container = {
+            "name": family,
+            "image": image,
+            "essential": True,
+            "memory": memory,  # container-level memory: moto needs it (MOTO.md)
+            "cpu": cpu,
+            "portMappings": [{"containerPort": port, "protocol": "tcp",
+                              **({"hostPort": host_port} if host_port is not None else {})}],
+            "environment": [{"name": k, "value": v} for k, v in (environment or {}).items()],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": f"/ecs/{family}", "awslogs-region": self.region,
+                "awslogs-stream-prefix": family}},
+            "healthCheck": {"command": ["CMD-SHELL", f"curl -fs http://localhost:{port}/healthz || exit 1"],
+                            "interval": 30, "timeout": 5, "retries": 3},
+        }
+        kwargs = dict(
+            family=family, networkMode=network_mode, containerDefinitions=[container],
+            executionRoleArn=self.iam.ecs_execution_role(), taskRoleArn=self.iam.ecs_task_role(family),
+        )
+        if fargate:
+            kwargs.update(requiresCompatibilities=["FARGATE"], cpu=str(cpu), memory=str(memory))
+        else:
+            kwargs.update(requiresCompatibilities=["EC2"])
+        return self.ecs.register_task_definition(**kwargs)["taskDefinition"]["taskDefinitionArn"]
+
+    def service(self, cluster: str, name: str, task_def: str, *, desired: int = 2,
+                subnets: list[str] | None = None, sg: str | None = None, tg: str | None = None,
+                container_port: int = 8080, launch_type: str = "FARGATE",
+                controller: str = "ECS") -> str:
+        """An ECS service. `deploymentConfiguration` is not sent: moto drops it anyway (the
+        mocks get it from a Patch)."""
+        self.cluster(cluster)
+        kwargs = dict(cluster=cluster, serviceName=name, taskDefinition=task_def, desiredCount=desired,
+                      launchType=launch_type, deploymentController={"type": controller},
+                      tags=[{"key": "app", "value": name}], propagateTags="SERVICE")
+        if subnets is not None:
+            kwargs["networkConfiguration"] = {"awsvpcConfiguration": {
+                "subnets": subnets, "securityGroups": [sg], "assignPublicIp": "DISABLED"}}
+        if tg:
+            family = task_def.rsplit("/", 1)[1].split(":")[0]
+            kwargs["loadBalancers"] = [{"targetGroupArn": tg, "containerName": family, "containerPort": container_port}]
+        return self.ecs.create_service(**kwargs)["service"]["serviceArn"]
+
+    # -- EKS -----------------------------------------------------------------------------
+
+    def eks_cluster(self, name: str, subnets: list[str], sg: str, version: str = "1.30",
+                    public_cidrs: tuple[str, ...] = ("203.0.113.0/24",), logging: bool = True) -> str:
+        return self.eks.create_cluster(
+            name=name, version=version, roleArn=self.iam.eks_cluster_role(),
+            resourcesVpcConfig={"subnetIds": subnets, "securityGroupIds": [sg],
+                                "endpointPublicAccess": True, "endpointPrivateAccess": True,
+                                "publicAccessCidrs": list(public_cidrs)},
+            logging={"clusterLogging": [{"types": ["api", "audit", "authenticator"], "enabled": logging}]},
+            tags={"team": "platform"},
+        )["cluster"]["arn"]
+
+    def nodegroup(self, cluster: str, name: str, subnets: list[str], instance_type: str,
+                  min_size: int, max_size: int, desired: int) -> str:
+        return self.eks.create_nodegroup(
+            clusterName=cluster, nodegroupName=name, nodeRole=self.iam.eks_node_role(), subnets=subnets,
+            instanceTypes=[instance_type], amiType="AL2023_x86_64_STANDARD", capacityType="ON_DEMAND",
+            scalingConfig={"minSize": min_size, "maxSize": max_size, "desiredSize": desired},
+            labels={"workload": name},
+        )["nodegroup"]["nodegroupArn"]
+
+    def fargate_profile(self, cluster: str, name: str, subnets: list[str], namespaces: list[str]) -> str:
+        return self.eks.create_fargate_profile(
+            clusterName=cluster, fargateProfileName=name, podExecutionRoleArn=self.iam.eks_fargate_role(),
+            subnets=subnets, selectors=[{"namespace": ns} for ns in namespaces],
+        )["fargateProfile"]["fargateProfileArn"]
+
+    def self_managed_node(self, cluster: str, subnet: str, name: str, instance_type: str = "m5.large") -> str:
+        return self.ec2.run_instances(
+            ImageId="ami-0abcdef1234567890", MinCount=1, MaxCount=1, InstanceType=instance_type, SubnetId=subnet,
+            TagSpecifications=[{"ResourceType": "instance", "Tags": _tags(name, {
+                f"kubernetes.io/cluster/{cluster}": "owned", "aws:autoscaling:groupName": f"{cluster}-{name}"})}],
+        )["Instances"][0]["InstanceId"]
+
+    def lbc_target_group(self, cluster: str, namespace: str, svc: str, target_type: str, vpc: str,
+                         suffix: str, port: int = 8080) -> str:
+        """A target group as the AWS Load Balancer Controller makes it for a Service."""
+        name = f"k8s-{namespace[:8]}-{svc[:8]}-{suffix}"
+        return self.tg(name, vpc, target_type, port, tags={
+            "elbv2.k8s.aws/cluster": cluster,
+            "service.k8s.aws/stack": f"{namespace}/{svc}",
+            "service.k8s.aws/resource": f"{namespace}/{svc}:{port}",
+        })
+
+    def tg_name(self, arn: str) -> str:
+        return arn.split(":targetgroup/")[1].split("/")[0]
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def seed_elb001(session) -> Seeded:
+    """ELB001 awsvpc-service-on-instance-target-group, ECS and EKS paths."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("shop", "10.20")
+    alb = r.alb("shop-public", net["public"], net["sg_lb"])
+
+    # ECS: Fargate service on an instance TG (bad), Fargate service on an ip TG (clean),
+    # bridge-mode EC2 service on an instance TG (clean: instance is right for bridge).
+    tg_cart = r.tg("cart-api-instance", net["vpc"], "instance", 8080)
+    tg_checkout = r.tg("checkout-api-ip", net["vpc"], "ip", 8080)
+    tg_legacy = r.tg("legacy-admin-instance", net["vpc"], "instance", 8080)
+    r.listener(alb, tg_checkout, [("/cart*", tg_cart), ("/admin*", tg_legacy)])
+
+    td_cart = r.task_definition("cart-api", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/cart-api:2.14.1")
+    td_checkout = r.task_definition("checkout-api", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/checkout-api:5.2.0")
+    td_legacy = r.task_definition("legacy-admin", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/legacy-admin:1.0.9",
+                                  network_mode="bridge", fargate=False, host_port=0)
+    r.service("storefront", "cart-api", td_cart, subnets=net["private"], sg=net["sg_app"], tg=tg_cart)
+    r.service("storefront", "checkout-api", td_checkout, subnets=net["private"], sg=net["sg_app"], tg=tg_checkout)
+    r.service("backoffice", "legacy-admin", td_legacy, launch_type="EC2", tg=tg_legacy)
+
+    # EKS: the AWS Load Balancer Controller's target groups for a cluster whose Fargate
+    # profile selects the namespace: instance (bad) vs ip (clean). Plus a Fargate profile
+    # with a wildcard selector (bad), and an instance TG for a namespace that runs on a
+    # nodegroup, not Fargate (clean).
+    sub = net["private"]
+    r.eks_cluster("storefront-eks", sub, net["sg_app"])
+    r.fargate_profile("storefront-eks", "shop", sub, ["shop"])
+    r.fargate_profile("storefront-eks", "batch", sub, ["batch-*"])
+    r.nodegroup("storefront-eks", "general", sub, "m5.large", 2, 4, 2)
+    tg_web = r.lbc_target_group("storefront-eks", "shop", "web", "instance", net["vpc"], "5f1e0a9c7b")
+    tg_api = r.lbc_target_group("storefront-eks", "shop", "api", "ip", net["vpc"], "7c2d9b1e40")
+    tg_batch = r.lbc_target_group("storefront-eks", "batch-jobs", "status", "instance", net["vpc"], "0b3e8d2a11")
+    tg_graf = r.lbc_target_group("storefront-eks", "monitoring", "grafana", "instance", net["vpc"], "9a4c6e1f27")
+    web, api, batch, graf = (r.tg_name(a) for a in (tg_web, tg_api, tg_batch, tg_graf))
+
+    return Seeded(
+        name="elb001", regions=["us-east-1"],
+        summary="ECS services and EKS load-balancer-controller target groups, each awsvpc/Fargate "
+                "workload paired with an instance target group (bad) or an ip one (clean).",
+        bad=[
+            "ECS service storefront/cart-api: Fargate (awsvpc) behind target group cart-api-instance of type instance",
+            f"EKS cluster storefront-eks: target group {web} (instance) for service shop/web; Fargate profile `shop` selects namespace shop",
+            f"EKS cluster storefront-eks: target group {batch} (instance) for service batch-jobs/status; Fargate profile `batch` selects `batch-*` (wildcard)",
+        ],
+        clean=[
+            "ECS service storefront/checkout-api: Fargate behind ip target group checkout-api-ip",
+            "ECS service backoffice/legacy-admin: bridge-mode EC2 behind instance target group legacy-admin-instance (right for bridge)",
+            f"EKS target group {api} (ip) for shop/api on Fargate",
+            f"EKS target group {graf} (instance) for monitoring/grafana: namespace not selected by any Fargate profile (runs on nodegroup general)",
+        ],
+        must=[
+            Expect("ELB001", ("cart-api", "cart-api-instance"), "high", why="awsvpc service on an instance target group"),
+            Expect("ELB001", (web,), "high", why="LBC instance target group for a namespace on Fargate"),
+            Expect("ELB001", (batch,), "high", why="Fargate selector with a wildcard namespace (batch-*) matches batch-jobs"),
+        ],
+        must_not=[
+            Expect("ELB001", ("checkout-api", "checkout-api-ip"), why="awsvpc service on an ip target group"),
+            Expect("ELB001", ("legacy-admin", "legacy-admin-instance"), why="bridge-mode service: instance is correct"),
+            Expect("ELB001", (api,), why="ip target group for Fargate pods"),
+            Expect("ELB001", (graf,), why="namespace runs on nodes, not Fargate"),
+        ],
+    )
+
+
+def seed_vpc001(session) -> Seeded:
+    """VPC001 subnet-ip-exhaustion for an ECS rolling deploy and an EKS nodegroup ceiling."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("ingest", "10.30")
+    rt = net["private_rt"]
+    # A /28 (11 usable in moto; AWS: 16 - 5 reserved = 11) holding 8 running tasks' ENIs:
+    # 3 left. A rolling deploy at maximumPercent 200 (AWS default) starts 8 more.
+    tiny = r.subnet(net["vpc"], "ingest-batch-a", "10.30.100.0/28", "a")
+    r.ec2.associate_route_table(RouteTableId=rt, SubnetId=tiny)
+    r.task_enis(tiny, net["sg_app"], 8)
+    td = r.task_definition("batch-ingest", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/batch-ingest:3.1.0")
+    r.service("ingest", "batch-ingest", td, desired=8, subnets=[tiny], sg=net["sg_app"])
+    # Clean twin: same shape on a /24 with room to spare.
+    roomy = r.subnet(net["vpc"], "ingest-api-a", "10.30.20.0/24", "a")
+    r.ec2.associate_route_table(RouteTableId=rt, SubnetId=roomy)
+    r.task_enis(roomy, net["sg_app"], 2)
+    td2 = r.task_definition("ingest-api", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/ingest-api:3.1.0")
+    r.service("ingest", "ingest-api", td2, desired=2, subnets=[roomy], sg=net["sg_app"])
+
+    # EKS: m5.large = 3 ENIs x 10 IPv4 = 30 IPs per node (VPC CNI). maxSize 8 -> 240 IPs on
+    # a /25 (123 free): bad. t3.medium = 3 x 6 = 18 per node, maxSize 3 -> 54 IPs on a /20
+    # (4091 free): clean.
+    half = r.subnet(net["vpc"], "ingest-nodes-a", "10.30.64.0/25", "a")
+    big = r.subnet(net["vpc"], "ingest-system-b", "10.30.80.0/20", "b")
+    for s in (half, big):
+        r.ec2.associate_route_table(RouteTableId=rt, SubnetId=s)
+    r.eks_cluster("ingest-eks", net["private"], net["sg_app"])
+    r.nodegroup("ingest-eks", "stream-workers", [half], "m5.large", 2, 8, 3)
+    r.nodegroup("ingest-eks", "system", [big], "t3.medium", 1, 3, 2)
+
+    return Seeded(
+        name="vpc001", regions=["us-east-1"],
+        summary="Rolling-deploy and scale-out IP demand against subnet free addresses, for an ECS "
+                "service and EKS nodegroups, each next to a twin with room to spare.",
+        bad=[
+            f"ECS service ingest/batch-ingest: desired 8 on /28 subnet {tiny} (ingest-batch-a) with 3 free IPs "
+            "(8 task ENIs already there); a rolling deploy at maximumPercent 200 needs 8 more",
+            f"EKS nodegroup ingest-eks/stream-workers: m5.large (3 ENIs x 10 IPv4 = 30 IPs/node) x maxSize 8 = 240 "
+            f"IPs on /25 subnet {half} (ingest-nodes-a) with 123 free",
+        ],
+        clean=[
+            f"ECS service ingest/ingest-api: desired 2 on /24 subnet {roomy} (249 free)",
+            f"EKS nodegroup ingest-eks/system: t3.medium (18 IPs/node) x maxSize 3 = 54 IPs on /20 subnet {big} (4091 free)",
+        ],
+        must=[
+            Expect("VPC001", ("batch-ingest", tiny), why="deploy needs 8 IPs, subnet has 3"),
+            Expect("VPC001", ("stream-workers", half), why="ceiling 240 IPs, subnet has 123"),
+        ],
+        must_not=[
+            Expect("VPC001", ("ingest-api", roomy), why="needs 2, has 249"),
+            Expect("VPC001", ("system", big), why="needs 54, has 4091"),
+        ],
+    )
+
+
+def seed_vpc002(session) -> Seeded:
+    """VPC002 ecr-endpoints-without-s3-gateway and VPC003 private-subnet-without-image-path."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+
+    # VPC A (bad, VPC002): private subnet on the VPC's MAIN route table (no explicit
+    # association), no NAT, no IGW; ECR interface endpoints but no S3 gateway endpoint.
+    vpc_a = r.vpc("ledger", "10.40.0.0/16")
+    sub_a = r.subnet(vpc_a, "ledger-private-a", "10.40.10.0/24", "a")
+    sg_a = r.sg(vpc_a, "ledger-app", "ledger tasks")
+    for svc in ("ecr.api", "ecr.dkr", "logs"):
+        r.interface_endpoint(vpc_a, svc, [sub_a], sg_a, f"ledger-{svc}")
+    td_a = r.task_definition("ledger-writer", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/ledger-writer:4.0.2")
+    r.service("ledger", "ledger-writer", td_a, subnets=[sub_a], sg=sg_a)
+
+    # VPC B (clean): the same, plus the S3 gateway endpoint on the subnet's route table
+    # (here an explicit association).
+    vpc_b = r.vpc("settlement", "10.41.0.0/16")
+    sub_b = r.subnet(vpc_b, "settlement-private-a", "10.41.10.0/24", "a")
+    rt_b = r.route_table(vpc_b, "settlement-private", [sub_b])
+    sg_b = r.sg(vpc_b, "settlement-app", "settlement tasks")
+    for svc in ("ecr.api", "ecr.dkr", "logs"):
+        r.interface_endpoint(vpc_b, svc, [sub_b], sg_b, f"settlement-{svc}")
+    r.s3_gateway_endpoint(vpc_b, [rt_b], "settlement-s3")
+    td_b = r.task_definition("settlement-api", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/settlement-api:4.0.2")
+    r.service("ledger", "settlement-api", td_b, subnets=[sub_b], sg=sg_b)
+
+    # VPC C (clean, and a trap): its MAIN route table routes 0.0.0.0/0 to an IGW. That must
+    # not make VPC A's main-table subnets public (main tables are per VPC).
+    vpc_c = r.vpc("edge", "10.42.0.0/16")
+    sub_c = r.subnet(vpc_c, "edge-public-a", "10.42.0.0/24", "a")
+    igw_c = r.igw(vpc_c, "edge-igw")
+    r.default_route(r.main_route_table(vpc_c), igw=igw_c)
+    sg_c = r.sg(vpc_c, "edge-app", "edge tasks")
+    td_c = r.task_definition("edge-proxy", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/edge-proxy:1.9.0")
+    r.service("ledger", "edge-proxy", td_c, subnets=[sub_c], sg=sg_c)
+
+    # VPC D (VPC003): a private subnet with neither NAT nor ECR endpoints (bad) next to a
+    # private subnet whose default route goes to a NAT gateway in a public subnet (clean).
+    vpc_d = r.vpc("reports", "10.43.0.0/16")
+    pub_d = r.subnet(vpc_d, "reports-public-a", "10.43.0.0/24", "a")
+    igw_d = r.igw(vpc_d, "reports-igw")
+    r.default_route(r.route_table(vpc_d, "reports-public", [pub_d]), igw=igw_d)
+    nat_d = r.nat(pub_d, "reports-nat-a")
+    sub_iso = r.subnet(vpc_d, "reports-isolated-a", "10.43.20.0/24", "a")
+    r.route_table(vpc_d, "reports-isolated", [sub_iso])  # local route only
+    sub_nat = r.subnet(vpc_d, "reports-private-b", "10.43.10.0/24", "b")
+    r.default_route(r.route_table(vpc_d, "reports-private", [sub_nat]), nat=nat_d)
+    sg_d = r.sg(vpc_d, "reports-app", "reports tasks")
+    td_d1 = r.task_definition("report-renderer", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/report-renderer:2.3.0")
+    td_d2 = r.task_definition("report-api", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/report-api:2.3.0")
+    r.service("reports", "report-renderer", td_d1, subnets=[sub_iso], sg=sg_d)
+    r.service("reports", "report-api", td_d2, subnets=[sub_nat], sg=sg_d)
+
+    return Seeded(
+        name="vpc002", regions=["us-east-1"],
+        summary="Image-pull paths from private subnets: ECR endpoints with and without the S3 "
+                "gateway endpoint, a public VPC whose main table routes to an IGW, and a private "
+                "subnet with no path at all next to one behind a NAT gateway.",
+        bad=[
+            f"VPC ledger {vpc_a}: service ledger/ledger-writer in {sub_a} (main route table, local only) with "
+            "ecr.api + ecr.dkr (+logs) interface endpoints and NO S3 gateway endpoint -> VPC002",
+            f"VPC reports {vpc_d}: service reports/report-renderer in {sub_iso} (route table reports-isolated, local only), "
+            "no NAT, no ECR endpoints -> VPC003",
+        ],
+        clean=[
+            f"VPC settlement {vpc_b}: service ledger/settlement-api in {sub_b}, ECR endpoints + S3 gateway on its route table",
+            f"VPC edge {vpc_c}: service ledger/edge-proxy in {sub_c}, public via the MAIN table's 0.0.0.0/0 -> {igw_c}",
+            f"VPC reports: service reports/report-api in {sub_nat}, 0.0.0.0/0 -> {nat_d} (in public subnet {pub_d})",
+        ],
+        must=[
+            Expect("VPC002", ("ledger-writer", sub_a), "high", why="ECR endpoints, no S3 gateway, main table private"),
+            Expect("VPC003", ("report-renderer", sub_iso), why="no NAT, no ECR endpoints"),
+        ],
+        must_not=[
+            Expect("VPC003", ("ledger-writer", sub_a), why="has the ECR endpoints (VPC002's case, not VPC003's)"),
+            Expect("VPC002", ("settlement-api", sub_b), why="S3 gateway endpoint present"),
+            Expect("VPC003", ("settlement-api", sub_b), why="ECR endpoints present"),
+            Expect("VPC002", ("edge-proxy", sub_c), why="public subnet (main table -> IGW)"),
+            Expect("VPC003", ("edge-proxy", sub_c), why="public subnet (main table -> IGW)"),
+            Expect("VPC002", ("report-api", sub_nat), why="NAT default route"),
+            Expect("VPC003", ("report-api", sub_nat), why="NAT default route"),
+            Expect("VPC002", ("report-renderer", sub_iso), why="no ECR endpoints: VPC003's case"),
+        ],
+    )
+
+
+def seed_ecs001(session) -> Seeded:
+    """ECS001 deployment-circuit-breaker-off. moto drops deploymentConfiguration, so the
+    breaker settings live in patches."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("orders", "10.50")
+    cases = [
+        # (service, controller, deploymentConfiguration for the mock)
+        ("order-router", "ECS", breaker(False, False)),
+        ("order-events", "ECS", breaker(True, False)),
+        ("order-api", "ECS", breaker(True, True)),
+        ("order-web", "CODE_DEPLOY", AWS_DEFAULT_DEPLOYMENT_CONFIGURATION_OTHER),
+    ]
+    patches = []
+    for name, controller, cfg in cases:
+        td = r.task_definition(name, f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/{name}:7.4.0")
+        tg = None
+        if controller == "CODE_DEPLOY":
+            tg = r.tg(f"{name}-blue", net["vpc"], "ip", 8080)
+            r.tg(f"{name}-green", net["vpc"], "ip", 8080)
+            r.listener(r.alb("orders-web", net["public"], net["sg_lb"]), tg)
+        r.service("orders", name, td, subnets=net["private"], sg=net["sg_app"], tg=tg, controller=controller)
+        patches.append(Patch("ecs_deployment_configuration", "us-east-1", "orders", name, cfg,
+                             "moto 5.2.5 ignores deploymentConfiguration in CreateService and never "
+                             "returns it; value as AWS returns it for this service's settings"))
+    return Seeded(
+        name="ecs001", regions=["us-east-1"],
+        summary="Four services in cluster orders: no circuit breaker, breaker without rollback, "
+                "breaker with rollback, and a CODE_DEPLOY-controlled service.",
+        bad=[
+            "orders/order-router: ECS controller, circuit breaker off -> ECS001 high",
+            "orders/order-events: breaker enabled, rollback=false -> ECS001 medium (needs patch)",
+        ],
+        clean=[
+            "orders/order-api: breaker enabled, rollback=true (needs patch)",
+            "orders/order-web: CODE_DEPLOY controller, check not applicable",
+        ],
+        must=[
+            Expect("ECS001", ("order-router",), "high", why="no breaker (moto's missing field reads as off, too)"),
+            Expect("ECS001", ("order-events",), "medium", needs_patch=True, why="breaker without rollback"),
+        ],
+        must_not=[
+            Expect("ECS001", ("order-api",), needs_patch=True, why="breaker with rollback"),
+            Expect("ECS001", ("order-web",), why="CODE_DEPLOY controller"),
+        ],
+        patches=patches,
+    )
+
+
+def seed_eks001(session) -> Seeded:
+    """EKS001 idle-eks-cluster."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("k8s", "10.60")
+    sub = net["private"]
+    for name in ("sandbox-eks", "web-eks", "jobs-eks", "legacy-eks"):
+        r.eks_cluster(name, sub, net["sg_app"])
+    r.nodegroup("web-eks", "web-general", sub, "m5.large", 2, 6, 3)
+    r.fargate_profile("jobs-eks", "jobs-default", sub, ["jobs", "kube-system"])
+    node = r.self_managed_node("legacy-eks", sub[0], "legacy-eks-node")
+    return Seeded(
+        name="eks001", regions=["us-east-1"],
+        summary="Four ACTIVE clusters: one with no compute at all, and one each with a managed "
+                "nodegroup, only a Fargate profile, and only a self-managed EC2 node.",
+        bad=["EKS cluster sandbox-eks: ACTIVE, no nodegroups, no Fargate profiles, no tagged instances -> EKS001 (~$73/month)"],
+        clean=[
+            "EKS cluster web-eks: managed nodegroup web-general",
+            "EKS cluster jobs-eks: Fargate profile jobs-default only",
+            f"EKS cluster legacy-eks: only self-managed instance {node} tagged kubernetes.io/cluster/legacy-eks=owned",
+        ],
+        must=[Expect("EKS001", ("sandbox-eks",), "medium", why="no compute")],
+        must_not=[
+            Expect("EKS001", ("web-eks",), why="managed nodegroup"),
+            Expect("EKS001", ("jobs-eks",), why="Fargate profile"),
+            Expect("EKS001", ("legacy-eks",), why="self-managed node tagged for the cluster"),
+        ],
+    )
+
+
+def seed_demo(session) -> Seeded:
+    """A realistic two-region account with every core misconfiguration and clean neighbours."""
+    iam = Iam(session)
+    must: list[Expect] = []
+    must_not: list[Expect] = []
+    patches: list[Patch] = []
+    bad: list[str] = []
+    clean: list[str] = []
+
+    def svc_patch(region: str, cluster: str, name: str, cfg: dict, why: str = "") -> None:
+        patches.append(Patch("ecs_deployment_configuration", region, cluster, name, cfg,
+                             "moto 5.2.5 drops deploymentConfiguration" + (f"; {why}" if why else "")))
+
+    # ------------------------------------------------------------------ us-east-1
+    r = Region(session, "us-east-1", iam)
+    ecr = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+    net = r.network("prod", "10.10")
+    vpc = net["vpc"]
+    # ECR + logs interface endpoints for the whole VPC; S3 gateway only on the private
+    # (NAT) table: the data subnets on the main table were forgotten.
+    for s in ("ecr.api", "ecr.dkr", "logs", "secretsmanager"):
+        r.interface_endpoint(vpc, s, net["private"], net["sg_app"], f"prod-{s}")
+    r.s3_gateway_endpoint(vpc, [net["private_rt"]], "prod-s3")
+    data = [r.subnet(vpc, f"prod-data-{z}", f"10.10.{i}.0/24", z) for i, z in ((20, "a"), (21, "b"))]
+    batch = r.subnet(vpc, "prod-batch-a", "10.10.30.0/28", "a")
+    r.ec2.associate_route_table(RouteTableId=net["private_rt"], SubnetId=batch)
+    r.task_enis(batch, net["sg_app"], 7)
+
+    alb = r.alb("storefront-prod", net["public"], net["sg_lb"])
+    tg_checkout = r.tg("checkout-api", vpc, "ip", 8080)
+    tg_cart = r.tg("cart-api", vpc, "instance", 8080)
+    tg_catalog = r.tg("catalog-web", vpc, "instance", 8080)
+    tg_pay_blue = r.tg("payments-api-blue", vpc, "ip", 8080)
+    r.tg("payments-api-green", vpc, "ip", 8080)
+    r.listener(alb, tg_checkout, [("/cart*", tg_cart), ("/catalog*", tg_catalog), ("/pay*", tg_pay_blue)])
+
+    def td(name, **kw):
+        return r.task_definition(name, f"{ecr}/{name}:{kw.pop('tag', '1.0.0')}", **kw)
+
+    r.service("storefront", "checkout-api", td("checkout-api", tag="5.2.0"), desired=4,
+              subnets=net["private"], sg=net["sg_app"], tg=tg_checkout)
+    svc_patch("us-east-1", "storefront", "checkout-api", breaker(True, True))
+    r.service("storefront", "cart-api", td("cart-api", tag="2.14.1"), desired=3,
+              subnets=net["private"], sg=net["sg_app"], tg=tg_cart)
+    svc_patch("us-east-1", "storefront", "cart-api", breaker(True, False))
+    r.service("storefront", "catalog-web", td("catalog-web", tag="latest", network_mode="bridge",
+                                               fargate=False, host_port=0,
+                                               environment={"DB_HOST": "catalog.cluster-abc.us-east-1.rds.amazonaws.com",
+                                                            "DB_PASSWORD": "hunter2-not-a-real-password"}),
+              desired=2, launch_type="EC2", tg=tg_catalog)
+    svc_patch("us-east-1", "storefront", "catalog-web", breaker(False, False))
+    r.service("payments", "payments-api", td("payments-api", tag="12.1.0"), desired=4,
+              subnets=net["private"], sg=net["sg_app"], tg=tg_pay_blue, controller="CODE_DEPLOY")
+    svc_patch("us-east-1", "payments", "payments-api", AWS_DEFAULT_DEPLOYMENT_CONFIGURATION_OTHER)
+    r.service("payments", "ledger-worker", td("ledger-worker", tag="3.3.1"), desired=2,
+              subnets=data, sg=net["sg_app"])
+    svc_patch("us-east-1", "payments", "ledger-worker", breaker(True, True))
+    r.service("payments", "fraud-scorer", td("fraud-scorer", tag="0.9.4"), desired=6,
+              subnets=[batch], sg=net["sg_app"])
+    svc_patch("us-east-1", "payments", "fraud-scorer", breaker(True, True))
+
+    bad += [
+        "us-east-1 storefront/cart-api: Fargate behind instance target group cart-api -> ELB001; breaker without rollback -> ECS001 medium (patch)",
+        "us-east-1 storefront/catalog-web: no circuit breaker -> ECS001 high (also, for non-core checks: image "
+        ":latest, plaintext DB_PASSWORD in environment, task role catalog-web-task has AdministratorAccess)",
+        "IAM role vendor-integration trusts Principal AWS:* with no condition; IRSA role shop-prod-any-sa-irsa "
+        "trusts system:serviceaccount:*:* (non-core checks)",
+        f"us-east-1 payments/ledger-worker: data subnets {data} use the main route table (local only); VPC has ECR endpoints, S3 gateway only on the prod-private table -> VPC002",
+        f"us-east-1 payments/fraud-scorer: desired 6 on /28 {batch} with 4 free (7 task ENIs) -> VPC001",
+    ]
+    clean += [
+        "us-east-1 storefront/checkout-api: Fargate on ip target group, breaker+rollback (patch), private subnets with NAT + S3 gateway",
+        "us-east-1 storefront/catalog-web: bridge mode on instance target group (ELB001 clean)",
+        "us-east-1 payments/payments-api: CODE_DEPLOY controller (ECS001 n/a)",
+    ]
+    must += [
+        Expect("ELB001", ("cart-api",), "high"),
+        Expect("ECS001", ("cart-api",), "medium", needs_patch=True),
+        Expect("ECS001", ("catalog-web",), "high"),
+        Expect("VPC002", ("ledger-worker",) + tuple(data), "high"),
+        Expect("VPC001", ("fraud-scorer", batch)),
+    ]
+    must_not += [
+        Expect("ELB001", ("checkout-api",)),
+        Expect("ELB001", ("catalog-web",)),
+        Expect("ELB001", ("payments-api", "payments-api-blue")),
+        Expect("ECS001", ("checkout-api",), needs_patch=True),
+        Expect("ECS001", ("payments-api",)),
+        Expect("ECS001", ("ledger-worker",), needs_patch=True),
+        Expect("VPC002", ("checkout-api", "cart-api") + tuple(net["private"])),
+        Expect("VPC003", ("checkout-api", "ledger-worker") + tuple(net["private"]) + tuple(data)),
+        Expect("VPC001", ("checkout-api", "cart-api") + tuple(net["private"])),
+    ]
+
+    # EKS in us-east-1: shop-prod (nodegroup + Fargate for namespace checkout), ml-sandbox idle.
+    r.eks_cluster("shop-prod", net["private"], net["sg_app"])
+    r.nodegroup("shop-prod", "general", net["private"], "m5.large", 2, 6, 3)
+    r.fargate_profile("shop-prod", "checkout", net["private"], ["checkout"])
+    tg_front = r.tg_name(r.lbc_target_group("shop-prod", "checkout", "frontend", "instance", vpc, "3e9f1c2b8d"))
+    tg_orders = r.tg_name(r.lbc_target_group("shop-prod", "checkout", "orders", "ip", vpc, "6d0a7b4c2e"))
+    r.eks_cluster("ml-sandbox", net["private"], net["sg_app"], version="1.27", public_cidrs=("0.0.0.0/0",),
+                  logging=False)
+    bad += [
+        f"us-east-1 EKS shop-prod: LBC target group {tg_front} (instance) for checkout/frontend; namespace checkout is on Fargate -> ELB001",
+        "us-east-1 EKS ml-sandbox: ACTIVE, no compute -> EKS001 (also: version 1.27, public endpoint 0.0.0.0/0, "
+        "control-plane logging off)",
+    ]
+    clean += [f"us-east-1 EKS shop-prod: {tg_orders} (ip) for checkout/orders; nodegroup general m5.large max 6 on /24s"]
+    must += [Expect("ELB001", (tg_front,), "high"), Expect("EKS001", ("ml-sandbox",), "medium")]
+    must_not += [Expect("ELB001", (tg_orders,)), Expect("EKS001", ("shop-prod",)),
+                 Expect("VPC001", ("general",))]
+
+    # IAM: an OIDC provider for shop-prod, an IRSA role scoped to one service account and
+    # one trusting every service account (EKS006 material, not a core check).
+    issuer = session.client("eks", "us-east-1").describe_cluster(name="shop-prod")["cluster"]["identity"]["oidc"]["issuer"]
+    host = issuer.split("://", 1)[1]
+    provider = iam.iam.create_open_id_connect_provider(
+        Url=issuer, ClientIDList=["sts.amazonaws.com"], ThumbprintList=["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"],
+    )["OpenIDConnectProviderArn"]
+
+    def irsa(name, sub_value, op):
+        iam.role(name, {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {op: {f"{host}:sub": sub_value, f"{host}:aud": "sts.amazonaws.com"}}}]},
+            path="/eks/", inline={"s3-read": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shop-prod-assets/*"}]}})
+
+    irsa("shop-prod-orders-irsa", "system:serviceaccount:checkout:orders", "StringEquals")
+    irsa("shop-prod-any-sa-irsa", "system:serviceaccount:*:*", "StringLike")
+
+    # Non-core material for the rest of the catalog: an admin task role, a role anyone can
+    # assume, a plaintext secret and a :latest image (catalog-web above).
+    iam.iam.attach_role_policy(RoleName="catalog-web-task", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    iam.role("vendor-integration", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+
+    # ------------------------------------------------------------------ eu-west-1
+    e = Region(session, "eu-west-1", iam)
+    ecr_eu = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
+    eun = e.network("eu-prod", "10.110")
+    # A private subnet with no NAT route and no endpoints at all.
+    iso = e.subnet(eun["vpc"], "eu-prod-isolated-a", "10.110.40.0/24", "a")
+    e.route_table(eun["vpc"], "eu-prod-isolated", [iso])
+    e.service("billing-eu", "invoice-renderer",
+              e.task_definition("invoice-renderer", f"{ecr_eu}/invoice-renderer:6.0.1"),
+              subnets=[iso], sg=eun["sg_app"])
+    svc_patch("eu-west-1", "billing-eu", "invoice-renderer", breaker(True, True))
+    e.service("billing-eu", "invoice-api", e.task_definition("invoice-api", f"{ecr_eu}/invoice-api:6.0.1"),
+              subnets=eun["private"], sg=eun["sg_app"])
+    svc_patch("eu-west-1", "billing-eu", "invoice-api", breaker(True, True))
+    e.service("billing-eu", "notifications", e.task_definition("notifications", f"{ecr_eu}/notifications:1.4.2"),
+              subnets=eun["private"], sg=eun["sg_app"])
+    svc_patch("eu-west-1", "billing-eu", "notifications", breaker(False, False))
+    bad += [
+        f"eu-west-1 billing-eu/invoice-renderer: private subnet {iso}, no NAT, no ECR endpoints -> VPC003",
+        "eu-west-1 billing-eu/notifications: no circuit breaker -> ECS001 high",
+    ]
+    clean += ["eu-west-1 billing-eu/invoice-api: private subnets behind a NAT gateway, breaker+rollback (patch)"]
+    must += [Expect("VPC003", ("invoice-renderer", iso)), Expect("ECS001", ("notifications",), "high")]
+    must_not += [Expect("VPC003", ("invoice-api",) + tuple(eun["private"])),
+                 Expect("VPC002", ("invoice-api", "invoice-renderer", iso) + tuple(eun["private"])),
+                 Expect("ECS001", ("invoice-api",), needs_patch=True)]
+
+    # EKS in eu-west-1: analytics-eu's spark nodegroup can outgrow its /24; edge-eu runs on
+    # Fargate only; legacy-eu on a self-managed node only.
+    spark_sub = e.subnet(eun["vpc"], "eu-prod-spark-a", "10.110.50.0/24", "a")
+    e.ec2.associate_route_table(RouteTableId=eun["private_rt"], SubnetId=spark_sub)
+    e.eks_cluster("analytics-eu", eun["private"], eun["sg_app"])
+    e.nodegroup("analytics-eu", "spark-workers", [spark_sub], "m5.xlarge", 2, 20, 4)
+    e.nodegroup("analytics-eu", "core", eun["private"], "t3.medium", 2, 4, 2)
+    e.eks_cluster("edge-eu", eun["private"], eun["sg_app"])
+    e.fargate_profile("edge-eu", "edge", eun["private"], ["edge", "kube-system"])
+    e.eks_cluster("legacy-eu", eun["private"], eun["sg_app"])
+    e.self_managed_node("legacy-eu", eun["private"][0], "legacy-eu-node")
+    bad += [f"eu-west-1 EKS analytics-eu/spark-workers: m5.xlarge (4 x 15 = 60 IPs/node) x maxSize 20 = 1200 IPs on /24 {spark_sub} -> VPC001"]
+    clean += ["eu-west-1 EKS analytics-eu/core (t3.medium x 4 = 72 IPs on two /24s), edge-eu (Fargate only), legacy-eu (self-managed node only)"]
+    must += [Expect("VPC001", ("spark-workers", spark_sub))]
+    must_not += [Expect("VPC001", ("core",)),
+                 Expect("EKS001", ("edge-eu",)), Expect("EKS001", ("legacy-eu",)), Expect("EKS001", ("analytics-eu",))]
+
+    return Seeded(
+        name="demo", regions=["us-east-1", "eu-west-1"],
+        summary="A realistic two-region account: storefront and payments on ECS, shop-prod and "
+                "analytics on EKS, ALBs, public/private/isolated subnets, NAT, VPC endpoints, IAM "
+                "task roles and IRSA. Every core check fires at least once, next to clean neighbours.",
+        bad=bad, clean=clean, must=must, must_not=must_not, patches=patches,
+    )
+
+
+SCENARIOS = {
+    "elb001": seed_elb001,
+    "vpc001": seed_vpc001,
+    "vpc002": seed_vpc002,
+    "ecs001": seed_ecs001,
+    "eks001": seed_eks001,
+    "demo": seed_demo,
+}
+
+
+def seed(name: str, session) -> Seeded:
+    return SCENARIOS[name](session)
+
+
+def main(argv=None) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from moto_server import EndpointSession
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--endpoint", required=True, help="moto endpoint, e.g. http://127.0.0.1:5000")
+    ap.add_argument("scenario", choices=sorted(SCENARIOS))
+    args = ap.parse_args(argv)
+    if not args.endpoint.startswith(("http://127.", "http://localhost")):
+        ap.error("refusing a non-loopback endpoint")
+    print(json.dumps(seed(args.scenario, EndpointSession(args.endpoint, "us-east-1")).to_json(), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

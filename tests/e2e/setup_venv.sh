@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Create (or reuse) the virtualenv that runs the moto AWS emulator for the end-to-end tests.
+#
+# Idempotent: a stamp file inside the venv records the pinned requirement it was built with.
+# A re-run with the same pin returns at once; a changed pin (or a broken venv) reinstalls.
+# Prints the venv's path on stdout (and only that), so callers can do
+#   VENV=$(tests/e2e/setup_venv.sh)
+# Uses only python3's stdlib venv module and pip.
+set -euo pipefail
+
+MOTO_REQUIREMENT="moto[server]==5.2.5"
+VENV="${AWSAUDIT_VENV:-$HOME/.cache/awsaudit/venv-moto}"
+STAMP="$VENV/.awsaudit-requirements"
+PYTHON="${PYTHON:-python3}"
+
+log() { printf 'setup_venv: %s\n' "$*" >&2; }
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$MOTO_REQUIREMENT" ] \
+   && [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/moto_server" ] \
+   && "$VENV/bin/python" -c 'import moto, boto3' >/dev/null 2>&1; then
+    printf '%s\n' "$VENV"
+    exit 0
+fi
+
+if [ -d "$VENV" ] && { [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; }; then
+    log "removing broken virtualenv at $VENV"
+    rm -rf "$VENV"
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+    log "creating virtualenv at $VENV"
+    mkdir -p "$(dirname "$VENV")"
+    "$PYTHON" -m venv "$VENV"
+fi
+
+rm -f "$STAMP"
+log "installing $MOTO_REQUIREMENT"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$MOTO_REQUIREMENT" >&2
+"$VENV/bin/python" -c 'import moto, boto3' >&2
+printf '%s\n' "$MOTO_REQUIREMENT" > "$STAMP"
+log "ready: moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)')"
+printf '%s\n' "$VENV"
