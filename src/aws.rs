@@ -15,11 +15,14 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_smithy_async::rt::sleep::TokioSleep;
 use aws_smithy_async::time::SystemTimeSource;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+
+use checks::model::partition_of;
 
 use crate::error::AppError;
 use crate::stats::Stats;
@@ -119,6 +122,9 @@ impl Session {
                 (base, None, home)
             }
             Mode::Live | Mode::Record(_) => {
+                if let Some(p) = &opts.profile {
+                    check_profile_exists(p).await?;
+                }
                 let mut loader = aws_config::defaults(BehaviorVersion::latest())
                     .retry_config(retry)
                     .timeout_config(timeouts);
@@ -226,12 +232,23 @@ impl Session {
                 if opts.all_regions {
                     return Err(AppError::Config(format!(
                         "--all-regions needs ec2:DescribeRegions, which failed: {}",
-                        DisplayErrorContext(&e)
+                        error_chain(&e)
+                    )));
+                }
+                // Without EC2's word, fall back to the regions this build knows.
+                if let Some(r) = opts
+                    .regions
+                    .iter()
+                    .find(|r| !KNOWN_REGIONS.contains(&r.as_str()))
+                {
+                    return Err(AppError::Config(format!(
+                        "unknown region `{r}`: ec2:DescribeRegions could not confirm it ({}) and it is not a region awsaudit knows",
+                        error_chain(&e)
                     )));
                 }
                 tracing::warn!(
                     "could not verify regions with ec2:DescribeRegions: {}",
-                    DisplayErrorContext(&e)
+                    error_chain(&e)
                 );
                 None
             }
@@ -241,7 +258,7 @@ impl Session {
             let mut regions: Vec<String> = known
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|(_, s)| enabled(s))
+                .filter(|(n, s)| enabled(s) && partition_of(n) == partition_of(home))
                 .map(|(n, _)| n)
                 .collect();
             regions.sort();
@@ -288,7 +305,8 @@ fn dedup(v: &[String]) -> Vec<String> {
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`.
 pub fn validate_region_syntax(r: &str) -> Result<(), AppError> {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| regex::Regex::new(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$").expect("valid"));
+    let re =
+        RE.get_or_init(|| regex::Regex::new(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$").expect("valid"));
     if re.is_match(r) {
         Ok(())
     } else {
@@ -310,6 +328,35 @@ fn validate_endpoint(url: &str) -> Result<(), AppError> {
     }
 }
 
+/// A named profile must exist in the shared config or credentials file; aws-config would
+/// otherwise only report that no credentials were found.
+async fn check_profile_exists(name: &str) -> Result<(), AppError> {
+    let fs = aws_types::os_shim_internal::Fs::real();
+    let env = aws_types::os_shim_internal::Env::real();
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    let set = aws_config::profile::load(&fs, &env, &files, None)
+        .await
+        .map_err(|e| {
+            AppError::Config(format!(
+                "cannot read the AWS config files: {}",
+                error_chain(&e)
+            ))
+        })?;
+    if set.get_profile(name).is_some() {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = set.profiles().collect();
+    known.sort_unstable();
+    let known = if known.is_empty() {
+        "no profiles are defined".to_string()
+    } else {
+        format!("defined profiles: {}", known.join(", "))
+    };
+    Err(AppError::Config(format!(
+        "profile `{name}` does not exist in ~/.aws/config or ~/.aws/credentials ({known})"
+    )))
+}
+
 const NO_CREDENTIALS_HINT: &str = "configure credentials with `aws configure`, `aws sso login --profile NAME` or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pick a profile with --profile or AWS_PROFILE, or try the bundled demo: `audit --replay mocks/demo`";
 
 async fn check_credentials(base: &SdkConfig, profile: Option<&str>) -> Result<(), AppError> {
@@ -321,7 +368,7 @@ async fn check_credentials(base: &SdkConfig, profile: Option<&str>) -> Result<()
     match provider.provide_credentials().await {
         Ok(_) => Ok(()),
         Err(e) => {
-            let detail = DisplayErrorContext(&e).to_string();
+            let detail = error_chain(&e);
             let which = match profile {
                 Some(p) => format!("profile `{p}`"),
                 None => match std::env::var("AWS_PROFILE") {
@@ -345,17 +392,16 @@ async fn check_credentials(base: &SdkConfig, profile: Option<&str>) -> Result<()
     }
 }
 
-fn identity_error<E, R>(
-    e: &SdkError<E, R>,
+fn identity_error<E>(
+    e: &SdkError<E, HttpResponse>,
     region: &str,
     endpoint: Option<&str>,
     mode: &Mode,
 ) -> AppError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
-    let detail = one_line(&DisplayErrorContext(e).to_string());
+    let detail = error_chain(e);
     if let Mode::Replay(_) = mode {
         return AppError::Config(format!(
             "the recording cannot answer sts:GetCallerIdentity in {region}: {detail}"
@@ -365,6 +411,13 @@ where
         .map(str::to_string)
         .unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com"));
     match e {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+            if !KNOWN_REGIONS.contains(&region) =>
+        {
+            AppError::Config(format!(
+                "unknown region `{region}`: cannot reach {target} ({detail})"
+            ))
+        }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => AppError::Config(format!(
             "cannot reach AWS at {target} (region {region}): {detail}"
         )),
@@ -379,6 +432,66 @@ where
             "sts:GetCallerIdentity failed at {target}: {detail}"
         )),
     }
+}
+
+/// Regions this build knows, for validating region names when EC2 cannot be asked.
+/// EC2 DescribeRegions is the authority; this list only backs it up.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eusc-de-east-1",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// An error and its causes on one line (`dispatch failure: io error: connection refused`),
+/// without the Debug dump `DisplayErrorContext` appends.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string();
+        // Wrappers often repeat their source's text; keep each piece once.
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = err.source();
+    }
+    one_line(&parts.join(": "))
 }
 
 /// Collapses an error chain to one line and bounds its length.

@@ -206,7 +206,8 @@ impl Exchange {
 // ---------------------------------------------------------------- redaction
 
 /// Replaces a redacted value. Kept recognisable so checks can still tell a secret was there.
-pub const REDACTED: &str = "<redacted>";
+/// No markup characters: it lands inside XML text as well as JSON strings.
+pub const REDACTED: &str = "***REDACTED***";
 
 fn secret_value_patterns() -> &'static [Regex] {
     static PATTERNS: std::sync::OnceLock<Vec<Regex>> = std::sync::OnceLock::new();

@@ -15,13 +15,13 @@ use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use checks::model::{CallStatus, CoverageEntry, Inventory, Scope, GLOBAL_REGION};
 use tokio::sync::Semaphore;
 
-use crate::aws::{one_line, Session};
+use crate::aws::{error_chain, Session};
 use crate::progress::Progress;
 
 /// Shared state of one collection run.
@@ -59,7 +59,7 @@ pub fn classify<E>(err: &SdkError<E, HttpResponse>) -> (CallStatus, Option<Strin
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let message = one_line(&DisplayErrorContext(err).to_string());
+    let message = error_chain(err);
     match err {
         SdkError::ServiceError(se) => {
             let http = se.raw().status().as_u16();
