@@ -100,12 +100,18 @@ impl Session {
 
         let (base, live_http, home_region) = match &opts.mode {
             Mode::Replay(replayer) => {
-                let home = opts
-                    .regions
-                    .first()
-                    .cloned()
-                    .or_else(|| replayer.manifest.regions.first().cloned())
-                    .unwrap_or_else(|| "us-east-1".to_string());
+                // Regions are checked against the recording before anything is asked of it,
+                // and the identity is asked where it was recorded: the first region.
+                let recorded = &replayer.manifest.regions;
+                if let Some(r) = opts.regions.iter().find(|r| !recorded.contains(r)) {
+                    return Err(AppError::Config(format!(
+                        "region `{r}` is not in the recording (it has: {})",
+                        recorded.join(", ")
+                    )));
+                }
+                let home = recorded.first().cloned().ok_or_else(|| {
+                    AppError::Config("the recording's manifest lists no regions".into())
+                })?;
                 // No profile files, environment or network: fixed dummy credentials sign
                 // requests the replayer answers.
                 let base = SdkConfig::builder()
@@ -197,14 +203,7 @@ impl Session {
             if opts.regions.is_empty() || opts.all_regions {
                 return Ok(recorded.clone());
             }
-            for r in &opts.regions {
-                if !recorded.contains(r) {
-                    return Err(AppError::Config(format!(
-                        "region `{r}` is not in the recording (it has: {})",
-                        recorded.join(", ")
-                    )));
-                }
-            }
+            // Every requested region was checked against the recording in `connect`.
             return Ok(dedup(&opts.regions));
         }
         // Ask EC2 which regions exist and are enabled for this account.

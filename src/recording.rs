@@ -294,10 +294,8 @@ fn redact_json(v: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact_json),
-        Value::String(s) => {
-            if secret_value_patterns().iter().any(|p| p.is_match(s)) {
-                *s = redact_text(s);
-            }
+        Value::String(s) if secret_value_patterns().iter().any(|p| p.is_match(s)) => {
+            *s = redact_text(s);
         }
         _ => {}
     }

@@ -1,0 +1,653 @@
+//! Integration tests of the real `audit` binary, offline: every recorded scenario in mocks/
+//! replayed and snapshotted, and every kind of bad input. One test binary (as ripgrep does)
+//! so the SDK-heavy crate links once.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The scenarios in mocks/. A scenario directory not listed here fails `every_mock_is_tested`.
+const SCENARIOS: [&str; 6] = ["demo", "ecs001", "eks001", "elb001", "vpc001", "vpc002"];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary in a sealed environment: no AWS settings or credentials from the developer's
+/// machine, no instance metadata lookups, an empty HOME.
+fn audit(args: &[&str], home: &Path) -> Output {
+    audit_env(args, home, &[])
+}
+
+/// [`audit`] with extra environment variables.
+fn audit_env(args: &[&str], home: &Path, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_audit"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") || k == "RUST_LOG" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(env.iter().copied())
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("the audit binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts a clean one-line error with exit code 2 and nothing on stdout.
+fn assert_config_error(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert!(o.stdout.is_empty(), "stdout must stay empty on error");
+    assert!(err.starts_with("error: "), "stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(needle), "expected `{needle}` in: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+fn replay_json(scenario: &str) -> Value {
+    let home = tempfile::tempdir().unwrap();
+    let dir = format!("mocks/{scenario}");
+    let o = audit(&["--replay", &dir, "--format", "json"], home.path());
+    assert!(
+        o.status.code() == Some(0),
+        "replay of {scenario} exited {:?}: {}",
+        o.status.code(),
+        stderr(&o)
+    );
+    serde_json::from_slice(&o.stdout).expect("the JSON report parses")
+}
+
+/// The parts of a report that must not change unless behaviour does: findings, unknowns,
+/// coverage, and how many calls each operation took (a regression there means something is
+/// described twice). Times are left out.
+fn stable_view(report: &Value) -> Value {
+    let ops: Vec<Value> = report["stats"]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            serde_json::json!(format!(
+                "{}:{} calls={} retries={}",
+                o["service"].as_str().unwrap(),
+                o["operation"].as_str().unwrap(),
+                o["calls"],
+                o["retries"]
+            ))
+        })
+        .collect();
+    serde_json::json!({
+        "accounts": report["accounts"],
+        "regions": report["regions"],
+        "summary": report["summary"],
+        "findings": report["findings"],
+        "unknowns": report["unknowns"],
+        "coverage_gaps": report["coverage"]["gaps"],
+        "calls": ops,
+    })
+}
+
+#[test]
+fn every_mock_is_tested() {
+    let mut dirs: Vec<String> = std::fs::read_dir(root().join("mocks"))
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            e.path()
+                .join("manifest.json")
+                .is_file()
+                .then(|| e.file_name().to_string_lossy().into_owned())
+        })
+        .collect();
+    dirs.sort();
+    assert_eq!(dirs, SCENARIOS.to_vec());
+}
+
+#[test]
+fn scenarios_replay_to_their_snapshots() {
+    for scenario in SCENARIOS {
+        let report = replay_json(scenario);
+        assert_eq!(report["schema_version"], 1);
+        assert_eq!(report["run"]["mode"], "replay");
+        assert_eq!(report["run"]["complete"], true, "{scenario}: coverage gaps");
+        insta::assert_json_snapshot!(format!("scenario_{scenario}"), stable_view(&report));
+    }
+}
+
+#[test]
+fn replay_is_deterministic_and_fingerprints_are_stable() {
+    let a = replay_json("demo");
+    let b = replay_json("demo");
+    assert_eq!(stable_view(&a), stable_view(&b));
+    let fps: Vec<&str> = a["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap())
+        .collect();
+    let mut unique = fps.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(
+        fps.len(),
+        unique.len(),
+        "fingerprints are unique per finding"
+    );
+}
+
+#[test]
+fn demo_has_every_core_check_and_clean_counterparts() {
+    let report = replay_json("demo");
+    let mut codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(
+        codes,
+        ["ECS001", "EKS001", "ELB001", "VPC001", "VPC002", "VPC003"]
+    );
+    let regions: Vec<&str> = report["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(regions.len() >= 2, "the demo spans two regions");
+}
+
+#[test]
+fn table_output_groups_by_severity_and_summarises() {
+    let home = tempfile::tempdir().unwrap();
+    let o = audit(&["--replay", "mocks/demo"], home.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout.clone()).unwrap();
+    let high = text.find("HIGH (").expect("a HIGH group");
+    let medium = text.find("MEDIUM (").expect("a MEDIUM group");
+    assert!(high < medium, "groups in severity order");
+    let last = text.trim_end().lines().last().unwrap();
+    assert!(last.contains("coverage complete"), "{last}");
+    assert!(last.contains("account 123456789012"), "{last}");
+    assert!(
+        stderr(&o).is_empty(),
+        "nothing on stderr without a terminal: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn output_file_is_written_and_fail_on_sets_the_exit_code() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("report.json");
+    let out_s = out.to_str().unwrap();
+    let o = audit(
+        &[
+            "--replay",
+            "mocks/demo",
+            "--format",
+            "json",
+            "-o",
+            out_s,
+            "--fail-on",
+            "high",
+        ],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        o.stdout.is_empty(),
+        "the report goes to the file, not stdout"
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(report["summary"]["findings"].as_u64().unwrap() > 0);
+    // Only the report file is left behind: no temporary files.
+    let entries: Vec<_> = std::fs::read_dir(home.path()).unwrap().collect();
+    assert_eq!(entries.len(), 1);
+
+    let o = audit(
+        &["--replay", "mocks/demo", "--fail-on", "critical"],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "no critical findings in the demo");
+}
+
+#[test]
+fn checks_and_explain_cover_every_check() {
+    let home = tempfile::tempdir().unwrap();
+    let o = audit(&["checks", "--format", "json"], home.path());
+    assert_eq!(o.status.code(), Some(0));
+    let list: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert!(list.len() >= 6);
+    for c in list {
+        let code = c["code"].as_str().unwrap();
+        for key in [code, c["name"].as_str().unwrap()] {
+            let o = audit(&["explain", key], home.path());
+            assert_eq!(o.status.code(), Some(0), "explain {key}");
+            let doc = String::from_utf8(o.stdout).unwrap();
+            for section in [
+                "What it finds",
+                "Why it matters",
+                "How to confirm",
+                "How to fix",
+                "References",
+            ] {
+                assert!(
+                    doc.contains(&format!("## {section}")),
+                    "{key} lacks {section}"
+                );
+            }
+            assert!(
+                doc.contains("aws "),
+                "{key}: How to confirm names an AWS CLI command"
+            );
+        }
+    }
+    let o = audit(&["explain", "NOPE999"], home.path());
+    assert_config_error(&o, "unknown check `NOPE999`");
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let home = tempfile::tempdir().unwrap();
+    let o = audit(&["--help"], home.path());
+    assert_eq!(o.status.code(), Some(0));
+    let help = String::from_utf8(o.stdout).unwrap();
+    for line in [
+        "0  the run completed",
+        "1  the run completed with findings",
+        "2  usage",
+        "3  the report was written but collection was incomplete",
+    ] {
+        assert!(help.contains(line), "--help lacks `{line}`");
+    }
+}
+
+// ---------------------------------------------------------------- bad input
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let home = tempfile::tempdir().unwrap();
+    let o = audit(&["--no-such-flag"], home.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--no-such-flag"));
+    let o = audit(&["--replay", "mocks/demo", "--format", "yaml"], home.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("yaml"));
+    let o = audit(&["--replay", "mocks/demo", "--record", "x"], home.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot be used with"));
+    let o = audit(
+        &["--replay", "mocks/demo", "--concurrency", "0"],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn missing_or_corrupt_recordings_are_named() {
+    let home = tempfile::tempdir().unwrap();
+    let o = audit(&["--replay", "/nonexistent/recording"], home.path());
+    assert_config_error(&o, "/nonexistent/recording: no such recording directory");
+
+    let o = audit(&["--replay", "src"], home.path());
+    assert_config_error(&o, "not a recording (no manifest.json");
+
+    // A corrupt exchange file is named with what is wrong in it.
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("mocks/ecs001"), copy.path());
+    let victim = first_file(&copy.path().join("exchanges"));
+    std::fs::write(&victim, "{ not json").unwrap();
+    let o = audit(&["--replay", copy.path().to_str().unwrap()], home.path());
+    assert_config_error(&o, &victim.file_name().unwrap().to_string_lossy());
+    assert!(stderr(&o).contains("invalid recording file"));
+
+    // A wrong format version.
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("mocks/ecs001"), copy.path());
+    let manifest = copy.path().join("manifest.json");
+    let text = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("\"version\": 1", "\"version\": 99");
+    std::fs::write(&manifest, text).unwrap();
+    let o = audit(&["--replay", copy.path().to_str().unwrap()], home.path());
+    assert_config_error(&o, "version 99");
+}
+
+#[test]
+fn a_missing_exchange_is_a_named_coverage_gap_not_an_empty_result() {
+    let home = tempfile::tempdir().unwrap();
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("mocks/ecs001"), copy.path());
+    let services = first_file(&copy.path().join("exchanges/ecs/us-east-1"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let victim = std::fs::read_dir(&services)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("DescribeServices-")
+        })
+        .expect("a recorded DescribeServices");
+    std::fs::remove_file(&victim).unwrap();
+    let o = audit(
+        &[
+            "--replay",
+            copy.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(3), "incomplete: {}", stderr(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["run"]["complete"], false);
+    let gaps = report["coverage"]["gaps"].as_array().unwrap();
+    assert!(!gaps.is_empty());
+    let gap = &gaps[0];
+    assert_eq!(gap["operation"], "DescribeServices");
+    assert_eq!(gap["status"], "failed");
+    assert!(
+        gap["message"]
+            .as_str()
+            .unwrap()
+            .contains("no recorded response for ecs us-east-1 DescribeServices"),
+        "{gap}"
+    );
+    // ECS001 needs that data: it reports unknown for the cluster, never a silent pass.
+    let unknowns = report["unknowns"].as_array().unwrap();
+    assert!(
+        unknowns.iter().any(|u| u["check"] == "ECS001"),
+        "ECS001 must be not-evaluated: {unknowns:?}"
+    );
+    assert!(stderr(&o).contains("collection incomplete"));
+}
+
+#[test]
+fn replay_rejects_regions_it_did_not_record() {
+    let home = tempfile::tempdir().unwrap();
+    let o = audit(
+        &["--replay", "mocks/demo", "--region", "ap-south-1"],
+        home.path(),
+    );
+    assert_config_error(&o, "region `ap-south-1` is not in the recording");
+    let o = audit(&["--replay", "mocks/demo", "--region", "mars"], home.path());
+    assert_config_error(&o, "invalid region `mars`");
+}
+
+#[test]
+fn unwritable_output_fails_before_any_work_and_leaves_no_file() {
+    let home = tempfile::tempdir().unwrap();
+    let o = audit(
+        &[
+            "--replay",
+            "mocks/demo",
+            "-o",
+            "/nonexistent-dir/report.json",
+        ],
+        home.path(),
+    );
+    assert_config_error(&o, "directory /nonexistent-dir does not exist");
+    let o = audit(
+        &[
+            "--replay",
+            "mocks/demo",
+            "-o",
+            home.path().to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    assert_config_error(&o, "is a directory");
+    // A failed run with --output creates no file at all.
+    let out = home.path().join("never.json");
+    let o = audit(
+        &["--replay", "/nonexistent", "-o", out.to_str().unwrap()],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!out.exists());
+}
+
+#[test]
+fn credentials_problems_say_how_to_fix_them() {
+    let home = tempfile::tempdir().unwrap();
+    let o = audit(&["--region", "us-east-1"], home.path());
+    assert_config_error(&o, "no AWS credentials found");
+    assert!(
+        stderr(&o).contains("--replay mocks/demo"),
+        "points at the demo"
+    );
+
+    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        "[profile dev]\nregion = eu-west-1\n",
+    )
+    .unwrap();
+    let o = audit(&["--profile", "prod", "--region", "us-east-1"], home.path());
+    assert_config_error(&o, "profile `prod` does not exist");
+    assert!(stderr(&o).contains("defined profiles: dev"));
+}
+
+#[test]
+fn an_unreachable_endpoint_is_a_clear_error() {
+    let home = tempfile::tempdir().unwrap();
+    // A port nothing listens on: bind one, then drop it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = home.path().join("r.json");
+    let o = audit_env(
+        &[
+            "--endpoint-url",
+            &url,
+            "--region",
+            "us-east-1",
+            "--max-attempts",
+            "1",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        home.path(),
+        &[
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ],
+    );
+    assert_config_error(&o, &format!("cannot reach AWS at {url}"));
+    assert!(!out.exists(), "no partial output file");
+}
+
+#[test]
+fn the_recorded_mocks_hold_no_credentials_or_request_ids() {
+    let mut files = Vec::new();
+    walk(&root().join("mocks"), &mut files);
+    assert!(!files.is_empty());
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for needle in [
+            "\"authorization\"",
+            "X-Amz-Credential",
+            "X-Amz-Signature",
+            "x-amz-security-token",
+            "AWS4-HMAC-SHA256",
+            "<RequestId>",
+            "x-amzn-requestid",
+            "AKIAIOSFODNN7EXAMPLE",
+        ] {
+            assert!(
+                !text
+                    .to_ascii_lowercase()
+                    .contains(&needle.to_ascii_lowercase()),
+                "{} contains {needle}",
+                f.display()
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else if p.extension().is_some_and(|x| x == "json") {
+            out.push(p);
+        }
+    }
+}
+
+fn first_file(dir: &Path) -> PathBuf {
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    files.sort();
+    files.into_iter().next().expect("a file")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// Rewrites the first recorded `operation` response of `service` in a copy of a scenario.
+fn scenario_with_error(
+    scenario: &str,
+    service: &str,
+    operation: &str,
+    status: u16,
+    body: Value,
+) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("mocks").join(scenario), copy.path());
+    let mut files = Vec::new();
+    walk(&copy.path().join("exchanges").join(service), &mut files);
+    files.sort();
+    let victim = files
+        .into_iter()
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{operation}-"))
+        })
+        .unwrap_or_else(|| panic!("{scenario} has no recorded {service}:{operation}"));
+    let mut ex: Value = serde_json::from_str(&std::fs::read_to_string(&victim).unwrap()).unwrap();
+    ex["status"] = status.into();
+    ex["body"] = body;
+    std::fs::write(&victim, serde_json::to_string_pretty(&ex).unwrap()).unwrap();
+    copy
+}
+
+#[test]
+fn throttling_is_retried_counted_and_becomes_a_gap_when_it_persists() {
+    let home = tempfile::tempdir().unwrap();
+    let rec = scenario_with_error(
+        "ecs001",
+        "ecs",
+        "ListClusters",
+        400,
+        serde_json::json!({"__type": "ThrottlingException", "message": "Rate exceeded"}),
+    );
+    let o = audit(
+        &[
+            "--replay",
+            rec.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "--max-attempts",
+            "3",
+        ],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let op = report["stats"]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["operation"] == "ListClusters" && o["service"] == "ecs")
+        .unwrap()
+        .clone();
+    assert_eq!(op["calls"], 1);
+    assert_eq!(op["retries"], 2, "3 attempts in all");
+    assert_eq!(op["throttles"], 3);
+    let gap = &report["coverage"]["gaps"][0];
+    assert_eq!(gap["operation"], "ListClusters");
+    assert_eq!(gap["status"], "failed");
+    assert_eq!(gap["error_code"], "ThrottlingException");
+    // No ECS data at all: ECS001 is not evaluated for the region, and reports nothing.
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["check"] != "ECS001"));
+    assert!(report["unknowns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["check"] == "ECS001" && u["resource"].is_null()));
+}
+
+#[test]
+fn access_denied_is_a_typed_gap_and_never_retried() {
+    let home = tempfile::tempdir().unwrap();
+    let rec = scenario_with_error(
+        "eks001",
+        "ec2",
+        "DescribeInstances",
+        403,
+        Value::String(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors></Response>".into(),
+        ),
+    );
+    let o = audit(
+        &["--replay", rec.path().to_str().unwrap(), "--format", "json"],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let gap = &report["coverage"]["gaps"][0];
+    assert_eq!(gap["operation"], "DescribeInstances");
+    assert_eq!(gap["status"], "access_denied");
+    assert_eq!(gap["error_code"], "UnauthorizedOperation");
+    assert_eq!(report["stats"]["retries"], 0);
+    // Without the instance list, "this cluster has no nodes" cannot be proven: EKS001 must
+    // not report the idle cluster, and must say it could not decide.
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["check"] != "EKS001"));
+    assert!(report["unknowns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["check"] == "EKS001"));
+}
