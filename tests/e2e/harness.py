@@ -44,7 +44,7 @@ def find_audit_bin() -> Path | None:
 def audit_env(home: Path, *, credentials: bool) -> dict:
     """The binary's environment: nothing from the developer's AWS setup can leak in.
 
-    HOME points at an empty temp dir (no ~/.aws), no AWS_* variable survives except the
+    HOME points at a temp dir (its AWS config files are empty), no AWS_* variable survives except the
     dummy credentials (live runs only), IMDS is disabled so the SDK never probes
     169.254.169.254, and proxies are dropped so 127.0.0.1 is reached directly.
     """
@@ -53,8 +53,12 @@ def audit_env(home: Path, *, credentials: bool) -> dict:
            if not k.startswith("AWS_") and k.lower() not in drop and not k.startswith("RUST_LOG")}
     home.mkdir(parents=True, exist_ok=True)
     env["HOME"] = str(home)
-    env["AWS_CONFIG_FILE"] = str(home / "no-aws-config")
-    env["AWS_SHARED_CREDENTIALS_FILE"] = str(home / "no-aws-credentials")
+    # Empty files, not missing ones: the SDK warns on stderr about a missing override path.
+    for var, name in (("AWS_CONFIG_FILE", "aws-config"), ("AWS_SHARED_CREDENTIALS_FILE", "aws-credentials")):
+        path = home / ".aws" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        env[var] = str(path)
     env["AWS_EC2_METADATA_DISABLED"] = "true"
     env["NO_PROXY"] = "127.0.0.1,localhost"
     if credentials:

@@ -235,6 +235,16 @@ class MotoServer:
             if r.status != 200:
                 raise MotoError(f"reset failed: HTTP {r.status}")
 
+    def seed_ids(self, a: int = 42) -> None:
+        """Seed moto's random source (POST /moto-api/seed?a=N) so the ids it hands out
+        (vpc-…, subnet-…, nodegroup uuids, target-group hashes) are the same on every run
+        that creates the same resources in the same order: re-recorded mocks then keep
+        their ids and snapshot diffs show only real changes."""
+        req = urllib.request.Request(f"{self.endpoint}/moto-api/seed?a={int(a)}", data=b"", method="POST")
+        with _OPENER.open(req, timeout=30) as r:
+            if r.status != 200:
+                raise MotoError(f"seed failed: HTTP {r.status}")
+
     def boto3_session(self, region: str = "us-east-1"):
         """A boto3 session whose clients all point at this server, with dummy credentials."""
         return EndpointSession(self.endpoint, region)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE))
 import harness  # noqa: E402
 from harness import apply_patches, check_expectations, run_audit, scan_args  # noqa: E402
 from moto_server import MOTO_ENV, MotoServer  # noqa: E402
-from seed import SCENARIOS, Seeded, seed  # noqa: E402
+from seed import ID_SEED, SCENARIOS, Seeded, seed  # noqa: E402
 
 
 def versions(audit: Path) -> dict:
@@ -127,6 +127,7 @@ def harness_account() -> str:
 
 def record_one(name: str, moto: MotoServer, audit: Path, mocks: Path, work: Path, vers: dict) -> list[str]:
     moto.reset()
+    moto.seed_ids(ID_SEED)
     s = seed(name, moto.boto3_session())
     staging_parent = work / name
     staging_parent.mkdir(parents=True)

@@ -30,10 +30,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ACCOUNT = "123456789012"  # moto's default account
+# Seed for moto's id generator (MotoServer.seed_ids) before seeding a scenario, so recorded
+# mocks keep the same vpc-/subnet-/… ids across re-recordings.
+ID_SEED = 20261122
 
 
 # --------------------------------------------------------------------------- expectations
@@ -85,6 +89,8 @@ class Seeded:
     must: list[Expect] = field(default_factory=list)
     must_not: list[Expect] = field(default_factory=list)
     patches: list[Patch] = field(default_factory=list)
+    # Secret values seeded into the account: no recording may contain them.
+    secrets: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -119,6 +125,12 @@ def breaker(enable: bool, rollback: bool, max_percent: int = 200, min_percent: i
 
 
 # --------------------------------------------------------------------------- builder
+
+
+def _token(*parts: str) -> str:
+    """A stable idempotency token (botocore would send a random uuid4 that lands in the
+    recording and churns it on every re-record)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "awsaudit-e2e/" + "/".join(parts)))
 
 
 def _tags(name: str | None, extra: dict | None = None) -> list[dict]:
@@ -409,6 +421,7 @@ class Region:
                     public_cidrs: tuple[str, ...] = ("203.0.113.0/24",), logging: bool = True) -> str:
         return self.eks.create_cluster(
             name=name, version=version, roleArn=self.iam.eks_cluster_role(),
+            clientRequestToken=_token(self.region, name),
             resourcesVpcConfig={"subnetIds": subnets, "securityGroupIds": [sg],
                                 "endpointPublicAccess": True, "endpointPrivateAccess": True,
                                 "publicAccessCidrs": list(public_cidrs)},
@@ -420,6 +433,7 @@ class Region:
                   min_size: int, max_size: int, desired: int) -> str:
         return self.eks.create_nodegroup(
             clusterName=cluster, nodegroupName=name, nodeRole=self.iam.eks_node_role(), subnets=subnets,
+            clientRequestToken=_token(self.region, cluster, "nodegroup", name),
             instanceTypes=[instance_type], amiType="AL2023_x86_64_STANDARD", capacityType="ON_DEMAND",
             scalingConfig={"minSize": min_size, "maxSize": max_size, "desiredSize": desired},
             labels={"workload": name},
@@ -428,6 +442,7 @@ class Region:
     def fargate_profile(self, cluster: str, name: str, subnets: list[str], namespaces: list[str]) -> str:
         return self.eks.create_fargate_profile(
             clusterName=cluster, fargateProfileName=name, podExecutionRoleArn=self.iam.eks_fargate_role(),
+            clientRequestToken=_token(self.region, cluster, "fargate", name),
             subnets=subnets, selectors=[{"namespace": ns} for ns in namespaces],
         )["fargateProfile"]["fargateProfileArn"]
 
@@ -743,6 +758,9 @@ def seed_eks001(session) -> Seeded:
     )
 
 
+DEMO_SECRET = "hunter2-not-a-real-password"
+
+
 def seed_demo(session) -> Seeded:
     """A realistic two-region account with every core misconfiguration and clean neighbours."""
     iam = Iam(session)
@@ -791,7 +809,7 @@ def seed_demo(session) -> Seeded:
     r.service("storefront", "catalog-web", td("catalog-web", tag="latest", network_mode="bridge",
                                                fargate=False, host_port=0,
                                                environment={"DB_HOST": "catalog.cluster-abc.us-east-1.rds.amazonaws.com",
-                                                            "DB_PASSWORD": "hunter2-not-a-real-password"}),
+                                                            "DB_PASSWORD": DEMO_SECRET}),
               desired=2, launch_type="EC2", tg=tg_catalog)
     svc_patch("us-east-1", "storefront", "catalog-web", breaker(False, False))
     r.service("payments", "payments-api", td("payments-api", tag="12.1.0"), desired=4,
@@ -928,7 +946,7 @@ def seed_demo(session) -> Seeded:
         summary="A realistic two-region account: storefront and payments on ECS, shop-prod and "
                 "analytics on EKS, ALBs, public/private/isolated subnets, NAT, VPC endpoints, IAM "
                 "task roles and IRSA. Every core check fires at least once, next to clean neighbours.",
-        bad=bad, clean=clean, must=must, must_not=must_not, patches=patches,
+        bad=bad, clean=clean, must=must, must_not=must_not, patches=patches, secrets=[DEMO_SECRET],
     )
 
 

@@ -35,7 +35,7 @@ sys.path.insert(0, str(HERE))
 import harness  # noqa: E402
 from harness import check_expectations, run_audit, scan_args  # noqa: E402
 from moto_server import MotoServer, closed_port  # noqa: E402
-from seed import SCENARIOS, Expect, seed  # noqa: E402
+from seed import ID_SEED, SCENARIOS, Expect, seed  # noqa: E402
 
 MOCKS = harness.REPO / "mocks"
 LIVE_EXIT_CODES = (0, 1, 3)  # completed / findings at --fail-on / coverage gaps (moto lacks some APIs)
@@ -97,6 +97,7 @@ class ScenarioTests(unittest.TestCase):
         home = work / "home"
 
         moto.reset()
+        moto.seed_ids(ID_SEED)
         seeded = seed(name, moto.boto3_session())
         regions = seeded.regions
 
@@ -116,6 +117,7 @@ class ScenarioTests(unittest.TestCase):
         self.assertTrue((rec / "manifest.json").is_file(), f"--record wrote no manifest.json\n{recorded.describe()}")
         self.assertEqual(recorded.report["findings"], live.report["findings"],
                          f"{name}: two live runs over the same account differ")
+        self.assert_nothing_secret(rec, seeded.secrets)
 
         # 3. replay: offline, no credentials, no endpoint
         out_rep = work / "replayed.json"
@@ -128,6 +130,15 @@ class ScenarioTests(unittest.TestCase):
                          f"{name}: replayed findings differ")
         self.assertEqual(harness.comparable_unknowns(replayed.report), harness.comparable_unknowns(recorded.report),
                          f"{name}: replayed unknowns differ")
+
+    def assert_nothing_secret(self, rec: Path, secrets: list[str]) -> None:
+        """Recordings hold no seeded secret, credential or signature (they get committed)."""
+        needles = list(secrets) + ["AWS4-HMAC-SHA256", "Credential=", "X-Amz-Signature", "X-Amz-Security-Token"]
+        for path in sorted(rec.rglob("*")):
+            if path.is_file():
+                text = path.read_text(errors="replace").lower()
+                for needle in needles:
+                    self.assertFalse(needle.lower() in text, f"{path.relative_to(rec)} contains {needle!r}")
 
     def assert_ran(self, run: harness.Run, codes, moto: MotoServer | None) -> None:
         ctx = run.describe() + (f"\n--- moto log (tail)\n{moto.log_tail()}" if moto else "")
@@ -231,6 +242,36 @@ class BadInputTests(unittest.TestCase):
         self.one_line_error(run)
         self.assertFalse(target.exists())
         self.assertFalse(target.parent.exists())
+
+    def committed_mock(self) -> Path:
+        mock = MOCKS / "eks001"
+        if not (mock / "manifest.json").is_file():
+            self.skipTest("no mocks/eks001 (run tests/e2e/record_mocks.py)")
+        return mock
+
+    def test_replay_region_not_recorded(self):
+        audit = need_audit(self)
+        mock = self.committed_mock()
+        out = self.home() / "out.json"
+        run = run_audit(audit, scan_args(None, ["ap-south-1"], out, replay=mock), self.home(), credentials=False)
+        self.assertEqual(run.returncode, 2, run.describe())
+        self.one_line_error(run)
+        self.assertIn("ap-south-1", run.stderr)
+        self.assertFalse(out.exists())
+
+    def test_replay_corrupt_exchange(self):
+        audit = need_audit(self)
+        broken = self.home() / "broken"
+        shutil.copytree(self.committed_mock(), broken)
+        victim = sorted((broken / "exchanges").rglob("*.json"))[0]
+        victim.write_text(victim.read_text()[: len(victim.read_text()) // 2])
+        out = self.home() / "out.json"
+        regions = json.loads((broken / "manifest.json").read_text())["regions"]
+        run = run_audit(audit, scan_args(None, regions, out, replay=broken), self.home(), credentials=False)
+        self.assertEqual(run.returncode, 2, run.describe())
+        self.one_line_error(run)
+        self.assertIn(victim.name, run.stderr, "the message names the broken file")
+        self.assertFalse(out.exists())
 
     def test_unknown_flag(self):
         audit = need_audit(self)
