@@ -10,8 +10,10 @@ use awsaudit::progress::Progress;
 
 fn init_logging(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
-        1 => "info,aws_config=warn,aws_smithy_runtime=warn",
+        // The SDK's own warnings (a config file that is not there, a retry) are noise at the
+        // default level; the report carries every failure, and -v shows them as they happen.
+        0 => "error,awsaudit=warn",
+        1 => "warn,awsaudit=info",
         2 => "debug,hyper=info,rustls=info",
         _ => "trace",
     };
@@ -85,11 +87,8 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
                 None => print(&text)?,
             }
             let exit = awsaudit::exit_for(&report, args.fail_on.threshold());
-            if exit == Exit::Incomplete {
-                eprintln!(
-                    "warning: collection incomplete: {} coverage gap(s); affected checks are reported as not evaluated",
-                    report.coverage.gaps.len()
-                );
+            if !report.coverage.gaps.is_empty() {
+                eprintln!("warning: {}", awsaudit::render::gap_summary(&report));
             }
             Ok(exit)
         }

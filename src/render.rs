@@ -14,6 +14,30 @@ pub fn json(report: &Report) -> String {
     s
 }
 
+/// One line: how many gaps, grouped by operation and status.
+pub fn gap_summary(report: &Report) -> String {
+    let mut groups: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for g in &report.coverage.gaps {
+        let key = format!(
+            "{}:{} {}",
+            g.service,
+            g.operation,
+            g.error_code.as_deref().unwrap_or("failed")
+        );
+        *groups.entry(key).or_default() += 1;
+    }
+    let parts: Vec<String> = groups
+        .into_iter()
+        .map(|(k, n)| if n == 1 { k } else { format!("{k} ×{n}") })
+        .collect();
+    format!(
+        "collection incomplete: {} ({}); {} not evaluated — see the report's coverage",
+        plural(report.coverage.gaps.len(), "coverage gap", "coverage gaps"),
+        parts.join(", "),
+        plural(report.unknowns.len(), "check scope", "check scopes"),
+    )
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }

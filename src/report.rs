@@ -75,6 +75,9 @@ pub struct CallStats {
     pub retries: u64,
     pub throttles: u64,
     pub wall_ms: u64,
+    /// The process's peak resident memory when the report was built (Linux `VmHWM`; null
+    /// where the platform does not say).
+    pub peak_rss_kb: Option<u64>,
     pub operations: Vec<OperationStats>,
 }
 
@@ -91,6 +94,7 @@ impl CallStats {
     pub fn from_ops(ops: BTreeMap<(String, String), OpStats>, wall_ms: u64) -> Self {
         let mut s = CallStats {
             wall_ms,
+            peak_rss_kb: peak_rss_kb(),
             ..Default::default()
         };
         for ((service, operation), o) in ops {
@@ -171,6 +175,15 @@ impl Report {
     pub fn max_severity(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
     }
+}
+
+/// Peak resident set size of this process, in KiB (Linux only).
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// The current time as RFC 3339 (UTC, seconds).

@@ -361,6 +361,7 @@ fn a_missing_exchange_is_a_named_coverage_gap_not_an_empty_result() {
     let gap = &gaps[0];
     assert_eq!(gap["operation"], "DescribeServices");
     assert_eq!(gap["status"], "failed");
+    assert_eq!(gap["error_code"], "NotInRecording");
     assert!(
         gap["message"]
             .as_str()

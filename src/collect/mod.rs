@@ -23,6 +23,7 @@ use tokio::sync::Semaphore;
 
 use crate::aws::{error_chain, Session};
 use crate::progress::Progress;
+use crate::recording::RecordingError;
 
 /// Shared state of one collection run.
 pub struct Collector {
@@ -87,6 +88,9 @@ where
                 message,
             )
         }
+        SdkError::DispatchFailure(_) if missing_from_recording(err) => {
+            (CallStatus::Failed, Some("NotInRecording".into()), message)
+        }
         SdkError::DispatchFailure(_) => {
             (CallStatus::Failed, Some("DispatchFailure".into()), message)
         }
@@ -97,6 +101,18 @@ where
             message,
         ),
     }
+}
+
+/// Whether a failure is the replayer having no response for the request.
+fn missing_from_recording(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if let Some(RecordingError::MissingKey { .. }) = e.downcast_ref::<RecordingError>() {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
 }
 
 impl Collector {
@@ -141,7 +157,7 @@ impl Collector {
             }
             Err(e) => {
                 let (status, error_code, message) = classify(&e);
-                tracing::warn!(
+                tracing::info!(
                     account = %scope.account,
                     region = %scope.region,
                     "{service}:{operation}{} {status:?}: {message}",

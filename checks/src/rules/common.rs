@@ -1,6 +1,7 @@
 //! Pieces several rules share: which workloads pull images through a dead-end subnet, the
 //! evidence chain of a placement, where an image comes from, and number formatting.
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -58,35 +59,80 @@ fn pulls_images_in_subnet(graph: &Graph<'_>, w: &Workload<'_>) -> bool {
     }
 }
 
-/// (subnet, workload) pairs where the workload pulls images through a subnet whose route
-/// table has no usable default route at all ([`Egress::None`]; `Indirect` egress is never
-/// treated as "no path"), in scopes where the network data was collected completely.
-pub(crate) fn dead_end_pulls<'a>(ctx: &Ctx<'a>) -> Vec<(&'a SubnetFacts<'a>, Workload<'a>)> {
+/// A workload that pulls images through subnets behind one dead-end route table. The fix
+/// (a route, an endpoint on that table, endpoints in its VPC) serves every subnet of the
+/// group, so a group is one finding, not one per subnet.
+pub(crate) struct DeadEndPull<'a> {
+    pub workload: Workload<'a>,
+    /// The workload's subnets behind this route table, in subnet-id order (never empty).
+    pub subnets: Vec<&'a SubnetFacts<'a>>,
+}
+
+impl<'a> DeadEndPull<'a> {
+    /// The group's first subnet. Every subnet of a group shares its route table and VPC, so
+    /// it answers for all of them on anything the table or the VPC decides.
+    pub fn facts(&self) -> &'a SubnetFacts<'a> {
+        self.subnets[0]
+    }
+
+    /// `private subnet subnet-1` or `private subnets subnet-1, subnet-2`, and the matching
+    /// possessive for "route table".
+    pub fn subnets_phrase(&self) -> (String, &'static str) {
+        let ids: Vec<&str> = self.subnets.iter().map(|f| f.id()).collect();
+        if ids.len() == 1 {
+            (format!("private subnet {}", ids[0]), "its")
+        } else {
+            (format!("private subnets {}", ids.join(", ")), "their")
+        }
+    }
+
+    /// The chain from the workload through each subnet to the shared dead-end route.
+    pub fn evidence(&self) -> Vec<Evidence> {
+        let w = &self.workload;
+        let mut ev = Vec::new();
+        for facts in &self.subnets {
+            ev.push(Evidence::new(w.arn(), w.placement(facts.id())));
+            ev.push(Evidence::new(&facts.subnet.arn, facts.association_fact()));
+        }
+        if let Some(rt) = self.facts().route_table {
+            ev.push(Evidence::new(&rt.arn, self.facts().egress_fact()));
+        }
+        ev
+    }
+}
+
+/// Workloads that pull images through subnets whose route table has no usable default route
+/// at all ([`Egress::None`]; `Indirect` egress is never treated as "no path"), in scopes
+/// where the network data was collected completely, grouped per (workload, route table).
+pub(crate) fn dead_end_pulls<'a>(ctx: &Ctx<'a>) -> Vec<DeadEndPull<'a>> {
     let graph: &'a Graph<'a> = ctx.graph;
-    let mut out = Vec::new();
+    let mut groups: BTreeMap<(String, String), DeadEndPull<'a>> = BTreeMap::new();
     for facts in graph.all_subnet_facts() {
         if facts.egress != Egress::None || !ctx.complete(&facts.subnet.scope, &NETWORK_OPS, None) {
             continue;
         }
+        // Egress::None is only decided from a route table, so there always is one here.
+        let table = facts.route_table.map_or(facts.id(), |rt| rt.id.as_str());
         for w in &facts.workloads {
             if pulls_images_in_subnet(graph, w) {
-                out.push((facts, *w));
+                groups
+                    .entry((w.arn().to_string(), table.to_string()))
+                    .or_insert_with(|| DeadEndPull {
+                        workload: *w,
+                        subnets: Vec::new(),
+                    })
+                    .subnets
+                    .push(facts);
             }
         }
     }
-    out
-}
-
-/// The chain from a workload to its subnet's dead-end default route.
-pub(crate) fn placement_evidence(w: &Workload<'_>, facts: &SubnetFacts<'_>) -> Vec<Evidence> {
-    let mut ev = vec![
-        Evidence::new(w.arn(), w.placement(facts.id())),
-        Evidence::new(&facts.subnet.arn, facts.association_fact()),
-    ];
-    if let Some(rt) = facts.route_table {
-        ev.push(Evidence::new(&rt.arn, facts.egress_fact()));
-    }
-    ev
+    groups
+        .into_values()
+        .map(|mut g| {
+            g.subnets.sort_by(|a, b| a.id().cmp(b.id()));
+            g
+        })
+        .collect()
 }
 
 /// `subnet-a: 1, subnet-b: 2` (negative emulator counts shown as 0).

@@ -4,7 +4,7 @@ use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::{SubnetFacts, Workload};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::{dead_end_pulls, image_source, placement_evidence, ImageSource};
+use crate::rules::common::{dead_end_pulls, image_source, ImageSource};
 
 declare_check! {
     /// ## What it finds
@@ -79,7 +79,8 @@ declare_check! {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (facts, w) in dead_end_pulls(ctx) {
+    for pull in dead_end_pulls(ctx) {
+        let (facts, w) = (pull.facts(), pull.workload);
         let (Some(api), Some(dkr)) = (
             facts.interface_endpoint("ecr.api"),
             facts.interface_endpoint("ecr.dkr"),
@@ -119,6 +120,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         }
 
         let vpc_id = &facts.subnet.vpc_id;
+        let (subnets, its) = pull.subnets_phrase();
         let other_s3 = other_s3_gateways(ctx, facts);
         let mut vpc_fact = format!(
             "no S3 gateway endpoint on {}; present: ecr.api ({}), ecr.dkr ({})",
@@ -127,7 +129,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         if !other_s3.is_empty() {
             vpc_fact.push_str(&format!("; {}", other_s3.join("; ")));
         }
-        let mut evidence = placement_evidence(&w, facts);
+        let mut evidence = pull.evidence();
         evidence.push(Evidence::new(
             ctx.graph.vpc_arn(&facts.subnet.scope, vpc_id),
             vpc_fact,
@@ -148,11 +150,11 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             Report {
                 severity: Severity::High,
                 resource: w.arn().to_string(),
-                discriminator: facts.id().to_string(),
+                // One route table, one fix: its id, not a subnet's, identifies the problem.
+                discriminator: rt.id.clone(),
                 message: format!(
-                    "{} pulls images through the ECR endpoints in private subnet {}, but its route table {} has no S3 gateway endpoint: image layers (stored in S3) cannot download",
+                    "{} pulls images through the ECR endpoints in {subnets}, but {its} route table {} has no S3 gateway endpoint: image layers (stored in S3) cannot download",
                     w.describe(),
-                    facts.id(),
                     rt.id
                 ),
                 remediation,
@@ -287,42 +289,76 @@ mod tests {
         assert!(b.run(&[&VPC002]).findings.is_empty());
     }
 
+    /// `(workload, subnets named in the message)` per finding, sorted.
+    fn findings_by_workload(out: &crate::registry::Outcome) -> Vec<(String, String)> {
+        let mut got: Vec<(String, String)> = out
+            .findings
+            .iter()
+            .map(|f| {
+                let who = f.message.split(" pulls").next().unwrap_or_default();
+                let subnets = f
+                    .message
+                    .split(" in private ")
+                    .nth(1)
+                    .and_then(|m| m.split(", but").next())
+                    .unwrap_or_default();
+                (who.to_string(), subnets.to_string())
+            })
+            .collect();
+        got.sort();
+        got
+    }
+
     #[test]
-    fn nodegroups_and_fargate_profiles_fire_per_subnet() {
+    fn one_finding_per_workload_and_route_table() {
+        // The nodegroup's two subnets share the VPC's main table: one fix, one finding.
         let mut b = Builder::standard_vpc();
         b.with_ecr_endpoints();
         b.subnet("subnet-2", "vpc-1", "10.0.2.0/24", 200);
         b.nodegroup("prod", "ng", &["subnet-1", "subnet-2"]);
         b.fargate_profile("prod", "fp", "default", &["subnet-1"]);
         let out = b.run(&[&VPC002]);
-        let mut got: Vec<String> = out
+        assert_eq!(
+            findings_by_workload(&out),
+            [
+                (
+                    "Fargate profile `fp`".to_string(),
+                    "subnet subnet-1".to_string()
+                ),
+                (
+                    "nodegroup `ng`".to_string(),
+                    "subnets subnet-1, subnet-2".to_string()
+                ),
+            ]
+        );
+        let ng = out
             .findings
             .iter()
-            .map(|f| {
-                let subnet = f
-                    .message
-                    .split("private subnet ")
-                    .nth(1)
-                    .unwrap_or_default();
-                let subnet = subnet.split(',').next().unwrap_or_default();
-                format!(
-                    "{} @ {subnet}",
-                    f.message.split(" pulls").next().unwrap_or_default()
-                )
-            })
-            .collect();
-        got.sort();
-        assert_eq!(
-            got,
-            [
-                "Fargate profile `fp` @ subnet-1",
-                "nodegroup `ng` @ subnet-1",
-                "nodegroup `ng` @ subnet-2",
-            ]
+            .find(|f| f.message.starts_with("nodegroup"))
+            .unwrap();
+        assert!(
+            ng.message.contains("but their route table rtb-main"),
+            "{}",
+            ng.message
         );
         let fps: std::collections::BTreeSet<_> =
             out.findings.iter().map(|f| &f.fingerprint).collect();
-        assert_eq!(fps.len(), 3, "one finding per (workload, subnet)");
+        assert_eq!(fps.len(), 2);
+
+        // Give subnet-2 a table of its own (also without S3): two tables, two fixes.
+        b.route_table("rtb-2", "vpc-1", &["subnet-2"]);
+        let out = b.run(&[&VPC002]);
+        assert_eq!(
+            findings_by_workload(&out),
+            [
+                (
+                    "Fargate profile `fp`".to_string(),
+                    "subnet subnet-1".to_string()
+                ),
+                ("nodegroup `ng`".to_string(), "subnet subnet-1".to_string()),
+                ("nodegroup `ng`".to_string(), "subnet subnet-2".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::finding::{Evidence, Severity};
 use crate::graph::{SubnetFacts, Workload};
 use crate::model::TaskDefinition;
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::{dead_end_pulls, image_source, placement_evidence, ImageSource};
+use crate::rules::common::{dead_end_pulls, image_source, ImageSource};
 
 /// The interface endpoints an ECR pull needs (plus S3, which VPC002 covers).
 const ECR_ENDPOINTS: [&str; 2] = ["ecr.api", "ecr.dkr"];
@@ -129,15 +129,16 @@ fn blocked_images(
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (facts, w) in dead_end_pulls(ctx) {
+    for pull in dead_end_pulls(ctx) {
+        let (facts, w) = (pull.facts(), pull.workload);
         let gaps = ecr_gaps(facts);
         let missing = format!("no usable {} endpoint", gaps.join(" or "));
+        let (subnets, _) = pull.subnets_phrase();
         let base = format!(
-            "{} runs in private subnet {} with no NAT or internet gateway route",
+            "{} runs in {subnets} with no NAT or internet gateway route",
             w.describe(),
-            facts.id()
         );
-        let mut evidence = placement_evidence(&w, facts);
+        let mut evidence = pull.evidence();
         let (message, remediation) = match w {
             Workload::EcsService(svc) => {
                 let Some(td) = ctx.graph.task_definition(&svc.task_definition) else {
@@ -195,7 +196,11 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             Report {
                 severity: Severity::High,
                 resource: w.arn().to_string(),
-                discriminator: facts.id().to_string(),
+                // One route table, one fix: its id, not a subnet's, identifies the problem.
+                discriminator: facts
+                    .route_table
+                    .map_or(facts.id(), |rt| rt.id.as_str())
+                    .to_string(),
                 message,
                 remediation,
                 evidence,
