@@ -128,7 +128,9 @@ impl Session {
                 (base, None, home)
             }
             Mode::Live | Mode::Record(_) => {
-                if let Some(p) = &opts.profile {
+                // An explicit --profile, else the one AWS_PROFILE names, must exist.
+                let env_profile = std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty());
+                if let Some(p) = opts.profile.as_ref().or(env_profile.as_ref()) {
                     check_profile_exists(p).await?;
                 }
                 let mut loader = aws_config::defaults(BehaviorVersion::latest())
@@ -408,6 +410,11 @@ where
     }
     let target = endpoint
         .map(str::to_string)
+        .or_else(|| {
+            std::env::var("AWS_ENDPOINT_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+        })
         .unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com"));
     match e {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)

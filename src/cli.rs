@@ -93,12 +93,9 @@ impl FailOn {
 pub struct AuditArgs {
     /// Named profile from ~/.aws/config (SSO, credential_process, assume-role profiles
     /// all work). Defaults to AWS_PROFILE, then the default credential chain.
-    #[arg(
-        long,
-        env = "AWS_PROFILE",
-        hide_env_values = true,
-        conflicts_with = "replay"
-    )]
+    // Not `env = "AWS_PROFILE"`: clap would count an exported AWS_PROFILE as a flag that
+    // conflicts with --replay. aws-config reads AWS_PROFILE itself.
+    #[arg(long, conflicts_with = "replay")]
     pub profile: Option<String>,
 
     /// Region to audit; repeat for several. Defaults to AWS_REGION or the profile's region.

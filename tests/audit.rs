@@ -379,6 +379,29 @@ fn a_missing_exchange_is_a_named_coverage_gap_not_an_empty_result() {
 }
 
 #[test]
+fn replay_ignores_the_environment_s_aws_settings() {
+    // A developer's shell usually exports these; a replay needs none of them.
+    let home = tempfile::tempdir().unwrap();
+    let o = audit_env(
+        &["--replay", "mocks/ecs001"],
+        home.path(),
+        &[
+            ("AWS_PROFILE", "prod"),
+            ("AWS_REGION", "ap-south-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // An explicit --profile with --replay is a contradiction, and says so.
+    let o = audit(
+        &["--replay", "mocks/ecs001", "--profile", "prod"],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot be used with"));
+}
+
+#[test]
 fn replay_rejects_regions_it_did_not_record() {
     let home = tempfile::tempdir().unwrap();
     let o = audit(
@@ -442,6 +465,13 @@ fn credentials_problems_say_how_to_fix_them() {
     let o = audit(&["--profile", "prod", "--region", "us-east-1"], home.path());
     assert_config_error(&o, "profile `prod` does not exist");
     assert!(stderr(&o).contains("defined profiles: dev"));
+    // The same through AWS_PROFILE.
+    let o = audit_env(
+        &["--region", "us-east-1"],
+        home.path(),
+        &[("AWS_PROFILE", "prod")],
+    );
+    assert_config_error(&o, "profile `prod` does not exist");
 }
 
 #[test]
@@ -583,7 +613,7 @@ fn throttling_is_retried_counted_and_becomes_a_gap_when_it_persists() {
             "--format",
             "json",
             "--max-attempts",
-            "3",
+            "2",
         ],
         home.path(),
     );
@@ -597,8 +627,10 @@ fn throttling_is_retried_counted_and_becomes_a_gap_when_it_persists() {
         .unwrap()
         .clone();
     assert_eq!(op["calls"], 1);
-    assert_eq!(op["retries"], 2, "3 attempts in all");
-    assert_eq!(op["throttles"], 3);
+    // Two attempts: adaptive retry backs off (its client-side rate limiter waits ~8 s
+    // after a throttle at this call rate), retries once, then gives up.
+    assert_eq!(op["retries"], 1, "2 attempts in all");
+    assert_eq!(op["throttles"], 2);
     let gap = &report["coverage"]["gaps"][0];
     assert_eq!(gap["operation"], "ListClusters");
     assert_eq!(gap["status"], "failed");
