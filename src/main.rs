@@ -14,8 +14,11 @@ fn init_logging(verbose: u8) {
         // default level; the report carries every failure, and -v shows them as they happen.
         0 => "error,awsaudit=warn",
         1 => "warn,awsaudit=info",
-        2 => "debug,hyper=info,rustls=info",
-        _ => "trace",
+        // The signer and the HTTP stack log requests at trace level; they stay below it so
+        // that no -v level can print a header carrying credentials. RUST_LOG can override.
+        // The endpoint resolver's debug line prints the resolved identity (the access key id).
+        2 => "debug,hyper=info,hyper_util=info,h2=info,rustls=info,aws_sigv4=info,aws_smithy_runtime::client::orchestrator::endpoints=info",
+        _ => "trace,aws_sigv4=debug,aws_smithy_runtime=debug,aws_smithy_runtime::client::orchestrator::endpoints=info,aws_smithy_http_client=debug,hyper=debug,hyper_util=debug,h2=debug,rustls=debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()

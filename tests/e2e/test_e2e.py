@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -151,6 +152,46 @@ class ScenarioTests(unittest.TestCase):
         for f in run.report["findings"]:
             for key in ("check", "severity", "account", "region", "resource", "message", "fingerprint"):
                 self.assertIn(key, f, f"finding without {key}: {f}")
+
+
+class SecretsTests(unittest.TestCase):
+    """No credential and no seeded secret reaches any output, at the most verbose logging."""
+
+    def test_no_secret_in_logs_reports_or_recordings(self):
+        audit = need_audit(self)
+        moto = need_moto(self)
+        work = TMP / "secrets"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        home = work / "home"
+        moto.reset()
+        moto.seed_ids(ID_SEED)
+        seeded = seed("demo", moto.boto3_session())
+        creds = {
+            "AWS_ACCESS_KEY_ID": "AKIAE2ELEAKPROBE0001",
+            "AWS_SECRET_ACCESS_KEY": "e2e-secret-key-leak-probe",
+            "AWS_SESSION_TOKEN": "e2e-session-token-leak-probe",
+        }
+        env = harness.audit_env(home, credentials=False) | creds | {"AWS_REGION": "us-east-1"}
+        rec = work / "recording"
+        out = work / "report.json"
+        for fmt, target in (("json", out), ("table", work / "report.txt")):
+            args = [str(audit), "-vvv", "--endpoint-url", moto.endpoint, "--region", "us-east-1",
+                    "--format", fmt, "--output", str(target)]
+            if fmt == "json":
+                args += ["--record", str(rec)]
+            proc = subprocess.run(args, env=env, cwd=home, capture_output=True, text=True, timeout=120)
+            self.assertIn(proc.returncode, LIVE_EXIT_CODES, proc.stderr[-2000:])
+            self.assertGreater(len(proc.stderr.splitlines()), 100, "-vvv logs plenty")
+            outputs = {"stderr": proc.stderr, "stdout": proc.stdout, fmt: target.read_text()}
+            for where, text in outputs.items():
+                for needle in [*creds.values(), *seeded.secrets]:
+                    self.assertNotIn(needle, text, f"{needle!r} leaked into {where} ({fmt})")
+        for path in sorted(rec.rglob("*")):
+            if path.is_file():
+                text = path.read_text(errors="replace")
+                for needle in [*creds.values(), *seeded.secrets]:
+                    self.assertNotIn(needle, text, f"{needle!r} leaked into {path.relative_to(rec)}")
 
 
 def _make_scenario_test(name: str):
