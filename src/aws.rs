@@ -69,6 +69,11 @@ impl Session {
     service_client!(ec2, aws_sdk_ec2, "ec2");
     service_client!(iam, aws_sdk_iam, "iam");
     service_client!(sts, aws_sdk_sts, "sts");
+    service_client!(
+        autoscaling,
+        aws_sdk_applicationautoscaling,
+        "application-autoscaling"
+    );
 
     fn transport(&self, service: &'static str, region: &str) -> Transport {
         Transport::new(

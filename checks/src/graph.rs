@@ -18,7 +18,8 @@ use serde::Serialize;
 use crate::model::{
     EcsCluster, EcsService, EksCluster, EksFargateProfile, EksNodegroup, IamRole, Instance,
     InstanceType, InternetGateway, Inventory, Listener, LoadBalancer, NatGateway, OidcProvider,
-    RouteTable, RouteTarget, Scope, Subnet, TargetGroup, TaskDefinition, Vpc, VpcEndpoint,
+    RouteTable, RouteTarget, ScalableTarget, Scope, Subnet, TargetGroup, TaskDefinition, Vpc,
+    VpcEndpoint,
 };
 
 /// Tag the AWS Load Balancer Controller puts on the target groups it manages; the value is
@@ -309,7 +310,7 @@ pub struct SubnetFacts<'a> {
     pub usable_ips: Option<i64>,
 }
 
-impl SubnetFacts<'_> {
+impl<'a> SubnetFacts<'a> {
     pub fn id(&self) -> &str {
         &self.subnet.id
     }
@@ -354,6 +355,247 @@ impl SubnetFacts<'_> {
     pub fn gateway_endpoint(&self, short: &str) -> Option<&VpcEndpoint> {
         self.gateway_endpoints.get(short).copied()
     }
+
+    /// The workloads placed in this subnet, in [`SubnetFacts::workloads`] order, each with
+    /// the IPs it demands (a service may have two: its deploy and its autoscaling ceiling);
+    /// workloads whose demand is not derived (Fargate profiles, individual nodes) do not
+    /// appear. `graph` is the graph these facts came from.
+    pub fn demands<'g>(
+        &'g self,
+        graph: &'g Graph<'a>,
+    ) -> impl Iterator<Item = (Workload<'a>, &'g IpDemand)> + 'g {
+        self.workloads
+            .iter()
+            .flat_map(move |w| graph.ip_demands_of(w.arn()).map(move |d| (*w, d)))
+    }
+}
+
+/// ECS's default `maximumPercent` for rolling deployments.
+const DEFAULT_MAXIMUM_PERCENT: i64 = 200;
+
+/// The IPv4 addresses a workload will claim from its subnets beyond what it holds now, and
+/// how that was derived. Computed once per ECS service and managed nodegroup in
+/// [`Graph::build`]; read it with [`Graph::ip_demand`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IpDemand {
+    /// An awsvpc ECS service's next deployment: every task it starts owns an ENI.
+    Deploy(DeployDemand),
+    /// An EKS managed nodegroup scaled to `maxSize`, each node holding as many addresses as
+    /// the VPC CNI can give its largest instance type.
+    NodegroupCeiling(NodegroupCeiling),
+    /// An awsvpc ECS service scaled out to its Application Auto Scaling maximum.
+    ServiceCeiling(ServiceCeiling),
+    /// Nothing to derive and nothing missing: the workload is not live, takes no addresses
+    /// from a subnet (no awsvpc subnets, `maxSize` 0), or an EXTERNAL deployment controller
+    /// sizes its deployments. The reason, in words.
+    NotApplicable { reason: String },
+    /// Derivable, but an input was not collected: the reason, in words (`instance types
+    /// m5.large were not described`).
+    Unknown { reason: String },
+}
+
+impl IpDemand {
+    /// The addresses demanded; `None` when nothing was derived ([`IpDemand::NotApplicable`],
+    /// [`IpDemand::Unknown`]).
+    pub fn ips(&self) -> Option<i64> {
+        match self {
+            IpDemand::Deploy(d) => Some(d.ips()),
+            IpDemand::NodegroupCeiling(c) => Some(c.ips()),
+            IpDemand::ServiceCeiling(c) => Some(c.ips()),
+            IpDemand::NotApplicable { .. } | IpDemand::Unknown { .. } => None,
+        }
+    }
+}
+
+/// How an ECS service deploys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DeployStrategy {
+    /// The ECS controller's rolling update, at this `maximumPercent` (200 when unset).
+    Rolling { maximum_percent: i64 },
+    /// CodeDeploy blue/green: a complete replacement task set starts before traffic shifts.
+    BlueGreen,
+}
+
+/// What an awsvpc ECS service's next deployment asks its subnets for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DeployDemand {
+    pub strategy: DeployStrategy,
+    /// `desiredCount`, negative values read as 0.
+    pub desired: i64,
+    /// Extra tasks the deployment starts: ceil(desired × (maximumPercent − 100) / 100) for a
+    /// rolling deploy (0 at `maximumPercent` ≤ 100), `desired` for blue/green.
+    pub surge: i64,
+    /// Tasks already pending (`pendingCount`, negative values read as 0): they need
+    /// addresses too.
+    pub pending: i64,
+}
+
+impl DeployDemand {
+    /// Free IPs the deployment needs: the surge plus the pending tasks.
+    pub fn ips(&self) -> i64 {
+        self.surge + self.pending
+    }
+}
+
+/// What an EKS managed nodegroup could claim at `maxSize`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodegroupCeiling {
+    pub max_size: i64,
+    /// The instance type holding the most addresses per node (the last listed on a tie).
+    pub instance_type: String,
+    /// Its network interfaces × IPv4 addresses per interface.
+    pub per_node: i64,
+}
+
+impl NodegroupCeiling {
+    /// `max_size × per_node`.
+    pub fn ips(&self) -> i64 {
+        self.max_size * self.per_node
+    }
+}
+
+/// What an autoscaled awsvpc ECS service could claim at its scale-out maximum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceCeiling {
+    /// `MaxCapacity` of the service's scalable target.
+    pub max_capacity: i64,
+    /// Tasks running now (their addresses are already taken, so not in the free count).
+    pub running: i64,
+}
+
+impl ServiceCeiling {
+    /// More addresses needed at the maximum: one per task beyond those running.
+    pub fn ips(&self) -> i64 {
+        (self.max_capacity - self.running).max(0)
+    }
+}
+
+/// The autoscaling ceiling of a live awsvpc service that has a scalable target; `None`
+/// when it has none (its desired count is all it will ask for).
+fn service_ceiling(svc: &EcsService, idx: &Indexes<'_>) -> Option<IpDemand> {
+    if !svc.is_live() || svc.subnet_ids().is_empty() {
+        return None;
+    }
+    let id = ScalableTarget::ecs_resource_id(&svc.cluster_arn, &svc.name);
+    let target = idx.scalable_targets.get(&key(&svc.scope, &id))?;
+    Some(IpDemand::ServiceCeiling(ServiceCeiling {
+        max_capacity: i64::from(target.max_capacity.max(0)),
+        running: i64::from(svc.running_count.max(0)),
+    }))
+}
+
+fn service_demand(svc: &EcsService) -> IpDemand {
+    let not_applicable = |reason: String| IpDemand::NotApplicable { reason };
+    if !svc.is_live() {
+        return not_applicable(format!("service is {}", svc.status));
+    }
+    if svc.subnet_ids().is_empty() {
+        return not_applicable("no awsvpc subnets".to_string());
+    }
+    let desired = i64::from(svc.desired_count.max(0));
+    let pending = i64::from(svc.pending_count.max(0));
+    let (strategy, surge) = match svc.controller().to_ascii_uppercase().as_str() {
+        "ECS" => {
+            let maximum_percent = svc
+                .deployment_configuration
+                .as_ref()
+                .and_then(|d| d.maximum_percent)
+                .map_or(DEFAULT_MAXIMUM_PERCENT, i64::from);
+            // Ceiling division: ECS rounds the surge up to whole tasks.
+            let surge = if maximum_percent > 100 {
+                (desired * (maximum_percent - 100) + 99) / 100
+            } else {
+                0
+            };
+            (DeployStrategy::Rolling { maximum_percent }, surge)
+        }
+        // Blue/green starts a complete replacement task set before shifting traffic.
+        "CODE_DEPLOY" => (DeployStrategy::BlueGreen, desired),
+        // An external controller decides its own surge; nothing to compute.
+        _ => {
+            return not_applicable(format!(
+                "deployment controller {} sizes its own deployments",
+                svc.controller()
+            ))
+        }
+    };
+    IpDemand::Deploy(DeployDemand {
+        strategy,
+        desired,
+        surge,
+        pending,
+    })
+}
+
+fn nodegroup_demand(ng: &EksNodegroup, idx: &Indexes<'_>) -> IpDemand {
+    let not_applicable = |reason: String| IpDemand::NotApplicable { reason };
+    if !ng.is_live() {
+        return not_applicable(format!("nodegroup is {}", ng.status));
+    }
+    if ng.max_size <= 0 {
+        return not_applicable(format!("maxSize {}", ng.max_size));
+    }
+    if ng.subnets.is_empty() {
+        return not_applicable("no subnets".to_string());
+    }
+    // Per-node demand is the largest of the nodegroup's instance types; any unknown type
+    // could be the largest, so no guess is made.
+    let types: Vec<_> = ng
+        .instance_types
+        .iter()
+        .map(|t| (t, idx.instance_types.get(&key(&ng.scope, t)).copied()))
+        .collect();
+    let unknown: Vec<&str> = types
+        .iter()
+        .filter(|(_, it)| it.is_none())
+        .map(|(t, _)| t.as_str())
+        .collect();
+    if types.is_empty() {
+        return IpDemand::Unknown {
+            reason: "its instance types (set in a launch template) are not known".to_string(),
+        };
+    }
+    if !unknown.is_empty() {
+        return IpDemand::Unknown {
+            reason: format!("instance types {} were not described", unknown.join(", ")),
+        };
+    }
+    let largest = types
+        .iter()
+        .filter_map(|(name, it)| {
+            let it = (*it)?;
+            let ips = i64::from(it.maximum_network_interfaces.max(0))
+                * i64::from(it.ipv4_addresses_per_interface.max(0));
+            Some((name.as_str(), ips))
+        })
+        .max_by_key(|(_, ips)| *ips);
+    match largest {
+        Some((instance_type, per_node)) => IpDemand::NodegroupCeiling(NodegroupCeiling {
+            max_size: i64::from(ng.max_size),
+            instance_type: instance_type.to_string(),
+            per_node,
+        }),
+        // Unreachable: the types are non-empty and all described.
+        None => IpDemand::Unknown {
+            reason: "its instance types are not known".to_string(),
+        },
+    }
+}
+
+/// The demands of every ECS service (its next deploy, then its autoscaling ceiling when it
+/// has one), then of every managed nodegroup, in inventory order.
+fn ip_demands<'a>(inv: &'a Inventory, idx: &Indexes<'a>) -> Vec<(Workload<'a>, IpDemand)> {
+    let services = inv.ecs_services.iter().flat_map(|s| {
+        std::iter::once((Workload::EcsService(s), service_demand(s)))
+            .chain(service_ceiling(s, idx).map(|c| (Workload::EcsService(s), c)))
+    });
+    let nodegroups = inv
+        .eks_nodegroups
+        .iter()
+        .map(|n| (Workload::Nodegroup(n), nodegroup_demand(n, idx)));
+    services.chain(nodegroups).collect()
 }
 
 /// (account, region, id or name): EC2 ids and EKS names are unique only within one.
@@ -364,8 +606,8 @@ fn key<'a>(scope: &'a Scope, id: &'a str) -> Key<'a> {
 }
 
 /// Indexes `items` by (account, region, id); the first record of a key wins.
-fn index<'a, T>(
-    items: &'a [T],
+fn index<'a, T: 'a>(
+    items: impl IntoIterator<Item = &'a T>,
     id: impl Fn(&'a T) -> (&'a Scope, &'a str),
 ) -> HashMap<Key<'a>, &'a T> {
     let mut map = HashMap::new();
@@ -386,6 +628,9 @@ struct Indexes<'a> {
     vpc_endpoints: HashMap<Key<'a>, &'a VpcEndpoint>,
     instances: HashMap<Key<'a>, &'a Instance>,
     instance_types: HashMap<Key<'a>, &'a InstanceType>,
+    /// Application Auto Scaling targets of ECS services, by resource id
+    /// (`service/<cluster>/<service>`).
+    scalable_targets: HashMap<Key<'a>, &'a ScalableTarget>,
     eks_clusters: HashMap<Key<'a>, &'a EksCluster>,
     /// Explicit associations, by subnet id.
     explicit_tables: HashMap<Key<'a>, &'a RouteTable>,
@@ -423,6 +668,12 @@ impl<'a> Indexes<'a> {
             vpc_endpoints: index(&inv.vpc_endpoints, |r| (&r.scope, &r.id)),
             instances: index(&inv.instances, |r| (&r.scope, &r.id)),
             instance_types: index(&inv.instance_types, |r| (&r.scope, &r.name)),
+            scalable_targets: index(
+                inv.ecs_scalable_targets
+                    .iter()
+                    .filter(|t| t.scalable_dimension == "ecs:service:DesiredCount"),
+                |r| (&r.scope, &r.resource_id),
+            ),
             eks_clusters: index(&inv.eks_clusters, |r| (&r.scope, &r.name)),
             explicit_tables,
             main_tables,
@@ -702,6 +953,10 @@ pub struct Graph<'a> {
     idx: Indexes<'a>,
     /// By subnet ARN.
     subnet_facts: BTreeMap<&'a str, SubnetFacts<'a>>,
+    /// Every ECS service and managed nodegroup with its demand, in inventory order.
+    ip_demands: Vec<(Workload<'a>, IpDemand)>,
+    /// Index into `ip_demands` by workload ARN; the first record of an ARN wins.
+    ip_demand_by_arn: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Graph<'a> {
@@ -718,6 +973,11 @@ impl<'a> Graph<'a> {
             incoming.entry(e.to.clone()).or_default().push(i);
         }
         let subnet_facts = subnet_facts(inventory, &idx);
+        let ip_demands = ip_demands(inventory, &idx);
+        let mut ip_demand_by_arn: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, (w, _)) in ip_demands.iter().enumerate() {
+            ip_demand_by_arn.entry(w.arn()).or_default().push(i);
+        }
         Graph {
             inventory,
             nodes,
@@ -726,6 +986,8 @@ impl<'a> Graph<'a> {
             incoming,
             idx,
             subnet_facts,
+            ip_demands,
+            ip_demand_by_arn,
         }
     }
 
@@ -826,6 +1088,23 @@ impl<'a> Graph<'a> {
 
     pub fn subnet_facts_by_id(&self, scope: &Scope, id: &str) -> Option<&SubnetFacts<'a>> {
         self.subnet_facts.get(self.subnet(scope, id)?.arn.as_str())
+    }
+
+    /// The IPs the ECS service or managed nodegroup with this ARN demands: a service's next
+    /// deploy, then its autoscaling ceiling if it has one; a nodegroup's ceiling. Empty for
+    /// any other ARN.
+    pub fn ip_demands_of(&self, workload_arn: &str) -> impl Iterator<Item = &IpDemand> {
+        self.ip_demand_by_arn
+            .get(workload_arn)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.ip_demands[i].1)
+    }
+
+    /// Every ECS service, then every managed nodegroup, in inventory order (not only live
+    /// ones), each with its demand.
+    pub fn ip_demands(&self) -> impl Iterator<Item = (Workload<'a>, &IpDemand)> {
+        self.ip_demands.iter().map(|(w, d)| (*w, d))
     }
 
     /// Live ECS services whose awsvpc tasks run in the subnet.

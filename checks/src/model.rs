@@ -18,6 +18,8 @@ pub struct Inventory {
     pub ecs_clusters: Vec<EcsCluster>,
     pub ecs_services: Vec<EcsService>,
     pub task_definitions: Vec<TaskDefinition>,
+    /// Application Auto Scaling targets of ECS services (their scale-out ceilings).
+    pub ecs_scalable_targets: Vec<ScalableTarget>,
     pub eks_clusters: Vec<EksCluster>,
     pub eks_nodegroups: Vec<EksNodegroup>,
     pub eks_fargate_profiles: Vec<EksFargateProfile>,
@@ -60,6 +62,7 @@ inventory_lists!(
     ecs_clusters,
     ecs_services,
     task_definitions,
+    ecs_scalable_targets,
     eks_clusters,
     eks_nodegroups,
     eks_fargate_profiles,
@@ -94,7 +97,8 @@ macro_rules! sort_key {
 }
 
 sort_key!(
-    EcsCluster => arn, EcsService => arn, TaskDefinition => arn, EksCluster => arn,
+    EcsCluster => arn, EcsService => arn, TaskDefinition => arn, ScalableTarget => resource_id,
+    EksCluster => arn,
     EksNodegroup => arn, EksFargateProfile => arn, LoadBalancer => arn, Listener => arn,
     TargetGroup => arn, Vpc => id, Subnet => id, RouteTable => id, NatGateway => id,
     InternetGateway => id, VpcEndpoint => id, Instance => id, InstanceType => name,
@@ -265,6 +269,27 @@ pub struct ServiceEvent {
     /// RFC 3339.
     pub created_at: Option<String>,
     pub message: String,
+}
+
+/// An Application Auto Scaling target of an ECS service's desired count.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScalableTarget {
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// `service/<cluster name>/<service name>`.
+    pub resource_id: String,
+    /// `ecs:service:DesiredCount`.
+    pub scalable_dimension: String,
+    pub min_capacity: i32,
+    pub max_capacity: i32,
+}
+
+impl ScalableTarget {
+    /// The resource id Application Auto Scaling uses for an ECS service.
+    pub fn ecs_resource_id(cluster_arn: &str, service_name: &str) -> String {
+        let cluster = cluster_arn.rsplit('/').next().unwrap_or(cluster_arn);
+        format!("service/{cluster}/{service_name}")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

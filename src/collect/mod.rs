@@ -5,6 +5,7 @@
 //! coverage with its error code and message, and the checks that need the data report
 //! *unknown* for that scope.
 
+mod autoscaling;
 mod ec2;
 mod ecs;
 mod eks;
@@ -212,14 +213,16 @@ impl Collector {
     }
 
     async fn region(self: Arc<Self>, scope: Scope) -> Inventory {
-        let (ecs, eks, elb, net) = tokio::join!(
+        let (ecs, scaling, eks, elb, net) = tokio::join!(
             ecs::collect(&self, &scope),
+            autoscaling::collect(&self, &scope),
             eks::collect(&self, &scope),
             elbv2::collect(&self, &scope),
             ec2::collect(&self, &scope),
         );
         let mut inv = Inventory::default();
         inv.merge(ecs);
+        inv.merge(scaling);
         inv.merge(eks);
         inv.merge(elb);
         inv.merge(net);

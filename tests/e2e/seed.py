@@ -219,6 +219,7 @@ class Region:
         self.elbv2 = session.client("elbv2", region)
         self.ecs = session.client("ecs", region)
         self.eks = session.client("eks", region)
+        self.autoscaling = session.client("application-autoscaling", region)
         self._clusters: set[str] = set()
 
     def az(self, letter: str) -> str:
@@ -415,6 +416,12 @@ class Region:
             kwargs["loadBalancers"] = [{"targetGroupArn": tg, "containerName": family, "containerPort": container_port}]
         return self.ecs.create_service(**kwargs)["service"]["serviceArn"]
 
+    def autoscale(self, cluster: str, service: str, minimum: int, maximum: int) -> None:
+        """Application Auto Scaling on a service's desired count (its scale-out ceiling)."""
+        self.autoscaling.register_scalable_target(
+            ServiceNamespace="ecs", ResourceId=f"service/{cluster}/{service}",
+            ScalableDimension="ecs:service:DesiredCount", MinCapacity=minimum, MaxCapacity=maximum)
+
     # -- EKS -----------------------------------------------------------------------------
 
     def eks_cluster(self, name: str, subnets: list[str], sg: str, version: str = "1.30",
@@ -556,6 +563,16 @@ def seed_vpc001(session) -> Seeded:
     td2 = r.task_definition("ingest-api", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/ingest-api:3.1.0")
     r.service("ingest", "ingest-api", td2, desired=2, subnets=[roomy], sg=net["sg_app"])
 
+    # Scale-out ceiling: autoscaling may take events-consumer to 80 tasks (one IP each) on a
+    # /26 with 4 task ENIs in it (55 free). Its twin may reach 6 on the roomy /24.
+    quarter = r.subnet(net["vpc"], "ingest-events-a", "10.30.101.0/26", "a")
+    r.ec2.associate_route_table(RouteTableId=rt, SubnetId=quarter)
+    r.task_enis(quarter, net["sg_app"], 4)
+    td3 = r.task_definition("events-consumer", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/events-consumer:1.4.0")
+    r.service("ingest", "events-consumer", td3, desired=4, subnets=[quarter], sg=net["sg_app"])
+    r.autoscale("ingest", "events-consumer", 4, 80)
+    r.autoscale("ingest", "ingest-api", 2, 6)
+
     # EKS: m5.large = 3 ENIs x 10 IPv4 = 30 IPs per node (VPC CNI). maxSize 8 -> 240 IPs on
     # a /25 (123 free): bad. t3.medium = 3 x 6 = 18 per node, maxSize 3 -> 54 IPs on a /20
     # (4091 free): clean.
@@ -576,14 +593,17 @@ def seed_vpc001(session) -> Seeded:
             "(8 task ENIs already there); a rolling deploy at maximumPercent 200 needs 8 more",
             f"EKS nodegroup ingest-eks/stream-workers: m5.large (3 ENIs x 10 IPv4 = 30 IPs/node) x maxSize 8 = 240 "
             f"IPs on /25 subnet {half} (ingest-nodes-a) with 123 free",
+            f"ECS service ingest/events-consumer: autoscaling max 80 tasks on /26 subnet {quarter} "
+            "(ingest-events-a) with 55 free IPs",
         ],
         clean=[
-            f"ECS service ingest/ingest-api: desired 2 on /24 subnet {roomy} (249 free)",
+            f"ECS service ingest/ingest-api: desired 2, autoscaling max 6, on /24 subnet {roomy} (249 free)",
             f"EKS nodegroup ingest-eks/system: t3.medium (18 IPs/node) x maxSize 3 = 54 IPs on /20 subnet {big} (4091 free)",
         ],
         must=[
             Expect("VPC001", ("batch-ingest", tiny), why="deploy needs 8 IPs, subnet has 3"),
             Expect("VPC001", ("stream-workers", half), why="ceiling 240 IPs, subnet has 123"),
+            Expect("VPC001", ("events-consumer",), severity="medium", why="autoscaling max 80 tasks, subnet has 55 free"),
         ],
         must_not=[
             Expect("VPC001", ("ingest-api", roomy), why="needs 2, has 249"),

@@ -586,3 +586,226 @@ fn fargate_detection_follows_launch_type_then_strategies() {
         ]
     );
 }
+
+/// The demand the graph derived for the workload with this ARN.
+fn demand(g: &Graph<'_>, arn: &str) -> IpDemand {
+    g.ip_demands_of(arn)
+        .next()
+        .unwrap_or_else(|| panic!("no demand for {arn}"))
+        .clone()
+}
+
+fn rolling(maximum_percent: i64, desired: i64, surge: i64, pending: i64) -> IpDemand {
+    IpDemand::Deploy(DeployDemand {
+        strategy: DeployStrategy::Rolling { maximum_percent },
+        desired,
+        surge,
+        pending,
+    })
+}
+
+fn not_applicable(reason: &str) -> IpDemand {
+    IpDemand::NotApplicable {
+        reason: reason.into(),
+    }
+}
+
+#[test]
+fn service_deploy_demand() {
+    let mut b = Builder::new();
+    b.task_def("web", Some("awsvpc"), &["nginx"]);
+    let set_max_percent = |s: &mut EcsService, p: Option<i32>| {
+        s.deployment_configuration
+            .as_mut()
+            .expect("builder sets a deployment configuration")
+            .maximum_percent = p;
+    };
+    // 3 × 50% = 1.5 → 2: the surge rounds up to whole tasks.
+    let s = b.service("round-up", "web", &["subnet-1"]);
+    s.desired_count = 3;
+    set_max_percent(s, Some(150));
+    // Exact: 10 × 150% → 5.
+    let s = b.service("exact", "web", &["subnet-1"]);
+    s.desired_count = 10;
+    set_max_percent(s, Some(150));
+    // maximumPercent unset → ECS's default 200; pending tasks are added to the surge.
+    let s = b.service("default", "web", &["subnet-1"]);
+    s.desired_count = 4;
+    s.pending_count = 3;
+    set_max_percent(s, None);
+    let s = b.service("no-config", "web", &["subnet-1"]);
+    s.deployment_configuration = None;
+    // maximumPercent ≤ 100 starts no extra task.
+    set_max_percent(b.service("hundred", "web", &["subnet-1"]), Some(100));
+    set_max_percent(b.service("fifty", "web", &["subnet-1"]), Some(50));
+    // Negative counts (emulators) read as 0.
+    let s = b.service("negative", "web", &["subnet-1"]);
+    s.desired_count = -4;
+    s.pending_count = -1;
+    // CodeDeploy blue/green starts a full second set, whatever maximumPercent says.
+    let s = b.service("blue-green", "web", &["subnet-1"]);
+    s.desired_count = 6;
+    s.pending_count = 1;
+    s.deployment_controller = Some("code_deploy".into());
+    // An external controller sizes its own deployments.
+    b.service("external", "web", &["subnet-1"])
+        .deployment_controller = Some("EXTERNAL".into());
+    // Without awsvpc subnets tasks take no subnet address; a deleted service none at all.
+    b.service("bridge", "web", &[]);
+    b.service("gone", "web", &["subnet-1"]).status = "INACTIVE".into();
+    let inv = b.finish();
+    let g = Graph::build(&inv);
+    let d = |name: &str| demand(&g, &b.service_arn(name));
+
+    assert_eq!(d("round-up"), rolling(150, 3, 2, 0));
+    assert_eq!(d("exact"), rolling(150, 10, 5, 0));
+    assert_eq!(d("default"), rolling(200, 4, 4, 3));
+    assert_eq!(d("default").ips(), Some(7));
+    assert_eq!(d("no-config"), rolling(200, 2, 2, 0));
+    assert_eq!(d("hundred"), rolling(100, 2, 0, 0));
+    assert_eq!(d("fifty"), rolling(50, 2, 0, 0));
+    assert_eq!(d("fifty").ips(), Some(0));
+    assert_eq!(d("negative"), rolling(200, 0, 0, 0));
+    assert_eq!(
+        d("blue-green"),
+        IpDemand::Deploy(DeployDemand {
+            strategy: DeployStrategy::BlueGreen,
+            desired: 6,
+            surge: 6,
+            pending: 1,
+        })
+    );
+    assert_eq!(d("blue-green").ips(), Some(7));
+    assert_eq!(
+        d("external"),
+        not_applicable("deployment controller EXTERNAL sizes its own deployments")
+    );
+    assert_eq!(d("external").ips(), None);
+    assert_eq!(d("bridge"), not_applicable("no awsvpc subnets"));
+    assert_eq!(d("gone"), not_applicable("service is INACTIVE"));
+}
+
+#[test]
+fn nodegroup_ceiling_demand() {
+    let mut b = Builder::new();
+    b.instance_type("m5.large", 3, 10);
+    b.instance_type("m5.xlarge", 4, 15);
+    b.instance_type("t3.small", 3, 4);
+    // Another region's limits never size this region's nodegroups.
+    b.in_scope(ACCOUNT, "eu-west-1")
+        .instance_type("c5.large", 3, 10);
+    b.in_scope(ACCOUNT, REGION);
+    // The largest of its types sizes every node: 4 × 15 = 60 per node, 10 nodes.
+    let ng = b.nodegroup("prod", "mixed", &["subnet-1"]);
+    ng.instance_types = vec!["t3.small".into(), "m5.xlarge".into(), "m5.large".into()];
+    ng.max_size = 10;
+    // Any undescribed type could be the largest: unknown, naming the missing ones.
+    b.nodegroup("prod", "undescribed", &["subnet-1"])
+        .instance_types = vec!["m5.large".into(), "c5.large".into(), "x1.big".into()];
+    // Instance types set only in a launch template.
+    b.nodegroup("prod", "template", &["subnet-1"])
+        .instance_types = vec![];
+    // Nothing to claim: maxSize 0, no subnets, being deleted (the types do not matter).
+    let zero = b.nodegroup("prod", "zero", &["subnet-1"]);
+    zero.max_size = 0;
+    zero.instance_types = vec!["x1.big".into()];
+    b.nodegroup("prod", "nowhere", &[]);
+    b.nodegroup("prod", "deleting", &["subnet-1"]).status = "DELETING".into();
+    let inv = b.finish();
+    let g = Graph::build(&inv);
+    let d = |name: &str| demand(&g, &b.arn("eks", &format!("nodegroup/prod/{name}/uuid")));
+
+    let mixed = d("mixed");
+    assert_eq!(
+        mixed,
+        IpDemand::NodegroupCeiling(NodegroupCeiling {
+            max_size: 10,
+            instance_type: "m5.xlarge".into(),
+            per_node: 60,
+        })
+    );
+    assert_eq!(mixed.ips(), Some(600));
+    assert_eq!(
+        d("undescribed"),
+        IpDemand::Unknown {
+            reason: "instance types c5.large, x1.big were not described".into()
+        }
+    );
+    assert_eq!(d("undescribed").ips(), None);
+    assert_eq!(
+        d("template"),
+        IpDemand::Unknown {
+            reason: "its instance types (set in a launch template) are not known".into()
+        }
+    );
+    assert_eq!(d("zero"), not_applicable("maxSize 0"));
+    assert_eq!(d("nowhere"), not_applicable("no subnets"));
+    assert_eq!(d("deleting"), not_applicable("nodegroup is DELETING"));
+}
+
+#[test]
+fn subnet_facts_expose_the_demand_of_their_workloads() {
+    let mut b = Builder::standard_vpc();
+    b.instance_type("m5.large", 3, 10);
+    b.task_def("web", Some("awsvpc"), &["nginx"]);
+    b.service("web", "web", &["subnet-1"]).desired_count = 5;
+    b.service("elsewhere", "web", &["public-a"]);
+    b.eks_cluster("prod");
+    b.nodegroup("prod", "ng", &["subnet-1", "public-a"]);
+    b.fargate_profile("prod", "fp", "default", &["subnet-1"]);
+    let inv = b.finish();
+    let g = Graph::build(&inv);
+    let demands: Vec<(String, Option<i64>)> = facts(&g, "subnet-1")
+        .demands(&g)
+        .map(|(w, d)| (w.describe(), d.ips()))
+        .collect();
+    // A Fargate profile's demand is its pods', which the inventory does not hold: absent.
+    assert_eq!(
+        demands,
+        [
+            ("service `web`".to_string(), Some(5)),
+            ("nodegroup `ng`".to_string(), Some(4 * 30)),
+        ]
+    );
+    let fp = inv.eks_fargate_profiles[0].arn.as_str();
+    assert!(g.ip_demands_of(fp).next().is_none());
+    // Every ECS service and nodegroup, services first, in inventory order.
+    let all: Vec<&str> = g.ip_demands().map(|(w, _)| w.name()).collect();
+    assert_eq!(all, ["web", "elsewhere", "ng"]);
+}
+
+#[test]
+fn autoscaled_service_has_a_ceiling_beside_its_deploy() {
+    let mut b = Builder::standard_vpc();
+    b.task_def("web", Some("awsvpc"), &["nginx"]);
+    let svc = b.service("web", "web", &["subnet-1"]);
+    svc.desired_count = 4;
+    svc.running_count = 3;
+    b.service("fixed", "web", &["subnet-1"]);
+    let scope = b.scope();
+    let cluster = b.inv.ecs_services[0].cluster_arn.clone();
+    b.inv
+        .ecs_scalable_targets
+        .push(crate::model::ScalableTarget {
+            scope: scope.clone(),
+            resource_id: crate::model::ScalableTarget::ecs_resource_id(&cluster, "web"),
+            scalable_dimension: "ecs:service:DesiredCount".into(),
+            min_capacity: 2,
+            max_capacity: 40,
+        });
+    let inv = b.finish();
+    let g = Graph::build(&inv);
+    let web: Vec<&IpDemand> = g.ip_demands_of(&b.service_arn("web")).collect();
+    assert_eq!(web.len(), 2, "{web:?}");
+    assert!(matches!(web[0], IpDemand::Deploy(_)));
+    assert_eq!(
+        web[1],
+        &IpDemand::ServiceCeiling(crate::graph::ServiceCeiling {
+            max_capacity: 40,
+            running: 3
+        })
+    );
+    assert_eq!(web[1].ips(), Some(37), "beyond the 3 running tasks");
+    // No scalable target: the deploy is all the service asks for.
+    assert_eq!(g.ip_demands_of(&b.service_arn("fixed")).count(), 1);
+}

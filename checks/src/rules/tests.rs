@@ -39,7 +39,15 @@ fn codes_and_names_are_unique_sorted_and_well_formed() {
         for need in c.needs {
             let (service, op) = need.split_once(':').unwrap_or_default();
             assert!(
-                ["ecs", "eks", "elbv2", "ec2", "iam"].contains(&service)
+                [
+                    "ecs",
+                    "eks",
+                    "elbv2",
+                    "ec2",
+                    "iam",
+                    "application-autoscaling"
+                ]
+                .contains(&service)
                     && op.starts_with(|ch: char| ch.is_ascii_uppercase()),
                 "{}: need `{need}` is service:Operation",
                 c.code

@@ -2,7 +2,9 @@
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
-use crate::graph::{SubnetFacts, Workload};
+use crate::graph::{
+    DeployDemand, DeployStrategy, IpDemand, NodegroupCeiling, ServiceCeiling, SubnetFacts, Workload,
+};
 use crate::model::{EcsService, EksNodegroup, Scope, Subnet};
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::free_ips_by_subnet;
@@ -11,8 +13,6 @@ use crate::rules::common::free_ips_by_subnet;
 const LOW_PERCENT: i64 = 10;
 /// …or below this many free IPs, whatever its size.
 const LOW_ABSOLUTE: i64 = 16;
-/// ECS's default `maximumPercent` for rolling deployments.
-const DEFAULT_MAXIMUM_PERCENT: i64 = 200;
 
 declare_check! {
     /// ## What it finds
@@ -24,6 +24,9 @@ declare_check! {
     ///   `desiredCount × (maximumPercent − 100) / 100` extra tasks (default `maximumPercent`
     ///   200), a CodeDeploy blue/green deployment a full second set of `desiredCount`, and
     ///   tasks already pending need addresses too.
+    /// - **service ceiling** (medium): an awsvpc ECS service whose Application Auto Scaling
+    ///   maximum needs more IPs than its subnets have free (one per task beyond those
+    ///   running).
     /// - **nodegroup ceiling** (medium): an EKS managed nodegroup whose `maxSize` nodes could
     ///   claim more IPs than its subnets have free. With the VPC CNI a node can hold up to
     ///   (network interfaces × IPv4 addresses per interface) of its instance type.
@@ -45,6 +48,8 @@ declare_check! {
     ///   --query 'Subnets[].{id:SubnetId,cidr:CidrBlock,free:AvailableIpAddressCount}'
     /// aws ecs describe-services --cluster CLUSTER --services SERVICE \
     ///   --query 'services[0].{desired:desiredCount,pending:pendingCount,config:deploymentConfiguration,subnets:networkConfiguration.awsvpcConfiguration.subnets}'
+    /// aws application-autoscaling describe-scalable-targets --service-namespace ecs \
+    ///   --resource-ids service/CLUSTER/SERVICE --query 'ScalableTargets[].MaxCapacity'
     /// aws eks describe-nodegroup --cluster-name CLUSTER --nodegroup-name NODEGROUP \
     ///   --query 'nodegroup.{scaling:scalingConfig,types:instanceTypes,subnets:subnets}'
     /// aws ec2 describe-instance-types --instance-types INSTANCE_TYPE \
@@ -55,7 +60,8 @@ declare_check! {
     ///
     /// Add subnets with room (a secondary VPC CIDR such as 100.64.0.0/16 if the VPC is full)
     /// and add them to the service's network configuration or the nodegroup. Short of that,
-    /// lower `maximumPercent` so deployments replace tasks in smaller batches, and on EKS
+    /// lower `maximumPercent` so deployments replace tasks in smaller batches, cap the
+    /// service's autoscaling maximum at what its subnets can hold, and on EKS
     /// use prefix delegation or custom networking, or lower `WARM_IP_TARGET`.
     ///
     /// ## References
@@ -76,6 +82,7 @@ declare_check! {
             "ecs:ListClusters",
             "ecs:ListServices",
             "ecs:DescribeServices",
+            "application-autoscaling:DescribeScalableTargets",
             "eks:ListClusters",
             "eks:ListNodegroups",
             "eks:DescribeNodegroup",
@@ -85,11 +92,24 @@ declare_check! {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for svc in ctx.inventory.ecs_services.iter().filter(|s| s.is_live()) {
-        check_deploy(ctx, out, svc);
-    }
-    for ng in ctx.inventory.eks_nodegroups.iter().filter(|n| n.is_live()) {
-        check_nodegroup(ctx, out, ng);
+    for (workload, demand) in ctx.graph.ip_demands() {
+        match (workload, demand) {
+            (Workload::EcsService(svc), IpDemand::Deploy(deploy)) => {
+                check_deploy(ctx, out, svc, deploy);
+            }
+            (Workload::Nodegroup(ng), IpDemand::NodegroupCeiling(ceiling)) => {
+                check_nodegroup(ctx, out, ng, ceiling);
+            }
+            (Workload::EcsService(svc), IpDemand::ServiceCeiling(ceiling)) => {
+                check_service_ceiling(ctx, out, svc, ceiling);
+            }
+            (w, IpDemand::Unknown { reason }) => out.unknown(
+                w.scope(),
+                Some(w.arn()),
+                format!("cannot size the IP demand of {}: {reason}", w.describe()),
+            ),
+            _ => {}
+        }
     }
     for facts in ctx.graph.all_subnet_facts() {
         check_threshold(out, facts);
@@ -138,41 +158,24 @@ fn subnet_evidence<'s>(subnets: &'s [&'s Subnet]) -> impl Iterator<Item = Eviden
     })
 }
 
-fn check_deploy(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService) {
-    if svc.subnet_ids().is_empty() {
-        return;
-    }
-    let desired = i64::from(svc.desired_count.max(0));
-    let pending = i64::from(svc.pending_count.max(0));
-    let (kind, surge, how) = match svc.controller().to_ascii_uppercase().as_str() {
-        "ECS" => {
-            let max_percent = svc
-                .deployment_configuration
-                .as_ref()
-                .and_then(|d| d.maximum_percent)
-                .map_or(DEFAULT_MAXIMUM_PERCENT, i64::from);
-            // Ceiling division: ECS rounds the surge up to whole tasks.
-            let surge = if max_percent > 100 {
-                (desired * (max_percent - 100) + 99) / 100
-            } else {
-                0
-            };
-            (
-                "rolling",
-                surge,
-                format!("desired {desired} at maximumPercent {max_percent}"),
-            )
-        }
-        // Blue/green starts a complete replacement task set before shifting traffic.
-        "CODE_DEPLOY" => (
+fn check_deploy(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService, deploy: &DeployDemand) {
+    let DeployDemand {
+        strategy,
+        desired,
+        surge,
+        pending,
+    } = *deploy;
+    let (kind, how) = match strategy {
+        DeployStrategy::Rolling { maximum_percent } => (
+            "rolling",
+            format!("desired {desired} at maximumPercent {maximum_percent}"),
+        ),
+        DeployStrategy::BlueGreen => (
             "blue/green",
-            desired,
             format!("a replacement set of {desired} tasks"),
         ),
-        // An external controller decides its own surge; nothing to compute.
-        _ => return,
     };
-    let needed = surge + pending;
+    let needed = deploy.ips();
     if needed == 0 {
         return;
     }
@@ -218,55 +221,63 @@ fn check_deploy(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService) {
     );
 }
 
-fn check_nodegroup(ctx: &Ctx<'_>, out: &mut Emitter<'_>, ng: &EksNodegroup) {
-    if ng.max_size <= 0 || ng.subnets.is_empty() {
-        return;
-    }
-    // Per-node demand is the largest of the nodegroup's instance types; any unknown type
-    // could be the largest, so no guess is made.
-    let types: Vec<_> = ng
-        .instance_types
-        .iter()
-        .map(|t| (t, ctx.graph.instance_type(&ng.scope, t)))
-        .collect();
-    let unknown: Vec<&str> = types
-        .iter()
-        .filter(|(_, it)| it.is_none())
-        .map(|(t, _)| t.as_str())
-        .collect();
-    if types.is_empty() || !unknown.is_empty() {
-        let what = if types.is_empty() {
-            "its instance types (set in a launch template) are not known".to_string()
-        } else {
-            format!("instance types {} were not described", unknown.join(", "))
-        };
-        out.unknown(
-            &ng.scope,
-            Some(&ng.arn),
-            format!(
-                "cannot size the IP demand of nodegroup `{}`: {what}",
-                ng.name
-            ),
-        );
-        return;
-    }
-    let Some((largest, per_node)) = types
-        .iter()
-        .filter_map(|(name, it)| {
-            let it = (*it)?;
-            let ips = i64::from(it.maximum_network_interfaces.max(0))
-                * i64::from(it.ipv4_addresses_per_interface.max(0));
-            Some((name.as_str(), ips))
-        })
-        .max_by_key(|(_, ips)| *ips)
+fn check_service_ceiling(
+    ctx: &Ctx<'_>,
+    out: &mut Emitter<'_>,
+    svc: &EcsService,
+    ceiling: &ServiceCeiling,
+) {
+    let what = format!("service `{}`", svc.name);
+    let Some(subnets) = workload_subnets(ctx, out, &svc.scope, &svc.arn, &what, svc.subnet_ids())
     else {
         return;
     };
+    let needed = ceiling.ips();
+    let free: i64 = subnets.iter().map(|s| s.free_ips_clamped()).sum();
+    if needed <= free {
+        return;
+    }
+    let mut evidence = vec![Evidence::new(
+        &svc.arn,
+        format!(
+            "Application Auto Scaling maximum {} tasks ({} running, desired {}); one IP per awsvpc task",
+            ceiling.max_capacity, ceiling.running, svc.desired_count
+        ),
+    )];
+    evidence.extend(subnet_evidence(&subnets));
+    out.report(
+        &svc.scope,
+        Report {
+            severity: Severity::Medium,
+            resource: svc.arn.clone(),
+            discriminator: "service-ceiling".into(),
+            message: format!(
+                "service `{}` can scale out to {} tasks (its autoscaling maximum), needing {needed} more IPs; its subnets have {free} free ({})",
+                svc.name,
+                ceiling.max_capacity,
+                free_ips_by_subnet(&subnets)
+            ),
+            remediation: format!(
+                "Add subnets with room to service `{}`'s network configuration, or lower its autoscaling maximum to what the subnets can hold.",
+                svc.name
+            ),
+            evidence,
+        },
+    );
+}
+
+fn check_nodegroup(
+    ctx: &Ctx<'_>,
+    out: &mut Emitter<'_>,
+    ng: &EksNodegroup,
+    ceiling: &NodegroupCeiling,
+) {
+    let (largest, per_node) = (ceiling.instance_type.as_str(), ceiling.per_node);
     let what = format!("nodegroup `{}`", ng.name);
     let Some(subnets) = workload_subnets(ctx, out, &ng.scope, &ng.arn, &what, &ng.subnets) else {
         return;
     };
-    let ceiling = i64::from(ng.max_size) * per_node;
+    let ceiling = ceiling.ips();
     let free: i64 = subnets.iter().map(|s| s.free_ips_clamped()).sum();
     if ceiling <= free {
         return;
@@ -486,6 +497,42 @@ mod tests {
         );
 
         b.inv.subnets[0].available_ip_address_count = 30;
+        assert!(b.run(&[&VPC001]).findings.is_empty());
+    }
+
+    fn autoscale(b: &mut Builder, max_capacity: i32) {
+        let scope = b.scope();
+        let cluster = b.inv.ecs_services[0].cluster_arn.clone();
+        b.inv
+            .ecs_scalable_targets
+            .push(crate::model::ScalableTarget {
+                scope,
+                resource_id: crate::model::ScalableTarget::ecs_resource_id(&cluster, "web"),
+                scalable_dimension: "ecs:service:DesiredCount".into(),
+                min_capacity: 2,
+                max_capacity,
+            });
+    }
+
+    #[test]
+    fn autoscaling_ceiling_beyond_free_ips_fires_medium() {
+        // 60 + 60 free: the deploy (10 more) fits, an autoscaling maximum of 200 does not.
+        let mut b = deploy(60, 60);
+        b.inv.ecs_services[0].running_count = 10;
+        autoscale(&mut b, 200);
+        let out = b.run(&[&VPC001]);
+        assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+        let f = &out.findings[0];
+        assert_eq!(f.severity, Severity::Medium);
+        assert_eq!(
+            f.message,
+            "service `web` can scale out to 200 tasks (its autoscaling maximum), needing 190 more IPs; its subnets have 120 free (subnet-a: 60, subnet-b: 60)"
+        );
+
+        // A maximum the subnets can hold is silent.
+        let mut b = deploy(60, 60);
+        b.inv.ecs_services[0].running_count = 10;
+        autoscale(&mut b, 100);
         assert!(b.run(&[&VPC001]).findings.is_empty());
     }
 }
