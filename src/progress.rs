@@ -23,10 +23,6 @@ impl Progress {
         Progress(Some(pb))
     }
 
-    pub fn hidden() -> Self {
-        Progress(None)
-    }
-
     pub fn tick(&self) {
         if let Some(pb) = &self.0 {
             pb.inc(1);

@@ -793,19 +793,6 @@ impl Coverage {
     pub fn failures(&self) -> impl Iterator<Item = &CoverageEntry> {
         self.entries.iter().filter(|e| e.status != CallStatus::Ok)
     }
-
-    /// The (account, region) pairs that were collected.
-    pub fn scopes(&self) -> Vec<Scope> {
-        let mut v: Vec<Scope> = self
-            .entries
-            .iter()
-            .filter(|e| e.region != GLOBAL_REGION)
-            .map(|e| Scope::new(&e.account, &e.region))
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    }
 }
 
 // ---------------------------------------------------------------- helpers for the graph and checks

@@ -280,8 +280,3 @@ impl Collector {
 pub fn rfc3339(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
     t.and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
 }
-
-/// Owned strings from an SDK list of strings.
-pub fn strings(v: &[String]) -> Vec<String> {
-    v.to_vec()
-}
