@@ -5,7 +5,7 @@ use crate::finding::{Evidence, Severity};
 use crate::graph::{
     DeployDemand, DeployStrategy, IpDemand, NodegroupCeiling, ServiceCeiling, SubnetFacts, Workload,
 };
-use crate::model::{EcsService, EksNodegroup, Scope, Subnet};
+use crate::model::{EcsService, EksNodegroup, Subnet};
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::free_ips_by_subnet;
 
@@ -116,16 +116,22 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     }
 }
 
-/// The distinct collected subnets of a workload; `None`, after reporting the workload as
-/// unknown, when any of them was not collected (free IPs cannot be summed without it).
-fn workload_subnets<'a>(
+/// The subnets of a workload that cannot supply `needed` more addresses, with their free
+/// total; `None` when they can, or (after reporting the workload as unknown) when any of
+/// them was not collected: free IPs cannot be summed without it.
+struct Shortfall<'a> {
+    subnets: Vec<&'a Subnet>,
+    free: i64,
+}
+
+fn shortfall<'a>(
     ctx: &Ctx<'a>,
     out: &mut Emitter<'_>,
-    scope: &Scope,
-    arn: &str,
-    what: &str,
+    w: Workload<'_>,
     ids: &[String],
-) -> Option<Vec<&'a Subnet>> {
+    needed: i64,
+) -> Option<Shortfall<'a>> {
+    let scope = w.scope();
     let mut found: Vec<&'a Subnet> = Vec::new();
     let mut missing: Vec<&str> = Vec::new();
     for id in ids {
@@ -135,18 +141,23 @@ fn workload_subnets<'a>(
             None => missing.push(id),
         }
     }
-    if missing.is_empty() {
-        return Some(found);
+    if !missing.is_empty() {
+        out.unknown(
+            scope,
+            Some(w.arn()),
+            format!(
+                "subnets {} of {} were not collected",
+                missing.join(", "),
+                w.describe()
+            ),
+        );
+        return None;
     }
-    out.unknown(
-        scope,
-        Some(arn),
-        format!(
-            "subnets {} of {what} were not collected",
-            missing.join(", ")
-        ),
-    );
-    None
+    let free: i64 = found.iter().map(|s| s.free_ips_clamped()).sum();
+    (needed > free).then_some(Shortfall {
+        subnets: found,
+        free,
+    })
 }
 
 fn subnet_evidence<'s>(subnets: &'s [&'s Subnet]) -> impl Iterator<Item = Evidence> + 's {
@@ -179,15 +190,15 @@ fn check_deploy(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService, deploy: 
     if needed == 0 {
         return;
     }
-    let what = format!("service `{}`", svc.name);
-    let Some(subnets) = workload_subnets(ctx, out, &svc.scope, &svc.arn, &what, svc.subnet_ids())
-    else {
+    let Some(Shortfall { subnets, free }) = shortfall(
+        ctx,
+        out,
+        Workload::EcsService(svc),
+        svc.subnet_ids(),
+        needed,
+    ) else {
         return;
     };
-    let free: i64 = subnets.iter().map(|s| s.free_ips_clamped()).sum();
-    if needed <= free {
-        return;
-    }
     let pending_part = if pending > 0 {
         format!(", plus {pending} pending")
     } else {
@@ -227,16 +238,16 @@ fn check_service_ceiling(
     svc: &EcsService,
     ceiling: &ServiceCeiling,
 ) {
-    let what = format!("service `{}`", svc.name);
-    let Some(subnets) = workload_subnets(ctx, out, &svc.scope, &svc.arn, &what, svc.subnet_ids())
-    else {
+    let needed = ceiling.ips();
+    let Some(Shortfall { subnets, free }) = shortfall(
+        ctx,
+        out,
+        Workload::EcsService(svc),
+        svc.subnet_ids(),
+        needed,
+    ) else {
         return;
     };
-    let needed = ceiling.ips();
-    let free: i64 = subnets.iter().map(|s| s.free_ips_clamped()).sum();
-    if needed <= free {
-        return;
-    }
     let mut evidence = vec![Evidence::new(
         &svc.arn,
         format!(
@@ -273,15 +284,12 @@ fn check_nodegroup(
     ceiling: &NodegroupCeiling,
 ) {
     let (largest, per_node) = (ceiling.instance_type.as_str(), ceiling.per_node);
-    let what = format!("nodegroup `{}`", ng.name);
-    let Some(subnets) = workload_subnets(ctx, out, &ng.scope, &ng.arn, &what, &ng.subnets) else {
+    let ceiling = ceiling.ips();
+    let Some(Shortfall { subnets, free }) =
+        shortfall(ctx, out, Workload::Nodegroup(ng), &ng.subnets, ceiling)
+    else {
         return;
     };
-    let ceiling = ceiling.ips();
-    let free: i64 = subnets.iter().map(|s| s.free_ips_clamped()).sum();
-    if ceiling <= free {
-        return;
-    }
     let mut evidence = vec![Evidence::new(
         &ng.arn,
         format!(
