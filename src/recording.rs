@@ -319,6 +319,8 @@ pub struct Manifest {
 pub enum RecordingError {
     #[error("{0}: no such recording directory")]
     Missing(PathBuf),
+    #[error("{0}: is a file; give the recording's directory (the one holding manifest.json)")]
+    NotADirectory(PathBuf),
     #[error("{0}: not a recording (no manifest.json; record one with `audit --record DIR`)")]
     NoManifest(PathBuf),
     #[error("{path}: {message}")]
@@ -354,6 +356,9 @@ pub struct Replayer {
 impl Replayer {
     /// Loads and validates a whole recording.
     pub fn load(dir: &Path) -> Result<Self, RecordingError> {
+        if dir.is_file() {
+            return Err(RecordingError::NotADirectory(dir.to_path_buf()));
+        }
         if !dir.is_dir() {
             return Err(RecordingError::Missing(dir.to_path_buf()));
         }

@@ -303,6 +303,9 @@ fn missing_or_corrupt_recordings_are_named() {
     let o = audit(&["--replay", "src"], home.path());
     assert_config_error(&o, "not a recording (no manifest.json");
 
+    let o = audit(&["--replay", "mocks/demo/manifest.json"], home.path());
+    assert_config_error(&o, "is a file; give the recording's directory");
+
     // A corrupt exchange file is named with what is wrong in it.
     let copy = tempfile::tempdir().unwrap();
     copy_dir(&root().join("mocks/ecs001"), copy.path());
