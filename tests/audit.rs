@@ -687,3 +687,64 @@ fn access_denied_is_a_typed_gap_and_never_retried() {
         .iter()
         .any(|u| u["check"] == "EKS001"));
 }
+
+#[test]
+fn every_page_of_a_listing_is_followed() {
+    // Split the recorded ListServices answer into two pages: the second is only reached by
+    // following nextToken, and the services on it must still be described and checked.
+    let home = tempfile::tempdir().unwrap();
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("mocks/ecs001"), copy.path());
+    let mut files = Vec::new();
+    walk(&copy.path().join("exchanges/ecs"), &mut files);
+    let page1_path = files
+        .into_iter()
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("ListServices-")
+        })
+        .unwrap();
+    let mut page1: Value =
+        serde_json::from_str(&std::fs::read_to_string(&page1_path).unwrap()).unwrap();
+    let arns = page1["body"]["serviceArns"].as_array().unwrap().clone();
+    assert!(arns.len() >= 2);
+    let (first, rest) = arns.split_at(arns.len() / 2);
+    let mut page2 = page1.clone();
+    page1["body"] = serde_json::json!({"serviceArns": first, "nextToken": "page-2"});
+    page2["key"]["params"]["body"]["nextToken"] = "page-2".into();
+    page2["body"] = serde_json::json!({"serviceArns": rest});
+    std::fs::write(&page1_path, page1.to_string()).unwrap();
+    // The file name is for people; the replayer finds the exchange by the key inside.
+    std::fs::write(
+        page1_path.with_file_name("ListServices-page2.json"),
+        page2.to_string(),
+    )
+    .unwrap();
+
+    let o = audit(
+        &[
+            "--replay",
+            copy.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let paged: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let whole = replay_json("ecs001");
+    assert_eq!(
+        paged["findings"], whole["findings"],
+        "the same services were checked"
+    );
+    let list_calls = paged["stats"]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|op| op["operation"] == "ListServices")
+        .unwrap()["calls"]
+        .clone();
+    assert_eq!(list_calls, 2, "two pages, two calls");
+}
