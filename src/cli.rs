@@ -75,6 +75,28 @@ pub enum FailOn {
     Critical,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MinSeverity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<MinSeverity> for checks::Severity {
+    fn from(m: MinSeverity) -> Self {
+        use checks::Severity as S;
+        match m {
+            MinSeverity::Info => S::Info,
+            MinSeverity::Low => S::Low,
+            MinSeverity::Medium => S::Medium,
+            MinSeverity::High => S::High,
+            MinSeverity::Critical => S::Critical,
+        }
+    }
+}
+
 impl FailOn {
     pub fn threshold(self) -> Option<checks::Severity> {
         use checks::Severity as S;
@@ -127,6 +149,19 @@ pub struct AuditArgs {
     /// throttling and transient errors).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
+
+    /// Run only these checks: codes, names or globs, comma-separated or repeated
+    /// (`--checks ELB001,VPC*`).
+    #[arg(long, value_name = "CHECK", value_delimiter = ',')]
+    pub checks: Vec<String>,
+
+    /// Skip these checks: codes, names or globs (`--skip EKS001,*-ip-*`).
+    #[arg(long, value_name = "CHECK", value_delimiter = ',')]
+    pub skip: Vec<String>,
+
+    /// Report only findings at or above this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub min_severity: Option<MinSeverity>,
 
     /// Exit with code 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Never)]

@@ -30,6 +30,9 @@ use crate::transport::Mode;
 
 /// Runs an audit: resolve the session, collect, check, and build the report.
 pub async fn audit(args: &AuditArgs, progress: Progress) -> Result<Report, AppError> {
+    // A selection that matches nothing is a usage error, found before any AWS call.
+    let selected = checks::registry::select(checks::rules::ALL, &args.checks, &args.skip)
+        .map_err(AppError::Config)?;
     let started = Instant::now();
     let started_at = report::now_rfc3339();
     let (mode, recorder) = match (&args.record, &args.replay) {
@@ -40,7 +43,10 @@ pub async fn audit(args: &AuditArgs, progress: Progress) -> Result<Report, AppEr
         }
         (None, None) => (Mode::Live, None),
     };
-    let result = audit_with(args, mode, &recorder, progress, started, started_at).await;
+    let result = audit_with(
+        args, &selected, mode, &recorder, progress, started, started_at,
+    )
+    .await;
     if let (Err(_), Some(rec)) = (&result, &recorder) {
         rec.abandon();
     }
@@ -49,6 +55,7 @@ pub async fn audit(args: &AuditArgs, progress: Progress) -> Result<Report, AppEr
 
 async fn audit_with(
     args: &AuditArgs,
+    selected: &[&'static Check],
     mode: Mode,
     recorder: &Option<Arc<Recorder>>,
     progress: Progress,
@@ -87,8 +94,11 @@ async fn audit_with(
     let inventory = collector.run().await;
     progress.finish();
 
-    let selected: Vec<&'static Check> = checks::rules::ALL.to_vec();
-    let outcome = checks::registry::run(&inventory, &selected);
+    let mut outcome = checks::registry::run(&inventory, selected);
+    let min_severity = args.min_severity.map(checks::Severity::from);
+    if let Some(min) = min_severity {
+        outcome.findings.retain(|f| f.severity >= min);
+    }
     let accounts = vec![session.account.clone()];
     if let Some(rec) = recorder {
         rec.finish(&accounts, &session.regions)?;
@@ -100,6 +110,7 @@ async fn audit_with(
             wall_ms,
             mode: mode_name,
             checks: selected.iter().map(|c| c.code.to_string()).collect(),
+            min_severity,
             accounts,
             regions: session.regions.clone(),
         },

@@ -130,7 +130,7 @@ pub fn table(report: &Report) -> String {
                 .map(|n| format!("{n} {s}"))
         })
         .collect();
-    let findings = if by_sev.is_empty() {
+    let mut findings = if by_sev.is_empty() {
         "no findings".to_string()
     } else {
         format!(
@@ -139,6 +139,9 @@ pub fn table(report: &Report) -> String {
             by_sev.join(", ")
         )
     };
+    if let Some(min) = report.run.min_severity {
+        findings.push_str(&format!(" at or above {min}"));
+    }
     let coverage = if report.coverage.gaps.is_empty() {
         "coverage complete".to_string()
     } else {

@@ -41,6 +41,8 @@ pub struct RunInfo {
     pub mode: String,
     /// Codes of the checks that ran.
     pub checks: Vec<String>,
+    /// Findings below this severity were left out (`--min-severity`); null when none were.
+    pub min_severity: Option<Severity>,
     /// True when every collection call succeeded.
     pub complete: bool,
 }
@@ -119,6 +121,7 @@ pub struct RunMeta {
     pub wall_ms: u64,
     pub mode: &'static str,
     pub checks: Vec<String>,
+    pub min_severity: Option<Severity>,
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
 }
@@ -154,6 +157,7 @@ impl Report {
                 wall_ms: meta.wall_ms,
                 mode: meta.mode.into(),
                 checks: meta.checks,
+                min_severity: meta.min_severity,
                 complete: gaps.is_empty(),
             },
             accounts: meta.accounts,

@@ -222,6 +222,48 @@ fn output_file_is_written_and_fail_on_sets_the_exit_code() {
 }
 
 #[test]
+fn checks_can_be_selected_skipped_and_filtered_by_severity() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--replay", "mocks/demo", "--format", "json"];
+        all.extend_from_slice(args);
+        let o = audit(&all, home.path());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    };
+    let checks_of = |r: &Value| -> Vec<String> {
+        let mut v: Vec<String> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["check"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let r = run(&["--checks", "VPC*,elb001", "--skip", "vpc003"]);
+    assert_eq!(
+        r["run"]["checks"],
+        serde_json::json!(["ELB001", "VPC001", "VPC002"])
+    );
+    assert_eq!(checks_of(&r), ["ELB001", "VPC001", "VPC002"]);
+    let r = run(&["--min-severity", "high"]);
+    assert!(r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["severity"] == "high"));
+    assert_eq!(r["run"]["min_severity"], "high");
+    // A typo is an error before any work, not a run of nothing.
+    let o = audit(
+        &["--replay", "mocks/demo", "--checks", "ELB01"],
+        home.path(),
+    );
+    assert_config_error(&o, "--checks: `ELB01` matches no check");
+}
+
+#[test]
 fn checks_and_explain_cover_every_check() {
     let home = tempfile::tempdir().unwrap();
     let o = audit(&["checks", "--format", "json"], home.path());

@@ -236,3 +236,67 @@ pub fn run(inventory: &Inventory, checks: &[&Check]) -> Outcome {
     out.unknowns.dedup();
     out
 }
+
+/// Picks checks for a run: `include` (empty = all) and `skip` are lists of check codes
+/// (case-insensitive), names, or globs over either (`VPC*`, `*-eks-*`). A pattern that
+/// matches no check is an error naming it, so a typo never silently runs nothing.
+pub fn select<'c>(
+    all: &[&'c Check],
+    include: &[String],
+    skip: &[String],
+) -> Result<Vec<&'c Check>, String> {
+    let matches = |pattern: &str, c: &Check| {
+        let p = pattern.trim();
+        crate::model::glob_match(&p.to_ascii_uppercase(), c.code)
+            || crate::model::glob_match(&p.to_ascii_lowercase(), c.name)
+    };
+    for (flag, patterns) in [("--checks", include), ("--skip", skip)] {
+        if let Some(p) = patterns.iter().find(|p| !all.iter().any(|c| matches(p, c))) {
+            return Err(format!(
+                "{flag}: `{p}` matches no check (`audit checks` lists them)"
+            ));
+        }
+    }
+    Ok(all
+        .iter()
+        .copied()
+        .filter(|c| include.is_empty() || include.iter().any(|p| matches(p, c)))
+        .filter(|c| !skip.iter().any(|p| matches(p, c)))
+        .collect())
+}
+
+#[cfg(test)]
+mod select_tests {
+    use super::*;
+    use crate::rules::ALL;
+
+    fn codes(v: &[&Check]) -> Vec<&'static str> {
+        v.iter().map(|c| c.code).collect()
+    }
+
+    #[test]
+    fn codes_names_and_globs_select() {
+        let all = ALL.to_vec();
+        assert_eq!(codes(&select(&all, &[], &[]).unwrap()), codes(&all));
+        let s = |inc: &[&str], skip: &[&str]| {
+            let inc: Vec<String> = inc.iter().map(|s| s.to_string()).collect();
+            let skip: Vec<String> = skip.iter().map(|s| s.to_string()).collect();
+            select(&all, &inc, &skip).map(|v| codes(&v))
+        };
+        assert_eq!(s(&["elb001"], &[]).unwrap(), ["ELB001"]);
+        assert_eq!(s(&["idle-eks-cluster"], &[]).unwrap(), ["EKS001"]);
+        assert_eq!(s(&["VPC*"], &["vpc003"]).unwrap(), ["VPC001", "VPC002"]);
+        assert_eq!(
+            s(&["*-circuit-*", "EKS001"], &[]).unwrap(),
+            ["ECS001", "EKS001"]
+        );
+        assert_eq!(s(&[], &["VPC*", "ELB*"]).unwrap(), ["ECS001", "EKS001"]);
+        assert_eq!(
+            s(&["ELB01"], &[]).unwrap_err(),
+            "--checks: `ELB01` matches no check (`audit checks` lists them)"
+        );
+        assert!(s(&[], &["nope-*"])
+            .unwrap_err()
+            .starts_with("--skip: `nope-*`"));
+    }
+}
