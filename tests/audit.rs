@@ -790,3 +790,53 @@ fn every_page_of_a_listing_is_followed() {
         .clone();
     assert_eq!(list_calls, 2, "two pages, two calls");
 }
+
+/// Every registered check is proven both ways by the recorded scenarios: some scenario
+/// expects it to fire on a bad resource, and some clean twin expects it to stay silent.
+/// (The expectations themselves are asserted against the replayed mocks by the end-to-end
+/// suite; this test makes sure no check goes without them.) The set of codes and names is
+/// snapshotted so that a rename or a removed check shows in review.
+#[test]
+fn every_check_is_proven_by_a_bad_case_and_a_clean_twin() {
+    let home = tempfile::tempdir().unwrap();
+    let o = audit(&["checks", "--format", "json"], home.path());
+    let listed: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let codes: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["code"].as_str().unwrap(),
+                c["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    insta::assert_json_snapshot!("registered_checks", codes);
+
+    let mut fires = std::collections::BTreeSet::new();
+    let mut silent = std::collections::BTreeSet::new();
+    for scenario in SCENARIOS {
+        let path = root().join("mocks").join(scenario).join("expected.json");
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for e in expected["must"].as_array().unwrap() {
+            fires.insert(e["check"].as_str().unwrap().to_string());
+        }
+        for e in expected["must_not"].as_array().unwrap() {
+            silent.insert(e["check"].as_str().unwrap().to_string());
+        }
+    }
+    for entry in &codes {
+        let code = entry.split(' ').next().unwrap();
+        assert!(
+            fires.contains(code),
+            "{code}: no scenario expects it to fire"
+        );
+        assert!(
+            silent.contains(code),
+            "{code}: no clean twin expects it to stay silent"
+        );
+    }
+}
