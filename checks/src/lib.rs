@@ -4,6 +4,7 @@
 pub mod finding;
 pub mod graph;
 pub mod model;
+pub mod policy;
 pub mod registry;
 pub mod rules;
 #[cfg(test)]
