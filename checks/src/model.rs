@@ -944,29 +944,10 @@ impl Subnet {
 }
 
 /// Matches `text` against a pattern where `*` is any run of characters and `?` any one
-/// character (the wildcards EKS Fargate profile selectors accept).
+/// character (the wildcards EKS Fargate profile selectors accept, as IAM's do), case
+/// sensitively. One matcher serves both: [`crate::policy::wildcard_match`].
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    // Iterative matcher with backtracking to the last `*`: linear in practice, no recursion.
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
+    crate::policy::wildcard_match(pattern, text, false)
 }
 
 #[cfg(test)]
