@@ -425,14 +425,20 @@ class Region:
     # -- EKS -----------------------------------------------------------------------------
 
     def eks_cluster(self, name: str, subnets: list[str], sg: str, version: str = "1.30",
-                    public_cidrs: tuple[str, ...] = ("203.0.113.0/24",), logging: bool = True) -> str:
+                    public_cidrs: tuple[str, ...] | None = ("203.0.113.0/24",), logging: bool = True,
+                    log_types: tuple[str, ...] = ("api", "audit", "authenticator"),
+                    public: bool = True) -> str:
+        """An EKS cluster. `public_cidrs=None` sends no list (AWS then applies 0.0.0.0/0);
+        `log_types` are the control-plane log types enabled when `logging` is on."""
+        vpc_config = {"subnetIds": subnets, "securityGroupIds": [sg],
+                      "endpointPublicAccess": public, "endpointPrivateAccess": True}
+        if public_cidrs is not None:
+            vpc_config["publicAccessCidrs"] = list(public_cidrs)
         return self.eks.create_cluster(
             name=name, version=version, roleArn=self.iam.eks_cluster_role(),
             clientRequestToken=_token(self.region, name),
-            resourcesVpcConfig={"subnetIds": subnets, "securityGroupIds": [sg],
-                                "endpointPublicAccess": True, "endpointPrivateAccess": True,
-                                "publicAccessCidrs": list(public_cidrs)},
-            logging={"clusterLogging": [{"types": ["api", "audit", "authenticator"], "enabled": logging}]},
+            resourcesVpcConfig=vpc_config,
+            logging={"clusterLogging": [{"types": list(log_types), "enabled": logging and bool(log_types)}]},
             tags={"team": "platform"},
         )["cluster"]["arn"]
 
@@ -778,6 +784,73 @@ def seed_eks001(session) -> Seeded:
     )
 
 
+def seed_eks002(session) -> Seeded:
+    """EKS002 control-plane-logging-incomplete."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("ctl", "10.61")
+    sub, sg = net["private"], net["sg_app"]
+    r.eks_cluster("payments-eks", sub, sg, log_types=("api",))
+    r.eks_cluster("scratch-eks", sub, sg, logging=False)
+    r.eks_cluster("orders-eks", sub, sg)
+    r.eks_cluster("search-eks", sub, sg,
+                  log_types=("api", "audit", "authenticator", "controllerManager", "scheduler"))
+    return Seeded(
+        name="eks002", regions=["us-east-1"],
+        summary="Four ACTIVE clusters: control-plane logging partly on, off, exactly the three "
+                "required types, and all five types.",
+        bad=[
+            "EKS cluster payments-eks: only `api` logs enabled (audit, authenticator missing)",
+            "EKS cluster scratch-eks: control-plane logging off",
+        ],
+        clean=[
+            "EKS cluster orders-eks: api, audit, authenticator enabled",
+            "EKS cluster search-eks: all five log types enabled",
+        ],
+        must=[
+            Expect("EKS002", ("payments-eks",), "medium", why="audit and authenticator off"),
+            Expect("EKS002", ("scratch-eks",), "medium", why="logging off"),
+        ],
+        must_not=[
+            Expect("EKS002", ("orders-eks",), why="the three required types are on"),
+            Expect("EKS002", ("search-eks",), why="all types on"),
+        ],
+    )
+
+
+def seed_eks004(session) -> Seeded:
+    """EKS004 public-endpoint-open."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("api", "10.62")
+    sub, sg = net["private"], net["sg_app"]
+    r.eks_cluster("storefront-eks", sub, sg, public_cidrs=("0.0.0.0/0",))
+    r.eks_cluster("analytics-eks", sub, sg, public_cidrs=None)
+    r.eks_cluster("backoffice-eks", sub, sg, public_cidrs=("203.0.113.0/24",))
+    r.eks_cluster("ledger-eks", sub, sg, public=False, public_cidrs=None)
+    return Seeded(
+        name="eks004", regions=["us-east-1"],
+        summary="Four ACTIVE clusters: public endpoint open to 0.0.0.0/0 explicitly, by "
+                "default (no CIDR list), restricted to one network, and private only.",
+        bad=[
+            "EKS cluster storefront-eks: public endpoint, publicAccessCidrs 0.0.0.0/0",
+            "EKS cluster analytics-eks: public endpoint, no publicAccessCidrs (AWS default 0.0.0.0/0)",
+        ],
+        clean=[
+            "EKS cluster backoffice-eks: public endpoint restricted to 203.0.113.0/24",
+            "EKS cluster ledger-eks: public endpoint off",
+        ],
+        must=[
+            Expect("EKS004", ("storefront-eks",), "high", why="open to 0.0.0.0/0"),
+            Expect("EKS004", ("analytics-eks",), "high", why="no CIDR list: AWS's default is everyone"),
+        ],
+        must_not=[
+            Expect("EKS004", ("backoffice-eks",), why="restricted to one network"),
+            Expect("EKS004", ("ledger-eks",), why="private endpoint only"),
+        ],
+    )
+
+
 DEMO_SECRET = "hunter2-not-a-real-password"
 
 
@@ -976,6 +1049,8 @@ SCENARIOS = {
     "vpc002": seed_vpc002,
     "ecs001": seed_ecs001,
     "eks001": seed_eks001,
+    "eks002": seed_eks002,
+    "eks004": seed_eks004,
     "demo": seed_demo,
 }
 

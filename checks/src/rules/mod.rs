@@ -18,6 +18,8 @@ mod tests;
 pub static ALL: &[&Check] = &[
     &ecs::deployment_circuit_breaker_off::ECS001,
     &eks::idle_eks_cluster::EKS001,
+    &eks::control_plane_logging_incomplete::EKS002,
+    &eks::public_endpoint_open::EKS004,
     &elb::awsvpc_service_on_instance_target_group::ELB001,
     &vpc::subnet_ip_exhaustion::VPC001,
     &vpc::ecr_endpoints_without_s3_gateway::VPC002,
