@@ -8,8 +8,8 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 /// The scenarios in mocks/. A scenario directory not listed here fails `every_mock_is_tested`.
-const SCENARIOS: [&str; 8] = [
-    "demo", "ecs001", "eks001", "eks002", "eks004", "elb001", "vpc001", "vpc002",
+const SCENARIOS: [&str; 9] = [
+    "demo", "ecs001", "eks001", "eks002", "eks004", "elb001", "iam001", "vpc001", "vpc002",
 ];
 
 fn root() -> PathBuf {
@@ -216,11 +216,21 @@ fn output_file_is_written_and_fail_on_sets_the_exit_code() {
     let entries: Vec<_> = std::fs::read_dir(home.path()).unwrap().collect();
     assert_eq!(entries.len(), 1);
 
+    // A threshold above every finding passes: ecs001 has high and medium findings only.
+    let o = audit(
+        &["--replay", "mocks/ecs001", "--fail-on", "critical"],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "no critical findings in ecs001");
     let o = audit(
         &["--replay", "mocks/demo", "--fail-on", "critical"],
         home.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "no critical findings in the demo");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the demo's trust-anyone role is critical"
+    );
 }
 
 #[test]
@@ -251,11 +261,17 @@ fn checks_can_be_selected_skipped_and_filtered_by_severity() {
     );
     assert_eq!(checks_of(&r), ["ELB001", "VPC001", "VPC002"]);
     let r = run(&["--min-severity", "high"]);
-    assert!(r["findings"]
+    let severities: Vec<&str> = r["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .all(|f| f["severity"] == "high"));
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+    assert!(severities.contains(&"high"), "{severities:?}");
+    assert!(
+        severities.iter().all(|s| ["high", "critical"].contains(s)),
+        "only findings at or above high: {severities:?}"
+    );
     assert_eq!(r["run"]["min_severity"], "high");
     // A typo is an error before any work, not a run of nothing.
     let o = audit(

@@ -290,6 +290,20 @@ impl Policy {
             .any(|s| s.effect == Effect::Allow && s.condition.is_empty() && s.principal_is_anyone())
     }
 
+    /// The statements of a trust policy that let anyone at all assume the role: `Allow`, an
+    /// assume action, `Principal` `"*"` (or `{"AWS": "*"}`) and no `Condition`.
+    pub fn anyone_may_assume(&self) -> Vec<&Statement> {
+        self.statements
+            .iter()
+            .filter(|s| {
+                s.effect == Effect::Allow
+                    && s.condition.is_empty()
+                    && s.principal_is_anyone()
+                    && s.allows_assume()
+            })
+            .collect()
+    }
+
     /// The OIDC providers named as `Federated` principals of `Allow` statements, as the
     /// provider ARN's `<host>` part (`oidc.eks.us-east-1.amazonaws.com/id/ABC`), sorted and
     /// deduplicated. For "the role trusts a provider that does not exist".

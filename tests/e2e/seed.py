@@ -851,6 +851,48 @@ def seed_eks004(session) -> Seeded:
     )
 
 
+def seed_iam001(session) -> Seeded:
+    """IAM001 trust-anyone."""
+    iam = Iam(session)
+    # A region is needed for the regional calls the audit makes; it holds nothing here.
+    Region(session, "us-east-1", iam)
+    assume = "sts:AssumeRole"
+    iam.role("report-export", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": assume}]})
+    iam.role("legacy-deployer", {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AnyAccount", "Effect": "Allow", "Principal": {"AWS": "*"},
+         "Action": [assume, "sts:TagSession"]}]})
+    iam.role("vendor-audit", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": assume,
+         "Condition": {"StringEquals": {"sts:ExternalId": "vendor-7f3c2a"}}}]})
+    iam.role("ci-deployer", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": assume}]})
+    iam.ecs_execution_role()
+    return Seeded(
+        name="iam001", regions=["us-east-1"],
+        summary="Roles trusting everyone, with and without a condition, next to roles trusting "
+                "one account and one AWS service.",
+        bad=[
+            "role report-export: Principal \"*\" may sts:AssumeRole, no condition",
+            "role legacy-deployer: Principal {\"AWS\": \"*\"} may sts:AssumeRole, no condition",
+        ],
+        clean=[
+            "role vendor-audit: Principal {\"AWS\": \"*\"} but only with sts:ExternalId",
+            "role ci-deployer: trusts account 111122223333 only",
+            "role ecsTaskExecutionRole: trusts ecs-tasks.amazonaws.com",
+        ],
+        must=[
+            Expect("IAM001", ("report-export",), "critical", why="Principal * without conditions"),
+            Expect("IAM001", ("legacy-deployer",), "critical", why="AWS * without conditions"),
+        ],
+        must_not=[
+            Expect("IAM001", ("vendor-audit",), why="ExternalId condition"),
+            Expect("IAM001", ("ci-deployer",), why="one named account"),
+            Expect("IAM001", ("ecsTaskExecutionRole",), why="AWS service principal"),
+        ],
+    )
+
+
 DEMO_SECRET = "hunter2-not-a-real-password"
 
 
@@ -1051,6 +1093,7 @@ SCENARIOS = {
     "eks001": seed_eks001,
     "eks002": seed_eks002,
     "eks004": seed_eks004,
+    "iam001": seed_iam001,
     "demo": seed_demo,
 }
 

@@ -9,6 +9,7 @@ mod common;
 pub mod ecs;
 pub mod eks;
 pub mod elb;
+pub mod iam;
 pub mod vpc;
 
 #[cfg(test)]
@@ -21,6 +22,7 @@ pub static ALL: &[&Check] = &[
     &eks::control_plane_logging_incomplete::EKS002,
     &eks::public_endpoint_open::EKS004,
     &elb::awsvpc_service_on_instance_target_group::ELB001,
+    &iam::trust_anyone::IAM001,
     &vpc::subnet_ip_exhaustion::VPC001,
     &vpc::ecr_endpoints_without_s3_gateway::VPC002,
     &vpc::private_subnet_without_image_path::VPC003,

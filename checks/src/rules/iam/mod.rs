@@ -1,0 +1,3 @@
+//! Checks on IAM roles.
+
+pub mod trust_anyone;
