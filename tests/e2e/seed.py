@@ -221,6 +221,7 @@ class Region:
         self.eks = session.client("eks", region)
         self.autoscaling = session.client("application-autoscaling", region)
         self._clusters: set[str] = set()
+        self._eks_versions: dict[str, str] = {}
 
     def az(self, letter: str) -> str:
         return f"{self.region}{letter}"
@@ -430,6 +431,7 @@ class Region:
                     public: bool = True) -> str:
         """An EKS cluster. `public_cidrs=None` sends no list (AWS then applies 0.0.0.0/0);
         `log_types` are the control-plane log types enabled when `logging` is on."""
+        self._eks_versions[name] = version
         vpc_config = {"subnetIds": subnets, "securityGroupIds": [sg],
                       "endpointPublicAccess": public, "endpointPrivateAccess": True}
         if public_cidrs is not None:
@@ -443,9 +445,12 @@ class Region:
         )["cluster"]["arn"]
 
     def nodegroup(self, cluster: str, name: str, subnets: list[str], instance_type: str,
-                  min_size: int, max_size: int, desired: int) -> str:
+                  min_size: int, max_size: int, desired: int, version: str | None = None) -> str:
+        """A managed nodegroup. Without `version` it gets its cluster's, as AWS does (moto
+        would otherwise report 1.19)."""
         return self.eks.create_nodegroup(
             clusterName=cluster, nodegroupName=name, nodeRole=self.iam.eks_node_role(), subnets=subnets,
+            version=version or self._eks_versions.get(cluster, "1.30"),
             clientRequestToken=_token(self.region, cluster, "nodegroup", name),
             instanceTypes=[instance_type], amiType="AL2023_x86_64_STANDARD", capacityType="ON_DEMAND",
             scalingConfig={"minSize": min_size, "maxSize": max_size, "desiredSize": desired},
@@ -893,6 +898,59 @@ def seed_iam001(session) -> Seeded:
     )
 
 
+def seed_eks003(session) -> Seeded:
+    """EKS003 secrets-without-customer-kms-key."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("sec", "10.63")
+    sub, sg = net["private"], net["sg_app"]
+    r.eks_cluster("marketing-eks", sub, sg)
+    key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/5b1c7d2e-8f3a-4c6b-9d0e-1a2b3c4d5e6f"
+    r.eks.create_cluster(
+        name="vault-eks", version="1.30", roleArn=iam.eks_cluster_role(),
+        clientRequestToken=_token("us-east-1", "vault-eks"),
+        resourcesVpcConfig={"subnetIds": sub, "securityGroupIds": [sg], "endpointPublicAccess": False,
+                            "endpointPrivateAccess": True},
+        logging={"clusterLogging": [{"types": ["api", "audit", "authenticator"], "enabled": True}]},
+        encryptionConfig=[{"resources": ["secrets"], "provider": {"keyArn": key}}],
+    )
+    return Seeded(
+        name="eks003", regions=["us-east-1"],
+        summary="A cluster relying on EKS's default encryption next to one whose secrets are "
+                "envelope-encrypted with a customer-managed KMS key.",
+        bad=["EKS cluster marketing-eks: no encryptionConfig (AWS-owned default key only)"],
+        clean=["EKS cluster vault-eks: secrets envelope-encrypted with a customer KMS key"],
+        must=[Expect("EKS003", ("marketing-eks",), "low", why="no customer KMS key")],
+        must_not=[Expect("EKS003", ("vault-eks",), why="customer KMS key for secrets")],
+    )
+
+
+def seed_eks008(session) -> Seeded:
+    """EKS008 nodegroup-version-skew."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("skew", "10.64")
+    sub, sg = net["private"], net["sg_app"]
+    r.eks_cluster("platform-eks", sub, sg, version="1.31")
+    r.nodegroup("platform-eks", "batch-legacy", sub, "m5.large", 1, 3, 1, version="1.29")
+    r.nodegroup("platform-eks", "web-lagging", sub, "m5.large", 1, 3, 1, version="1.30")
+    r.nodegroup("platform-eks", "core-current", sub, "m5.large", 1, 3, 1)
+    return Seeded(
+        name="eks008", regions=["us-east-1"],
+        summary="A 1.31 control plane with nodegroups two minors behind, one behind, and current.",
+        bad=["nodegroup platform-eks/batch-legacy: Kubernetes 1.29 under a 1.31 control plane"],
+        clean=[
+            "nodegroup platform-eks/web-lagging: 1.30, one minor behind (allowed)",
+            "nodegroup platform-eks/core-current: 1.31",
+        ],
+        must=[Expect("EKS008", ("batch-legacy",), "medium", why="two minors behind")],
+        must_not=[
+            Expect("EKS008", ("web-lagging",), why="one minor behind"),
+            Expect("EKS008", ("core-current",), why="same version"),
+        ],
+    )
+
+
 DEMO_SECRET = "hunter2-not-a-real-password"
 
 
@@ -1092,7 +1150,9 @@ SCENARIOS = {
     "ecs001": seed_ecs001,
     "eks001": seed_eks001,
     "eks002": seed_eks002,
+    "eks003": seed_eks003,
     "eks004": seed_eks004,
+    "eks008": seed_eks008,
     "iam001": seed_iam001,
     "demo": seed_demo,
 }
