@@ -8,9 +8,19 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 /// The scenarios in mocks/. A scenario directory not listed here fails `every_mock_is_tested`.
-const SCENARIOS: [&str; 11] = [
-    "demo", "ecs001", "eks001", "eks002", "eks003", "eks004", "eks008", "elb001", "iam001",
-    "vpc001", "vpc002",
+const SCENARIOS: [&str; 12] = [
+    "demo",
+    "ecs-tasks",
+    "ecs001",
+    "eks001",
+    "eks002",
+    "eks003",
+    "eks004",
+    "eks008",
+    "elb001",
+    "iam001",
+    "vpc001",
+    "vpc002",
 ];
 
 fn root() -> PathBuf {

@@ -373,7 +373,8 @@ class Region:
 
     def task_definition(self, family: str, image: str, *, network_mode: str = "awsvpc",
                         port: int = 8080, memory: int = 512, cpu: int = 256, fargate: bool = True,
-                        host_port: int | None = None, environment: dict | None = None) -> str:
+                        host_port: int | None = None, environment: dict | None = None,
+                        privileged: bool | None = None, add_capabilities: list[str] = ()) -> str:
         container = {
             "name": family,
             "image": image,
@@ -389,6 +390,10 @@ class Region:
             "healthCheck": {"command": ["CMD-SHELL", f"curl -fs http://localhost:{port}/healthz || exit 1"],
                             "interval": 30, "timeout": 5, "retries": 3},
         }
+        if privileged is not None:
+            container["privileged"] = privileged
+        if add_capabilities:
+            container["linuxParameters"] = {"capabilities": {"add": list(add_capabilities)}}
         kwargs = dict(
             family=family, networkMode=network_mode, containerDefinitions=[container],
             executionRoleArn=self.iam.ecs_execution_role(), taskRoleArn=self.iam.ecs_task_role(family),
@@ -402,7 +407,7 @@ class Region:
     def service(self, cluster: str, name: str, task_def: str, *, desired: int = 2,
                 subnets: list[str] | None = None, sg: str | None = None, tg: str | None = None,
                 container_port: int = 8080, launch_type: str = "FARGATE",
-                controller: str = "ECS") -> str:
+                controller: str = "ECS", public_ip: bool = False) -> str:
         """An ECS service. `deploymentConfiguration` is not sent: moto drops it anyway (the
         mocks get it from a Patch)."""
         self.cluster(cluster)
@@ -411,7 +416,8 @@ class Region:
                       tags=[{"key": "app", "value": name}], propagateTags="SERVICE")
         if subnets is not None:
             kwargs["networkConfiguration"] = {"awsvpcConfiguration": {
-                "subnets": subnets, "securityGroups": [sg], "assignPublicIp": "DISABLED"}}
+                "subnets": subnets, "securityGroups": [sg],
+                "assignPublicIp": "ENABLED" if public_ip else "DISABLED"}}
         if tg:
             family = task_def.rsplit("/", 1)[1].split(":")[0]
             kwargs["loadBalancers"] = [{"targetGroupArn": tg, "containerName": family, "containerPort": container_port}]
@@ -951,6 +957,56 @@ def seed_eks008(session) -> Seeded:
     )
 
 
+def seed_ecs_tasks(session) -> Seeded:
+    """ECS004 mutable-image-tag, ECS006 public-ip-assigned, ECS008 privileged-container."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("tasks", "10.65")
+    priv, pub, sg = net["private"], net["public"], net["sg_app"]
+    ecr = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+    td = r.task_definition("promo-banner", "nginx:latest")
+    r.service("tasks", "promo-banner", td, subnets=priv, sg=sg)
+    td = r.task_definition("promo-api", f"{ecr}/promo-api:2.3.1")
+    r.service("tasks", "promo-api", td, subnets=priv, sg=sg)
+    td = r.task_definition("edge-gateway", f"{ecr}/edge-gateway:5.0.2")
+    r.service("tasks", "edge-gateway", td, subnets=pub, sg=sg, public_ip=True)
+    td = r.task_definition("node-monitor", f"{ecr}/node-monitor:0.9.0", network_mode="bridge",
+                           fargate=False, privileged=True)
+    r.service("tasks", "node-monitor", td, launch_type="EC2")
+    td = r.task_definition("packet-capture", f"{ecr}/packet-capture:1.1.0", network_mode="bridge",
+                           fargate=False, add_capabilities=["NET_ADMIN", "NET_RAW"])
+    r.service("tasks", "packet-capture", td, launch_type="EC2")
+    td = r.task_definition("web-frontend", f"{ecr}/web-frontend:7.2.0", add_capabilities=["NET_BIND_SERVICE"])
+    r.service("tasks", "web-frontend", td, subnets=priv, sg=sg)
+    return Seeded(
+        name="ecs-tasks", regions=["us-east-1"],
+        summary="ECS services whose task definitions or network configuration are unsafe "
+                "(moving image tag, public task IPs, privileged or host-level capabilities), each "
+                "beside a service that does it right.",
+        bad=[
+            "service tasks/promo-banner: image nginx:latest (ECS004)",
+            "service tasks/edge-gateway: assignPublicIp ENABLED (ECS006)",
+            "service tasks/node-monitor: privileged container (ECS008)",
+            "service tasks/packet-capture: NET_ADMIN added (ECS008)",
+        ],
+        clean=[
+            "service tasks/promo-api: pinned release tag, no public IP",
+            "service tasks/web-frontend: only NET_BIND_SERVICE added",
+        ],
+        must=[
+            Expect("ECS004", ("promo-banner",), "medium", why="nginx:latest"),
+            Expect("ECS006", ("edge-gateway",), "medium", why="assignPublicIp ENABLED"),
+            Expect("ECS008", ("node-monitor",), "high", why="privileged"),
+            Expect("ECS008", ("packet-capture",), "high", why="NET_ADMIN"),
+        ],
+        must_not=[
+            Expect("ECS004", ("promo-api",), why="release tag"),
+            Expect("ECS006", ("promo-api",), why="assignPublicIp DISABLED"),
+            Expect("ECS008", ("web-frontend",), why="only a harmless capability"),
+        ],
+    )
+
+
 DEMO_SECRET = "hunter2-not-a-real-password"
 
 
@@ -1148,6 +1204,7 @@ SCENARIOS = {
     "vpc001": seed_vpc001,
     "vpc002": seed_vpc002,
     "ecs001": seed_ecs001,
+    "ecs-tasks": seed_ecs_tasks,
     "eks001": seed_eks001,
     "eks002": seed_eks002,
     "eks003": seed_eks003,

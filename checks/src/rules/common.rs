@@ -8,7 +8,7 @@ use regex::Regex;
 
 use crate::finding::Evidence;
 use crate::graph::{Egress, Graph, SubnetFacts, Workload};
-use crate::model::{EksCluster, Subnet};
+use crate::model::{EcsService, EksCluster, Subnet, TaskDefinition};
 use crate::registry::Ctx;
 
 /// Operations whose failure makes "this subnet has no path out" unprovable: a missing route
@@ -211,6 +211,19 @@ pub(crate) fn image_source(image: &str) -> ImageSource<'_> {
     } else {
         ImageSource::Other
     }
+}
+
+/// Live ECS services with the task definition they run now (services whose task definition
+/// was not collected are left out; their checks name the gap through `needs`).
+pub(crate) fn running_task_definitions<'a>(
+    ctx: &Ctx<'a>,
+) -> impl Iterator<Item = (&'a EcsService, &'a TaskDefinition)> + 'a {
+    let graph: &'a Graph<'a> = ctx.graph;
+    ctx.inventory
+        .ecs_services
+        .iter()
+        .filter(|s| s.is_live())
+        .filter_map(move |s| Some((s, graph.task_definition(&s.task_definition)?)))
 }
 
 #[cfg(test)]

@@ -18,6 +18,9 @@ mod tests;
 /// Every check, sorted by code.
 pub static ALL: &[&Check] = &[
     &ecs::deployment_circuit_breaker_off::ECS001,
+    &ecs::mutable_image_tag::ECS004,
+    &ecs::public_ip_assigned::ECS006,
+    &ecs::privileged_container::ECS008,
     &eks::idle_eks_cluster::EKS001,
     &eks::control_plane_logging_incomplete::EKS002,
     &eks::secrets_without_customer_kms_key::EKS003,

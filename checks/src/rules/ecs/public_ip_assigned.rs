@@ -1,0 +1,115 @@
+//! ECS006: awsvpc tasks that get a public IP address.
+
+use crate::declare_check;
+use crate::finding::{Evidence, Severity};
+use crate::registry::{Ctx, Emitter, Report};
+
+declare_check! {
+    /// ## What it finds
+    ///
+    /// ECS services whose awsvpc network configuration sets `assignPublicIp` to `ENABLED`,
+    /// so every task's network interface gets a public IPv4 address.
+    ///
+    /// ## Why it matters
+    ///
+    /// A task with a public address is reachable from the internet wherever its security
+    /// group allows, bypassing the load balancer, WAF and any network inspection in front
+    /// of the service; one permissive rule exposes the container directly. It is usually
+    /// set only so tasks in a public subnet can pull images, which a NAT gateway or VPC
+    /// endpoints do without exposing anything. Public IPv4 addresses are also billed per
+    /// hour.
+    ///
+    /// ## How to confirm
+    ///
+    /// ```sh
+    /// aws ecs describe-services --cluster CLUSTER --services SERVICE \
+    ///   --query 'services[0].networkConfiguration.awsvpcConfiguration.{public:assignPublicIp,subnets:subnets}'
+    /// ```
+    ///
+    /// ## How to fix
+    ///
+    /// Run the tasks in private subnets with a NAT gateway or the ECR, S3 and CloudWatch
+    /// Logs endpoints, and turn the public address off:
+    ///
+    /// ```sh
+    /// aws ecs update-service --cluster CLUSTER --service SERVICE \
+    ///   --network-configuration 'awsvpcConfiguration={subnets=[PRIVATE_SUBNETS],securityGroups=[SG],assignPublicIp=DISABLED}'
+    /// ```
+    ///
+    /// ## References
+    ///
+    /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-networking-awsvpc.html
+    /// - https://docs.aws.amazon.com/AmazonECS/latest/bestpracticesguide/networking-connecting-vpc.html
+    pub static ECS006 = {
+        code: "ECS006",
+        name: "public-ip-assigned",
+        severity: Severity::Medium,
+        summary: "ECS service assigns public IP addresses to its tasks",
+        needs: ["ecs:ListServices", "ecs:DescribeServices"],
+        run: run,
+    };
+}
+
+fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
+    for svc in ctx.inventory.ecs_services.iter().filter(|s| s.is_live()) {
+        let Some(net) = &svc.network else { continue };
+        if !net
+            .assign_public_ip
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case("ENABLED"))
+        {
+            continue;
+        }
+        out.report(
+            &svc.scope,
+            Report {
+                severity: Severity::Medium,
+                resource: svc.arn.clone(),
+                discriminator: String::new(),
+                message: format!(
+                    "service `{}` gives each task a public IP address: its containers are reachable from the internet wherever security group {} allows",
+                    svc.name,
+                    net.security_groups.join(", ")
+                ),
+                remediation: format!(
+                    "Set assignPublicIp=DISABLED on service `{}` and run it in private subnets with a NAT gateway or VPC endpoints.",
+                    svc.name
+                ),
+                evidence: vec![Evidence::new(
+                    &svc.arn,
+                    format!(
+                        "awsvpcConfiguration assignPublicIp ENABLED; subnets {}",
+                        net.subnets.join(", ")
+                    ),
+                )],
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::Builder;
+
+    #[test]
+    fn enabled_fires_and_disabled_or_absent_is_silent() {
+        let mut b = Builder::new();
+        b.task_def("web", Some("awsvpc"), &["nginx:1"]);
+        for (name, public) in [
+            ("open", Some("ENABLED")),
+            ("closed", Some("DISABLED")),
+            ("unset", None),
+        ] {
+            let svc = b.service(name, "web", &["subnet-1"]);
+            if let Some(net) = svc.network.as_mut() {
+                net.assign_public_ip = public.map(str::to_string);
+            }
+        }
+        let out = b.run(&[&ECS006]);
+        assert_eq!(out.findings.len(), 1, "{out:?}");
+        assert!(out.findings[0]
+            .message
+            .starts_with("service `open` gives each task a public IP"));
+    }
+}
