@@ -66,16 +66,49 @@ fn assert_config_error(o: &Output, needle: &str) {
 }
 
 fn replay_json(scenario: &str) -> Value {
+    replay_report(&root().join("mocks").join(scenario), &[], 0).0
+}
+
+/// Replays the recording in `dir` (with `extra` flags) as JSON, asserts the exit code, and
+/// returns the report and stderr.
+fn replay_report(dir: &Path, extra: &[&str], exit: i32) -> (Value, String) {
     let home = tempfile::tempdir().unwrap();
-    let dir = format!("mocks/{scenario}");
-    let o = audit(&["--replay", &dir, "--format", "json"], home.path());
-    assert!(
-        o.status.code() == Some(0),
-        "replay of {scenario} exited {:?}: {}",
+    let mut args = vec!["--replay", dir.to_str().unwrap(), "--format", "json"];
+    args.extend_from_slice(extra);
+    let o = audit(&args, home.path());
+    assert_eq!(
+        o.status.code(),
+        Some(exit),
+        "replay of {} exited {:?}: {}",
+        dir.display(),
         o.status.code(),
         stderr(&o)
     );
-    serde_json::from_slice(&o.stdout).expect("the JSON report parses")
+    let report = serde_json::from_slice(&o.stdout).expect("the JSON report parses");
+    (report, stderr(&o))
+}
+
+/// A scratch copy of a recorded scenario, to edit.
+fn scenario_copy(scenario: &str) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("mocks").join(scenario), copy.path());
+    copy
+}
+
+/// The first recorded exchange file of `service:operation` in a recording.
+fn recorded(dir: &Path, service: &str, operation: &str) -> PathBuf {
+    let mut files = Vec::new();
+    walk(&dir.join("exchanges").join(service), &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{operation}-"))
+        })
+        .unwrap_or_else(|| panic!("{} has no recorded {service}:{operation}", dir.display()))
 }
 
 /// The parts of a report that must not change unless behaviour does: findings, unknowns,
@@ -400,35 +433,9 @@ fn missing_or_corrupt_recordings_are_named() {
 
 #[test]
 fn a_missing_exchange_is_a_named_coverage_gap_not_an_empty_result() {
-    let home = tempfile::tempdir().unwrap();
-    let copy = tempfile::tempdir().unwrap();
-    copy_dir(&root().join("mocks/ecs001"), copy.path());
-    let services = first_file(&copy.path().join("exchanges/ecs/us-east-1"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let victim = std::fs::read_dir(&services)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("DescribeServices-")
-        })
-        .expect("a recorded DescribeServices");
-    std::fs::remove_file(&victim).unwrap();
-    let o = audit(
-        &[
-            "--replay",
-            copy.path().to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        home.path(),
-    );
-    assert_eq!(o.status.code(), Some(3), "incomplete: {}", stderr(&o));
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let copy = scenario_copy("ecs001");
+    std::fs::remove_file(recorded(copy.path(), "ecs", "DescribeServices")).unwrap();
+    let (report, err) = replay_report(copy.path(), &[], 3);
     assert_eq!(report["run"]["complete"], false);
     let gaps = report["coverage"]["gaps"].as_array().unwrap();
     assert!(!gaps.is_empty());
@@ -449,7 +456,7 @@ fn a_missing_exchange_is_a_named_coverage_gap_not_an_empty_result() {
         unknowns.iter().any(|u| u["check"] == "ECS001"),
         "ECS001 must be not-evaluated: {unknowns:?}"
     );
-    assert!(stderr(&o).contains("collection incomplete"));
+    assert!(err.contains("collection incomplete"), "{err}");
 }
 
 #[test]
@@ -649,20 +656,8 @@ fn scenario_with_error(
     status: u16,
     body: Value,
 ) -> tempfile::TempDir {
-    let copy = tempfile::tempdir().unwrap();
-    copy_dir(&root().join("mocks").join(scenario), copy.path());
-    let mut files = Vec::new();
-    walk(&copy.path().join("exchanges").join(service), &mut files);
-    files.sort();
-    let victim = files
-        .into_iter()
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with(&format!("{operation}-"))
-        })
-        .unwrap_or_else(|| panic!("{scenario} has no recorded {service}:{operation}"));
+    let copy = scenario_copy(scenario);
+    let victim = recorded(copy.path(), service, operation);
     let mut ex: Value = serde_json::from_str(&std::fs::read_to_string(&victim).unwrap()).unwrap();
     ex["status"] = status.into();
     ex["body"] = body;
@@ -672,7 +667,6 @@ fn scenario_with_error(
 
 #[test]
 fn throttling_is_retried_counted_and_becomes_a_gap_when_it_persists() {
-    let home = tempfile::tempdir().unwrap();
     let rec = scenario_with_error(
         "ecs001",
         "ecs",
@@ -680,19 +674,7 @@ fn throttling_is_retried_counted_and_becomes_a_gap_when_it_persists() {
         400,
         serde_json::json!({"__type": "ThrottlingException", "message": "Rate exceeded"}),
     );
-    let o = audit(
-        &[
-            "--replay",
-            rec.path().to_str().unwrap(),
-            "--format",
-            "json",
-            "--max-attempts",
-            "2",
-        ],
-        home.path(),
-    );
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (report, _) = replay_report(rec.path(), &["--max-attempts", "2"], 3);
     let op = report["stats"]["operations"]
         .as_array()
         .unwrap()
@@ -724,7 +706,6 @@ fn throttling_is_retried_counted_and_becomes_a_gap_when_it_persists() {
 
 #[test]
 fn access_denied_is_a_typed_gap_and_never_retried() {
-    let home = tempfile::tempdir().unwrap();
     let rec = scenario_with_error(
         "eks001",
         "ec2",
@@ -734,12 +715,7 @@ fn access_denied_is_a_typed_gap_and_never_retried() {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors></Response>".into(),
         ),
     );
-    let o = audit(
-        &["--replay", rec.path().to_str().unwrap(), "--format", "json"],
-        home.path(),
-    );
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (report, _) = replay_report(rec.path(), &[], 3);
     let gap = &report["coverage"]["gaps"][0];
     assert_eq!(gap["operation"], "DescribeInstances");
     assert_eq!(gap["status"], "access_denied");
@@ -763,20 +739,8 @@ fn access_denied_is_a_typed_gap_and_never_retried() {
 fn every_page_of_a_listing_is_followed() {
     // Split the recorded ListServices answer into two pages: the second is only reached by
     // following nextToken, and the services on it must still be described and checked.
-    let home = tempfile::tempdir().unwrap();
-    let copy = tempfile::tempdir().unwrap();
-    copy_dir(&root().join("mocks/ecs001"), copy.path());
-    let mut files = Vec::new();
-    walk(&copy.path().join("exchanges/ecs"), &mut files);
-    let page1_path = files
-        .into_iter()
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("ListServices-")
-        })
-        .unwrap();
+    let copy = scenario_copy("ecs001");
+    let page1_path = recorded(copy.path(), "ecs", "ListServices");
     let mut page1: Value =
         serde_json::from_str(&std::fs::read_to_string(&page1_path).unwrap()).unwrap();
     let arns = page1["body"]["serviceArns"].as_array().unwrap().clone();
@@ -794,17 +758,7 @@ fn every_page_of_a_listing_is_followed() {
     )
     .unwrap();
 
-    let o = audit(
-        &[
-            "--replay",
-            copy.path().to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        home.path(),
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let paged: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (paged, _) = replay_report(copy.path(), &[], 0);
     let whole = replay_json("ecs001");
     assert_eq!(
         paged["findings"], whole["findings"],
