@@ -156,8 +156,13 @@ pub fn preflight_output(path: &Path) -> Result<(), AppError> {
         _ => PathBuf::from("."),
     };
     if !dir.is_dir() {
+        let what = if dir.exists() {
+            "is not a directory"
+        } else {
+            "does not exist"
+        };
         return Err(AppError::Config(format!(
-            "--output {}: directory {} does not exist",
+            "--output {}: directory {} {what}",
             path.display(),
             dir.display()
         )));

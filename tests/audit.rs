@@ -517,6 +517,19 @@ fn unwritable_output_fails_before_any_work_and_leaves_no_file() {
         home.path(),
     );
     assert_config_error(&o, "is a directory");
+    // A file where the directory should be.
+    let file = home.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let o = audit(
+        &[
+            "--replay",
+            "mocks/demo",
+            "-o",
+            file.join("r.json").to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    assert_config_error(&o, "a-file is not a directory");
     // A failed run with --output creates no file at all.
     let out = home.path().join("never.json");
     let o = audit(
