@@ -67,6 +67,12 @@ async fn audit_with(
         Mode::Record(_) => "record",
         Mode::Replay(_) => "replay",
     };
+    // Date-relative checks judge a replay as of its recording, so it answers the same
+    // whenever it is replayed.
+    let collected_at = match &mode {
+        Mode::Replay(r) => r.manifest.recorded_at.clone(),
+        _ => started_at.clone(),
+    };
     let stats = Arc::new(Stats::default());
     let session = Session::connect(
         SessionOptions {
@@ -91,7 +97,8 @@ async fn audit_with(
         usize::from(args.concurrency),
         progress.clone(),
     );
-    let inventory = collector.run().await;
+    let mut inventory = collector.run().await;
+    inventory.collected_at = Some(collected_at);
     progress.finish();
 
     let mut outcome = checks::registry::run(&inventory, selected);

@@ -205,26 +205,8 @@ impl Exchange {
 
 // ---------------------------------------------------------------- redaction
 
-/// Replaces a redacted value. Kept recognisable so checks can still tell a secret was there.
-/// No markup characters: it lands inside XML text as well as JSON strings.
-pub const REDACTED: &str = "***REDACTED***";
-
-fn secret_value_patterns() -> &'static [Regex] {
-    static PATTERNS: std::sync::OnceLock<Vec<Regex>> = std::sync::OnceLock::new();
-    PATTERNS.get_or_init(|| {
-        [
-            // AWS access key ids (long-term and temporary).
-            r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b",
-            // Private keys.
-            r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
-            // Common token prefixes: GitHub, GitLab, Slack, Stripe, OpenAI-style, npm.
-            r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}|glpat-[A-Za-z0-9_\-]{20,}|xox[abpors]-[A-Za-z0-9\-]{10,}|sk_live_[A-Za-z0-9]{16,}|sk-[A-Za-z0-9]{32,}|npm_[A-Za-z0-9]{36})\b",
-        ]
-        .iter()
-        .map(|p| Regex::new(p).expect("redaction patterns are valid"))
-        .collect()
-    })
-}
+pub use checks::secrets::REDACTED;
+use checks::secrets::{classify_env, value_patterns};
 
 /// Element and field names whose values are secrets or per-request noise.
 const SECRET_FIELDS: [&str; 6] = [
@@ -235,24 +217,6 @@ const SECRET_FIELDS: [&str; 6] = [
     "Password",
     "password",
 ];
-
-/// True for environment-variable names that announce a secret.
-pub fn secret_name(name: &str) -> bool {
-    let n = name.to_ascii_uppercase();
-    [
-        "PASSWORD",
-        "PASSWD",
-        "SECRET",
-        "TOKEN",
-        "API_KEY",
-        "APIKEY",
-        "PRIVATE_KEY",
-        "ACCESS_KEY",
-        "CREDENTIAL",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
-}
 
 fn redact_text(text: &str) -> String {
     static REQUEST_ID: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
@@ -267,7 +231,7 @@ fn redact_text(text: &str) -> String {
             .replace_all(&out, format!("<{field}>{REDACTED}</{field}>").as_str())
             .into_owned();
     }
-    for p in secret_value_patterns() {
+    for p in value_patterns() {
         out = p.replace_all(&out, REDACTED).into_owned();
     }
     out
@@ -276,14 +240,17 @@ fn redact_text(text: &str) -> String {
 fn redact_json(v: &mut Value) {
     match v {
         Value::Object(map) => {
-            // ECS `environment` entries: {"name": "DB_PASSWORD", "value": "…"}.
-            let secret_pair = map
-                .get("name")
-                .and_then(Value::as_str)
-                .is_some_and(secret_name)
-                && map.get("value").is_some_and(Value::is_string);
-            if secret_pair {
-                map.insert("value".into(), Value::String(REDACTED.into()));
+            // ECS `environment` entries: {"name": "DB_PASSWORD", "value": "…"}. The marker
+            // keeps why the value was a secret, so a replayed audit reports what the live
+            // one did (checks::secrets reads it back).
+            let kind = match (map.get("name"), map.get("value")) {
+                (Some(Value::String(name)), Some(Value::String(value))) => {
+                    classify_env(name, value)
+                }
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                map.insert("value".into(), Value::String(kind.marker()));
             }
             for (k, child) in map.iter_mut() {
                 if SECRET_FIELDS.contains(&k.as_str()) && child.is_string() {
@@ -294,7 +261,7 @@ fn redact_json(v: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact_json),
-        Value::String(s) if secret_value_patterns().iter().any(|p| p.is_match(s)) => {
+        Value::String(s) if value_patterns().iter().any(|p| p.is_match(s)) => {
             *s = redact_text(s);
         }
         _ => {}
@@ -565,6 +532,9 @@ mod tests {
         assert!(!s.contains("hunter2"));
         assert!(!s.contains("ghp_abcdefghijklmnopqrstuvwxyz0123456789"));
         assert!(s.contains("INFO"));
+        // The marker says why, so a replay reports what the live audit did.
+        assert!(s.contains(r#""value":"***REDACTED:name***""#), "{s}");
+        assert!(s.contains(r#""value":"***REDACTED:token***""#), "{s}");
     }
 
     #[test]

@@ -91,6 +91,13 @@ pub fn table(report: &Report) -> String {
         }
         out.push('\n');
     }
+    if !report.notes.is_empty() {
+        let _ = writeln!(out, "NOTES ({})", report.notes.len());
+        for n in &report.notes {
+            let _ = writeln!(out, "  {} {}: {}", n.check, n.name, n.message);
+        }
+        out.push('\n');
+    }
     if !report.coverage.gaps.is_empty() {
         let _ = writeln!(out, "COVERAGE GAPS ({})", report.coverage.gaps.len());
         for g in &report.coverage.gaps {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use checks::model::{CoverageEntry, Inventory};
-use checks::{Finding, Outcome, Severity, Unknown};
+use checks::{Finding, Note, Outcome, Severity, Unknown};
 use serde::{Deserialize, Serialize};
 
 use crate::stats::OpStats;
@@ -22,6 +22,9 @@ pub struct Report {
     pub summary: Summary,
     pub findings: Vec<Finding>,
     pub unknowns: Vec<Unknown>,
+    /// Remarks about the run as a whole (a check whose reference data is out of date).
+    #[serde(default)]
+    pub notes: Vec<Note>,
     pub coverage: CoverageReport,
     pub stats: CallStats,
 }
@@ -170,6 +173,7 @@ impl Report {
             },
             findings: outcome.findings,
             unknowns: outcome.unknowns,
+            notes: outcome.notes,
             coverage: CoverageReport { collected, gaps },
             stats,
         }

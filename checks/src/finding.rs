@@ -105,6 +105,15 @@ pub struct Unknown {
     pub reason: String,
 }
 
+/// Something a check says about the run as a whole rather than about a resource (its
+/// reference data is out of date, say).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Note {
+    pub check: String,
+    pub name: String,
+    pub message: String,
+}
+
 /// The fingerprint of a finding: a hash of the check code, account, region, resource ARN and
 /// the check's discriminator (what distinguishes two findings of one check on one resource,
 /// such as the target group or subnet concerned). Messages, severities and evidence wording

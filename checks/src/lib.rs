@@ -7,9 +7,10 @@ pub mod model;
 pub mod policy;
 pub mod registry;
 pub mod rules;
+pub mod secrets;
 #[cfg(test)]
 mod testkit;
 
-pub use finding::{Evidence, Finding, Severity, Unknown};
+pub use finding::{Evidence, Finding, Note, Severity, Unknown};
 pub use model::Inventory;
 pub use registry::{Check, Outcome};

@@ -35,9 +35,15 @@ pub struct Inventory {
     pub instances: Vec<Instance>,
     pub instance_types: Vec<InstanceType>,
     pub iam_roles: Vec<IamRole>,
+    /// Customer managed policies (AWS managed ones are known by ARN, see `policy::aws_managed`).
+    pub iam_policies: Vec<ManagedPolicy>,
     pub oidc_providers: Vec<OidcProvider>,
     /// The status of every (account, region, operation) the collector ran.
     pub coverage: Coverage,
+    /// When the data was collected (RFC 3339, UTC): the moment of a live run, the recording
+    /// time of a replay. Date-relative checks judge against it, so a replay gives the same
+    /// answer whenever it runs.
+    pub collected_at: Option<String>,
 }
 
 macro_rules! inventory_lists {
@@ -78,6 +84,7 @@ inventory_lists!(
     instances,
     instance_types,
     iam_roles,
+    iam_policies,
     oidc_providers,
 );
 
@@ -102,7 +109,7 @@ sort_key!(
     EksNodegroup => arn, EksFargateProfile => arn, LoadBalancer => arn, Listener => arn,
     TargetGroup => arn, Vpc => id, Subnet => id, RouteTable => id, NatGateway => id,
     InternetGateway => id, VpcEndpoint => id, Instance => id, InstanceType => name,
-    IamRole => arn, OidcProvider => arn,
+    IamRole => arn, ManagedPolicy => arn, OidcProvider => arn,
 );
 
 /// Where a record came from.
@@ -190,6 +197,8 @@ pub struct EcsService {
     /// `FARGATE`, `EC2`, `EXTERNAL`; absent when a capacity provider strategy is used.
     pub launch_type: Option<String>,
     pub capacity_provider_strategy: Vec<CapacityProviderItem>,
+    /// `REPLICA` (the default when absent) or `DAEMON`.
+    pub scheduling_strategy: Option<String>,
     pub task_definition: String,
     pub desired_count: i32,
     pub running_count: i32,
@@ -327,6 +336,8 @@ pub struct ContainerDefinition {
     pub secrets: Vec<KeyValue>,
     pub has_health_check: bool,
     pub log_driver: Option<String>,
+    /// `logConfiguration.options` (`awslogs-group`, `awslogs-region`, …).
+    pub log_options: BTreeMap<String, String>,
     pub privileged: Option<bool>,
     pub capabilities_add: Vec<String>,
     pub readonly_root_filesystem: Option<bool>,
@@ -454,6 +465,10 @@ pub struct TargetGroup {
     pub tags: Option<BTreeMap<String, String>>,
     /// `None` when target health could not be read (see coverage).
     pub targets: Option<Vec<TargetHealth>>,
+    /// `deregistration_delay.timeout_seconds` from the target group's attributes; `None` when
+    /// the attributes could not be read (see coverage: elbv2:DescribeTargetGroupAttributes,
+    /// scoped to the target group ARN).
+    pub deregistration_delay_seconds: Option<i64>,
 }
 
 impl TargetGroup {
@@ -699,6 +714,18 @@ pub struct NamedPolicy {
     pub document: String,
 }
 
+/// A customer managed policy with the document of its default version.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ManagedPolicy {
+    /// Region is [`GLOBAL_REGION`].
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    /// URL-decoded JSON of the default version; `None` if IAM returned no default version.
+    pub document: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OidcProvider {
     #[serde(flatten)]
@@ -806,6 +833,22 @@ impl EcsService {
     pub fn is_live(&self) -> bool {
         !self.status.eq_ignore_ascii_case("INACTIVE")
             && !self.status.eq_ignore_ascii_case("DRAINING")
+    }
+
+    /// The cluster's name, from its ARN.
+    pub fn cluster_name(&self) -> &str {
+        self.cluster_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.cluster_arn)
+    }
+
+    /// Runs one task per container instance (`DAEMON`) rather than a count (`REPLICA`,
+    /// the default).
+    pub fn is_daemon(&self) -> bool {
+        self.scheduling_strategy
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("DAEMON"))
     }
 
     /// The awsvpc subnets the service's tasks are placed in (empty without awsvpc).

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::finding::{fingerprint, Evidence, Finding, Severity, Unknown};
+use crate::finding::{fingerprint, Evidence, Finding, Note, Severity, Unknown};
 use crate::graph::Graph;
 use crate::model::{CallStatus, Inventory, Scope};
 
@@ -115,6 +115,34 @@ impl Ctx<'_> {
             .coverage
             .complete(&scope.account, &scope.region, ops, resource)
     }
+
+    /// The date the data describes (`collected_at`), as (year, month, day); `None` when the
+    /// inventory does not say.
+    pub fn as_of(&self) -> Option<(i32, u32, u32)> {
+        parse_date(self.inventory.collected_at.as_deref()?)
+    }
+}
+
+/// The `YYYY-MM-DD` at the start of an RFC 3339 timestamp or a bare date.
+pub fn parse_date(text: &str) -> Option<(i32, u32, u32)> {
+    let date = text.get(..10)?;
+    let mut parts = date.split('-');
+    let y: i32 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm), so
+/// date-relative checks can count days without a calendar dependency.
+pub fn days_from_civil((y, m, d): (i32, u32, u32)) -> i64 {
+    let y = i64::from(if m <= 2 { y - 1 } else { y });
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// What a check reports, before the engine stamps it with the check's identity.
@@ -135,6 +163,7 @@ pub struct Emitter<'c> {
     check: &'c Check,
     findings: Vec<Finding>,
     unknowns: Vec<Unknown>,
+    notes: Vec<Note>,
 }
 
 impl<'c> Emitter<'c> {
@@ -143,6 +172,7 @@ impl<'c> Emitter<'c> {
             check,
             findings: Vec::new(),
             unknowns: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -162,6 +192,15 @@ impl<'c> Emitter<'c> {
         });
     }
 
+    /// A remark about the run as a whole (stale reference data, say), shown once.
+    pub fn note(&mut self, message: impl Into<String>) {
+        self.notes.push(Note {
+            check: self.check.code.to_string(),
+            name: self.check.name.to_string(),
+            message: message.into(),
+        });
+    }
+
     /// The check could not decide for `resource` (or the whole scope) for `reason`.
     pub fn unknown(&mut self, scope: &Scope, resource: Option<&str>, reason: impl Into<String>) {
         self.unknowns.push(Unknown {
@@ -175,11 +214,12 @@ impl<'c> Emitter<'c> {
     }
 }
 
-/// Findings and unknowns of a set of checks.
+/// Findings, unknowns and notes of a set of checks.
 #[derive(Debug, Default, Clone)]
 pub struct Outcome {
     pub findings: Vec<Finding>,
     pub unknowns: Vec<Unknown>,
+    pub notes: Vec<Note>,
 }
 
 /// Runs `checks` over `inventory`: builds the graph once, runs each check, and reports as
@@ -196,6 +236,7 @@ pub fn run(inventory: &Inventory, checks: &[&Check]) -> Outcome {
         (check.run)(&ctx, &mut e);
         out.findings.append(&mut e.findings);
         out.unknowns.append(&mut e.unknowns);
+        out.notes.append(&mut e.notes);
         for gap in inventory.coverage.failures() {
             let op = gap.op();
             if !check.needs.iter().any(|n| *n == op) {
@@ -234,6 +275,8 @@ pub fn run(inventory: &Inventory, checks: &[&Check]) -> Outcome {
     });
     out.unknowns.sort();
     out.unknowns.dedup();
+    out.notes.sort();
+    out.notes.dedup();
     out
 }
 
@@ -285,14 +328,22 @@ mod select_tests {
         };
         assert_eq!(s(&["elb001"], &[]).unwrap(), ["ELB001"]);
         assert_eq!(s(&["idle-eks-cluster"], &[]).unwrap(), ["EKS001"]);
-        assert_eq!(s(&["VPC*"], &["vpc003"]).unwrap(), ["VPC001", "VPC002"]);
+        let vpc_but_3: Vec<&str> = codes(&all)
+            .into_iter()
+            .filter(|c| c.starts_with("VPC") && *c != "VPC003")
+            .collect();
+        assert_eq!(s(&["VPC*"], &["vpc003"]).unwrap(), vpc_but_3);
         assert_eq!(
             s(&["*-circuit-*", "EKS001"], &[]).unwrap(),
             ["ECS001", "EKS001"]
         );
         // Skipping leaves every other check, whatever the catalog holds.
         let kept = s(&[], &["VPC*", "ELB*"]).unwrap();
-        assert_eq!(kept.len(), all.len() - 4, "{kept:?}");
+        let vpc_or_elb = all
+            .iter()
+            .filter(|c| c.code.starts_with("VPC") || c.code.starts_with("ELB"))
+            .count();
+        assert_eq!(kept.len(), all.len() - vpc_or_elb, "{kept:?}");
         assert!(kept
             .iter()
             .all(|c| !c.starts_with("VPC") && !c.starts_with("ELB")));
@@ -303,5 +354,29 @@ mod select_tests {
         assert!(s(&[], &["nope-*"])
             .unwrap_err()
             .starts_with("--skip: `nope-*`"));
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_and_count_days() {
+        assert_eq!(parse_date("2026-11-22T06:35:46Z"), Some((2026, 11, 22)));
+        assert_eq!(parse_date("2026-11-22"), Some((2026, 11, 22)));
+        assert_eq!(parse_date("2026-13-01"), None);
+        assert_eq!(parse_date("yesterday"), None);
+        assert_eq!(days_from_civil((1970, 1, 1)), 0);
+        assert_eq!(days_from_civil((2000, 3, 1)), 11_017);
+        assert_eq!(
+            days_from_civil((2024, 3, 1)) - days_from_civil((2024, 2, 28)),
+            2
+        );
+        assert_eq!(
+            days_from_civil((2025, 3, 1)) - days_from_civil((2025, 2, 28)),
+            1
+        );
+        assert_eq!(days_from_civil((1969, 12, 31)), -1);
     }
 }

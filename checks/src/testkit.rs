@@ -9,6 +9,8 @@ use crate::registry::{run, Check, Outcome};
 
 pub const ACCOUNT: &str = "111122223333";
 pub const REGION: &str = "us-east-1";
+/// When every built inventory says it was collected.
+pub const COLLECTED_AT: &str = "2026-11-22T06:00:00Z";
 
 /// Builds an [`Inventory`] record by record, in one account and region at a time.
 pub struct Builder {
@@ -19,7 +21,10 @@ pub struct Builder {
 impl Default for Builder {
     fn default() -> Self {
         Builder {
-            inv: Inventory::default(),
+            inv: Inventory {
+                collected_at: Some(COLLECTED_AT.into()),
+                ..Inventory::default()
+            },
             scope: Scope::new(ACCOUNT, REGION),
         }
     }
@@ -240,7 +245,8 @@ impl Builder {
 
     // ------------------------------------------------------------ ECS
 
-    /// Revision 1 of `family`, one essential container per image.
+    /// Revision 1 of `family`, one essential container per image, each with a health check
+    /// and the awslogs driver.
     pub fn task_def(
         &mut self,
         family: &str,
@@ -259,7 +265,8 @@ impl Builder {
                 environment: vec![],
                 secrets: vec![],
                 has_health_check: true,
-                log_driver: None,
+                log_driver: Some("awslogs".into()),
+                log_options: BTreeMap::new(),
                 privileged: None,
                 capabilities_add: vec![],
                 readonly_root_filesystem: None,
@@ -285,7 +292,8 @@ impl Builder {
     }
 
     /// An ACTIVE Fargate service of 2 tasks on revision 1 of `family`, rolling deploys with
-    /// the circuit breaker and rollback on. With `subnets` empty it has no awsvpc config.
+    /// the circuit breaker, rollback and a deployment alarm on. With `subnets` empty it has
+    /// no awsvpc config.
     pub fn service(&mut self, name: &str, family: &str, subnets: &[&str]) -> &mut EcsService {
         let arn = self.service_arn(name);
         let cluster_arn = self.arn("ecs", "cluster/main");
@@ -305,6 +313,7 @@ impl Builder {
                 status: "ACTIVE".into(),
                 launch_type: Some("FARGATE".into()),
                 capacity_provider_strategy: vec![],
+                scheduling_strategy: None,
                 task_definition,
                 desired_count: 2,
                 running_count: 2,
@@ -317,7 +326,11 @@ impl Builder {
                         enable: true,
                         rollback: true,
                     }),
-                    alarms: None,
+                    alarms: Some(DeploymentAlarms {
+                        alarm_names: vec![format!("{name}-5xx")],
+                        enable: true,
+                        rollback: true,
+                    }),
                 }),
                 load_balancers: vec![],
                 network,
@@ -327,7 +340,28 @@ impl Builder {
         )
     }
 
-    /// A target group with no tags and no registered targets.
+    /// An ACTIVE ECS cluster `main` (the cluster [`Builder::service`] places services in)
+    /// with no settings and no capacity providers.
+    pub fn ecs_cluster(&mut self) -> &mut EcsCluster {
+        let arn = self.arn("ecs", "cluster/main");
+        push(
+            &mut self.inv.ecs_clusters,
+            EcsCluster {
+                scope: self.scope.clone(),
+                arn,
+                name: "main".into(),
+                status: "ACTIVE".into(),
+                settings: Default::default(),
+                capacity_providers: vec![],
+                default_capacity_provider_strategy: vec![],
+                active_services_count: 1,
+                running_tasks_count: 2,
+                registered_container_instances_count: 0,
+            },
+        )
+    }
+
+    /// A target group with no tags, no registered targets and a 30 s deregistration delay.
     pub fn target_group(&mut self, name: &str, target_type: &str) -> &mut TargetGroup {
         let arn = self.tg_arn(name);
         push(
@@ -345,6 +379,7 @@ impl Builder {
                 health_check_path: None,
                 tags: Some(BTreeMap::new()),
                 targets: Some(vec![]),
+                deregistration_delay_seconds: Some(30),
             },
         )
     }
@@ -373,7 +408,7 @@ impl Builder {
                 arn,
                 name: name.into(),
                 status: "ACTIVE".into(),
-                version: Some("1.31".into()),
+                version: Some("1.35".into()),
                 platform_version: None,
                 role_arn: None,
                 vpc_id: Some("vpc-1".into()),
@@ -518,4 +553,76 @@ pub fn route(dest: &str, target: RouteTarget) -> Route {
 /// An active 0.0.0.0/0 route.
 pub fn default_route(target: RouteTarget) -> Route {
     route("0.0.0.0/0", target)
+}
+
+// ------------------------------------------------------------ ELBv2 load balancers and listeners
+
+impl Builder {
+    pub fn lb_arn(&self, name: &str) -> String {
+        self.arn(
+            "elasticloadbalancing",
+            &format!("loadbalancer/app/{name}/0123456789abcdef"),
+        )
+    }
+
+    /// An active, internal Application Load Balancer in vpc-1.
+    pub fn load_balancer(&mut self, name: &str) -> &mut LoadBalancer {
+        let arn = self.lb_arn(name);
+        push(
+            &mut self.inv.load_balancers,
+            LoadBalancer {
+                scope: self.scope.clone(),
+                arn,
+                name: name.into(),
+                lb_type: Some("application".into()),
+                scheme: Some("internal".into()),
+                vpc_id: Some("vpc-1".into()),
+                state: Some("active".into()),
+                subnets: vec![],
+            },
+        )
+    }
+
+    /// A listener of load balancer `lb` (by name) whose default action forwards to the target
+    /// groups `tgs` (by name); the load balancer is added to each group's
+    /// `load_balancer_arns`, as AWS reports it.
+    pub fn listener(&mut self, lb: &str, protocol: &str, port: i32, tgs: &[&str]) -> &mut Listener {
+        let lb_arn = self.lb_arn(lb);
+        let arn = self.arn(
+            "elasticloadbalancing",
+            &format!("listener/app/{lb}/0123456789abcdef/{port:016x}"),
+        );
+        let tg_arns: Vec<String> = tgs.iter().map(|t| self.tg_arn(t)).collect();
+        for tg in self
+            .inv
+            .target_groups
+            .iter_mut()
+            .filter(|t| tg_arns.contains(&t.arn))
+        {
+            if !tg.load_balancer_arns.contains(&lb_arn) {
+                tg.load_balancer_arns.push(lb_arn.clone());
+            }
+        }
+        push(
+            &mut self.inv.listeners,
+            Listener {
+                scope: self.scope.clone(),
+                arn,
+                load_balancer_arn: lb_arn,
+                port: Some(port),
+                protocol: Some(protocol.into()),
+                forward_target_groups: tg_arns,
+            },
+        )
+    }
+}
+
+/// A registered target in `state` (`healthy`, `unhealthy`, `initial` …) with its reason code.
+pub fn target(id: &str, port: i32, state: &str, reason: Option<&str>) -> TargetHealth {
+    TargetHealth {
+        id: id.into(),
+        port: Some(port),
+        state: state.into(),
+        reason: reason.map(str::to_string),
+    }
 }

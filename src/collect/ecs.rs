@@ -221,6 +221,7 @@ fn service(scope: &Scope, cluster_arn: &str, s: &t::Service) -> EcsService {
         status: s.status().unwrap_or_default().to_string(),
         launch_type: s.launch_type().map(|l| l.as_str().to_string()),
         capacity_provider_strategy: capacity_items(s.capacity_provider_strategy()),
+        scheduling_strategy: s.scheduling_strategy().map(|x| x.as_str().to_string()),
         task_definition: s.task_definition().unwrap_or_default().to_string(),
         desired_count: s.desired_count(),
         running_count: s.running_count(),
@@ -320,6 +321,11 @@ fn container(c: &t::ContainerDefinition) -> ContainerDefinition {
         log_driver: c
             .log_configuration()
             .map(|l| l.log_driver().as_str().to_string()),
+        log_options: c
+            .log_configuration()
+            .and_then(|l| l.options())
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
         privileged: c.privileged(),
         capabilities_add: c
             .linux_parameters()

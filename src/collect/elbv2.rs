@@ -1,5 +1,5 @@
 //! ELBv2: load balancers, their listeners, target groups with tags (20 per DescribeTags)
-//! and the health of targets in groups that sit behind a load balancer.
+//! and the health and attributes of groups that sit behind a load balancer.
 
 use std::collections::BTreeMap;
 
@@ -79,33 +79,43 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
             (batch, out)
         }
     }));
-    let health = join_all(
+    // Target health and attributes (the deregistration delay) only matter for groups in
+    // use; neither API takes more than one group per call.
+    let in_use = join_all(
         inv.target_groups
             .iter()
             .filter(|tg| !tg.load_balancer_arns.is_empty())
             .map(|tg| {
                 let client = client.clone();
+                let arn = tg.arn.as_str();
                 async move {
-                    let out = c
-                        .call(
+                    let (health, attrs) = tokio::join!(
+                        c.call(scope, "elbv2", "DescribeTargetHealth", Some(arn), async {
+                            client
+                                .describe_target_health()
+                                .target_group_arn(arn)
+                                .send()
+                                .await
+                        }),
+                        c.call(
                             scope,
                             "elbv2",
-                            "DescribeTargetHealth",
-                            Some(&tg.arn),
+                            "DescribeTargetGroupAttributes",
+                            Some(arn),
                             async {
                                 client
-                                    .describe_target_health()
-                                    .target_group_arn(&tg.arn)
+                                    .describe_target_group_attributes()
+                                    .target_group_arn(arn)
                                     .send()
                                     .await
                             },
-                        )
-                        .await;
-                    (tg.arn.clone(), out)
+                        ),
+                    );
+                    (arn.to_string(), health, attrs)
                 }
             }),
     );
-    let (listeners, tags, health) = tokio::join!(listeners, tags, health);
+    let (listeners, tags, in_use) = tokio::join!(listeners, tags, in_use);
 
     inv.listeners = listeners
         .into_iter()
@@ -135,22 +145,21 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
             }
         }
     }
-    let health: BTreeMap<String, Vec<TargetHealth>> = health
-        .into_iter()
-        .filter_map(|(arn, out)| {
-            let out = out?;
-            Some((
-                arn,
-                out.target_health_descriptions()
-                    .iter()
-                    .map(target_health)
-                    .collect(),
-            ))
-        })
-        .collect();
+    let mut health: BTreeMap<String, Vec<TargetHealth>> = BTreeMap::new();
+    let mut delay: BTreeMap<String, i64> = BTreeMap::new();
+    for (arn, h, attrs) in in_use {
+        if let Some(h) = h {
+            let targets = h.target_health_descriptions().iter().map(target_health);
+            health.insert(arn.clone(), targets.collect());
+        }
+        if let Some(seconds) = attrs.as_ref().and_then(deregistration_delay) {
+            delay.insert(arn, seconds);
+        }
+    }
     for tg in &mut inv.target_groups {
         tg.tags = tag_map.remove(&tg.arn);
-        tg.targets = health.get(&tg.arn).cloned();
+        tg.targets = health.remove(&tg.arn);
+        tg.deregistration_delay_seconds = delay.remove(&tg.arn);
     }
     inv
 }
@@ -189,6 +198,7 @@ fn target_group(scope: &Scope, tg: &t::TargetGroup) -> TargetGroup {
         health_check_path: tg.health_check_path().map(str::to_string),
         tags: None,
         targets: None,
+        deregistration_delay_seconds: None,
     }
 }
 
@@ -216,6 +226,17 @@ fn listener(scope: &Scope, l: &t::Listener) -> Listener {
         protocol: l.protocol().map(|p| p.as_str().to_string()),
         forward_target_groups: forward,
     }
+}
+
+/// `deregistration_delay.timeout_seconds`; AWS always returns it, but a group type without
+/// it (Lambda) or an unparsable value reads as not known.
+fn deregistration_delay(
+    out: &aws_sdk_elasticloadbalancingv2::operation::describe_target_group_attributes::DescribeTargetGroupAttributesOutput,
+) -> Option<i64> {
+    out.attributes()
+        .iter()
+        .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
+        .and_then(|a| a.value()?.parse().ok())
 }
 
 fn target_health(d: &t::TargetHealthDescription) -> TargetHealth {

@@ -1,8 +1,9 @@
-//! IAM, once per account: roles with their trust policies, inline and attached policies
-//! (GetAccountAuthorizationDetails returns all of it in a few pages instead of three calls
-//! per role), and the OIDC identity providers.
+//! IAM, once per account: roles with their trust policies, inline and attached policies,
+//! and the customer managed policies with their default version (GetAccountAuthorizationDetails
+//! returns all of it in a few pages instead of several calls per role and policy), and the
+//! OIDC identity providers.
 
-use checks::model::{IamRole, Inventory, NamedPolicy, OidcProvider, Scope};
+use checks::model::{IamRole, Inventory, ManagedPolicy, NamedPolicy, OidcProvider, Scope};
 
 use super::Collector;
 
@@ -26,6 +27,7 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
                 client
                     .get_account_authorization_details()
                     .filter(aws_sdk_iam::types::EntityType::Role)
+                    .filter(aws_sdk_iam::types::EntityType::LocalManagedPolicy)
                     .max_items(1000)
                     .into_paginator()
                     .send()
@@ -38,6 +40,24 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
         }),
     );
     if let Some(pages) = details {
+        inv.iam_policies = pages
+            .iter()
+            .flat_map(|p| p.policies().iter())
+            .map(|p| ManagedPolicy {
+                scope: scope.clone(),
+                arn: p.arn().unwrap_or_default().to_string(),
+                name: p.policy_name().unwrap_or_default().to_string(),
+                document: p
+                    .policy_version_list()
+                    .iter()
+                    .find(|v| {
+                        v.is_default_version()
+                            || v.version_id().is_some() && v.version_id() == p.default_version_id()
+                    })
+                    .and_then(|v| v.document())
+                    .map(decode_policy),
+            })
+            .collect();
         inv.iam_roles = pages
             .iter()
             .flat_map(|p| p.role_detail_list().iter())

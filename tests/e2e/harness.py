@@ -186,7 +186,8 @@ def apply_patches(rec: Path, patches: list[Patch]) -> list[dict]:
     Raises if a patch finds nothing to edit: a silent no-op would make the mock lie."""
     edits: list[dict] = []
     wanted = {(p.region, p.cluster, p.service): p for p in patches if p.kind == "ecs_deployment_configuration"}
-    unknown = [p for p in patches if p.kind != "ecs_deployment_configuration"]
+    fields = {(p.region, p.cluster, p.service): p for p in patches if p.kind == "ecs_service_fields"}
+    unknown = [p for p in patches if p.kind not in ("ecs_deployment_configuration", "ecs_service_fields")]
     if unknown:
         raise ValueError(f"unknown patch kinds: {[p.kind for p in unknown]}")
     applied: set = set()
@@ -202,6 +203,18 @@ def apply_patches(rec: Path, patches: list[Patch]) -> list[dict]:
             key = (region, cluster, svc.get("serviceName"))
             rel = str(path.relative_to(rec))
             where = f"services[serviceName={svc.get('serviceName')}].deploymentConfiguration"
+            if key in fields:
+                p = fields[key]
+                for name, value in p.value.items():
+                    # None removes the field (a launchType that a capacity provider strategy replaces).
+                    if value is None:
+                        svc.pop(name, None)
+                    else:
+                        svc[name] = json.loads(json.dumps(value))
+                    edits.append({"file": rel, "field": f"services[serviceName={svc.get('serviceName')}].{name}",
+                                  "value": value, "reason": p.reason})
+                applied.add(("fields",) + key)
+                changed = True
             if key in wanted:
                 p = wanted[key]
                 svc["deploymentConfiguration"] = json.loads(json.dumps(p.value))
@@ -219,7 +232,7 @@ def apply_patches(rec: Path, patches: list[Patch]) -> list[dict]:
                                         f"these defaults for a {controller}-controller service created without one"})
         if changed:
             _write_json(path, doc)
-    missing = sorted(set(wanted) - applied)
+    missing = sorted(set(wanted) - applied) + sorted(k for k in fields if ("fields",) + k not in applied)
     if missing:
         raise RuntimeError(f"{rec}: patches matched no recorded DescribeServices entry: {missing}")
     return edits

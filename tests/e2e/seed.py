@@ -66,6 +66,7 @@ class Patch:
     """One hand edit of a recording. kinds:
     - "ecs_deployment_configuration": in the region's DescribeServices responses, set
       `deploymentConfiguration` of service `service` (cluster `cluster`) to `value`.
+    - "ecs_service_fields": set each field of `value` on that service (None removes it).
     """
 
     kind: str
@@ -282,17 +283,20 @@ class Region:
             TagSpecifications=[{"ResourceType": "security-group", "Tags": _tags(name)}],
         )["GroupId"]
 
-    def interface_endpoint(self, vpc: str, service: str, subnets: list[str], sg: str, name: str) -> str:
+    def interface_endpoint(self, vpc: str, service: str, subnets: list[str], sg: str, name: str,
+                           private_dns: bool = True) -> str:
         return self.ec2.create_vpc_endpoint(
             VpcId=vpc, VpcEndpointType="Interface", ServiceName=f"com.amazonaws.{self.region}.{service}",
-            SubnetIds=subnets, SecurityGroupIds=[sg], PrivateDnsEnabled=True,
+            SubnetIds=subnets, SecurityGroupIds=[sg], PrivateDnsEnabled=private_dns,
             TagSpecifications=[{"ResourceType": "vpc-endpoint", "Tags": _tags(name)}],
         )["VpcEndpoint"]["VpcEndpointId"]
 
-    def s3_gateway_endpoint(self, vpc: str, route_tables: list[str], name: str) -> str:
+    def s3_gateway_endpoint(self, vpc: str, route_tables: list[str], name: str, policy: dict | None = None) -> str:
+        """An S3 gateway endpoint; without `policy` AWS's full-access default applies."""
+        kwargs = {"PolicyDocument": json.dumps(policy)} if policy else {}
         return self.ec2.create_vpc_endpoint(
             VpcId=vpc, VpcEndpointType="Gateway", ServiceName=f"com.amazonaws.{self.region}.s3",
-            RouteTableIds=route_tables,
+            RouteTableIds=route_tables, **kwargs,
             TagSpecifications=[{"ResourceType": "vpc-endpoint", "Tags": _tags(name)}],
         )["VpcEndpoint"]["VpcEndpointId"]
 
@@ -337,17 +341,36 @@ class Region:
         )["LoadBalancers"][0]["LoadBalancerArn"]
 
     def tg(self, name: str, vpc: str, target_type: str, port: int = 80, tags: dict | None = None,
-           health_path: str = "/healthz") -> str:
-        return self.elbv2.create_target_group(
+           health_path: str = "/healthz", health_port: str = "traffic-port",
+           deregistration_delay: int | None = None) -> str:
+        """A target group; AWS's 300 s deregistration delay unless `deregistration_delay`."""
+        arn = self.elbv2.create_target_group(
             Name=name, Protocol="HTTP", Port=port, VpcId=vpc, TargetType=target_type,
-            HealthCheckPath=health_path,
+            HealthCheckPath=health_path, HealthCheckPort=health_port,
             Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()] or [{"Key": "Name", "Value": name}],
         )["TargetGroups"][0]["TargetGroupArn"]
+        if deregistration_delay is not None:
+            self.elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+                {"Key": "deregistration_delay.timeout_seconds", "Value": str(deregistration_delay)}])
+        return arn
 
-    def listener(self, alb: str, default_tg: str, rules: list[tuple[str, str]] = ()) -> str:
-        """HTTP :80 forwarding to default_tg, plus (path-pattern, tg) rules."""
+    def register_ip(self, tg: str, ip: str, port: int) -> None:
+        """A target registered by hand (moto never registers service tasks; it reports every
+        registered target healthy)."""
+        self.elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": ip, "Port": port}])
+
+    def weighted_listener(self, alb: str, port: int, weights: list[tuple[str, int]]) -> str:
+        """HTTP `port` forwarding to several target groups by weight (blue/green)."""
+        return self.elbv2.create_listener(
+            LoadBalancerArn=alb, Protocol="HTTP", Port=port,
+            DefaultActions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+                {"TargetGroupArn": tg, "Weight": w} for tg, w in weights]}}],
+        )["Listeners"][0]["ListenerArn"]
+
+    def listener(self, alb: str, default_tg: str, rules: list[tuple[str, str]] = (), port: int = 80) -> str:
+        """HTTP `port` forwarding to default_tg, plus (path-pattern, tg) rules."""
         arn = self.elbv2.create_listener(
-            LoadBalancerArn=alb, Protocol="HTTP", Port=80,
+            LoadBalancerArn=alb, Protocol="HTTP", Port=port,
             DefaultActions=[{"Type": "forward", "TargetGroupArn": default_tg}],
         )["Listeners"][0]["ListenerArn"]
         for prio, (path, tg) in enumerate(rules, start=10):
@@ -374,7 +397,11 @@ class Region:
     def task_definition(self, family: str, image: str, *, network_mode: str = "awsvpc",
                         port: int = 8080, memory: int = 512, cpu: int = 256, fargate: bool = True,
                         host_port: int | None = None, environment: dict | None = None,
-                        privileged: bool | None = None, add_capabilities: list[str] = ()) -> str:
+                        privileged: bool | None = None, add_capabilities: list[str] = (),
+                        health_check: bool = True, logs: bool = True, secrets: dict | None = None,
+                        execution_role: str | None = None, task_role: str | None = None) -> str:
+        """A one-container task definition with logs, a health check and its own task role
+        unless told otherwise; `secrets` maps variable names to valueFrom references."""
         container = {
             "name": family,
             "image": image,
@@ -390,13 +417,20 @@ class Region:
             "healthCheck": {"command": ["CMD-SHELL", f"curl -fs http://localhost:{port}/healthz || exit 1"],
                             "interval": 30, "timeout": 5, "retries": 3},
         }
+        if not logs:
+            del container["logConfiguration"]
+        if not health_check:
+            del container["healthCheck"]
+        if secrets:
+            container["secrets"] = [{"name": k, "valueFrom": v} for k, v in secrets.items()]
         if privileged is not None:
             container["privileged"] = privileged
         if add_capabilities:
             container["linuxParameters"] = {"capabilities": {"add": list(add_capabilities)}}
         kwargs = dict(
             family=family, networkMode=network_mode, containerDefinitions=[container],
-            executionRoleArn=self.iam.ecs_execution_role(), taskRoleArn=self.iam.ecs_task_role(family),
+            executionRoleArn=execution_role or self.iam.ecs_execution_role(),
+            taskRoleArn=task_role or self.iam.ecs_task_role(family),
         )
         if fargate:
             kwargs.update(requiresCompatibilities=["FARGATE"], cpu=str(cpu), memory=str(memory))
@@ -431,7 +465,7 @@ class Region:
 
     # -- EKS -----------------------------------------------------------------------------
 
-    def eks_cluster(self, name: str, subnets: list[str], sg: str, version: str = "1.30",
+    def eks_cluster(self, name: str, subnets: list[str], sg: str, version: str = "1.35",
                     public_cidrs: tuple[str, ...] | None = ("203.0.113.0/24",), logging: bool = True,
                     log_types: tuple[str, ...] = ("api", "audit", "authenticator"),
                     public: bool = True) -> str:
@@ -456,7 +490,7 @@ class Region:
         would otherwise report 1.19)."""
         return self.eks.create_nodegroup(
             clusterName=cluster, nodegroupName=name, nodeRole=self.iam.eks_node_role(), subnets=subnets,
-            version=version or self._eks_versions.get(cluster, "1.30"),
+            version=version or self._eks_versions.get(cluster, "1.35"),
             clientRequestToken=_token(self.region, cluster, "nodegroup", name),
             instanceTypes=[instance_type], amiType="AL2023_x86_64_STANDARD", capacityType="ON_DEMAND",
             scalingConfig={"minSize": min_size, "maxSize": max_size, "desiredSize": desired},
@@ -913,7 +947,7 @@ def seed_eks003(session) -> Seeded:
     r.eks_cluster("marketing-eks", sub, sg)
     key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/5b1c7d2e-8f3a-4c6b-9d0e-1a2b3c4d5e6f"
     r.eks.create_cluster(
-        name="vault-eks", version="1.30", roleArn=iam.eks_cluster_role(),
+        name="vault-eks", version="1.35", roleArn=iam.eks_cluster_role(),
         clientRequestToken=_token("us-east-1", "vault-eks"),
         resourcesVpcConfig={"subnetIds": sub, "securityGroupIds": [sg], "endpointPublicAccess": False,
                             "endpointPrivateAccess": True},
@@ -937,17 +971,17 @@ def seed_eks008(session) -> Seeded:
     r = Region(session, "us-east-1", iam)
     net = r.network("skew", "10.64")
     sub, sg = net["private"], net["sg_app"]
-    r.eks_cluster("platform-eks", sub, sg, version="1.31")
-    r.nodegroup("platform-eks", "batch-legacy", sub, "m5.large", 1, 3, 1, version="1.29")
-    r.nodegroup("platform-eks", "web-lagging", sub, "m5.large", 1, 3, 1, version="1.30")
+    r.eks_cluster("platform-eks", sub, sg, version="1.35")
+    r.nodegroup("platform-eks", "batch-legacy", sub, "m5.large", 1, 3, 1, version="1.33")
+    r.nodegroup("platform-eks", "web-lagging", sub, "m5.large", 1, 3, 1, version="1.34")
     r.nodegroup("platform-eks", "core-current", sub, "m5.large", 1, 3, 1)
     return Seeded(
         name="eks008", regions=["us-east-1"],
-        summary="A 1.31 control plane with nodegroups two minors behind, one behind, and current.",
-        bad=["nodegroup platform-eks/batch-legacy: Kubernetes 1.29 under a 1.31 control plane"],
+        summary="A 1.35 control plane with nodegroups two minors behind, one behind, and current.",
+        bad=["nodegroup platform-eks/batch-legacy: Kubernetes 1.33 under a 1.35 control plane"],
         clean=[
-            "nodegroup platform-eks/web-lagging: 1.30, one minor behind (allowed)",
-            "nodegroup platform-eks/core-current: 1.31",
+            "nodegroup platform-eks/web-lagging: 1.34, one minor behind (allowed)",
+            "nodegroup platform-eks/core-current: 1.35",
         ],
         must=[Expect("EKS008", ("batch-legacy",), "medium", why="two minors behind")],
         must_not=[
@@ -1006,6 +1040,381 @@ def seed_ecs_tasks(session) -> Seeded:
         ],
     )
 
+
+def seed_elb_catalog(session) -> Seeded:
+    """ELB002 slow-deregistration, ELB003 health-check-port-mismatch, ELB004 no-healthy-targets."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("edge", "10.71")
+    vpc, priv, sg = net["vpc"], net["private"], net["sg_app"]
+    ecr = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+    alb = r.alb("shop-alb", priv, net["sg_lb"], internal=True)
+    # web: default 300 s delay (ELB002); healthy target, traffic-port health check.
+    web_tg = r.tg("web-tg", vpc, "ip", 8080)
+    r.listener(alb, web_tg, port=80)
+    r.register_ip(web_tg, "10.71.10.10", 8080)
+    r.service("edge", "web", r.task_definition("web", f"{ecr}/web:3.0.0"), subnets=priv, sg=sg, tg=web_tg)
+    # api: 30 s delay, health check on the container port itself: the clean twin of all three.
+    api_tg = r.tg("api-tg", vpc, "ip", 8080, health_port="8080", deregistration_delay=30)
+    r.listener(alb, api_tg, port=8080)
+    r.register_ip(api_tg, "10.71.10.11", 8080)
+    r.service("edge", "api", r.task_definition("api", f"{ecr}/api:2.4.0"), subnets=priv, sg=sg, tg=api_tg)
+    # orders: health checks port 8081 while the container listens on 3000 (ELB003); nothing
+    # registered behind its listener (ELB004).
+    orders_tg = r.tg("orders-tg", vpc, "ip", 3000, health_port="8081", deregistration_delay=30)
+    r.listener(alb, orders_tg, port=81)
+    r.service("edge", "orders", r.task_definition("orders", f"{ecr}/orders:7.1.0", port=3000),
+              subnets=priv, sg=sg, tg=orders_tg, container_port=3000)
+    # billing: CodeDeploy blue/green drains on its own schedule: no ELB002.
+    billing_tg = r.tg("billing-tg", vpc, "ip", 8080)
+    r.listener(alb, billing_tg, port=82)
+    r.register_ip(billing_tg, "10.71.10.12", 8080)
+    r.service("edge", "billing", r.task_definition("billing", f"{ecr}/billing:1.9.0"), subnets=priv, sg=sg,
+              tg=billing_tg, controller="CODE_DEPLOY")
+    # pay: weighted blue/green listener, green idle at weight 0: not an outage.
+    blue = r.tg("pay-blue", vpc, "ip", 8080, deregistration_delay=30)
+    green = r.tg("pay-green", vpc, "ip", 8080, deregistration_delay=30)
+    r.weighted_listener(alb, 83, [(blue, 100), (green, 0)])
+    r.register_ip(blue, "10.71.10.13", 8080)
+    # spare: empty and behind no listener.
+    r.tg("spare-tg", vpc, "ip", 8080)
+    names = {arn: r.tg_name(arn) for arn in (web_tg, api_tg, orders_tg, billing_tg, blue, green)}
+    return Seeded(
+        name="elb-catalog", regions=["us-east-1"],
+        summary="An internal ALB in front of ECS services whose target groups drain slowly, health-check "
+                "the wrong port, or have nothing healthy behind a listener, beside groups that are right.",
+        bad=[
+            "web-tg: deregistration delay left at the 300 s default, used by service edge/web (ELB002)",
+            "orders-tg: health check port 8081, container port 3000 (ELB003)",
+            "orders-tg: listener :81 forwards to a group with no registered target (ELB004)",
+        ],
+        clean=[
+            "api-tg: 30 s delay, health check on the container port, a healthy target",
+            "billing-tg: 300 s but CodeDeploy-controlled",
+            "pay-blue/pay-green: blue healthy, green empty at weight 0",
+            "spare-tg: empty but behind no listener",
+        ],
+        must=[
+            Expect("ELB002", (names[web_tg],), "low", why="300 s default"),
+            Expect("ELB003", (names[orders_tg],), "high", why="8081 vs 3000"),
+            Expect("ELB004", (names[orders_tg],), "high", why="no targets behind :81"),
+        ],
+        must_not=[
+            Expect("ELB002", (names[api_tg],), why="30 s"),
+            Expect("ELB002", (names[billing_tg],), why="CodeDeploy"),
+            Expect("ELB003", (names[api_tg],), why="health check on the container port"),
+            Expect("ELB003", (names[web_tg],), why="traffic-port"),
+            Expect("ELB004", (names[web_tg],), why="healthy target"),
+            Expect("ELB004", (names[green],), why="weight 0 next to a healthy blue"),
+            Expect("ELB004", ("spare-tg",), why="no listener"),
+        ],
+    )
+
+
+def seed_vpc_paths(session) -> Seeded:
+    """VPC004 no-logs-path, VPC005 no-secrets-path, VPC006 s3-endpoint-policy-blocks-ecr."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    region = "us-east-1"
+    ecr = f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com"
+    layers = f"arn:aws:s3:::prod-{region}-starport-layer-bucket/*"
+    corp_only = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "CorpBuckets", "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:PutObject"],
+        "Resource": ["arn:aws:s3:::corp-artifacts/*"]}]}
+    corp_and_ecr = {"Version": "2012-10-17", "Statement": [
+        corp_only["Statement"][0],
+        {"Sid": "EcrLayers", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": [layers]}]}
+
+    # vpc-a: isolated subnets (local route only) with ECR and Secrets Manager endpoints but
+    # no logs or ssm endpoint; a NAT'd subnet next to them.
+    net = r.network("paths", "10.72", nat=True)
+    vpc, sg = net["vpc"], net["sg_app"]
+    iso = [r.subnet(vpc, f"paths-isolated-{z}", f"10.72.{i}.0/24", z) for i, z in ((20, "a"), (21, "b"))]
+    r.route_table(vpc, "paths-isolated", iso)
+    for svc in ("ecr.api", "ecr.dkr", "secretsmanager"):
+        r.interface_endpoint(vpc, svc, iso, sg, f"paths-{svc}")
+    r.s3_gateway_endpoint(vpc, [r.main_route_table(vpc)], "paths-s3-main")
+    allowed = r.s3_gateway_endpoint(vpc, [net["private_rt"]], "paths-s3-nat", policy=corp_and_ecr)
+    # The isolated table's S3 endpoint: AWS's default (full access) policy.
+    iso_rt = [rt["RouteTableId"] for rt in r.ec2.describe_route_tables(
+        Filters=[{"Name": "association.subnet-id", "Values": [iso[0]]}])["RouteTables"]]
+    default_policy = r.s3_gateway_endpoint(vpc, iso_rt, "paths-s3-isolated")
+    sm = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:api-db-AbCdEf"
+    td_api = r.task_definition("api", f"{ecr}/api:4.0.0",
+                               secrets={"DB_PASSWORD": sm, "API_TOKEN": "/prod/api/token"})
+    r.service("paths", "api", td_api, subnets=iso, sg=sg)
+    td_worker = r.task_definition("worker", f"{ecr}/worker:1.2.0", logs=False, secrets={"DB_PASSWORD": sm})
+    r.service("paths", "worker", td_worker, subnets=iso[:1], sg=sg)
+    td_reporter = r.task_definition("reporter", f"{ecr}/reporter:1.0.0", logs=False, secrets={
+        "DB_PASSWORD": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:reporter-db-XyZ123"})
+    r.service("paths", "reporter", td_reporter, subnets=iso[:1], sg=sg)
+    r.service("paths", "api-nat", td_api, subnets=net["private"], sg=sg)
+
+    # vpc-b: every interface endpoint, but the S3 gateway endpoint's policy only allows the
+    # company's buckets: ECR layer downloads are refused.
+    vpc_b = r.vpc("sealed", "10.73.0.0/16")
+    sub_b = [r.subnet(vpc_b, f"sealed-{z}", f"10.73.{i}.0/24", z) for i, z in ((1, "a"), (2, "b"))]
+    rt_b = r.route_table(vpc_b, "sealed", sub_b)
+    sg_b = r.sg(vpc_b, "sealed-app", "application tasks")
+    for svc in ("ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager", "sts", "ec2", "eks"):
+        r.interface_endpoint(vpc_b, svc, sub_b, sg_b, f"sealed-{svc}")
+    blocked = r.s3_gateway_endpoint(vpc_b, [rt_b], "sealed-s3", policy=corp_only)
+    r.service("paths", "api-sealed", td_api, subnets=sub_b, sg=sg_b)
+    r.eks_cluster("sealed", sub_b, sg_b, version="1.35", public=False, public_cidrs=None)
+    r.nodegroup("sealed", "sealed-ng", sub_b, "m5.large", 1, 3, 2)
+    return Seeded(
+        name="vpc-paths", regions=["us-east-1"],
+        summary="Fargate services in isolated subnets whose logs or secrets have no way out, and an S3 "
+                "gateway endpoint whose policy refuses ECR's layer bucket, beside subnets that are right.",
+        bad=[
+            "paths/api: awslogs from isolated subnets without a logs endpoint (VPC004)",
+            "paths/api: an SSM parameter as a secret without an ssm endpoint (VPC005)",
+            "paths/reporter: a Secrets Manager secret in eu-west-1 from an isolated subnet (VPC005)",
+            f"{blocked}: S3 gateway endpoint policy allows only corp-artifacts; api-sealed and "
+            "nodegroup sealed-ng pull ECR images through it (VPC006)",
+        ],
+        clean=[
+            "paths/worker: no log driver, its secret served by the secretsmanager endpoint",
+            "paths/api-nat: the same task definition behind a NAT",
+            "paths/api-sealed: logs, ssm and secretsmanager endpoints present",
+            "paths-s3-nat and paths-s3-isolated: policy allows the ECR layer bucket, or the default",
+        ],
+        must=[
+            Expect("VPC004", ("api",), "high", why="awslogs, no logs endpoint, no NAT"),
+            Expect("VPC005", ("api",), "high", why="SSM parameter, no ssm endpoint"),
+            Expect("VPC005", ("reporter",), "high", why="cross-region secret"),
+            Expect("VPC006", (blocked,), "high", why="policy without the starport bucket"),
+        ],
+        must_not=[
+            Expect("VPC004", ("worker",), why="no awslogs"),
+            Expect("VPC004", ("api-nat",), why="NAT"),
+            Expect("VPC004", ("api-sealed",), why="logs endpoint"),
+            Expect("VPC005", ("worker",), why="secretsmanager endpoint"),
+            Expect("VPC005", ("api-nat",), why="NAT"),
+            Expect("VPC005", ("api-sealed",), why="ssm and secretsmanager endpoints"),
+            Expect("VPC006", (allowed,), why="starport bucket allowed"),
+            Expect("VPC006", (default_policy,), why="default full-access policy"),
+        ],
+    )
+
+
+def seed_eks_catalog(session) -> Seeded:
+    """EKS005 version-support-ending, EKS006 irsa-trust-too-broad, EKS007 irsa-provider-missing."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("k8s", "10.74")
+    priv, sg = net["private"], net["sg_app"]
+    # Versions judged against the recording's date (2026-11-22 onwards; they hold until 2027-03).
+    r.eks_cluster("legacy", priv, sg, version="1.29")   # extended support over: critical
+    r.eks_cluster("billing", priv, sg, version="1.32")  # extended support (billed): high
+    r.eks_cluster("apps", priv, sg, version="1.36")     # current: silent
+    for name in ("legacy", "billing", "apps"):
+        r.nodegroup(name, f"{name}-ng", priv, "m5.large", 1, 3, 2)
+
+    # IRSA: moto gives every cluster the same issuer, so one provider serves all three.
+    issuer = r.eks.describe_cluster(name="apps")["cluster"]["identity"]["oidc"]["issuer"]
+    host = issuer.split("://", 1)[1]
+    provider = iam.iam.create_open_id_connect_provider(
+        Url=issuer, ClientIDList=["sts.amazonaws.com"], ThumbprintList=["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"],
+    )["OpenIDConnectProviderArn"]
+    orphan_host = f"oidc.eks.us-east-1.amazonaws.com/id/0RPHANED{'0' * 24}"
+    orphan = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{orphan_host}"
+
+    def irsa(name: str, conditions: dict, principal: str = provider, h: str = host) -> str:
+        cond: dict = {}
+        for op, claims in conditions.items():
+            cond[op] = {f"{h}:{claim}": v for claim, v in claims.items()}
+        stmt = {"Effect": "Allow", "Principal": {"Federated": principal},
+                "Action": "sts:AssumeRoleWithWebIdentity"}
+        if cond:
+            stmt["Condition"] = cond
+        return iam.role(name, {"Version": "2012-10-17", "Statement": [stmt]}, path="/eks/")
+
+    irsa("irsa-pinned", {"StringEquals": {"sub": "system:serviceaccount:payments:api", "aud": "sts.amazonaws.com"}})
+    irsa("irsa-any-sa", {"StringLike": {"sub": "system:serviceaccount:*:*"}})
+    irsa("irsa-no-sub", {"StringEquals": {"aud": "sts.amazonaws.com"}})
+    irsa("irsa-namespace", {"StringLike": {"sub": "system:serviceaccount:payments:*"}})
+    irsa("irsa-loose-aud", {"StringEquals": {"sub": "system:serviceaccount:web:frontend"},
+                            "StringLike": {"aud": "*"}})
+    irsa("irsa-orphan", {"StringEquals": {"sub": "system:serviceaccount:batch:etl", "aud": "sts.amazonaws.com"}},
+         principal=orphan, h=orphan_host)
+    iam.role("pod-identity", {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+        "Action": ["sts:AssumeRole", "sts:TagSession"]}]})
+    return Seeded(
+        name="eks-catalog", regions=["us-east-1"],
+        summary="EKS clusters past and inside their support windows, and IRSA roles trusting the clusters' "
+                "OIDC provider too broadly or trusting a provider that does not exist, beside correct ones.",
+        bad=[
+            "cluster legacy: Kubernetes 1.29, extended support ended 2026-03-23 (EKS005 critical)",
+            "cluster billing: Kubernetes 1.32, in billed extended support (EKS005 high)",
+            "roles irsa-any-sa, irsa-no-sub (high), irsa-namespace, irsa-loose-aud (medium) (EKS006)",
+            "role irsa-orphan trusts an OIDC provider that does not exist (EKS007)",
+        ],
+        clean=[
+            "cluster apps: Kubernetes 1.36",
+            "role irsa-pinned: sub and aud pinned; role pod-identity: EKS Pod Identity",
+        ],
+        must=[
+            Expect("EKS005", ("legacy",), "critical", why="1.29"),
+            Expect("EKS005", ("billing",), "high", why="1.32"),
+            Expect("EKS006", ("irsa-any-sa",), "high", why="sub wildcard"),
+            Expect("EKS006", ("irsa-no-sub",), "high", why="no sub"),
+            Expect("EKS006", ("irsa-namespace",), "medium", why="namespace wildcard"),
+            Expect("EKS006", ("irsa-loose-aud",), "medium", why="aud *"),
+            Expect("EKS007", ("irsa-orphan",), "high", why="no such provider"),
+        ],
+        must_not=[
+            Expect("EKS005", ("apps",), why="1.36"),
+            Expect("EKS006", ("irsa-pinned",), why="pinned"),
+            Expect("EKS006", ("pod-identity",), why="not IRSA"),
+            Expect("EKS007", ("irsa-pinned",), why="provider exists"),
+        ],
+    )
+
+
+CATALOG_SECRETS = ("smtp-relay-pass-7731", "AKIAZ7EXAMPLEK3Y4Q2W")
+
+
+def seed_ecs_catalog(session) -> Seeded:
+    """ECS002, ECS003, ECS005, ECS007, ECS009-ECS016."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("catalog", "10.70")
+    priv, sg = net["private"], net["sg_app"]
+    ecr = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+    ecr_eu = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
+    region = "us-east-1"
+    patches: list[Patch] = []
+
+    def deploy(cluster: str, name: str, cfg: dict, why: str) -> None:
+        patches.append(Patch("ecs_deployment_configuration", region, cluster, name, cfg,
+                             "moto 5.2.5 drops deploymentConfiguration; " + why))
+
+    alarms = {"alarmNames": ["orders-5xx", "orders-p99-latency"], "enable": True, "rollback": True}
+    r.cluster("shop")
+    # ECS002: breaker on, no alarms; its twin has both.
+    td = r.task_definition("checkout", f"{ecr}/checkout:4.1.0")
+    r.service("shop", "checkout", td, subnets=priv, sg=sg)
+    deploy("shop", "checkout", breaker(True, True), "breaker on, no deployment alarms (ECS002)")
+    td = r.task_definition("orders", f"{ecr}/orders:9.0.3")
+    r.service("shop", "orders", td, subnets=priv, sg=sg)
+    deploy("shop", "orders", {**breaker(True, True), "alarms": alarms}, "breaker and alarms (clean twin)")
+    # ECS003: a password by name and an access key by value; the twin keeps them in `secrets`.
+    td = r.task_definition("mailer", f"{ecr}/mailer:1.8.0", environment={
+        "SMTP_HOST": "smtp.internal.example", "SMTP_PASSWORD": CATALOG_SECRETS[0],
+        "UPLOAD_CREDENTIALS": CATALOG_SECRETS[1], "LOG_LEVEL": "info"})
+    r.service("shop", "mailer", td, subnets=priv, sg=sg)
+    # ECS009: the notifier's execution role may read its secret (a customer managed policy);
+    # the importer's role has only the AWS managed execution policy, which does not.
+    smtp_secret = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:smtp-AbCdEf"
+    read_smtp = iam.iam.create_policy(PolicyName="notifier-read-smtp-secret", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                                                "Resource": smtp_secret}]}))["Policy"]["Arn"]
+    notifier_exec = iam.role("notifier-execution", ECS_TASKS_TRUST, managed=[
+        "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy", read_smtp])
+    td = r.task_definition("importer", f"{ecr}/importer:1.0.0", secrets={"API_KEY": smtp_secret})
+    r.service("shop", "importer", td, subnets=priv, sg=sg)
+    # ECS010: an administrator task role.
+    admin = iam.role("admin-tools-task", ECS_TASKS_TRUST, managed=["arn:aws:iam::aws:policy/AdministratorAccess"])
+    td = r.task_definition("admin-tools", f"{ecr}/admin-tools:0.3.0", task_role=admin)
+    r.service("shop", "admin-tools", td, subnets=priv, sg=sg)
+    td = r.task_definition("notifier", f"{ecr}/notifier:2.0.0", execution_role=notifier_exec, environment={
+        "SMTP_HOST": "smtp.internal.example",
+        "SMTP_PASSWORD_SECRET_ARN": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:smtp-AbCdEf",
+        "TOKEN_TTL": "3600"},
+        secrets={"SMTP_PASSWORD": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:smtp-AbCdEf"})
+    r.service("shop", "notifier", td, subnets=priv, sg=sg)
+    # ECS005 + ECS015: a queue worker without a health check and without logs.
+    td = r.task_definition("invoice-worker", f"{ecr}/invoice-worker:3.2.1", health_check=False, logs=False)
+    r.service("shop", "invoice-worker", td, subnets=priv, sg=sg)
+    # ECS007: a single task; and two tasks squeezed into one zone.
+    td = r.task_definition("pricing", f"{ecr}/pricing:1.0.0")
+    r.service("shop", "pricing", td, subnets=priv, sg=sg, desired=1)
+    td = r.task_definition("search", f"{ecr}/search:6.4.0")
+    r.service("shop", "search", td, subnets=priv[:1], sg=sg)
+    # ECS011: one role as execution and task role; every other service has its own task role.
+    exec_role = iam.ecs_execution_role()
+    td = r.task_definition("reports", f"{ecr}/reports:2.2.0", task_role=exec_role)
+    r.service("shop", "reports", td, subnets=priv, sg=sg)
+    # ECS012: all tasks on Fargate Spot; the twin keeps an on-demand base.
+    td = r.task_definition("thumbnails", f"{ecr}/thumbnails:1.4.0")
+    r.service("shop", "thumbnails", td, subnets=priv, sg=sg)
+    td = r.task_definition("exports", f"{ecr}/exports:1.1.0")
+    r.service("shop", "exports", td, subnets=priv, sg=sg)
+    for name, strategy in (
+        ("thumbnails", [{"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}]),
+        ("exports", [{"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+                     {"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0}]),
+    ):
+        patches.append(Patch("ecs_service_fields", region, "shop", name,
+                             {"capacityProviderStrategy": strategy, "launchType": None},
+                             "moto 5.2.5 drops capacityProviderStrategy and always reports a launch type"))
+    # ECS013: image from another region's ECR.
+    td = r.task_definition("legacy-api", f"{ecr_eu}/legacy-api:0.9.7")
+    r.service("shop", "legacy-api", td, subnets=priv, sg=sg)
+    # ECS014: 100/100 leaves a rolling deploy no room.
+    td = r.task_definition("ledger", f"{ecr}/ledger:5.0.0")
+    r.service("shop", "ledger", td, subnets=priv, sg=sg, desired=3)
+    deploy("shop", "ledger", {**breaker(True, True, 100, 100), "alarms": alarms}, "maximumPercent 100 (ECS014)")
+    # ECS016: a cluster running services without Container Insights.
+    r.cluster("legacy", insights=False)
+    td = r.task_definition("archive", f"{ecr}/archive:1.0.2")
+    r.service("legacy", "archive", td, subnets=priv, sg=sg)
+    return Seeded(
+        name="ecs-catalog", regions=["us-east-1"], patches=patches, secrets=list(CATALOG_SECRETS),
+        summary="ECS services and clusters with the catalog's deployment, configuration and resilience "
+                "problems, each next to a service or cluster that does it right.",
+        bad=[
+            "shop/checkout: circuit breaker without deployment alarms (ECS002)",
+            "shop/mailer: SMTP_PASSWORD and an AWS access key in plain environment (ECS003)",
+            "shop/invoice-worker: no health check (ECS005), no log configuration (ECS015)",
+            "shop/pricing: one task; shop/search: one Availability Zone (ECS007)",
+            "shop/importer: execution role without access to the task's secret (ECS009)",
+            "role admin-tools-task: AdministratorAccess as a task role (ECS010)",
+            "shop/reports: execution role used as task role (ECS011)",
+            "shop/thumbnails: FARGATE_SPOT only (ECS012, patched in)",
+            "shop/legacy-api: image from eu-west-1 ECR (ECS013)",
+            "shop/ledger: maximumPercent 100 with minimumHealthyPercent 100 (ECS014, patched in)",
+            "cluster legacy: Container Insights disabled (ECS016)",
+        ],
+        clean=[
+            "shop/orders: breaker and deployment alarms",
+            "shop/notifier: the password comes from Secrets Manager through `secrets`",
+            "shop/exports: FARGATE base 1 beside FARGATE_SPOT",
+            "cluster shop: Container Insights enabled",
+        ],
+        must=[
+            Expect("ECS002", ("checkout",), "low", needs_patch=True, why="breaker without alarms"),
+            Expect("ECS003", ("mailer",), "high", why="SMTP_PASSWORD, AKIA key"),
+            Expect("ECS005", ("invoice-worker",), "medium", why="no healthCheck, no load balancer"),
+            Expect("ECS007", ("pricing",), "medium", why="desiredCount 1"),
+            Expect("ECS007", ("search",), "medium", why="one subnet, one zone"),
+            Expect("ECS009", ("importer",), "high", why="execution role cannot read the secret"),
+            Expect("ECS010", ("admin-tools-task",), "high", why="AdministratorAccess"),
+            Expect("ECS011", ("reports",), "medium", why="same role twice"),
+            Expect("ECS012", ("thumbnails",), "medium", needs_patch=True, why="FARGATE_SPOT only"),
+            Expect("ECS013", ("legacy-api",), "low", why="eu-west-1 image"),
+            Expect("ECS014", ("ledger",), "high", needs_patch=True, why="100/100"),
+            Expect("ECS015", ("invoice-worker",), "medium", why="no logConfiguration"),
+            Expect("ECS016", ("legacy",), "low", why="containerInsights disabled"),
+        ],
+        must_not=[
+            Expect("ECS002", ("orders",), needs_patch=True, why="alarms attached"),
+            Expect("ECS003", ("notifier",), why="secret reference and settings only"),
+            Expect("ECS005", ("orders",), why="health check"),
+            Expect("ECS007", ("orders",), why="two tasks in two zones"),
+            Expect("ECS009", ("notifier",), why="customer managed policy grants the secret"),
+            Expect("ECS009", ("orders",), why="AWS managed execution policy covers ECR and logs"),
+            Expect("ECS010", ("orders-task",), why="scoped task role"),
+            Expect("ECS011", ("orders",), why="own task role"),
+            Expect("ECS012", ("exports",), needs_patch=True, why="on-demand base"),
+            Expect("ECS013", ("orders",), why="same-region image"),
+            Expect("ECS014", ("orders",), needs_patch=True, why="200/100"),
+            Expect("ECS015", ("orders",), why="awslogs"),
+            Expect("ECS016", ("shop",), why="Container Insights enabled"),
+        ],
+    )
 
 DEMO_SECRET = "hunter2-not-a-real-password"
 
@@ -1205,6 +1614,10 @@ SCENARIOS = {
     "vpc002": seed_vpc002,
     "ecs001": seed_ecs001,
     "ecs-tasks": seed_ecs_tasks,
+    "ecs-catalog": seed_ecs_catalog,
+    "elb-catalog": seed_elb_catalog,
+    "vpc-paths": seed_vpc_paths,
+    "eks-catalog": seed_eks_catalog,
     "eks001": seed_eks001,
     "eks002": seed_eks002,
     "eks003": seed_eks003,

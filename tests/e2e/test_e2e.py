@@ -158,15 +158,23 @@ class SecretsTests(unittest.TestCase):
     """No credential and no seeded secret reaches any output, at the most verbose logging."""
 
     def test_no_secret_in_logs_reports_or_recordings(self):
+        # demo: a secret-named variable; ecs-catalog: a password by name and an AWS access
+        # key id by value (ECS003 must name both variables and print neither value).
+        for scenario in ("demo", "ecs-catalog"):
+            with self.subTest(scenario=scenario):
+                self._probe(scenario)
+
+    def _probe(self, scenario: str):
         audit = need_audit(self)
         moto = need_moto(self)
-        work = TMP / "secrets"
+        work = TMP / "secrets" / scenario
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         home = work / "home"
         moto.reset()
         moto.seed_ids(ID_SEED)
-        seeded = seed("demo", moto.boto3_session())
+        seeded = seed(scenario, moto.boto3_session())
+        self.assertTrue(seeded.secrets, f"{scenario} seeds no secret to look for")
         creds = {
             "AWS_ACCESS_KEY_ID": "AKIAE2ELEAKPROBE0001",
             "AWS_SECRET_ACCESS_KEY": "e2e-secret-key-leak-probe",

@@ -8,8 +8,9 @@ use regex::Regex;
 
 use crate::finding::Evidence;
 use crate::graph::{Egress, Graph, SubnetFacts, Workload};
-use crate::model::{EcsService, EksCluster, Subnet, TaskDefinition};
-use crate::registry::Ctx;
+use crate::model::{EcsService, EksCluster, IamRole, Subnet, TaskDefinition};
+use crate::policy::Policy;
+use crate::registry::{Ctx, Emitter};
 
 /// Operations whose failure makes "this subnet has no path out" unprovable: a missing route
 /// table, NAT gateway or endpoint would read as absence.
@@ -133,6 +134,60 @@ pub(crate) fn dead_end_pulls<'a>(ctx: &Ctx<'a>) -> Vec<DeadEndPull<'a>> {
             g
         })
         .collect()
+}
+
+/// Fargate services whose tasks sit behind a dead-end route table ([`dead_end_pulls`]),
+/// with the task definition they run. A service whose task definition was not collected
+/// is reported unknown: whether it `does` (logs with awslogs, injects secrets…) is unknown.
+pub(crate) fn dead_end_services<'a>(
+    ctx: &Ctx<'a>,
+    out: &mut Emitter<'_>,
+    does: &str,
+) -> Vec<(DeadEndPull<'a>, &'a EcsService, &'a TaskDefinition)> {
+    let mut found = Vec::new();
+    for pull in dead_end_pulls(ctx) {
+        let Workload::EcsService(svc) = pull.workload else {
+            continue;
+        };
+        match ctx.graph.task_definition(&svc.task_definition) {
+            Some(td) => found.push((pull, svc, td)),
+            None => out.unknown(
+                &svc.scope,
+                Some(&svc.arn),
+                format!(
+                    "task definition {} of service `{}` was not collected; cannot tell whether it {does}",
+                    svc.task_definition, svc.name
+                ),
+            ),
+        }
+    }
+    found
+}
+
+/// Every role with its parsed trust policy. A trust policy that does not parse is reported
+/// unknown for the role (never a panic, never a pass); roles without one are skipped.
+pub(crate) fn trust_policies<'a>(
+    roles: &'a [IamRole],
+    out: &mut Emitter<'_>,
+) -> Vec<(&'a IamRole, Policy)> {
+    let mut parsed = Vec::new();
+    for role in roles {
+        let Some(text) = role.trust_policy.as_deref() else {
+            continue;
+        };
+        match Policy::parse(text) {
+            Ok(p) => parsed.push((role, p)),
+            Err(e) => out.unknown(
+                &role.scope,
+                Some(&role.arn),
+                format!(
+                    "trust policy of role `{}` could not be parsed: {e}",
+                    role.name
+                ),
+            ),
+        }
+    }
+    parsed
 }
 
 /// `subnet-a: 1, subnet-b: 2` (negative emulator counts shown as 0).

@@ -1,3 +1,4 @@
 //! Checks on IAM roles.
 
+pub(crate) mod role_permissions;
 pub mod trust_anyone;

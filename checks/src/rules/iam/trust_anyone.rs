@@ -3,8 +3,8 @@
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::GLOBAL_REGION;
-use crate::policy::Policy;
 use crate::registry::{Ctx, Emitter, Report};
+use crate::rules::common::trust_policies;
 
 declare_check! {
     /// ## What it finds
@@ -52,24 +52,7 @@ declare_check! {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for role in &ctx.inventory.iam_roles {
-        let Some(text) = role.trust_policy.as_deref() else {
-            continue;
-        };
-        let policy = match Policy::parse(text) {
-            Ok(p) => p,
-            Err(e) => {
-                out.unknown(
-                    &role.scope,
-                    Some(&role.arn),
-                    format!(
-                        "trust policy of role `{}` could not be parsed: {e}",
-                        role.name
-                    ),
-                );
-                continue;
-            }
-        };
+    for (role, policy) in trust_policies(&ctx.inventory.iam_roles, out) {
         let open = policy.anyone_may_assume();
         if open.is_empty() {
             continue;

@@ -1,0 +1,192 @@
+//! ECS012: services whose every task runs on Fargate Spot.
+
+use crate::declare_check;
+use crate::finding::{Evidence, Severity};
+use crate::model::CapacityProviderItem;
+use crate::registry::{Ctx, Emitter, Report};
+
+const SPOT: &str = "FARGATE_SPOT";
+
+declare_check! {
+    /// ## What it finds
+    ///
+    /// Live ECS services whose capacity provider strategy — the service's own, or the
+    /// cluster's default when the service names neither a launch type nor a strategy —
+    /// places every task on `FARGATE_SPOT`: no on-demand provider with a `base` or a
+    /// `weight`. Strategies over EC2 Auto Scaling group capacity providers are not judged
+    /// (whether those instances are Spot is a property of the group, not collected).
+    ///
+    /// ## Why it matters
+    ///
+    /// AWS reclaims Spot capacity with a two-minute warning and may reclaim many tasks
+    /// at once when capacity in a zone is short; replacements wait until Spot capacity
+    /// comes back. With no on-demand base the whole service can be down together, and a
+    /// deployment may be unable to place new tasks at all.
+    ///
+    /// ## How to confirm
+    ///
+    /// ```sh
+    /// aws ecs describe-services --cluster CLUSTER --services SERVICE \
+    ///   --query 'services[].{launchType:launchType,strategy:capacityProviderStrategy}'
+    /// aws ecs describe-clusters --clusters CLUSTER --query 'clusters[].defaultCapacityProviderStrategy'
+    /// ```
+    ///
+    /// ## How to fix
+    ///
+    /// Keep an on-demand base and let Spot carry the rest:
+    ///
+    /// ```sh
+    /// aws ecs update-service --cluster CLUSTER --service SERVICE --force-new-deployment \
+    ///   --capacity-provider-strategy capacityProvider=FARGATE,base=2,weight=1 capacityProvider=FARGATE_SPOT,weight=3
+    /// ```
+    ///
+    /// ## References
+    ///
+    /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+    /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-capacity-providers.html
+    pub static ECS012 = {
+        code: "ECS012",
+        name: "spot-only-capacity",
+        severity: Severity::Medium,
+        summary: "ECS service runs every task on Fargate Spot, with no on-demand base",
+        needs: ["ecs:DescribeServices", "ecs:DescribeClusters"],
+        run: run,
+    };
+}
+
+/// Providers of a strategy that actually receive tasks (a base or a weight).
+fn active(strategy: &[CapacityProviderItem]) -> impl Iterator<Item = &CapacityProviderItem> {
+    strategy.iter().filter(|i| i.base > 0 || i.weight > 0)
+}
+
+fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
+    for svc in ctx.inventory.ecs_services.iter().filter(|s| s.is_live()) {
+        if svc.desired_count <= 0 {
+            continue;
+        }
+        let (strategy, source, source_arn) = if !svc.capacity_provider_strategy.is_empty() {
+            (&svc.capacity_provider_strategy, "the service's", &svc.arn)
+        } else if svc.launch_type.is_none() {
+            match ctx.graph.ecs_cluster(&svc.cluster_arn) {
+                Some(c) => (
+                    &c.default_capacity_provider_strategy,
+                    "the cluster's default",
+                    &c.arn,
+                ),
+                None => {
+                    if !ctx.complete(
+                        &svc.scope,
+                        &["ecs:DescribeClusters"],
+                        Some(&svc.cluster_arn),
+                    ) {
+                        out.unknown(
+                            &svc.scope,
+                            Some(&svc.arn),
+                            "the cluster's default capacity provider strategy could not be read",
+                        );
+                    }
+                    continue;
+                }
+            }
+        } else {
+            continue;
+        };
+        let mut providers = active(strategy).peekable();
+        if providers.peek().is_none() || !active(strategy).all(|i| i.capacity_provider == SPOT) {
+            continue;
+        }
+        let described: Vec<String> = strategy
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} base={} weight={}",
+                    i.capacity_provider, i.base, i.weight
+                )
+            })
+            .collect();
+        out.report(
+            &svc.scope,
+            Report {
+                severity: Severity::Medium,
+                resource: svc.arn.clone(),
+                discriminator: String::new(),
+                message: format!(
+                    "service `{}` runs all {} of its tasks on Fargate Spot ({source} capacity provider strategy): one capacity reclaim can stop them together",
+                    svc.name, svc.desired_count
+                ),
+                remediation: format!(
+                    "Give the service an on-demand base: `aws ecs update-service --cluster {} --service {} --force-new-deployment --capacity-provider-strategy capacityProvider=FARGATE,base=1,weight=1 capacityProvider=FARGATE_SPOT,weight=3`.",
+                    svc.cluster_name(),
+                    svc.name
+                ),
+                evidence: vec![Evidence::new(
+                    source_arn,
+                    format!("capacity provider strategy: {}", described.join("; ")),
+                )],
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::Builder;
+
+    fn item(p: &str, base: i32, weight: i32) -> CapacityProviderItem {
+        CapacityProviderItem {
+            capacity_provider: p.into(),
+            weight,
+            base,
+        }
+    }
+
+    fn service(strategy: Vec<CapacityProviderItem>) -> Builder {
+        let mut b = Builder::new();
+        b.task_def("web", Some("awsvpc"), &["nginx"]);
+        let s = b.service("web", "web", &[]);
+        s.launch_type = None;
+        s.capacity_provider_strategy = strategy;
+        b
+    }
+
+    #[test]
+    fn spot_only_strategies_fire() {
+        let out = service(vec![item(SPOT, 0, 1)]).run(&[&ECS012]);
+        assert_eq!(out.findings.len(), 1);
+        assert!(out.findings[0].message.contains("all 2 of its tasks"));
+        // An on-demand provider with neither base nor weight receives nothing.
+        let inert = service(vec![item(SPOT, 1, 1), item("FARGATE", 0, 0)]).run(&[&ECS012]);
+        assert_eq!(inert.findings.len(), 1);
+    }
+
+    #[test]
+    fn on_demand_share_or_launch_type_is_silent() {
+        assert!(service(vec![item(SPOT, 0, 3), item("FARGATE", 1, 0)])
+            .run(&[&ECS012])
+            .findings
+            .is_empty());
+        assert!(service(vec![item(SPOT, 0, 3), item("FARGATE", 0, 1)])
+            .run(&[&ECS012])
+            .findings
+            .is_empty());
+        let mut b = service(vec![]);
+        b.inv.ecs_services[0].launch_type = Some("FARGATE".into());
+        assert!(b.run(&[&ECS012]).findings.is_empty());
+    }
+
+    #[test]
+    fn cluster_default_applies_when_the_service_names_nothing() {
+        let mut b = service(vec![]);
+        b.ecs_cluster().default_capacity_provider_strategy = vec![item(SPOT, 0, 1)];
+        let out = b.run(&[&ECS012]);
+        assert_eq!(out.findings.len(), 1);
+        assert!(out.findings[0].message.contains("the cluster's default"));
+
+        let mut b = service(vec![]);
+        b.gap("ecs:DescribeClusters", None);
+        let out = b.run(&[&ECS012]);
+        assert!(out.findings.is_empty());
+        assert!(out.unknowns.iter().any(|u| u.resource.is_some()));
+    }
+}

@@ -1,0 +1,166 @@
+//! ECS010: task roles that hand the application administrator power.
+
+use std::collections::BTreeMap;
+
+use crate::declare_check;
+use crate::finding::{Evidence, Severity};
+use crate::model::EcsService;
+use crate::registry::{Ctx, Emitter, Report};
+use crate::rules::common::running_task_definitions;
+use crate::rules::iam::role_permissions::{find_role, RolePermissions};
+
+declare_check! {
+    /// ## What it finds
+    ///
+    /// IAM roles used as the task role of running ECS services whose policies allow every
+    /// action on every resource (`"Action": "*"`, or a `NotAction` allow, with `"Resource":
+    /// "*"`), or that carry `AdministratorAccess`, `PowerUserAccess` or `IAMFullAccess`.
+    /// One finding per role, naming every service that uses it.
+    ///
+    /// ## Why it matters
+    ///
+    /// The task role's credentials are served to every process in the task through the
+    /// container credentials endpoint. A remote code execution, a server-side request
+    /// forgery, or a compromised dependency in the application becomes control of the
+    /// AWS account: create users, read every secret, delete backups. Application code
+    /// needs a few actions on a few resources.
+    ///
+    /// ## How to confirm
+    ///
+    /// ```sh
+    /// aws iam list-attached-role-policies --role-name ROLE
+    /// aws iam list-role-policies --role-name ROLE
+    /// ```
+    ///
+    /// ## How to fix
+    ///
+    /// Replace the broad grants with a policy listing the actions and resources the
+    /// application calls (IAM Access Analyzer can generate one from CloudTrail):
+    ///
+    /// ```sh
+    /// aws iam detach-role-policy --role-name ROLE --policy-arn arn:aws:iam::aws:policy/AdministratorAccess
+    /// aws accessanalyzer start-policy-generation --policy-generation-details principalArn=ROLE_ARN ...
+    /// ```
+    ///
+    /// ## References
+    ///
+    /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
+    /// - https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege
+    pub static ECS010 = {
+        code: "ECS010",
+        name: "task-role-overprivileged",
+        severity: Severity::High,
+        summary: "ECS task role allows every action (or carries an administrator policy)",
+        needs: ["ecs:ListServices", "ecs:DescribeServices", "ecs:DescribeTaskDefinition", "iam:GetAccountAuthorizationDetails"],
+        run: run,
+    };
+}
+
+fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
+    let mut by_role: BTreeMap<&str, (&crate::model::IamRole, Vec<&EcsService>)> = BTreeMap::new();
+    for (svc, td) in running_task_definitions(ctx) {
+        let Some(reference) = td.task_role_arn.as_deref() else {
+            continue;
+        };
+        if let Some(role) = find_role(ctx, &svc.scope.account, reference) {
+            by_role
+                .entry(role.arn.as_str())
+                .or_insert((role, Vec::new()))
+                .1
+                .push(svc);
+        }
+    }
+    for (role, services) in by_role.into_values() {
+        let sources = RolePermissions::of(ctx, role).admin_sources();
+        if sources.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = services.iter().map(|s| format!("`{}`", s.name)).collect();
+        let mut evidence = vec![Evidence::new(
+            &role.arn,
+            format!("administrator power from {}", sources.join(", ")),
+        )];
+        evidence.extend(
+            services.iter().map(|s| {
+                Evidence::new(&s.arn, format!("runs tasks with task role `{}`", role.name))
+            }),
+        );
+        out.report(
+            &role.scope,
+            Report {
+                severity: Severity::High,
+                resource: role.arn.clone(),
+                discriminator: String::new(),
+                message: format!(
+                    "task role `{}` of service{} {} has administrator power ({}): code execution in the container is control of the account",
+                    role.name,
+                    if services.len() == 1 { "" } else { "s" },
+                    names.join(", "),
+                    sources.join(", ")
+                ),
+                remediation: format!(
+                    "Detach the broad policies from role `{}` and grant only the actions and resources the application calls (IAM Access Analyzer policy generation helps).",
+                    role.name
+                ),
+                evidence,
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{IamRole, NamedPolicy, Scope, GLOBAL_REGION};
+    use crate::testkit::{Builder, ACCOUNT};
+
+    fn with_role(managed: &[&str], inline: Option<&str>) -> Builder {
+        let mut b = Builder::new();
+        let arn = "arn:aws:iam::111122223333:role/ecs/web-task";
+        b.task_def("web", Some("awsvpc"), &["nginx:1"])
+            .task_role_arn = Some(arn.into());
+        b.service("web", "web", &[]);
+        b.service("web-canary", "web", &[]);
+        b.inv.iam_roles.push(IamRole {
+            scope: Scope::new(ACCOUNT, GLOBAL_REGION),
+            arn: arn.into(),
+            name: "web-task".into(),
+            path: "/ecs/".into(),
+            trust_policy: None,
+            inline_policies: inline
+                .map(|d| {
+                    vec![NamedPolicy {
+                        name: "app".into(),
+                        document: d.into(),
+                    }]
+                })
+                .unwrap_or_default(),
+            attached_policy_arns: managed.iter().map(|s| s.to_string()).collect(),
+        });
+        b
+    }
+
+    #[test]
+    fn admin_policies_fire_once_per_role() {
+        let out = with_role(&["arn:aws:iam::aws:policy/AdministratorAccess"], None).run(&[&ECS010]);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(
+            out.findings[0].message,
+            "task role `web-task` of services `web`, `web-canary` has administrator power (AWS managed policy `AdministratorAccess`): code execution in the container is control of the account"
+        );
+        let star = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        assert_eq!(with_role(&[], Some(star)).run(&[&ECS010]).findings.len(), 1);
+    }
+
+    #[test]
+    fn scoped_policies_are_silent() {
+        let scoped = r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::web-assets/*"}]}"#;
+        assert!(with_role(
+            &["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"],
+            Some(scoped)
+        )
+        .run(&[&ECS010])
+        .findings
+        .is_empty());
+    }
+}

@@ -1,0 +1,684 @@
+//! ELB004: target groups a listener forwards to that have no healthy target.
+//!
+//! Also home of two helpers the other ELB checks share: how a missing value is explained
+//! ([`missing`]) and how target states are counted ([`state_counts`]).
+
+use std::collections::BTreeMap;
+
+use crate::declare_check;
+use crate::finding::{Evidence, Severity};
+use crate::graph::{EdgeKind, Node};
+use crate::model::{Listener, LoadBalancer, Scope, TargetGroup, TargetHealth};
+use crate::registry::{Ctx, Emitter, Report};
+
+const HEALTH_OP: &str = "elbv2:DescribeTargetHealth";
+
+/// At most this many targets are listed one by one in the evidence.
+const LISTED_TARGETS: usize = 5;
+
+declare_check! {
+    /// ## What it finds
+    ///
+    /// Target groups that a listener's default action forwards to, where no registered
+    /// target is healthy: the group is empty, or every target is `unhealthy`, `initial`,
+    /// `draining` or `unused`. The message names the listeners (protocol and port), the load
+    /// balancer and the count of targets in each state (`3 unhealthy, 1 draining`).
+    ///
+    /// Not reported:
+    ///
+    /// - targets in state `unavailable`: that is how a Lambda target group with health checks
+    ///   off (their default) reports a function the load balancer still invokes;
+    /// - a group that shares a weighted forward action with another group that has a healthy
+    ///   target: the weights are not collected, and blue/green setups keep an idle group at
+    ///   weight 0 on purpose;
+    /// - groups reached only through non-default listener rules, which are not collected.
+    ///
+    /// ## Why it matters
+    ///
+    /// Whatever the listener sends to this group fails right now. With no registered target
+    /// an Application Load Balancer answers 503 and a Network Load Balancer cannot open
+    /// connections. When every target fails its health checks the load balancer fails open
+    /// and sends traffic to those failing targets anyway. Targets still in `initial`
+    /// (registering, or in their first health checks) serve nothing either: if the check
+    /// keeps finding them there, they never pass.
+    ///
+    /// ## How to confirm
+    ///
+    /// ```sh
+    /// aws elbv2 describe-listeners --load-balancer-arn LOAD_BALANCER_ARN \
+    ///   --query 'Listeners[].{port:Port,protocol:Protocol,actions:DefaultActions}'
+    /// aws elbv2 describe-target-health --target-group-arn TARGET_GROUP_ARN \
+    ///   --query 'TargetHealthDescriptions[].[Target.Id,Target.Port,TargetHealth.State,TargetHealth.Reason]' \
+    ///   --output table
+    /// ```
+    ///
+    /// ## How to fix
+    ///
+    /// For an empty group, register targets, or point the listener at the group that has
+    /// them; when an ECS service should register them, find why it runs no tasks
+    /// (`aws ecs describe-services … --query 'services[0].events[:10]'`). For unhealthy
+    /// targets, read the reason codes: `Target.Timeout` usually means a security group or
+    /// the health check port does not let the load balancer reach the target,
+    /// `Target.ResponseCodeMismatch` a health check path that does not answer with the
+    /// expected code. Then fix the health check (`aws elbv2 modify-target-group`) or the
+    /// application.
+    ///
+    /// ## References
+    ///
+    /// - https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+    /// - https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html
+    /// - https://docs.aws.amazon.com/elasticloadbalancing/latest/network/target-group-health-checks.html
+    /// - https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html
+    pub static ELB004 = {
+        code: "ELB004",
+        name: "no-healthy-targets",
+        severity: Severity::High,
+        summary: "listener forwards to a target group with no healthy targets",
+        needs: [
+            "elbv2:DescribeLoadBalancers",
+            "elbv2:DescribeListeners",
+            "elbv2:DescribeTargetGroups",
+            "elbv2:DescribeTargetHealth",
+        ],
+        run: run,
+    };
+}
+
+/// Why a value collected per resource is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Missing {
+    /// The call failed for this resource itself: the engine already reports an unknown for
+    /// it through the check's `needs`, so the check adds none.
+    ReportedByEngine,
+    /// The call failed region-wide: the engine reports the region, the check names the
+    /// resource it leaves undecided.
+    RegionWide,
+    /// No failure is recorded: the collector did not ask.
+    NotCollected,
+}
+
+/// Why `op`'s data for `resource` is missing, from the coverage of `scope`.
+pub(super) fn missing(ctx: &Ctx<'_>, scope: &Scope, op: &str, resource: &str) -> Missing {
+    let ops = [op];
+    let gaps: Vec<_> = ctx
+        .inventory
+        .coverage
+        .gaps(&scope.account, &scope.region, &ops, Some(resource))
+        .collect();
+    if gaps.iter().any(|g| g.scope.as_deref() == Some(resource)) {
+        Missing::ReportedByEngine
+    } else if gaps.is_empty() {
+        Missing::NotCollected
+    } else {
+        Missing::RegionWide
+    }
+}
+
+/// `3 unhealthy, 1 draining`: targets per state, in the order an operator reads them (the
+/// failing states first, states AWS may add later last, by name).
+pub(super) fn state_counts(targets: &[TargetHealth]) -> String {
+    const ORDER: [&str; 7] = [
+        "unhealthy",
+        "unhealthy.draining",
+        "initial",
+        "draining",
+        "unused",
+        "unavailable",
+        "healthy",
+    ];
+    let mut counts: BTreeMap<(usize, String), usize> = BTreeMap::new();
+    for t in targets {
+        let state = t.state.to_ascii_lowercase();
+        let rank = ORDER
+            .iter()
+            .position(|s| *s == state)
+            .unwrap_or(ORDER.len());
+        *counts.entry((rank, state)).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|((_, state), n)| format!("{n} {state}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether the load balancer sends new requests to the target: `healthy`, or `unavailable`
+/// (health checks disabled, as on Lambda target groups by default, or health not known to
+/// the load balancer): neither proves the target is out of service.
+fn serving(t: &TargetHealth) -> bool {
+    t.state.eq_ignore_ascii_case("healthy") || t.state.eq_ignore_ascii_case("unavailable")
+}
+
+/// Whether the group is known to have nothing serving (`false` when its health is unknown).
+fn known_dead(tg: &TargetGroup) -> bool {
+    tg.targets
+        .as_ref()
+        .is_some_and(|ts| !ts.iter().any(serving))
+}
+
+fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
+    let graph = ctx.graph;
+    for tg in &ctx.inventory.target_groups {
+        let listeners: Vec<&Listener> = graph
+            .incoming(&tg.arn, EdgeKind::ListenerTargetGroup)
+            .filter_map(|arn| match graph.node(arn) {
+                Some(Node::Listener(l)) => Some(l),
+                _ => None,
+            })
+            .collect();
+        if listeners.is_empty() {
+            continue;
+        }
+        let Some(targets) = &tg.targets else {
+            let reason = match missing(ctx, &tg.scope, HEALTH_OP, &tg.arn) {
+                Missing::ReportedByEngine => continue,
+                Missing::RegionWide => {
+                    format!("could not be read: {HEALTH_OP} failed in this region")
+                }
+                Missing::NotCollected => String::from("was not collected"),
+            };
+            out.unknown(
+                &tg.scope,
+                Some(&tg.arn),
+                format!(
+                    "target group `{}` receives traffic from a listener, but its target health {reason}",
+                    tg.name
+                ),
+            );
+            continue;
+        };
+        if targets.iter().any(serving) {
+            continue;
+        }
+        // A weighted forward may send everything to a sibling group (weights are not
+        // collected): only listeners whose every other group is known to be dead too prove
+        // that this group's share of traffic fails.
+        let exposing: Vec<&Listener> = listeners
+            .into_iter()
+            .filter(|l| {
+                l.forward_target_groups
+                    .iter()
+                    .filter(|arn| **arn != tg.arn)
+                    .all(|arn| graph.target_group(arn).is_some_and(known_dead))
+            })
+            .collect();
+        if exposing.is_empty() {
+            continue;
+        }
+        out.report(&tg.scope, report(ctx, tg, targets, &exposing));
+    }
+}
+
+/// `HTTPS:443`; a Gateway Load Balancer listener has neither protocol nor port.
+fn listener_label(l: &Listener) -> String {
+    match (l.protocol.as_deref(), l.port) {
+        (Some(p), Some(n)) => format!("{p}:{n}"),
+        (None, Some(n)) => format!("port {n}"),
+        (Some(p), None) => p.to_string(),
+        (None, None) => l.arn.rsplit('/').next().unwrap_or(&l.arn).to_string(),
+    }
+}
+
+/// The load balancer's name: from its record, else from its ARN
+/// (`…:loadbalancer/app/NAME/ID`).
+fn lb_name<'a>(lb: Option<&'a LoadBalancer>, arn: &'a str) -> &'a str {
+    match lb {
+        Some(lb) => &lb.name,
+        None => arn
+            .split_once(":loadbalancer/")
+            .and_then(|(_, rest)| rest.split('/').nth(1))
+            .unwrap_or(arn),
+    }
+}
+
+fn load_balancer<'a>(ctx: &Ctx<'a>, arn: &str) -> Option<&'a LoadBalancer> {
+    match ctx.graph.node(arn) {
+        Some(Node::LoadBalancer(lb)) => Some(lb),
+        _ => None,
+    }
+}
+
+fn report(
+    ctx: &Ctx<'_>,
+    tg: &TargetGroup,
+    targets: &[TargetHealth],
+    listeners: &[&Listener],
+) -> Report {
+    // Listeners grouped by load balancer, in ARN order.
+    let mut by_lb: BTreeMap<&str, Vec<&Listener>> = BTreeMap::new();
+    for l in listeners {
+        by_lb.entry(&l.load_balancer_arn).or_default().push(l);
+    }
+    let mut behind = Vec::new();
+    let mut evidence = Vec::new();
+    let mut application = false;
+    for (lb_arn, ls) in &by_lb {
+        let lb = load_balancer(ctx, lb_arn);
+        application |= lb.is_some_and(|lb| {
+            lb.lb_type
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("application"))
+        });
+        let name = lb_name(lb, lb_arn);
+        let labels: Vec<String> = ls.iter().map(|l| listener_label(l)).collect();
+        let noun = if labels.len() == 1 {
+            "listener"
+        } else {
+            "listeners"
+        };
+        behind.push(format!(
+            "{noun} {} of load balancer `{name}`",
+            labels.join(", ")
+        ));
+        for (l, label) in ls.iter().zip(&labels) {
+            evidence.push(Evidence::new(
+                &l.arn,
+                format!(
+                    "{label} listener of load balancer `{name}` forwards to target group `{}` (default action)",
+                    tg.name
+                ),
+            ));
+        }
+    }
+    let behind = behind.join(" and ");
+    let target_type = tg.target_type.as_deref().unwrap_or("instance");
+    let services: Vec<_> = ctx
+        .graph
+        .incoming(&tg.arn, EdgeKind::ServiceTargetGroup)
+        .filter_map(|arn| ctx.graph.ecs_service(arn))
+        .filter(|s| s.is_live())
+        .collect();
+
+    let counts = state_counts(targets);
+    let has = |state: &str| targets.iter().any(|t| t.state.eq_ignore_ascii_case(state));
+    let (state_text, consequence, remediation) = if targets.is_empty() {
+        (
+            String::from("has no registered targets"),
+            if application {
+                "every request forwarded to it gets a 503"
+            } else {
+                "every request or connection forwarded to it fails"
+            }
+            .to_string(),
+            if services.is_empty() {
+                format!(
+                    "Register targets in `{}`, or point the listener at a target group that has healthy ones.",
+                    tg.name
+                )
+            } else {
+                let names: Vec<String> = services.iter().map(|s| format!("`{}`", s.name)).collect();
+                format!(
+                    "ECS service {} should register its tasks in `{}`: find why it runs none (`aws ecs describe-services` events, stopped tasks' reasons).",
+                    names.join(", "),
+                    tg.name
+                )
+            },
+        )
+    } else if has("unhealthy") || has("unhealthy.draining") {
+        (
+            format!("has no healthy targets ({counts})"),
+            String::from(
+                "no target passes its health checks, so clients get errors or reach targets the load balancer knows are failing",
+            ),
+            format!(
+                "Read the reason codes (`aws elbv2 describe-target-health --target-group-arn {}`) and fix the cause: health check port or path of `{}` not matching the application, security groups not admitting the load balancer, or the application itself failing.",
+                tg.arn, tg.name
+            ),
+        )
+    } else if has("initial") {
+        (
+            format!("has no healthy targets ({counts})"),
+            String::from(
+                "its targets are still registering or in their first health checks, so nothing serves this traffic right now, an outage until they pass",
+            ),
+            format!(
+                "Check again in a few minutes (`aws elbv2 describe-target-health --target-group-arn {}`); if the targets stay `initial` or turn `unhealthy`, fix their health checks.",
+                tg.arn
+            ),
+        )
+    } else {
+        (
+            format!("has no healthy targets ({counts})"),
+            String::from("nothing serves the traffic forwarded to it"),
+            format!(
+                "Register healthy targets in `{}` in an Availability Zone the load balancer has enabled, or point the listener at a target group that has them.",
+                tg.name
+            ),
+        )
+    };
+
+    evidence.push(Evidence::new(
+        &tg.arn,
+        if targets.is_empty() {
+            format!("target type {target_type}; no registered targets")
+        } else {
+            format!(
+                "target type {target_type}; {} registered targets, 0 healthy: {counts}",
+                targets.len()
+            )
+        },
+    ));
+    for t in targets.iter().take(LISTED_TARGETS) {
+        let at = t.port.map_or(t.id.clone(), |p| format!("{}:{p}", t.id));
+        let why = t
+            .reason
+            .as_deref()
+            .map_or(String::new(), |r| format!(" ({r})"));
+        evidence.push(Evidence::new(
+            &tg.arn,
+            format!("target {at} {}{why}", t.state),
+        ));
+    }
+    if targets.len() > LISTED_TARGETS {
+        evidence.push(Evidence::new(
+            &tg.arn,
+            format!("… and {} more targets", targets.len() - LISTED_TARGETS),
+        ));
+    }
+    for s in &services {
+        evidence.push(Evidence::new(
+            &s.arn,
+            format!(
+                "service `{}` registers its tasks in `{}` (desired {}, running {}, pending {})",
+                s.name, tg.name, s.desired_count, s.running_count, s.pending_count
+            ),
+        ));
+    }
+
+    Report {
+        severity: Severity::High,
+        resource: tg.arn.clone(),
+        discriminator: String::new(),
+        message: format!(
+            "target group `{}` behind {behind} {state_text}: {consequence}",
+            tg.name
+        ),
+        remediation,
+        evidence,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{target, Builder};
+
+    /// ALB `web-alb` with an HTTPS:443 listener forwarding to `ip` target group `web-tg`,
+    /// which holds `targets`.
+    fn alb(targets: Vec<TargetHealth>) -> Builder {
+        let mut b = Builder::new();
+        b.load_balancer("web-alb");
+        b.target_group("web-tg", "ip").targets = Some(targets);
+        b.listener("web-alb", "HTTPS", 443, &["web-tg"]);
+        b
+    }
+
+    fn healthy(ip: &str) -> TargetHealth {
+        target(ip, 8080, "healthy", None)
+    }
+
+    fn unhealthy(ip: &str) -> TargetHealth {
+        target(ip, 8080, "unhealthy", Some("Target.Timeout"))
+    }
+
+    #[test]
+    fn all_unhealthy_fires_with_counts() {
+        let b = alb(vec![
+            unhealthy("10.0.1.5"),
+            unhealthy("10.0.1.6"),
+            unhealthy("10.0.1.7"),
+            target(
+                "10.0.1.8",
+                8080,
+                "draining",
+                Some("Target.DeregistrationInProgress"),
+            ),
+        ]);
+        let out = b.run(&[&ELB004]);
+        assert!(out.unknowns.is_empty(), "{:?}", out.unknowns);
+        assert_eq!(out.findings.len(), 1, "{out:?}");
+        let f = &out.findings[0];
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!(f.resource, b.tg_arn("web-tg"));
+        assert_eq!(
+            f.message,
+            "target group `web-tg` behind listener HTTPS:443 of load balancer `web-alb` has no healthy targets (3 unhealthy, 1 draining): no target passes its health checks, so clients get errors or reach targets the load balancer knows are failing"
+        );
+        let facts: Vec<&str> = f.evidence.iter().map(|e| e.fact.as_str()).collect();
+        assert!(facts
+            .contains(&"target type ip; 4 registered targets, 0 healthy: 3 unhealthy, 1 draining"));
+        assert!(facts.contains(&"target 10.0.1.5:8080 unhealthy (Target.Timeout)"));
+        assert!(f.remediation.contains("describe-target-health"));
+    }
+
+    #[test]
+    fn one_healthy_target_is_enough() {
+        let out = alb(vec![unhealthy("10.0.1.5"), healthy("10.0.1.6")]).run(&[&ELB004]);
+        assert!(
+            out.findings.is_empty() && out.unknowns.is_empty(),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn empty_group_fires_and_names_the_ecs_service() {
+        let mut b = alb(vec![]);
+        b.task_def("web", Some("awsvpc"), &["nginx:1"]);
+        b.service("web", "web", &["subnet-1"]).running_count = 0;
+        b.attach("web", "web-tg");
+        let out = b.run(&[&ELB004]);
+        assert_eq!(out.findings.len(), 1);
+        let f = &out.findings[0];
+        assert_eq!(
+            f.message,
+            "target group `web-tg` behind listener HTTPS:443 of load balancer `web-alb` has no registered targets: every request forwarded to it gets a 503"
+        );
+        assert!(f
+            .remediation
+            .starts_with("ECS service `web` should register"));
+        assert!(f.evidence.iter().any(|e| e.fact
+            == "service `web` registers its tasks in `web-tg` (desired 2, running 0, pending 0)"));
+    }
+
+    #[test]
+    fn initial_targets_are_an_outage_now() {
+        let out = alb(vec![
+            target(
+                "10.0.1.5",
+                8080,
+                "initial",
+                Some("Elb.InitialHealthChecking"),
+            ),
+            target(
+                "10.0.1.6",
+                8080,
+                "initial",
+                Some("Elb.RegistrationInProgress"),
+            ),
+        ])
+        .run(&[&ELB004]);
+        assert_eq!(out.findings.len(), 1);
+        assert!(out.findings[0].message.ends_with(
+            "has no healthy targets (2 initial): its targets are still registering or in their first health checks, so nothing serves this traffic right now, an outage until they pass"
+        ));
+    }
+
+    #[test]
+    fn unused_targets_fire() {
+        let out = alb(vec![target(
+            "10.0.9.9",
+            8080,
+            "unused",
+            Some("Target.NotInUse"),
+        )])
+        .run(&[&ELB004]);
+        assert_eq!(out.findings.len(), 1);
+        assert!(out.findings[0]
+            .message
+            .contains("(1 unused): nothing serves"));
+    }
+
+    #[test]
+    fn lambda_with_health_checks_off_is_silent_but_empty_lambda_fires() {
+        let fn_arn = "arn:aws:lambda:us-east-1:111122223333:function:api";
+        let mut b = alb(vec![TargetHealth {
+            id: fn_arn.into(),
+            port: None,
+            state: "unavailable".into(),
+            reason: Some("Target.HealthCheckDisabled".into()),
+        }]);
+        b.inv.target_groups[0].target_type = Some("lambda".into());
+        assert!(b.run(&[&ELB004]).findings.is_empty());
+
+        b.inv.target_groups[0].targets = Some(vec![]);
+        assert_eq!(b.run(&[&ELB004]).findings.len(), 1);
+    }
+
+    #[test]
+    fn alb_target_of_a_network_load_balancer_follows_its_health() {
+        let alb_arn =
+            "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/inner/1";
+        let mut b = Builder::new();
+        b.load_balancer("edge").lb_type = Some("network".into());
+        let tg = b.target_group("to-alb", "alb");
+        tg.protocol = Some("TCP".into());
+        tg.targets = Some(vec![target(alb_arn, 80, "healthy", None)]);
+        b.listener("edge", "TCP", 80, &["to-alb"]);
+        assert!(b.run(&[&ELB004]).findings.is_empty());
+
+        b.inv.target_groups[0].targets = Some(vec![target(
+            alb_arn,
+            80,
+            "unhealthy",
+            Some("Target.FailedHealthChecks"),
+        )]);
+        let out = b.run(&[&ELB004]);
+        assert_eq!(out.findings.len(), 1);
+        assert!(out.findings[0]
+            .message
+            .starts_with("target group `to-alb` behind listener TCP:80 of load balancer `edge` has no healthy targets (1 unhealthy)"));
+    }
+
+    #[test]
+    fn group_without_listener_is_ignored() {
+        let mut b = Builder::new();
+        b.target_group("spare", "ip").targets = Some(vec![]);
+        let out = b.run(&[&ELB004]);
+        assert!(out.findings.is_empty() && out.unknowns.is_empty());
+    }
+
+    #[test]
+    fn several_listeners_are_named_once_each() {
+        let mut b = alb(vec![]);
+        b.listener("web-alb", "HTTP", 80, &["web-tg"]);
+        let out = b.run(&[&ELB004]);
+        assert_eq!(out.findings.len(), 1);
+        assert!(
+            out.findings[0]
+                .message
+                .contains("behind listeners HTTP:80, HTTPS:443 of load balancer `web-alb` has"),
+            "{}",
+            out.findings[0].message
+        );
+        assert_eq!(
+            out.findings[0].evidence.len(),
+            3,
+            "two listeners, the group"
+        );
+        // The load balancer was not collected: its name comes from the ARN.
+        b.inv.load_balancers.clear();
+        let out = b.run(&[&ELB004]);
+        assert!(out.findings[0]
+            .message
+            .contains("of load balancer `web-alb`"));
+        assert!(out.findings[0]
+            .message
+            .ends_with("every request or connection forwarded to it fails"));
+    }
+
+    #[test]
+    fn weighted_forward_with_a_live_sibling_is_silent() {
+        // Blue/green: the listener forwards to both groups; green is idle at (presumably)
+        // weight 0 while blue serves.
+        let mut b = Builder::new();
+        b.load_balancer("web-alb");
+        b.target_group("blue", "ip").targets = Some(vec![healthy("10.0.1.5")]);
+        b.target_group("green", "ip").targets = Some(vec![]);
+        b.listener("web-alb", "HTTPS", 443, &["blue", "green"]);
+        assert!(b.run(&[&ELB004]).findings.is_empty());
+
+        // Both dead: both reported.
+        b.inv.target_groups[0].targets = Some(vec![unhealthy("10.0.1.5")]);
+        assert_eq!(b.run(&[&ELB004]).findings.len(), 2);
+
+        // Sibling health unknown: nothing provable about green.
+        b.inv.target_groups[0].targets = None;
+        let out = b.run(&[&ELB004]);
+        assert!(out.findings.is_empty(), "{out:?}");
+        assert_eq!(out.unknowns.len(), 1, "blue's own health is unknown");
+    }
+
+    #[test]
+    fn missing_health_is_unknown_never_a_pass() {
+        let mut b = alb(vec![]);
+        b.inv.target_groups[0].targets = None;
+        let tg = b.tg_arn("web-tg");
+        let out = b.run(&[&ELB004]);
+        assert!(out.findings.is_empty());
+        assert_eq!(out.unknowns.len(), 1);
+        assert_eq!(out.unknowns[0].resource.as_deref(), Some(tg.as_str()));
+        assert!(out.unknowns[0]
+            .reason
+            .ends_with("its target health was not collected"));
+
+        // The call failed for this group: one unknown, the engine's.
+        b.gap(HEALTH_OP, Some(&tg));
+        let out = b.run(&[&ELB004]);
+        assert_eq!(out.unknowns.len(), 1, "{:?}", out.unknowns);
+        assert!(out.unknowns[0]
+            .reason
+            .starts_with("elbv2:DescribeTargetHealth access denied"));
+
+        // Region-wide failure: the engine names the region, the check the group.
+        let mut b = alb(vec![]);
+        b.inv.target_groups[0].targets = None;
+        b.gap(HEALTH_OP, None);
+        let out = b.run(&[&ELB004]);
+        assert_eq!(out.unknowns.len(), 2, "{:?}", out.unknowns);
+        assert!(out
+            .unknowns
+            .iter()
+            .any(|u| u.resource.as_deref() == Some(tg.as_str())
+                && u.reason.ends_with("failed in this region")));
+    }
+
+    #[test]
+    fn state_counts_order_failing_states_first() {
+        let ts = vec![
+            healthy("a"),
+            target("b", 1, "draining", None),
+            unhealthy("c"),
+            target("d", 1, "initial", None),
+            unhealthy("e"),
+            target("f", 1, "someday", None),
+        ];
+        assert_eq!(
+            state_counts(&ts),
+            "2 unhealthy, 1 initial, 1 draining, 1 healthy, 1 someday"
+        );
+    }
+
+    #[test]
+    fn long_target_lists_are_cut() {
+        let ts: Vec<TargetHealth> = (0..8).map(|i| unhealthy(&format!("10.0.1.{i}"))).collect();
+        let out = alb(ts).run(&[&ELB004]);
+        let f = &out.findings[0];
+        let listed = f
+            .evidence
+            .iter()
+            .filter(|e| e.fact.starts_with("target 10."))
+            .count();
+        assert_eq!(listed, LISTED_TARGETS);
+        assert!(f.evidence.iter().any(|e| e.fact == "… and 3 more targets"));
+    }
+}
