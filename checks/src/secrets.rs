@@ -74,8 +74,10 @@ impl SecretKind {
     }
 }
 
-static AWS_KEY_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b").expect("valid"));
+static AWS_KEY_ID: LazyLock<Regex> = LazyLock::new(
+    || // No word boundaries: a key id glued to other text (`key=AKIA…`, `…AKIA…%2F`) is still one.
+    Regex::new(r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}").expect("valid"),
+);
 static PRIVATE_KEY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)")
         .expect("valid")
