@@ -57,12 +57,41 @@ pub enum ListFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum Format {
     /// Findings grouped by severity, then unknowns, coverage gaps and a summary.
     Table,
-    /// The versioned JSON report (schema in the README).
+    /// The versioned JSON report (schema: src/report.schema.json).
     Json,
+    /// One finding per line as JSON, for log pipelines.
+    Jsonl,
+    /// One finding per row, with a header.
+    Csv,
+    /// A Markdown report a ticket or pull request comment can embed.
+    Markdown,
+}
+
+impl Format {
+    /// The file a format is written to under `--output-dir`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Table => "report.txt",
+            Format::Json => "report.json",
+            Format::Jsonl => "findings.jsonl",
+            Format::Csv => "findings.csv",
+            Format::Markdown => "report.md",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Markdown => "markdown",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -133,13 +162,33 @@ pub struct AuditArgs {
     #[arg(long, value_name = "URL", conflicts_with = "replay")]
     pub endpoint_url: Option<String>,
 
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Report format; repeat (or separate with commas) for several, each with its own
+    /// --output in the same order, or all under --output-dir. Default: table.
+    #[arg(
+        long = "format",
+        value_enum,
+        value_name = "FORMAT",
+        value_delimiter = ','
+    )]
+    pub formats: Vec<Format>,
 
-    /// Write the report to FILE (atomically) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Write the report to FILE (atomically) instead of stdout; one per --format.
+    #[arg(short, long = "output", value_name = "FILE")]
+    pub outputs: Vec<PathBuf>,
+
+    /// Write every --format into DIR under its standard name (report.json, findings.csv…).
+    #[arg(long, value_name = "DIR", conflicts_with = "outputs")]
+    pub output_dir: Option<PathBuf>,
+
+    /// A previous JSON report: mark each finding `new` or `unchanged` and list the
+    /// findings that are gone as `resolved` (or `unverified` when this run could not
+    /// look again).
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+
+    /// Report only findings that are not in the --baseline.
+    #[arg(long, requires = "baseline")]
+    pub only_new: bool,
 
     /// Most AWS calls in flight at once, across all regions.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]

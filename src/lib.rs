@@ -2,9 +2,11 @@
 //! and renderers. The model, graph and checks live in the SDK-free `checks` crate.
 
 pub mod aws;
+pub mod baseline;
 pub mod cli;
 pub mod collect;
 pub mod error;
+pub mod formats;
 pub mod progress;
 pub mod recording;
 pub mod render;
@@ -147,7 +149,104 @@ pub fn render(report: &Report, format: Format) -> String {
     match format {
         Format::Table => render::table(report),
         Format::Json => render::json(report),
+        Format::Jsonl => formats::jsonl(report),
+        Format::Csv => formats::csv(report),
+        Format::Markdown => formats::markdown(report),
     }
+}
+
+/// Where one rendering of the report goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+/// Pairs each `--format` with where it goes: the `--output`s in order, files under
+/// `--output-dir`, or stdout for a single format. Every file destination is checked to be
+/// writable before any AWS call; two formats never share a file.
+pub fn resolve_outputs(args: &AuditArgs) -> Result<Vec<(Format, Destination)>, AppError> {
+    let formats = if args.formats.is_empty() {
+        vec![Format::Table]
+    } else {
+        args.formats.clone()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(f) = formats.iter().find(|f| !seen.insert(**f)) {
+        return Err(AppError::Config(format!(
+            "--format {} is given twice",
+            f.name()
+        )));
+    }
+    let outputs: Vec<(Format, Destination)> = match (&args.output_dir, args.outputs.len()) {
+        (Some(dir), _) => {
+            if !dir.is_dir() {
+                return Err(AppError::Config(format!(
+                    "--output-dir {}: {}",
+                    dir.display(),
+                    if dir.exists() {
+                        "is not a directory"
+                    } else {
+                        "does not exist"
+                    }
+                )));
+            }
+            formats
+                .iter()
+                .map(|f| (*f, Destination::File(dir.join(f.file_name()))))
+                .collect()
+        }
+        (None, 0) if formats.len() == 1 => vec![(formats[0], Destination::Stdout)],
+        (None, 0) => {
+            return Err(AppError::Config(format!(
+            "{} formats need somewhere to go: one --output FILE per --format, or --output-dir DIR",
+            formats.len()
+        )))
+        }
+        (None, n) if n == formats.len() => formats
+            .iter()
+            .zip(&args.outputs)
+            .map(|(f, p)| (*f, Destination::File(p.clone())))
+            .collect(),
+        (None, n) => {
+            return Err(AppError::Config(format!(
+                "{n} --output for {} --format: give one --output per --format, in the same order",
+                formats.len()
+            )))
+        }
+    };
+    let mut paths = std::collections::BTreeMap::new();
+    for (format, dest) in &outputs {
+        if let Destination::File(path) = dest {
+            if let Some(other) = paths.insert(normalise(path), *format) {
+                return Err(AppError::Config(format!(
+                    "--output {}: given for both --format {} and --format {}",
+                    path.display(),
+                    other.name(),
+                    format.name()
+                )));
+            }
+            preflight_output(path)?;
+        }
+    }
+    Ok(outputs)
+}
+
+/// An absolute, lexically normalised path (`a/./b`, `a/x/../b` → `a/b`), to tell that two
+/// spellings name one file.
+fn normalise(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Fails early, before any AWS call, when the report could not be written to `path`.

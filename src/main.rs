@@ -76,18 +76,31 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
         }
         None => {
             let args = cli.audit;
-            if let Some(path) = &args.output {
-                awsaudit::preflight_output(path)?;
-            }
+            // Every bad output path or baseline is an error before any AWS call.
+            let outputs = awsaudit::resolve_outputs(&args)?;
+            let baseline = args
+                .baseline
+                .as_deref()
+                .map(awsaudit::baseline::Baseline::load)
+                .transpose()?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| AppError::Config(format!("cannot start the async runtime: {e}")))?;
-            let report = runtime.block_on(awsaudit::audit(&args, Progress::new(true)))?;
-            let text = awsaudit::render(&report, args.format);
-            match &args.output {
-                Some(path) => awsaudit::write_output(path, &text)?,
-                None => print(&text)?,
+            let mut report = runtime.block_on(awsaudit::audit(&args, Progress::new(true)))?;
+            if let Some(b) = &baseline {
+                b.apply(&mut report, args.only_new);
+            }
+            // Everything is rendered before anything is written; each file is atomic.
+            let rendered: Vec<(String, &awsaudit::Destination)> = outputs
+                .iter()
+                .map(|(format, dest)| (awsaudit::render(&report, *format), dest))
+                .collect();
+            for (text, dest) in rendered {
+                match dest {
+                    awsaudit::Destination::File(path) => awsaudit::write_output(path, &text)?,
+                    awsaudit::Destination::Stdout => print(&text)?,
+                }
             }
             let exit = awsaudit::exit_for(&report, args.fail_on.threshold());
             if !report.coverage.gaps.is_empty() {

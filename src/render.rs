@@ -57,9 +57,13 @@ pub fn table(report: &Report) -> String {
         }
         let _ = writeln!(out, "{} ({})", sev.as_str().to_uppercase(), group.len());
         for f in group {
+            let change = f
+                .change
+                .map(|c| format!("  ({})", c.as_str()))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {} {}  [{} {}]",
+                "  {} {}  [{} {}]{change}",
                 f.check, f.name, f.account, f.region
             );
             let _ = writeln!(out, "    {}", f.message);
@@ -72,6 +76,28 @@ pub fn table(report: &Report) -> String {
                 }
             }
             let _ = writeln!(out, "    fingerprint: {}", f.fingerprint);
+        }
+        out.push('\n');
+    }
+    if let Some(b) = &report.baseline {
+        let _ = writeln!(
+            out,
+            "BASELINE {} (started {}): {} new, {} unchanged, {} resolved, {} not re-checked",
+            b.file,
+            b.started_at,
+            b.new,
+            b.unchanged,
+            b.resolved.len(),
+            b.unverified.len()
+        );
+        for (label, list) in [("resolved", &b.resolved), ("not re-checked", &b.unverified)] {
+            for f in list {
+                let _ = writeln!(
+                    out,
+                    "  {label}: {} {}  [{} {}] {}",
+                    f.check, f.name, f.account, f.region, f.resource
+                );
+            }
         }
         out.push('\n');
     }

@@ -27,6 +27,27 @@ pub struct Report {
     pub notes: Vec<Note>,
     pub coverage: CoverageReport,
     pub stats: CallStats,
+    /// The comparison with `--baseline`; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineSummary>,
+}
+
+/// How this run compares with a previous report (`--baseline`), finding by fingerprint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BaselineSummary {
+    /// The baseline file, as given.
+    pub file: String,
+    /// When the baseline run started.
+    pub started_at: String,
+    /// Findings of this run not in the baseline (before `--only-new`).
+    pub new: usize,
+    /// Findings of this run also in the baseline.
+    pub unchanged: usize,
+    /// Baseline findings this run looked for again and did not find: fixed.
+    pub resolved: Vec<Finding>,
+    /// Baseline findings this run could not look for again (check not run, scope not
+    /// audited or not evaluated, below `--min-severity`): neither open nor fixed.
+    pub unverified: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,6 +77,21 @@ pub struct Summary {
     pub by_severity: BTreeMap<Severity, usize>,
     pub unknowns: usize,
     pub coverage_gaps: usize,
+}
+
+impl Summary {
+    fn of(findings: &[Finding], unknowns: usize, coverage_gaps: usize) -> Self {
+        let mut by_severity = BTreeMap::new();
+        for f in findings {
+            *by_severity.entry(f.severity).or_insert(0) += 1;
+        }
+        Summary {
+            findings: findings.len(),
+            by_severity,
+            unknowns,
+            coverage_gaps,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -144,10 +180,6 @@ impl Report {
                 operation: e.operation.clone(),
             })
             .collect();
-        let mut by_severity = BTreeMap::new();
-        for f in &outcome.findings {
-            *by_severity.entry(f.severity).or_insert(0) += 1;
-        }
         Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
@@ -165,18 +197,23 @@ impl Report {
             },
             accounts: meta.accounts,
             regions: meta.regions,
-            summary: Summary {
-                findings: outcome.findings.len(),
-                by_severity,
-                unknowns: outcome.unknowns.len(),
-                coverage_gaps: gaps.len(),
-            },
+            summary: Summary::of(&outcome.findings, outcome.unknowns.len(), gaps.len()),
             findings: outcome.findings,
             unknowns: outcome.unknowns,
             notes: outcome.notes,
             coverage: CoverageReport { collected, gaps },
             stats,
+            baseline: None,
         }
+    }
+
+    /// Recounts the summary after findings were filtered or marked.
+    pub fn refresh_summary(&mut self) {
+        self.summary = Summary::of(
+            &self.findings,
+            self.unknowns.len(),
+            self.coverage.gaps.len(),
+        );
     }
 
     /// The worst severity among the findings.

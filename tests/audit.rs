@@ -846,3 +846,233 @@ fn every_check_is_proven_by_a_bad_case_and_a_clean_twin() {
         );
     }
 }
+
+#[test]
+fn every_format_renders_the_same_findings_into_output_dir() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = audit(
+        &[
+            "--replay",
+            "mocks/ecs-catalog",
+            "--format",
+            "json,jsonl,csv,markdown",
+            "--format",
+            "table",
+            "--output-dir",
+            d,
+        ],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "everything went to files");
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    let report: Value = serde_json::from_str(&read("report.json")).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert!(findings.len() > 10);
+    let fingerprints: Vec<&str> = findings
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap())
+        .collect();
+    // JSON lines: one complete finding per line, in report order.
+    let lines: Vec<Value> = read("findings.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines, *findings);
+    // CSV: a header and one row per finding, fingerprints in their column.
+    let csv = read("findings.csv");
+    assert!(csv.starts_with("severity,check,name,account,region,resource,message,"));
+    for fp in &fingerprints {
+        assert_eq!(csv.matches(fp).count(), 1, "{fp} once in the CSV");
+    }
+    let md = read("report.md");
+    assert!(md.starts_with("# awsaudit report\n"));
+    assert!(md.contains(&format!("| **total** | **{}** |", findings.len())));
+    for fp in &fingerprints {
+        assert!(md.contains(fp), "{fp} in the Markdown");
+    }
+    assert!(read("report.txt").contains("coverage complete"));
+    // The secret ECS003 names is named in every format, its value in none (the recording
+    // holds only markers, and no format prints a marker as a value).
+    for name in [
+        "report.json",
+        "findings.jsonl",
+        "findings.csv",
+        "report.md",
+        "report.txt",
+    ] {
+        let text = read(name);
+        assert!(text.contains("SMTP_PASSWORD"), "{name}");
+        assert!(
+            !text.contains("REDACTED"),
+            "{name} prints a redaction marker"
+        );
+    }
+}
+
+#[test]
+fn formats_and_outputs_must_pair_up_before_any_work() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.json");
+    let a_again = dir.path().join("x").join("..").join("a.json");
+    std::fs::create_dir(dir.path().join("x")).unwrap();
+    let (a, a_again) = (a.to_str().unwrap(), a_again.to_str().unwrap());
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--format", "json,csv"],
+            "2 formats need somewhere to go: one --output FILE per --format, or --output-dir DIR",
+        ),
+        (
+            &["--format", "json,csv", "-o", a],
+            "1 --output for 2 --format",
+        ),
+        (
+            &[
+                "--format", "json", "--format", "csv", "-o", a, "-o", a_again,
+            ],
+            "given for both --format json and --format csv",
+        ),
+        (&["--format", "json,json"], "--format json is given twice"),
+        (
+            &["--format", "json", "--output-dir", "/nonexistent/awsaudit"],
+            "--output-dir /nonexistent/awsaudit: does not exist",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec!["--replay", "mocks/demo"];
+        args.extend_from_slice(extra);
+        assert_config_error(&audit(&args, home.path()), needle);
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no file was written"
+    );
+    // An unknown format or --only-new without a baseline are usage errors from the parser.
+    for args in [
+        &["--replay", "mocks/demo", "--format", "yaml"][..],
+        &["--replay", "mocks/demo", "--only-new"][..],
+    ] {
+        let o = audit(args, home.path());
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    }
+}
+
+/// The demo's JSON report, edited by `edit`, written to a file in `dir`.
+fn baseline_file(dir: &Path, edit: impl FnOnce(&mut Value)) -> String {
+    let mut report = replay_json("demo");
+    edit(&mut report);
+    let path = dir.join("baseline.json");
+    std::fs::write(&path, serde_json::to_vec(&report).unwrap()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn baseline_marks_new_unchanged_resolved_and_never_closes_what_it_could_not_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = root().join("mocks/demo");
+    // Same recording as the baseline: everything unchanged, nothing resolved.
+    let base = baseline_file(dir.path(), |_| {});
+    let (r, _) = replay_report(&demo, &["--baseline", &base], 0);
+    let n = r["findings"].as_array().unwrap().len();
+    assert_eq!(r["baseline"]["unchanged"], n);
+    assert_eq!(r["baseline"]["new"], 0);
+    assert!(r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["change"] == "unchanged"));
+    assert_eq!(r["baseline"]["resolved"], serde_json::json!([]));
+
+    // The baseline lacks one finding (new now) and has one this run does not (fixed), and
+    // one of a check this run skips (not re-checked, so its ticket stays open).
+    let mut dropped = String::new();
+    let base = baseline_file(dir.path(), |b| {
+        let findings = b["findings"].as_array_mut().unwrap();
+        let gone = findings.remove(0);
+        dropped = gone["fingerprint"].as_str().unwrap().to_string();
+        let mut fixed = findings[0].clone();
+        fixed["fingerprint"] = "00000000000000000000000000000001".into();
+        fixed["resource"] = "arn:aws:ecs:us-east-1:123456789012:service/shop/retired".into();
+        findings.push(fixed);
+    });
+    let (r, _) = replay_report(
+        &demo,
+        &["--baseline", &base, "--only-new", "--fail-on", "low"],
+        1,
+    );
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "--only-new keeps the one new finding");
+    assert_eq!(findings[0]["fingerprint"], dropped.as_str());
+    assert_eq!(findings[0]["change"], "new");
+    assert_eq!(r["summary"]["findings"], 1);
+    let resolved = r["baseline"]["resolved"].as_array().unwrap();
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(
+        resolved[0]["resource"],
+        "arn:aws:ecs:us-east-1:123456789012:service/shop/retired"
+    );
+
+    let (r, _) = replay_report(&demo, &["--baseline", &base, "--checks", "ELB001"], 0);
+    let unverified = r["baseline"]["unverified"].as_array().unwrap();
+    assert!(unverified
+        .iter()
+        .any(|f| f["resource"] == "arn:aws:ecs:us-east-1:123456789012:service/shop/retired"));
+    assert!(unverified.iter().all(|f| f["check"] != "ELB001"));
+    assert!(r["baseline"]["resolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["check"] == "ELB001"));
+}
+
+#[test]
+fn bad_baselines_are_named_and_stop_the_run() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let not_json = write("notes.txt", "findings: none");
+    let other = write("other.json", r#"{"findings": []}"#);
+    let v2 = write("v2.json", r#"{"schema_version": 2, "findings": []}"#);
+    let broken = write("broken.json", r#"{"schema_version": 1, "findings": 3}"#);
+    let out = dir.path().join("report.json");
+    let out = out.to_str().unwrap();
+    for (file, needle) in [
+        (
+            "/nonexistent/base.json".to_string(),
+            "--baseline /nonexistent/base.json: ",
+        ),
+        (not_json.clone(), "not JSON"),
+        (other, "not an awsaudit JSON report (no schema_version)"),
+        (v2, "report schema version 2; this build reads version 1"),
+        (broken, "malformed report"),
+    ] {
+        let o = audit(
+            &[
+                "--replay",
+                "mocks/demo",
+                "--baseline",
+                &file,
+                "--format",
+                "json",
+                "-o",
+                out,
+            ],
+            home.path(),
+        );
+        assert_config_error(&o, needle);
+        assert!(
+            stderr(&o).contains(&format!("--baseline {file}")),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!Path::new(out).exists(), "no report on a bad baseline");
+    }
+}

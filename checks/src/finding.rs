@@ -91,6 +91,29 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     /// Stable identity of this misconfiguration across runs; see [`fingerprint`].
     pub fingerprint: String,
+    /// Against a baseline report: whether the previous run reported it too. Absent
+    /// without a baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+}
+
+/// A finding compared with a baseline run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Not in the baseline: open a ticket.
+    New,
+    /// In the baseline too (same fingerprint): the ticket exists.
+    Unchanged,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::New => "new",
+            Change::Unchanged => "unchanged",
+        }
+    }
 }
 
 /// A check that could not be evaluated for a scope because data it needs was not collected.

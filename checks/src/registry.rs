@@ -189,6 +189,7 @@ impl<'c> Emitter<'c> {
             remediation: r.remediation,
             evidence: r.evidence,
             fingerprint: fp,
+            change: None,
         });
     }
 

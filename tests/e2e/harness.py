@@ -117,6 +117,19 @@ def scan_args(endpoint: str | None, regions: list[str], output: Path, *, record:
 # --------------------------------------------------------------------------- matching
 
 
+REPORT_SCHEMA = REPO / "src" / "report.schema.json"
+
+
+def schema_problems(report: dict) -> list[str]:
+    """Where `report` breaks the published JSON Schema (src/report.schema.json)."""
+    import jsonschema
+
+    schema = json.loads(REPORT_SCHEMA.read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
+            for e in validator.iter_errors(report)]
+
+
 def _segments(arn: str) -> set[str]:
     return set(s for s in re.split(r"[:/]", arn or "") if s)
 

@@ -147,6 +147,7 @@ class ScenarioTests(unittest.TestCase):
         self.assertIn(run.returncode, codes, f"unexpected exit code\n{ctx}")
         self.assertIsNotNone(run.report, f"no JSON report written\n{ctx}")
         self.assertEqual(run.report.get("schema_version"), 1, "schema_version")
+        self.assertEqual(harness.schema_problems(run.report), [], f"report breaks src/report.schema.json\n{ctx}")
         self.assertIsInstance(run.report.get("findings"), list, "findings is a list")
         self.assertIsInstance(run.report.get("unknowns", []), list, "unknowns is a list")
         for f in run.report["findings"]:
@@ -235,6 +236,34 @@ class MockReplayTests(unittest.TestCase):
         problems = check_expectations(run.report, [Expect.from_json(e) for e in exp["must"]],
                                       [Expect.from_json(e) for e in exp["must_not"]], include_patched=True)
         self.assertEqual(problems, [], f"mocks/{name} vs expected.json\n{run.describe()}")
+        self.assertEqual(harness.schema_problems(run.report), [], f"mocks/{name}: report breaks the schema")
+
+    def test_baseline_reports_follow_the_schema(self):
+        """A report compared with a baseline (new, unchanged, resolved, not re-checked)
+        validates against the published schema too."""
+        audit = need_audit(self)
+        work = TMP / "baseline"
+        work.mkdir(parents=True, exist_ok=True)
+        base = work / "base.json"
+        run = run_audit(audit, scan_args(None, ["us-east-1", "eu-west-1"], base, replay=MOCKS / "demo"),
+                        work / "home", credentials=False, output=base)
+        self.assertIsNotNone(run.report, run.describe())
+        edited = dict(run.report)
+        findings = list(edited["findings"])
+        gone = dict(findings.pop(0), fingerprint="0" * 31 + "1")
+        edited["findings"] = findings + [gone]
+        base.write_text(json.dumps(edited))
+        out = work / "compared.json"
+        args = scan_args(None, ["us-east-1", "eu-west-1"], out, replay=MOCKS / "demo") + [
+            "--baseline", str(base), "--checks", "ECS*,VPC*"]
+        run = run_audit(audit, args, work / "home", credentials=False, output=out)
+        self.assertIsNotNone(run.report, run.describe())
+        b = run.report["baseline"]
+        self.assertGreater(b["new"] + b["unchanged"], 0)
+        self.assertTrue(b["resolved"] or b["unverified"])
+        self.assertEqual(harness.schema_problems(run.report), [])
+        bad = dict(run.report, schema_version=2)
+        self.assertTrue(harness.schema_problems(bad), "the schema rejects another version")
 
 
 def _make_mock_test(name: str):

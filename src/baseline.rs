@@ -1,0 +1,119 @@
+//! `--baseline`: compare a run with a previous JSON report, finding by fingerprint, so a
+//! ticketing integration opens a ticket for each `new` finding and closes one for each
+//! `resolved` finding — and never closes one because this run could not look.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use checks::{Change, Finding};
+use serde_json::Value;
+
+use crate::error::AppError;
+use crate::report::{BaselineSummary, Report, SCHEMA_VERSION};
+
+/// A previous report, read and checked before any AWS call.
+pub struct Baseline {
+    file: String,
+    report: Report,
+}
+
+impl Baseline {
+    /// Reads a JSON report written by `--format json`. Errors name the file and what is
+    /// wrong with it: unreadable, not JSON, not an awsaudit report, another schema version.
+    pub fn load(path: &Path) -> Result<Self, AppError> {
+        let err = |what: String| AppError::Config(format!("--baseline {}: {what}", path.display()));
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| {
+            err(format!(
+                "not JSON ({e}); give a report written with --format json"
+            ))
+        })?;
+        match value.get("schema_version").and_then(Value::as_u64) {
+            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(v) => {
+                return Err(err(format!(
+                    "report schema version {v}; this build reads version {SCHEMA_VERSION}"
+                )))
+            }
+            None => {
+                return Err(err(
+                    "not an awsaudit JSON report (no schema_version); give a report written with --format json".into(),
+                ))
+            }
+        }
+        let report: Report =
+            serde_json::from_value(value).map_err(|e| err(format!("malformed report: {e}")))?;
+        Ok(Baseline {
+            file: path.display().to_string(),
+            report,
+        })
+    }
+
+    /// Marks every finding of `report` `new` or `unchanged`, sorts the baseline's other
+    /// findings into resolved and unverified, and with `only_new` keeps only new findings.
+    pub fn apply(&self, report: &mut Report, only_new: bool) {
+        let previous: BTreeSet<&str> = self
+            .report
+            .findings
+            .iter()
+            .map(|f| f.fingerprint.as_str())
+            .collect();
+        let current: BTreeSet<String> = report
+            .findings
+            .iter()
+            .map(|f| f.fingerprint.clone())
+            .collect();
+        let (mut new, mut unchanged) = (0, 0);
+        for f in &mut report.findings {
+            let change = if previous.contains(f.fingerprint.as_str()) {
+                unchanged += 1;
+                Change::Unchanged
+            } else {
+                new += 1;
+                Change::New
+            };
+            f.change = Some(change);
+        }
+        let (mut resolved, mut unverified) = (Vec::new(), Vec::new());
+        for f in &self.report.findings {
+            if current.contains(&f.fingerprint) {
+                continue;
+            }
+            let mut f = f.clone();
+            f.change = None;
+            if looked_again(report, &f) {
+                resolved.push(f);
+            } else {
+                unverified.push(f);
+            }
+        }
+        if only_new {
+            report.findings.retain(|f| f.change == Some(Change::New));
+        }
+        report.baseline = Some(BaselineSummary {
+            file: self.file.clone(),
+            started_at: self.report.run.started_at.clone(),
+            new,
+            unchanged,
+            resolved,
+            unverified,
+        });
+        report.refresh_summary();
+    }
+}
+
+/// Whether this run looked for `f` again: its check ran, its account and region were
+/// audited, nothing kept the check from being evaluated there, and `--min-severity` did
+/// not hide it. Only then is its absence a fix.
+fn looked_again(report: &Report, f: &Finding) -> bool {
+    let check_ran = report.run.checks.contains(&f.check);
+    let account_audited = report.accounts.contains(&f.account);
+    let region_audited =
+        f.region == checks::model::GLOBAL_REGION || report.regions.contains(&f.region);
+    let evaluated = !report
+        .unknowns
+        .iter()
+        .any(|u| u.check == f.check && u.account == f.account && u.region == f.region);
+    let shown = report.run.min_severity.is_none_or(|min| f.severity >= min);
+    check_ran && account_audited && region_audited && evaluated && shown
+}
