@@ -58,9 +58,12 @@ impl Baseline {
             .iter()
             .map(|f| f.fingerprint.as_str())
             .collect();
+        // A suppressed finding is still there: its ticket is not resolved.
+        let suppressed = report.suppressions.iter().flat_map(|s| &s.suppressed);
         let current: BTreeSet<String> = report
             .findings
             .iter()
+            .chain(suppressed.map(|s| &s.finding))
             .map(|f| f.fingerprint.clone())
             .collect();
         let (mut new, mut unchanged) = (0, 0);

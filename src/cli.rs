@@ -186,6 +186,11 @@ pub struct AuditArgs {
     #[arg(long, value_name = "REPORT.json")]
     pub baseline: Option<PathBuf>,
 
+    /// Suppressions file (TOML): accepted risks, each with a reason and an optional
+    /// expiry date; suppressed findings are listed apart, not dropped.
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<PathBuf>,
+
     /// Report only findings that are not in the --baseline.
     #[arg(long, requires = "baseline")]
     pub only_new: bool,

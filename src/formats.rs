@@ -202,6 +202,34 @@ pub fn markdown(report: &Report) -> String {
             out.push('\n');
         }
     }
+    if let Some(s) = &report.suppressions {
+        let _ = writeln!(
+            out,
+            "## Suppressed ({}) by `{}`\n",
+            s.suppressed.len(),
+            md(&s.file)
+        );
+        for x in &s.suppressed {
+            let _ = writeln!(
+                out,
+                "- {} {} `{}`: {} (line {})",
+                x.finding.check,
+                x.finding.severity,
+                x.finding.resource,
+                md(&x.reason),
+                x.line
+            );
+        }
+        for e in s.expired.iter().chain(&s.unmatched) {
+            let why = if s.expired.contains(e) {
+                "expired"
+            } else {
+                "matched nothing"
+            };
+            let _ = writeln!(out, "- entry at line {} {why}: {}", e.line, md(&e.reason));
+        }
+        out.push('\n');
+    }
     if !report.unknowns.is_empty() {
         let _ = writeln!(out, "## Not evaluated ({})\n", report.unknowns.len());
         let _ = writeln!(

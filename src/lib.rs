@@ -12,6 +12,7 @@ pub mod recording;
 pub mod render;
 pub mod report;
 pub mod stats;
+pub mod suppress;
 pub mod transport;
 
 use std::path::{Path, PathBuf};
@@ -31,7 +32,11 @@ use crate::stats::Stats;
 use crate::transport::Mode;
 
 /// Runs an audit: resolve the session, collect, check, and build the report.
-pub async fn audit(args: &AuditArgs, progress: Progress) -> Result<Report, AppError> {
+pub async fn audit(
+    args: &AuditArgs,
+    progress: Progress,
+    suppressions: Option<&suppress::Suppressions>,
+) -> Result<Report, AppError> {
     // A selection that matches nothing is a usage error, found before any AWS call.
     let selected = checks::registry::select(checks::rules::ALL, &args.checks, &args.skip)
         .map_err(AppError::Config)?;
@@ -46,7 +51,14 @@ pub async fn audit(args: &AuditArgs, progress: Progress) -> Result<Report, AppEr
         (None, None) => (Mode::Live, None),
     };
     let result = audit_with(
-        args, &selected, mode, &recorder, progress, started, started_at,
+        args,
+        &selected,
+        mode,
+        &recorder,
+        progress,
+        started,
+        started_at,
+        suppressions,
     )
     .await;
     if let (Err(_), Some(rec)) = (&result, &recorder) {
@@ -55,6 +67,7 @@ pub async fn audit(args: &AuditArgs, progress: Progress) -> Result<Report, AppEr
     result
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn audit_with(
     args: &AuditArgs,
     selected: &[&'static Check],
@@ -63,6 +76,7 @@ async fn audit_with(
     progress: Progress,
     started: Instant,
     started_at: String,
+    suppressions: Option<&suppress::Suppressions>,
 ) -> Result<Report, AppError> {
     let mode_name = match mode {
         Mode::Live => "live",
@@ -104,6 +118,14 @@ async fn audit_with(
     progress.finish();
 
     let mut outcome = checks::registry::run(&inventory, selected);
+    // Expiry is judged on the day the data describes, like every date in the audit.
+    let today = inventory
+        .collected_at
+        .as_deref()
+        .and_then(|t| t.get(..10))
+        .unwrap_or("9999-12-31")
+        .to_string();
+    let suppressed = suppressions.map(|s| s.apply(&mut outcome.findings, &inventory, &today));
     let min_severity = args.min_severity.map(checks::Severity::from);
     if let Some(min) = min_severity {
         outcome.findings.retain(|f| f.severity >= min);
@@ -113,7 +135,7 @@ async fn audit_with(
         rec.finish(&accounts, &session.regions)?;
     }
     let wall_ms = started.elapsed().as_millis() as u64;
-    Ok(Report::new(
+    let mut report = Report::new(
         RunMeta {
             started_at,
             wall_ms,
@@ -126,7 +148,10 @@ async fn audit_with(
         &inventory,
         outcome,
         CallStats::from_ops(stats.snapshot(), wall_ms),
-    ))
+    );
+    report.suppressions = suppressed;
+    report.refresh_summary();
+    Ok(report)
 }
 
 /// The exit code a finished report calls for.

@@ -83,11 +83,20 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
                 .as_deref()
                 .map(awsaudit::baseline::Baseline::load)
                 .transpose()?;
+            let suppressions = args
+                .suppressions
+                .as_deref()
+                .map(|p| awsaudit::suppress::Suppressions::load(p, checks::rules::ALL))
+                .transpose()?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| AppError::Config(format!("cannot start the async runtime: {e}")))?;
-            let mut report = runtime.block_on(awsaudit::audit(&args, Progress::new(true)))?;
+            let mut report = runtime.block_on(awsaudit::audit(
+                &args,
+                Progress::new(true),
+                suppressions.as_ref(),
+            ))?;
             if let Some(b) = &baseline {
                 b.apply(&mut report, args.only_new);
             }

@@ -79,6 +79,35 @@ pub fn table(report: &Report) -> String {
         }
         out.push('\n');
     }
+    if let Some(s) = &report.suppressions {
+        let _ = writeln!(out, "SUPPRESSED ({}) by {}", s.suppressed.len(), s.file);
+        for x in &s.suppressed {
+            let f = &x.finding;
+            let _ = writeln!(
+                out,
+                "  {} {}  [{} {}] {} — line {}: {}",
+                f.check, f.severity, f.account, f.region, f.resource, x.line, x.reason
+            );
+        }
+        for (what, list) in [
+            ("expired, suppressing nothing", &s.expired),
+            ("matched no finding", &s.unmatched),
+        ] {
+            for e in list {
+                let _ = writeln!(
+                    out,
+                    "  entry at line {} {what}{}: {}",
+                    e.line,
+                    e.expires
+                        .as_deref()
+                        .map(|d| format!(" (expires {d})"))
+                        .unwrap_or_default(),
+                    e.reason
+                );
+            }
+        }
+        out.push('\n');
+    }
     if let Some(b) = &report.baseline {
         let _ = writeln!(
             out,

@@ -27,6 +27,9 @@ pub struct Report {
     pub notes: Vec<Note>,
     pub coverage: CoverageReport,
     pub stats: CallStats,
+    /// What `--suppressions` did; absent without a suppressions file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressions: Option<crate::suppress::SuppressionReport>,
     /// The comparison with `--baseline`; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineSummary>,
@@ -77,6 +80,9 @@ pub struct Summary {
     pub by_severity: BTreeMap<Severity, usize>,
     pub unknowns: usize,
     pub coverage_gaps: usize,
+    /// Findings an entry of `--suppressions` moved out of `findings`.
+    #[serde(default)]
+    pub suppressed: usize,
 }
 
 impl Summary {
@@ -90,6 +96,7 @@ impl Summary {
             by_severity,
             unknowns,
             coverage_gaps,
+            suppressed: 0,
         }
     }
 }
@@ -203,6 +210,7 @@ impl Report {
             notes: outcome.notes,
             coverage: CoverageReport { collected, gaps },
             stats,
+            suppressions: None,
             baseline: None,
         }
     }
@@ -214,6 +222,7 @@ impl Report {
             self.unknowns.len(),
             self.coverage.gaps.len(),
         );
+        self.summary.suppressed = self.suppressions.as_ref().map_or(0, |s| s.suppressed.len());
     }
 
     /// The worst severity among the findings.

@@ -1076,3 +1076,94 @@ fn bad_baselines_are_named_and_stop_the_run() {
         assert!(!Path::new(out).exists(), "no report on a bad baseline");
     }
 }
+
+#[test]
+fn suppressions_move_findings_aside_with_their_reason_and_report_stale_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("accepted.toml");
+    std::fs::write(
+        &file,
+        r#"
+# Platform team: clusters keep the AWS-owned key until the KMS rollout (SEC-42).
+[[suppress]]
+check = "secrets-without-customer-kms-key"
+tags = { team = "platform" }
+reason = "KMS rollout SEC-42"
+
+[[suppress]]
+check = "IAM001"
+reason = "vendor role, expired exception"
+expires = 2026-01-31
+
+[[suppress]]
+check = "ELB*"
+region = "ap-*"
+reason = "no load balancers there yet"
+"#,
+    )
+    .unwrap();
+    let demo = root().join("mocks/demo");
+    let (plain, _) = replay_report(&demo, &[], 0);
+    let (r, _) = replay_report(
+        &demo,
+        &[
+            "--suppressions",
+            file.to_str().unwrap(),
+            "--fail-on",
+            "critical",
+        ],
+        1,
+    );
+    let count = |r: &Value, check: &str| {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["check"] == check)
+            .count()
+    };
+    assert!(count(&plain, "EKS003") > 0);
+    assert_eq!(count(&r, "EKS003"), 0, "tagged clusters suppressed");
+    let s = &r["suppressions"];
+    let suppressed = s["suppressed"].as_array().unwrap();
+    assert_eq!(suppressed.len(), count(&plain, "EKS003"));
+    assert!(suppressed
+        .iter()
+        .all(|x| x["line"] == 3 && x["reason"] == "KMS rollout SEC-42"));
+    assert_eq!(r["summary"]["suppressed"], suppressed.len());
+    // The expired exception suppresses nothing: IAM001 still fails the run (exit 1 above).
+    assert_eq!(count(&r, "IAM001"), count(&plain, "IAM001"));
+    assert_eq!(s["expired"][0]["line"], 8);
+    assert_eq!(s["unmatched"][0]["line"], 13);
+    assert_eq!(
+        r["findings"].as_array().unwrap().len() + suppressed.len(),
+        plain["findings"].as_array().unwrap().len(),
+        "nothing is silently dropped"
+    );
+
+    // Malformed files: the line and column, exit 2, before any work.
+    let home = tempfile::tempdir().unwrap();
+    for (text, needle) in [
+        (
+            "[[suppress]]\ncheck = \"ECS004\"\nexpires = 2025-01-01\n",
+            ":1:1: every suppression needs a `reason`",
+        ),
+        (
+            "[[suppress]]\ncheck = \"ECS004\"\nreason = \"x\"\nowner = \"me\"\n",
+            ":4:1: unknown field `owner`",
+        ),
+        ("[[suppress]\n", ":1:"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let o = audit(
+            &[
+                "--replay",
+                "mocks/demo",
+                "--suppressions",
+                file.to_str().unwrap(),
+            ],
+            home.path(),
+        );
+        assert_config_error(&o, needle);
+    }
+}

@@ -40,6 +40,10 @@ pub struct Inventory {
     pub oidc_providers: Vec<OidcProvider>,
     /// The status of every (account, region, operation) the collector ran.
     pub coverage: Coverage,
+    /// Tags of the resources findings are reported on (ECS services and clusters, EKS
+    /// clusters and nodegroups, IAM roles, subnets, VPC endpoints), by ARN. Suppressions
+    /// match on them.
+    pub resource_tags: BTreeMap<String, BTreeMap<String, String>>,
     /// When the data was collected (RFC 3339, UTC): the moment of a live run, the recording
     /// time of a replay. Date-relative checks judge against it, so a replay gives the same
     /// answer whenever it runs.
@@ -53,6 +57,7 @@ macro_rules! inventory_lists {
             pub fn merge(&mut self, other: Inventory) {
                 $(self.$field.extend(other.$field);)*
                 self.coverage.entries.extend(other.coverage.entries);
+                self.resource_tags.extend(other.resource_tags);
             }
 
             /// Orders every list by (account, region, identity) so that the inventory, and

@@ -10,7 +10,7 @@ use checks::model::{
 };
 use futures::future::join_all;
 
-use super::Collector;
+use super::{tag_map, Collector};
 
 /// Tag keys (or prefixes ending in `/`) that mark an instance as a Kubernetes node.
 const NODE_TAGS: [&str; 5] = [
@@ -115,10 +115,12 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
             .collect();
     }
     if let Some(pages) = subnets {
-        inv.subnets = pages
-            .iter()
-            .flat_map(|p| p.subnets().iter().map(|s| subnet(scope, s)))
-            .collect();
+        for s in pages.iter().flat_map(|p| p.subnets()) {
+            let sub = subnet(scope, s);
+            let tags = s.tags().iter().map(|t| (t.key(), t.value()));
+            inv.resource_tags.insert(sub.arn.clone(), tag_map(tags));
+            inv.subnets.push(sub);
+        }
     }
     if let Some(pages) = tables {
         inv.route_tables = pages
@@ -143,10 +145,12 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
             .collect();
     }
     if let Some(pages) = endpoints {
-        inv.vpc_endpoints = pages
-            .iter()
-            .flat_map(|p| p.vpc_endpoints().iter().map(|e| vpc_endpoint(scope, e)))
-            .collect();
+        for e in pages.iter().flat_map(|p| p.vpc_endpoints()) {
+            let ep = vpc_endpoint(scope, e);
+            let tags = e.tags().iter().map(|t| (t.key(), t.value()));
+            inv.resource_tags.insert(ep.arn.clone(), tag_map(tags));
+            inv.vpc_endpoints.push(ep);
+        }
     }
     if let Some(pages) = instances {
         inv.instances = pages

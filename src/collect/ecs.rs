@@ -1,9 +1,9 @@
 //! ECS: clusters (100 per DescribeClusters), services (10 per DescribeServices) and every
 //! task definition those services and their deployments use, each described once.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_ecs::types::{self as t, ClusterField};
+use aws_sdk_ecs::types::{self as t, ClusterField, ServiceField};
 use checks::model::{
     AwsVpcConfiguration, CapacityProviderItem, CircuitBreaker, ContainerDefinition,
     DeploymentAlarms, DeploymentConfiguration, EcsCluster, EcsDeployment, EcsService, Inventory,
@@ -11,7 +11,7 @@ use checks::model::{
 };
 use futures::future::join_all;
 
-use super::{rfc3339, Collector};
+use super::{rfc3339, tag_map, Collector};
 
 /// Events kept per service: enough to see a recent deployment's errors.
 const EVENTS_KEPT: usize = 25;
@@ -47,6 +47,7 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
                     .describe_clusters()
                     .set_clusters(Some(batch))
                     .include(ClusterField::Settings)
+                    .include(ClusterField::Tags)
                     .send()
                     .await
             })
@@ -55,8 +56,14 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     }))
     .await;
     for out in described.into_iter().flatten() {
-        inv.ecs_clusters
-            .extend(out.clusters().iter().map(|cl| cluster(scope, cl)));
+        for cl in out.clusters() {
+            let ecs = cluster(scope, cl);
+            inv.resource_tags.insert(
+                ecs.arn.clone(),
+                tag_map(cl.tags().iter().map(|t| (t.key(), t.value()))),
+            );
+            inv.ecs_clusters.push(ecs);
+        }
     }
 
     // Services of every cluster, listed and described concurrently.
@@ -67,7 +74,10 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     )
     .await;
     for s in per_cluster {
-        inv.ecs_services.extend(s);
+        for (svc, tags) in s {
+            inv.resource_tags.insert(svc.arn.clone(), tags);
+            inv.ecs_services.push(svc);
+        }
     }
 
     // Every task definition in use, described once.
@@ -108,7 +118,7 @@ async fn services(
     client: &aws_sdk_ecs::Client,
     scope: &Scope,
     cluster_arn: &str,
-) -> Vec<EcsService> {
+) -> Vec<(EcsService, BTreeMap<String, String>)> {
     let Some(pages) = c
         .call(scope, "ecs", "ListServices", Some(cluster_arn), async {
             client
@@ -136,6 +146,7 @@ async fn services(
                     .describe_services()
                     .cluster(cluster_arn)
                     .set_services(Some(batch))
+                    .include(ServiceField::Tags)
                     .send()
                     .await
             })
@@ -149,7 +160,10 @@ async fn services(
         .flat_map(|o| {
             o.services()
                 .iter()
-                .map(|s| service(scope, cluster_arn, s))
+                .map(|s| {
+                    let tags = tag_map(s.tags().iter().map(|t| (t.key(), t.value())));
+                    (service(scope, cluster_arn, s), tags)
+                })
                 .collect::<Vec<_>>()
         })
         .collect()

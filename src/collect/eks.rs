@@ -1,5 +1,7 @@
 //! EKS: clusters, their managed nodegroups and Fargate profiles.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_eks::types as t;
 use checks::model::{
     EksCluster, EksFargateProfile, EksNodegroup, FargateSelector, Inventory, Scope,
@@ -60,9 +62,15 @@ async fn cluster(
         fargate_profiles(c, client, scope, name, &arn),
     );
     if let Some(cl) = described.as_ref().and_then(|o| o.cluster()) {
-        inv.eks_clusters.push(eks_cluster(scope, cl, &arn));
+        let eks = eks_cluster(scope, cl, &arn);
+        inv.resource_tags
+            .insert(eks.arn.clone(), owned_tags(cl.tags()));
+        inv.eks_clusters.push(eks);
     }
-    inv.eks_nodegroups = nodegroups;
+    for (ng, tags) in nodegroups {
+        inv.resource_tags.insert(ng.arn.clone(), tags);
+        inv.eks_nodegroups.push(ng);
+    }
     inv.eks_fargate_profiles = profiles;
     inv
 }
@@ -73,7 +81,7 @@ async fn nodegroups(
     scope: &Scope,
     cluster: &str,
     cluster_arn: &str,
-) -> Vec<EksNodegroup> {
+) -> Vec<(EksNodegroup, BTreeMap<String, String>)> {
     let Some(pages) = c
         .call(scope, "eks", "ListNodegroups", Some(cluster_arn), async {
             client
@@ -112,7 +120,10 @@ async fn nodegroups(
     .await
     .into_iter()
     .flatten()
-    .filter_map(|o| o.nodegroup().map(|n| nodegroup(scope, cluster, n)))
+    .filter_map(|o| {
+        o.nodegroup()
+            .map(|n| (nodegroup(scope, cluster, n), owned_tags(n.tags())))
+    })
     .collect()
 }
 
@@ -172,6 +183,14 @@ async fn fargate_profiles(
             .map(|p| fargate_profile(scope, cluster, p))
     })
     .collect()
+}
+
+/// EKS returns tags as a map.
+fn owned_tags(
+    tags: Option<&std::collections::HashMap<String, String>>,
+) -> BTreeMap<String, String> {
+    tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
 }
 
 fn eks_cluster(scope: &Scope, c: &t::Cluster, fallback_arn: &str) -> EksCluster {

@@ -158,6 +158,9 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     }
     for tg in &mut inv.target_groups {
         tg.tags = tag_map.remove(&tg.arn);
+        if let Some(tags) = &tg.tags {
+            inv.resource_tags.insert(tg.arn.clone(), tags.clone());
+        }
         tg.targets = health.remove(&tg.arn);
         tg.deregistration_delay_seconds = delay.remove(&tg.arn);
     }

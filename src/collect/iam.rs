@@ -58,6 +58,13 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
                     .map(decode_policy),
             })
             .collect();
+        for r in pages.iter().flat_map(|p| p.role_detail_list()) {
+            if let Some(arn) = r.arn() {
+                let tags = r.tags().iter().map(|t| (Some(t.key()), Some(t.value())));
+                inv.resource_tags
+                    .insert(arn.to_string(), super::tag_map(tags));
+            }
+        }
         inv.iam_roles = pages
             .iter()
             .flat_map(|p| p.role_detail_list().iter())

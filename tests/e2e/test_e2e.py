@@ -254,13 +254,18 @@ class MockReplayTests(unittest.TestCase):
         edited["findings"] = findings + [gone]
         base.write_text(json.dumps(edited))
         out = work / "compared.json"
+        accepted = work / "accepted.toml"
+        accepted.write_text('[[suppress]]\ncheck = "ECS002"\nreason = "alarms come with the Q1 SLOs"\n'
+                            '[[suppress]]\ncheck = "VPC001"\nreason = "expired"\nexpires = 2020-01-01\n')
         args = scan_args(None, ["us-east-1", "eu-west-1"], out, replay=MOCKS / "demo") + [
-            "--baseline", str(base), "--checks", "ECS*,VPC*"]
+            "--baseline", str(base), "--checks", "ECS*,VPC*", "--suppressions", str(accepted)]
         run = run_audit(audit, args, work / "home", credentials=False, output=out)
         self.assertIsNotNone(run.report, run.describe())
         b = run.report["baseline"]
         self.assertGreater(b["new"] + b["unchanged"], 0)
         self.assertTrue(b["resolved"] or b["unverified"])
+        self.assertTrue(run.report["suppressions"]["suppressed"])
+        self.assertEqual(len(run.report["suppressions"]["expired"]), 1)
         self.assertEqual(harness.schema_problems(run.report), [])
         bad = dict(run.report, schema_version=2)
         self.assertTrue(harness.schema_problems(bad), "the schema rejects another version")
