@@ -69,6 +69,10 @@ pub enum Format {
     Csv,
     /// A Markdown report a ticket or pull request comment can embed.
     Markdown,
+    /// SARIF 2.1.0, for code scanning dashboards (results located by resource ARN).
+    Sarif,
+    /// AWS Security Finding Format, for Security Hub's BatchImportFindings.
+    Asff,
 }
 
 impl Format {
@@ -80,6 +84,8 @@ impl Format {
             Format::Jsonl => "findings.jsonl",
             Format::Csv => "findings.csv",
             Format::Markdown => "report.md",
+            Format::Sarif => "report.sarif",
+            Format::Asff => "findings.asff.json",
         }
     }
 
@@ -90,6 +96,8 @@ impl Format {
             Format::Jsonl => "jsonl",
             Format::Csv => "csv",
             Format::Markdown => "markdown",
+            Format::Sarif => "sarif",
+            Format::Asff => "asff",
         }
     }
 }

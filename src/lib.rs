@@ -7,6 +7,7 @@ pub mod cli;
 pub mod collect;
 pub mod error;
 pub mod formats;
+pub mod interchange;
 pub mod progress;
 pub mod recording;
 pub mod render;
@@ -177,6 +178,8 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Jsonl => formats::jsonl(report),
         Format::Csv => formats::csv(report),
         Format::Markdown => formats::markdown(report),
+        Format::Sarif => interchange::sarif(report),
+        Format::Asff => interchange::asff(report),
     }
 }
 

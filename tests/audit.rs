@@ -860,6 +860,8 @@ fn every_format_renders_the_same_findings_into_output_dir() {
             "json,jsonl,csv,markdown",
             "--format",
             "table",
+            "--format",
+            "sarif,asff",
             "--output-dir",
             d,
         ],
@@ -894,6 +896,33 @@ fn every_format_renders_the_same_findings_into_output_dir() {
         assert!(md.contains(fp), "{fp} in the Markdown");
     }
     assert!(read("report.txt").contains("coverage complete"));
+    // SARIF: one rule per check that ran, one result per finding, tracked by fingerprint.
+    let sarif: Value = serde_json::from_str(&read("report.sarif")).unwrap();
+    let run = &sarif["runs"][0];
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(
+        run["tool"]["driver"]["rules"].as_array().unwrap().len(),
+        report["run"]["checks"].as_array().unwrap().len()
+    );
+    let sarif_fps: Vec<&str> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["partialFingerprints"]["awsaudit/v1"].as_str().unwrap())
+        .collect();
+    assert_eq!(sarif_fps, fingerprints);
+    // ASFF: Security Hub finding ids derive from the fingerprint, so re-imports update.
+    let asff: Value = serde_json::from_str(&read("findings.asff.json")).unwrap();
+    let ids: Vec<&str> = asff
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["Id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), fingerprints.len());
+    for (id, fp) in ids.iter().zip(&fingerprints) {
+        assert!(id.ends_with(fp), "{id}");
+    }
     // The secret ECS003 names is named in every format, its value in none (the recording
     // holds only markers, and no format prints a marker as a value).
     for name in [
@@ -902,6 +931,8 @@ fn every_format_renders_the_same_findings_into_output_dir() {
         "findings.csv",
         "report.md",
         "report.txt",
+        "report.sarif",
+        "findings.asff.json",
     ] {
         let text = read(name);
         assert!(text.contains("SMTP_PASSWORD"), "{name}");

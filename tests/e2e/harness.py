@@ -130,6 +130,40 @@ def schema_problems(report: dict) -> list[str]:
             for e in validator.iter_errors(report)]
 
 
+SARIF_SCHEMA = REPO / "tests" / "schemas" / "sarif-schema-2.1.0.json"
+
+
+def sarif_problems(doc: dict) -> list[str]:
+    """Where `doc` breaks the vendored OASIS SARIF 2.1.0 schema."""
+    import jsonschema
+
+    validator = jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text()))
+    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
+            for e in validator.iter_errors(doc)]
+
+
+def asff_problems(findings: list) -> list[str]:
+    """Where `findings` break Security Hub's BatchImportFindings input, as botocore's
+    service model and parameter validator see it, plus the enums botocore does not check."""
+    import botocore.session
+    from botocore.validate import ParamValidator
+
+    model = botocore.session.get_session().get_service_model("securityhub")
+    shape = model.operation_model("BatchImportFindings").input_shape
+    result = ParamValidator().validate({"Findings": findings}, shape)
+    problems = [result.generate_report()] if result.has_errors() else []
+    finding_shape = shape.members["Findings"].member
+    labels = set(finding_shape.members["Severity"].members["Label"].enum)
+    for i, f in enumerate(findings if isinstance(findings, list) else []):
+        label = (f.get("Severity") or {}).get("Label")
+        if label not in labels:
+            problems.append(f"Findings[{i}].Severity.Label {label!r} not in {sorted(labels)}")
+    ids = [f.get("Id") for f in findings] if isinstance(findings, list) else []
+    if len(ids) != len(set(ids)):
+        problems.append("finding Ids are not unique")
+    return problems
+
+
 def _segments(arn: str) -> set[str]:
     return set(s for s in re.split(r"[:/]", arn or "") if s)
 
