@@ -73,6 +73,8 @@ pub enum Format {
     Sarif,
     /// AWS Security Finding Format, for Security Hub's BatchImportFindings.
     Asff,
+    /// OCSF Detection Findings (class 2004), for Security Lake and SIEMs.
+    Ocsf,
 }
 
 impl Format {
@@ -86,6 +88,7 @@ impl Format {
             Format::Markdown => "report.md",
             Format::Sarif => "report.sarif",
             Format::Asff => "findings.asff.json",
+            Format::Ocsf => "findings.ocsf.json",
         }
     }
 
@@ -98,6 +101,7 @@ impl Format {
             Format::Markdown => "markdown",
             Format::Sarif => "sarif",
             Format::Asff => "asff",
+            Format::Ocsf => "ocsf",
         }
     }
 }

@@ -180,6 +180,7 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Markdown => formats::markdown(report),
         Format::Sarif => interchange::sarif(report),
         Format::Asff => interchange::asff(report),
+        Format::Ocsf => interchange::ocsf(report),
     }
 }
 

@@ -861,7 +861,7 @@ fn every_format_renders_the_same_findings_into_output_dir() {
             "--format",
             "table",
             "--format",
-            "sarif,asff",
+            "sarif,asff,ocsf",
             "--output-dir",
             d,
         ],
@@ -933,6 +933,7 @@ fn every_format_renders_the_same_findings_into_output_dir() {
         "report.txt",
         "report.sarif",
         "findings.asff.json",
+        "findings.ocsf.json",
     ] {
         let text = read(name);
         assert!(text.contains("SMTP_PASSWORD"), "{name}");

@@ -164,6 +164,25 @@ def asff_problems(findings: list) -> list[str]:
     return problems
 
 
+def ocsf_problems(findings: list) -> list[str]:
+    """Where `findings` break OCSF Detection Finding (class 2004), as the OCSF models on
+    PyPI (py-ocsf-models, pydantic) see them, plus the class/type arithmetic OCSF defines."""
+    from py_ocsf_models.events.findings.detection_finding import DetectionFinding
+
+    problems = []
+    for i, f in enumerate(findings):
+        try:
+            DetectionFinding.model_validate(f)
+        except Exception as e:  # pydantic.ValidationError
+            problems.append(f"[{i}]: {e}")
+            continue
+        if f.get("class_uid") != 2004 or f.get("category_uid") != 2:
+            problems.append(f"[{i}]: class_uid/category_uid {f.get('class_uid')}/{f.get('category_uid')}")
+        if f.get("type_uid") != 2004 * 100 + f.get("activity_id", -1):
+            problems.append(f"[{i}]: type_uid {f.get('type_uid')} is not class_uid * 100 + activity_id")
+    return problems
+
+
 def _segments(arn: str) -> set[str]:
     return set(s for s in re.split(r"[:/]", arn or "") if s)
 

@@ -8,8 +8,9 @@
 # Uses only python3's stdlib venv module and pip.
 set -euo pipefail
 
-# moto is the emulator; jsonschema validates the reports against src/report.schema.json.
-REQUIREMENTS=("moto[server]==5.2.5" "jsonschema==4.26.0")
+# moto is the emulator; jsonschema validates the reports against src/report.schema.json
+# and the vendored SARIF schema; py-ocsf-models validates OCSF Detection Findings.
+REQUIREMENTS=("moto[server]==5.2.5" "jsonschema==4.26.0" "py-ocsf-models==0.10.0")
 MOTO_REQUIREMENT="${REQUIREMENTS[*]}"
 VENV="${AWSAUDIT_VENV:-$HOME/.cache/awsaudit/venv-moto}"
 STAMP="$VENV/.awsaudit-requirements"
@@ -19,7 +20,7 @@ log() { printf 'setup_venv: %s\n' "$*" >&2; }
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$MOTO_REQUIREMENT" ] \
    && [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/moto_server" ] \
-   && "$VENV/bin/python" -c 'import moto, boto3, jsonschema' >/dev/null 2>&1; then
+   && "$VENV/bin/python" -c 'import moto, boto3, jsonschema, py_ocsf_models' >/dev/null 2>&1; then
     printf '%s\n' "$VENV"
     exit 0
 fi
@@ -38,7 +39,7 @@ fi
 rm -f "$STAMP"
 log "installing $MOTO_REQUIREMENT"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${REQUIREMENTS[@]}" >&2
-"$VENV/bin/python" -c 'import moto, boto3, jsonschema' >&2
+"$VENV/bin/python" -c 'import moto, boto3, jsonschema, py_ocsf_models' >&2
 printf '%s\n' "$MOTO_REQUIREMENT" > "$STAMP"
 log "ready: moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)')"
 printf '%s\n' "$VENV"

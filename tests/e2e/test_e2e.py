@@ -238,23 +238,28 @@ class MockReplayTests(unittest.TestCase):
         self.assertEqual(problems, [], f"mocks/{name} vs expected.json\n{run.describe()}")
         self.assertEqual(harness.schema_problems(run.report), [], f"mocks/{name}: report breaks the schema")
 
-    def test_sarif_and_asff_validate_for_every_mock(self):
-        """`--format sarif` against the OASIS SARIF 2.1.0 schema and `--format asff` against
-        Security Hub's BatchImportFindings model, for every committed scenario; and the
-        validators do reject a broken document."""
+    def test_sarif_asff_and_ocsf_validate_for_every_mock(self):
+        """`--format sarif` against the OASIS SARIF 2.1.0 schema, `--format asff` against
+        Security Hub's BatchImportFindings model and `--format ocsf` against the OCSF
+        Detection Finding models, for every committed scenario; and the validators do reject
+        a broken document."""
         audit = need_audit(self)
         for mock in sorted(p for p in MOCKS.iterdir() if (p / "manifest.json").is_file()):
             with self.subTest(mock=mock.name):
                 work = TMP / f"interchange-{mock.name}"
                 work.mkdir(parents=True, exist_ok=True)
                 proc = subprocess.run(
-                    [str(audit), "--replay", str(mock), "--format", "json,sarif,asff", "--output-dir", str(work)],
+                    [str(audit), "--replay", str(mock), "--format", "json,sarif,asff,ocsf", "--output-dir", str(work)],
                     env=harness.audit_env(work / "home", credentials=False), cwd=work,
                     stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
                 self.assertIn(proc.returncode, LIVE_EXIT_CODES, proc.stderr)
                 report = json.loads((work / "report.json").read_text())
                 sarif = json.loads((work / "report.sarif").read_text())
                 asff = json.loads((work / "findings.asff.json").read_text())
+                ocsf = json.loads((work / "findings.ocsf.json").read_text())
+                self.assertEqual(harness.ocsf_problems(ocsf), [])
+                self.assertEqual(sorted(f["finding_info"]["uid"] for f in ocsf),
+                                 sorted(f["fingerprint"] for f in report["findings"]))
                 self.assertEqual(harness.sarif_problems(sarif), [])
                 self.assertEqual(harness.asff_problems(asff), [])
                 fps = sorted(f["fingerprint"] for f in report["findings"])
@@ -262,6 +267,7 @@ class MockReplayTests(unittest.TestCase):
                 self.assertEqual(sorted(f["ProductFields"]["awsaudit/Fingerprint"] for f in asff), fps)
         self.assertTrue(harness.sarif_problems({"version": "2.1.0", "runs": [{"results": []}]}))
         self.assertTrue(harness.asff_problems([{"SchemaVersion": "2018-10-08", "Severity": {"Label": "SEVERE"}}]))
+        self.assertTrue(harness.ocsf_problems([{"class_uid": 2004, "severity_id": 7, "activity_id": 1}]))
 
     def test_baseline_reports_follow_the_schema(self):
         """A report compared with a baseline (new, unchanged, resolved, not re-checked)
