@@ -191,15 +191,20 @@ fn clip(text: &str, max: usize) -> String {
     s
 }
 
-/// One ASFF finding. `Id` is derived from the fingerprint, so re-importing a later run
-/// updates the same Security Hub finding instead of opening another.
-fn asff_finding(report: &Report, f: &Finding) -> Value {
-    // IAM is global; Security Hub findings live in a region: the first audited one.
-    let region = if f.region == GLOBAL_REGION {
+/// The region a finding is filed in. IAM is global, but Security Hub and OCSF consumers
+/// file findings by region: the first audited one.
+fn home_region<'r>(report: &'r Report, f: &'r Finding) -> &'r str {
+    if f.region == GLOBAL_REGION {
         report.regions.first().map_or("us-east-1", String::as_str)
     } else {
         f.region.as_str()
-    };
+    }
+}
+
+/// One ASFF finding. `Id` is derived from the fingerprint, so re-importing a later run
+/// updates the same Security Hub finding instead of opening another.
+fn asff_finding(report: &Report, f: &Finding) -> Value {
+    let region = home_region(report, f);
     let partition = partition_of(region);
     let check = checks::rules::find(&f.check);
     let now = &report.run.finished_at;
@@ -279,11 +284,7 @@ const DETECTION_FINDING: u32 = 2004;
 /// or `Update` for a finding a `--baseline` already had; `finding_info.uid` is the
 /// fingerprint, so a SIEM correlates runs.
 fn ocsf_finding(report: &Report, f: &Finding) -> Value {
-    let region = if f.region == GLOBAL_REGION {
-        report.regions.first().map_or("us-east-1", String::as_str)
-    } else {
-        f.region.as_str()
-    };
+    let region = home_region(report, f);
     let (activity_id, activity) = match f.change {
         Some(checks::Change::Unchanged) => (2, "Update"),
         _ => (1, "Create"),
