@@ -13,6 +13,8 @@ Exit codes:
   3  the report was written but collection was incomplete (access denied, throttled past
      retries, unavailable operations): see its coverage gaps; checks that needed the
      missing data report 'not evaluated', never pass
+  4  the report was written but --webhook delivery failed after its retries; the
+     undelivered batches are kept and sent first by the next run (takes precedence)
 
 Examples:
   audit --replay mocks/demo                      audit the bundled demo recording offline
@@ -202,6 +204,23 @@ pub struct AuditArgs {
     /// expiry date; suppressed findings are listed apart, not dropped.
     #[arg(long, value_name = "FILE")]
     pub suppressions: Option<PathBuf>,
+
+    /// POST new (and, with --baseline, resolved) findings as JSON batches to URL, with
+    /// retries; undelivered batches are kept and sent first by the next run.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+
+    /// Where undelivered webhook batches wait (default: ~/.local/state/awsaudit/webhook/…).
+    #[arg(long, value_name = "DIR", requires = "webhook")]
+    pub webhook_spool: Option<PathBuf>,
+
+    /// Attempts per webhook batch.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20), requires = "webhook")]
+    pub webhook_attempts: u32,
+
+    /// Seconds to wait for the webhook's answer to one POST.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300), requires = "webhook")]
+    pub webhook_timeout: u64,
 
     /// Report only findings that are not in the --baseline.
     #[arg(long, requires = "baseline")]

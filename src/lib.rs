@@ -15,6 +15,7 @@ pub mod report;
 pub mod stats;
 pub mod suppress;
 pub mod transport;
+pub mod webhook;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -83,6 +83,18 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
                 .as_deref()
                 .map(awsaudit::baseline::Baseline::load)
                 .transpose()?;
+            let webhook = args
+                .webhook
+                .as_deref()
+                .map(|url| {
+                    awsaudit::webhook::Webhook::new(
+                        url,
+                        args.webhook_spool.as_deref(),
+                        args.webhook_attempts,
+                        std::time::Duration::from_secs(args.webhook_timeout),
+                    )
+                })
+                .transpose()?;
             let suppressions = args
                 .suppressions
                 .as_deref()
@@ -111,7 +123,21 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
                     awsaudit::Destination::Stdout => print(&text)?,
                 }
             }
-            let exit = awsaudit::exit_for(&report, args.fail_on.threshold());
+            let mut exit = awsaudit::exit_for(&report, args.fail_on.threshold());
+            if let Some(hook) = &webhook {
+                match runtime.block_on(hook.deliver(&report)) {
+                    Ok(d) => tracing::info!(
+                        batches = d.batches,
+                        events = d.events,
+                        from_earlier_runs = d.from_earlier_runs,
+                        "webhook delivered"
+                    ),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        exit = Exit::Delivery;
+                    }
+                }
+            }
             if !report.coverage.gaps.is_empty() {
                 eprintln!("warning: {}", awsaudit::render::gap_summary(&report));
             }

@@ -1199,3 +1199,216 @@ reason = "no load balancers there yet"
         assert_config_error(&o, needle);
     }
 }
+
+/// A webhook receiver on 127.0.0.1 that misbehaves on a script: one action per request
+/// (`503`, `429`, `drop`, `slow`, `200`), then `200` for ever (or `500` with `always_fail`).
+/// It keeps every event key it received, like a receiver that dedupes by key.
+struct Receiver {
+    url: String,
+    keys: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Receiver {
+    fn start(script: &[&'static str], always_fail: bool) -> Receiver {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://{}/hooks/awsaudit?token=s3cr3t",
+            listener.local_addr().unwrap()
+        );
+        let keys = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (k, n, script) = (keys.clone(), requests.clone(), script.to_vec());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let action =
+                    script
+                        .get(i)
+                        .copied()
+                        .unwrap_or(if always_fail { "500" } else { "200" });
+                // Read the request: headers, then Content-Length bytes of body.
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                let body = loop {
+                    let Ok(read) = s.read(&mut chunk) else {
+                        break None;
+                    };
+                    if read == 0 {
+                        break None;
+                    }
+                    buf.extend_from_slice(&chunk[..read]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len: usize = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case("content-length")
+                                    .then(|| v.trim().parse().ok())?
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len {
+                            break Some(buf[end + 4..end + 4 + len].to_vec());
+                        }
+                    }
+                };
+                let Some(body) = body else { continue };
+                let reply = |s: &mut std::net::TcpStream, status: &str, extra: &str| {
+                    let _ = write!(
+                        s,
+                        "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n{extra}\r\n"
+                    );
+                };
+                let take = |k: &std::sync::Mutex<Vec<String>>| {
+                    let batch: Value = serde_json::from_slice(&body).unwrap();
+                    for e in batch["events"].as_array().unwrap() {
+                        k.lock()
+                            .unwrap()
+                            .push(e["idempotency_key"].as_str().unwrap().to_string());
+                    }
+                };
+                match action {
+                    "503" => reply(&mut s, "503 Service Unavailable", ""),
+                    "429" => reply(&mut s, "429 Too Many Requests", "retry-after: 0\r\n"),
+                    "500" => reply(&mut s, "500 Internal Server Error", ""),
+                    "drop" => drop(s),
+                    "slow" => {
+                        // Processed, but the answer comes after the sender gave up.
+                        take(&k);
+                        std::thread::sleep(std::time::Duration::from_millis(2500));
+                        reply(&mut s, "200 OK", "");
+                    }
+                    _ => {
+                        take(&k);
+                        reply(&mut s, "200 OK", "");
+                    }
+                }
+            }
+        });
+        Receiver {
+            url,
+            keys,
+            requests,
+        }
+    }
+
+    fn distinct_keys(&self) -> std::collections::BTreeSet<String> {
+        self.keys.lock().unwrap().iter().cloned().collect()
+    }
+}
+
+fn expected_keys() -> std::collections::BTreeSet<String> {
+    replay_json("demo")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("opened:{}", f["fingerprint"].as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn webhook_retries_faults_and_delivers_every_finding_once_by_key() {
+    let home = tempfile::tempdir().unwrap();
+    let spool = tempfile::tempdir().unwrap();
+    let r = Receiver::start(&["503", "drop", "429", "slow"], false);
+    let o = audit(
+        &[
+            "--replay",
+            "mocks/demo",
+            "--format",
+            "json",
+            "--webhook",
+            &r.url,
+            "--webhook-spool",
+            spool.path().to_str().unwrap(),
+            "--webhook-timeout",
+            "1",
+        ],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(r.distinct_keys(), expected_keys(), "every finding arrived");
+    assert!(
+        r.requests.load(std::sync::atomic::Ordering::SeqCst) >= 5,
+        "it retried"
+    );
+    assert_eq!(
+        std::fs::read_dir(spool.path()).unwrap().count(),
+        0,
+        "the spool is empty once delivered"
+    );
+}
+
+#[test]
+fn webhook_outage_keeps_the_batches_and_the_next_run_delivers_them() {
+    let home = tempfile::tempdir().unwrap();
+    let spool = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    let down = Receiver::start(&[], true);
+    let args = |url: &str| {
+        vec![
+            "--replay".to_string(),
+            "mocks/demo".into(),
+            "--format".into(),
+            "json".into(),
+            "-o".into(),
+            out.to_str().unwrap().into(),
+            "--webhook".into(),
+            url.into(),
+            "--webhook-spool".into(),
+            spool.path().to_str().unwrap().into(),
+            "--webhook-attempts".into(),
+            "2".into(),
+        ]
+    };
+    let a = args(&down.url);
+    let o = audit(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        home.path(),
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("answered 500 Internal Server Error (after 2 attempts)"),
+        "{err}"
+    );
+    assert!(err.contains("undelivered batch(es) kept in"), "{err}");
+    assert!(
+        !err.contains("s3cr3t"),
+        "the URL's token is never printed: {err}"
+    );
+    assert!(out.is_file(), "the report is written whatever the delivery");
+    let spooled = std::fs::read_dir(spool.path()).unwrap().count();
+    assert!(spooled >= 1);
+
+    // The receiver is back: the spooled batches go first, then this run's.
+    let up = Receiver::start(&[], false);
+    let a = args(&up.url);
+    let o = audit(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(up.distinct_keys(), expected_keys());
+    assert_eq!(
+        up.requests.load(std::sync::atomic::Ordering::SeqCst),
+        2 * spooled,
+        "the earlier run's batches, then this run's"
+    );
+    assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0);
+
+    for (url, needle) in [
+        (
+            "ftp://example.com/x",
+            "--webhook: only http:// and https:// URLs are supported",
+        ),
+        ("not a url", "--webhook: not a URL"),
+    ] {
+        let o = audit(&["--replay", "mocks/demo", "--webhook", url], home.path());
+        assert_config_error(&o, needle);
+    }
+}

@@ -1,0 +1,339 @@
+//! `--webhook URL`: deliver what a ticketing system needs — findings to open, findings to
+//! close — as JSON batches, and lose none of them.
+//!
+//! Every batch is written to a spool directory before it is sent and removed only after a
+//! 2xx answer, so a crash, a network failure or a receiver outage leaves it on disk; the
+//! next run sends the spool first, oldest batch first. Each event carries an idempotency
+//! key derived from the finding's fingerprint (and each batch one from its events), so a
+//! receiver that dedupes by key sees every finding exactly once even when a slow answer
+//! makes the sender retry a batch the receiver already took.
+//!
+//! Retries: connection failures, timeouts, 408, 429 (honouring `Retry-After`) and 5xx,
+//! with exponential backoff; any other answer is permanent. After the last attempt the run
+//! ends with [`crate::error::Exit::Delivery`] and the undelivered batches stay spooled.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytes::Bytes;
+use checks::{Change, Finding};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+use crate::report::Report;
+
+/// Events per POST.
+const BATCH: usize = 100;
+
+/// Where and how to deliver.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    url: hyper::Uri,
+    /// `scheme://host[:port]/…`: the URL without path or query, which may hold a token.
+    shown: String,
+    spool: PathBuf,
+    attempts: u32,
+    timeout: Duration,
+    backoff: Duration,
+}
+
+/// One thing to tell the ticketing system.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Event {
+    /// `opened:<fingerprint>` or `resolved:<fingerprint>`: dedupe on it.
+    pub idempotency_key: String,
+    /// `opened` (a new finding: open a ticket) or `resolved` (close it).
+    pub event: String,
+    pub finding: Finding,
+}
+
+/// One POST body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Batch {
+    /// Hash of the batch's event keys (also sent as the `Idempotency-Key` header).
+    pub batch_id: String,
+    pub tool: String,
+    /// When the run that produced the batch started.
+    pub run_started_at: String,
+    pub accounts: Vec<String>,
+    pub events: Vec<Event>,
+}
+
+/// What a delivery did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Delivered {
+    pub batches: usize,
+    pub events: usize,
+    /// Of those, batches left over from earlier runs.
+    pub from_earlier_runs: usize,
+}
+
+/// Why a delivery stopped.
+#[derive(Debug, thiserror::Error)]
+#[error("webhook {url}: {cause}; {pending} undelivered batch(es) kept in {spool} for the next run")]
+pub struct DeliveryError {
+    pub url: String,
+    pub cause: String,
+    pub pending: usize,
+    pub spool: String,
+}
+
+impl Webhook {
+    /// Checks the URL and the spool directory, before any AWS call. The spool defaults to
+    /// `$XDG_STATE_HOME/awsaudit/webhook/<hash of the URL>` (or `~/.local/state/…`).
+    pub fn new(
+        url: &str,
+        spool: Option<&Path>,
+        attempts: u32,
+        timeout: Duration,
+    ) -> Result<Self, AppError> {
+        let bad = |why: &str| AppError::Config(format!("--webhook: {why}"));
+        let uri: hyper::Uri = url
+            .parse()
+            .map_err(|_| bad("not a URL (give http://… or https://…)"))?;
+        let scheme = uri.scheme_str().unwrap_or("");
+        if scheme != "http" && scheme != "https" {
+            return Err(bad("only http:// and https:// URLs are supported"));
+        }
+        let Some(authority) = uri.authority() else {
+            return Err(bad("the URL has no host"));
+        };
+        let shown = format!("{scheme}://{authority}/…");
+        let spool = match spool {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let state = std::env::var_os("XDG_STATE_HOME")
+                    .map(PathBuf::from)
+                    .or_else(|| {
+                        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state"))
+                    })
+                    .ok_or_else(|| {
+                        bad("no HOME to keep the delivery spool in; give --webhook-spool DIR")
+                    })?;
+                let hash: String = Sha256::digest(url.as_bytes())[..8]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                state.join("awsaudit").join("webhook").join(hash)
+            }
+        };
+        std::fs::create_dir_all(&spool)
+            .map_err(|e| AppError::Config(format!("--webhook-spool {}: {e}", spool.display())))?;
+        tempfile::NamedTempFile::new_in(&spool).map_err(|e| {
+            AppError::Config(format!(
+                "--webhook-spool {}: cannot write: {e}",
+                spool.display()
+            ))
+        })?;
+        Ok(Webhook {
+            url: uri,
+            shown,
+            spool,
+            attempts: attempts.max(1),
+            timeout,
+            backoff: Duration::from_millis(250),
+        })
+    }
+
+    pub fn spool(&self) -> &Path {
+        &self.spool
+    }
+
+    /// Spools this run's events, then sends every spooled batch, oldest first.
+    pub async fn deliver(&self, report: &Report) -> Result<Delivered, DeliveryError> {
+        let earlier = self.pending().map_err(|e| self.error(e, 0))?.len();
+        self.spool_events(report)
+            .map_err(|e| self.error(e, earlier))?;
+        let pending = self.pending().map_err(|e| self.error(e, earlier))?;
+        let client = https_client().map_err(|e| self.error(e, pending.len()))?;
+        let mut done = Delivered::default();
+        for (i, path) in pending.iter().enumerate() {
+            let body = std::fs::read(path).map_err(|e| {
+                self.error(
+                    format!("cannot read {}: {e}", path.display()),
+                    pending.len() - i,
+                )
+            })?;
+            let batch: Batch = serde_json::from_slice(&body).map_err(|e| {
+                self.error(
+                    format!("{} is not a batch: {e}", path.display()),
+                    pending.len() - i,
+                )
+            })?;
+            self.post(&client, &batch.batch_id, body)
+                .await
+                .map_err(|cause| self.error(cause, pending.len() - i))?;
+            std::fs::remove_file(path).map_err(|e| {
+                self.error(
+                    format!("delivered, but cannot remove {}: {e}", path.display()),
+                    pending.len() - i - 1,
+                )
+            })?;
+            done.batches += 1;
+            done.events += batch.events.len();
+            if i < earlier {
+                done.from_earlier_runs += 1;
+            }
+        }
+        Ok(done)
+    }
+
+    fn error(&self, cause: String, pending: usize) -> DeliveryError {
+        DeliveryError {
+            url: self.shown.clone(),
+            cause,
+            pending,
+            spool: self.spool.display().to_string(),
+        }
+    }
+
+    /// Spooled batch files, oldest first (their names start with a sortable time).
+    fn pending(&self) -> Result<Vec<PathBuf>, String> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.spool)
+            .map_err(|e| format!("cannot read the spool {}: {e}", self.spool.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
+    /// Writes this run's events as batch files (atomically, before any is sent).
+    fn spool_events(&self, report: &Report) -> Result<(), String> {
+        let events = events(report);
+        // Sortable by run start, and unique per process: two runs in one second each keep
+        // their batches (the receiver dedupes by key).
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let stamp = format!(
+            "{}.{nanos:09}-{}",
+            report.run.started_at.replace([':', '-'], ""),
+            std::process::id()
+        );
+        for (n, chunk) in events.chunks(BATCH).enumerate() {
+            let mut h = Sha256::new();
+            for e in chunk {
+                h.update(e.idempotency_key.as_bytes());
+                h.update([0]);
+            }
+            let batch_id: String = h.finalize()[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let batch = Batch {
+                batch_id: batch_id.clone(),
+                tool: format!("awsaudit {}", report.tool.version),
+                run_started_at: report.run.started_at.clone(),
+                accounts: report.accounts.clone(),
+                events: chunk.to_vec(),
+            };
+            let path = self.spool.join(format!("{stamp}-{n:05}-{batch_id}.json"));
+            let bytes = serde_json::to_vec(&batch).expect("a batch serialises");
+            crate::recording::write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// POSTs one batch, retrying what is worth retrying.
+    async fn post(
+        &self,
+        client: &HttpsClient,
+        batch_id: &str,
+        body: Vec<u8>,
+    ) -> Result<(), String> {
+        let body = Bytes::from(body);
+        let mut last = String::new();
+        for attempt in 1..=self.attempts {
+            let request = hyper::Request::post(self.url.clone())
+                .header("content-type", "application/json")
+                .header(
+                    "user-agent",
+                    concat!("awsaudit/", env!("CARGO_PKG_VERSION")),
+                )
+                .header("idempotency-key", batch_id)
+                .body(Full::new(body.clone()))
+                .expect("a POST with static headers is valid");
+            let outcome = tokio::time::timeout(self.timeout, async {
+                let response = client.request(request).await?;
+                let status = response.status();
+                let retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                // Read the answer to the end so the connection can be reused.
+                let _ = response.into_body().collect().await;
+                Ok::<_, hyper_util::client::legacy::Error>((status, retry_after))
+            })
+            .await;
+            let wait = match outcome {
+                Ok(Ok((status, _))) if status.is_success() => return Ok(()),
+                Ok(Ok((status, retry_after)))
+                    if status.is_server_error()
+                        || status == hyper::StatusCode::TOO_MANY_REQUESTS
+                        || status == hyper::StatusCode::REQUEST_TIMEOUT =>
+                {
+                    last = format!("answered {status}");
+                    retry_after.map(|s| Duration::from_secs(s.min(30)))
+                }
+                Ok(Ok((status, _))) => {
+                    return Err(format!("answered {status}, which retrying will not fix"))
+                }
+                Ok(Err(e)) => {
+                    last = crate::aws::error_chain(&e);
+                    None
+                }
+                Err(_) => {
+                    last = format!("no answer within {} s", self.timeout.as_secs_f32());
+                    None
+                }
+            };
+            if attempt < self.attempts {
+                let backoff = self.backoff * 2u32.pow(attempt - 1);
+                tokio::time::sleep(wait.unwrap_or(backoff).min(Duration::from_secs(30))).await;
+            }
+        }
+        Err(format!("{last} (after {} attempts)", self.attempts))
+    }
+}
+
+type HttpsClient = Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Full<Bytes>,
+>;
+
+fn https_client() -> Result<HttpsClient, String> {
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(provider)
+        .map_err(|e| format!("no TLS roots: {e}"))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(Client::builder(TokioExecutor::new()).build(connector))
+}
+
+/// What to send: with a baseline, the new findings (open) and the resolved ones (close);
+/// without one, every finding (open; receivers dedupe by key).
+pub fn events(report: &Report) -> Vec<Event> {
+    let event = |kind: &str, f: &Finding| Event {
+        idempotency_key: format!("{kind}:{}", f.fingerprint),
+        event: kind.to_string(),
+        finding: f.clone(),
+    };
+    let mut out: Vec<Event> = report
+        .findings
+        .iter()
+        .filter(|f| f.change != Some(Change::Unchanged))
+        .map(|f| event("opened", f))
+        .collect();
+    if let Some(b) = &report.baseline {
+        out.extend(b.resolved.iter().map(|f| event("resolved", f)));
+    }
+    out
+}
