@@ -1412,3 +1412,39 @@ fn webhook_outage_keeps_the_batches_and_the_next_run_delivers_them() {
         assert_config_error(&o, needle);
     }
 }
+
+#[test]
+fn a_finding_keeps_its_fingerprint_when_its_wording_changes() {
+    // web-tg's deregistration delay goes from the 300 s default to 900 s: ELB002's message
+    // changes (the number, "the default" gone); the misconfiguration, and its ticket, stay.
+    let (before, _) = replay_report(
+        &root().join("mocks/elb-catalog"),
+        &["--checks", "ELB002"],
+        0,
+    );
+    let copy = scenario_copy("elb-catalog");
+    let mut edited = 0;
+    let mut files = Vec::new();
+    walk(&copy.path().join("exchanges/elbv2"), &mut files);
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if name.starts_with("DescribeTargetGroupAttributes-")
+            && text.contains("targetgroup/web-tg/")
+        {
+            let changed = text.replace(
+                "<Key>deregistration_delay.timeout_seconds</Key><Value>300</Value>",
+                "<Key>deregistration_delay.timeout_seconds</Key><Value>900</Value>",
+            );
+            assert_ne!(changed, text);
+            std::fs::write(&path, changed).unwrap();
+            edited += 1;
+        }
+    }
+    assert_eq!(edited, 1);
+    let (after, _) = replay_report(copy.path(), &["--checks", "ELB002"], 0);
+    let (b, a) = (&before["findings"][0], &after["findings"][0]);
+    assert_ne!(b["message"], a["message"], "the wording changed");
+    assert!(a["message"].as_str().unwrap().contains("900 s"));
+    assert_eq!(b["fingerprint"], a["fingerprint"], "the ticket did not");
+}
