@@ -640,12 +640,18 @@ fn the_recorded_mocks_hold_no_credentials_or_request_ids() {
 
 // ---------------------------------------------------------------- helpers
 
+/// Every `.json` file under `dir`.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    walk_ext(dir, "json", out)
+}
+
+/// Every file under `dir` whose extension is `ext`.
+fn walk_ext(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
         if p.is_dir() {
-            walk(&p, out);
-        } else if p.extension().is_some_and(|x| x == "json") {
+            walk_ext(&p, ext, out);
+        } else if p.extension().is_some_and(|x| x == ext) {
             out.push(p);
         }
     }
@@ -1447,4 +1453,105 @@ fn a_finding_keeps_its_fingerprint_when_its_wording_changes() {
     assert_ne!(b["message"], a["message"], "the wording changed");
     assert!(a["message"].as_str().unwrap().contains("900 s"));
     assert_eq!(b["fingerprint"], a["fingerprint"], "the ticket did not");
+}
+
+#[test]
+fn the_iam_policy_allows_exactly_what_the_collector_calls_and_nothing_writes() {
+    use std::collections::BTreeSet;
+    let mut sources = Vec::new();
+    walk_ext(&root().join("src"), "rs", &mut sources);
+    let code: String = sources
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    // Every collector call is named for coverage and recording: c.call(scope, "svc", "Op", …).
+    let named =
+        regex::Regex::new(r#"\.call\(\s*scope,\s*"([a-z0-9-]+)",\s*"([A-Za-z]+)""#).unwrap();
+    let mut from_code: BTreeSet<String> = named
+        .captures_iter(&code)
+        .map(|c| {
+            let service = match &c[1] {
+                "elbv2" => "elasticloadbalancing",
+                s => s,
+            };
+            format!("{service}:{}", &c[2])
+        })
+        .collect();
+    // The session's own calls (identity and region validation) are not collector calls.
+    from_code.extend(["sts:GetCallerIdentity".into(), "ec2:DescribeRegions".into()]);
+    // Every method invoked directly on an SDK client (a collector's `client`, or the
+    // session's `.sts(…)`-style accessors) is an API operation.
+    let sdk = regex::Regex::new(
+        r"(?:\bclient|\.(?:sts|ec2|iam|ecs|eks|elbv2|autoscaling)\([^)]*\))\s*\.\s*([a-z_]+)\(\)",
+    )
+    .unwrap();
+    let invoked: BTreeSet<String> = sdk
+        .captures_iter(&code)
+        .map(|c| c[1].to_string())
+        // The client type's own methods, not API operations.
+        .filter(|m| m != "clone" && m != "config")
+        .collect();
+    assert!(invoked.len() >= 20, "the scan finds the calls: {invoked:?}");
+    for op in &invoked {
+        assert!(
+            ["describe_", "list_", "get_", "batch_get_"]
+                .iter()
+                .any(|v| op.starts_with(v)),
+            "{op} is not read-only"
+        );
+    }
+    let squash = |s: &str| s.replace('_', "").to_ascii_lowercase();
+    let named_ops: BTreeSet<String> = from_code
+        .iter()
+        .map(|a| squash(a.split(':').nth(1).unwrap()))
+        .collect();
+    let invoked_ops: BTreeSet<String> = invoked.iter().map(|m| squash(m)).collect();
+    assert_eq!(
+        invoked_ops, named_ops,
+        "every SDK operation the code invokes is a named collector or session call"
+    );
+
+    let policy: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("deploy/iam/auditor-policy.json")).unwrap(),
+    )
+    .unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Effect"], "Allow");
+    let in_policy: BTreeSet<String> = statements[0]["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        in_policy.iter().all(|a| !a.contains('*')),
+        "no wildcards: {in_policy:?}"
+    );
+    assert_eq!(
+        in_policy, from_code,
+        "deploy/iam/auditor-policy.json and the code disagree"
+    );
+
+    // And every operation any recording holds is in the policy.
+    for scenario in SCENARIOS {
+        let mut files = Vec::new();
+        walk(
+            &root().join("mocks").join(scenario).join("exchanges"),
+            &mut files,
+        );
+        for f in files {
+            let ex: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+            let service = match ex["key"]["service"].as_str().unwrap() {
+                "elbv2" => "elasticloadbalancing",
+                s => s,
+            };
+            let action = format!("{service}:{}", ex["key"]["operation"].as_str().unwrap());
+            assert!(
+                in_policy.contains(&action),
+                "{scenario}: {action} not in the policy"
+            );
+        }
+    }
 }
