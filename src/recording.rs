@@ -486,7 +486,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordingError> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err(path))?;
+    let mut builder = tempfile::Builder::new();
+    // A report, recording or spool file gets the mode any new file gets here (0666 less
+    // the umask), not the temporary file's private 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(io_err(path))?;
     tmp.write_all(bytes).map_err(io_err(path))?;
     tmp.as_file().sync_all().map_err(io_err(path))?;
     tmp.persist(path).map_err(|e| RecordingError::Io {

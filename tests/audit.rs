@@ -260,6 +260,16 @@ fn output_file_is_written_and_fail_on_sets_the_exit_code() {
     );
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert!(report["summary"]["findings"].as_u64().unwrap() > 0);
+    // The report gets the mode any new file gets here, not a temporary file's 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let plain = home.path().join("plain");
+        std::fs::write(&plain, b"").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&out), mode(&plain));
+        std::fs::remove_file(plain).unwrap();
+    }
     // Only the report file is left behind: no temporary files.
     let entries: Vec<_> = std::fs::read_dir(home.path()).unwrap().collect();
     assert_eq!(entries.len(), 1);
