@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use checks::model::{glob_match, Inventory};
-use checks::registry::Check;
+use checks::registry::{check_pattern_matches, Check};
 use checks::Finding;
 use serde::{Deserialize, Serialize};
 
@@ -151,7 +151,10 @@ impl Suppressions {
                 ));
             }
             if let Some(pattern) = &raw.check {
-                if !checks.iter().any(|c| check_matches(pattern, c)) {
+                if !checks
+                    .iter()
+                    .any(|c| check_pattern_matches(pattern, c.code, c.name))
+                {
                     return Err(err(
                         line,
                         col,
@@ -232,19 +235,13 @@ impl Suppressions {
     }
 }
 
-/// A `check` pattern matches a code (any case) or a name, with globs.
-fn check_matches(pattern: &str, c: &Check) -> bool {
-    glob_match(&pattern.to_ascii_uppercase(), c.code)
-        || glob_match(&pattern.to_ascii_lowercase(), c.name)
-}
-
 impl Entry {
     fn matches(&self, f: &Finding, tags: Option<&BTreeMap<String, String>>) -> bool {
         let glob = |p: &Option<String>, v: &str| p.as_deref().is_none_or(|p| glob_match(p, v));
-        let check = self.check.as_deref().is_none_or(|p| {
-            glob_match(&p.to_ascii_uppercase(), &f.check)
-                || glob_match(&p.to_ascii_lowercase(), &f.name)
-        });
+        let check = self
+            .check
+            .as_deref()
+            .is_none_or(|p| check_pattern_matches(p, &f.check, &f.name));
         let tags_match = self.tags.iter().all(|(k, v)| {
             tags.and_then(|t| t.get(k))
                 .is_some_and(|actual| glob_match(v, actual))

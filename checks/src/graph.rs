@@ -315,6 +315,13 @@ impl<'a> SubnetFacts<'a> {
         &self.subnet.id
     }
 
+    /// The effective route table's id, for a remediation that names it ("route 0.0.0.0/0
+    /// from rtb-1"), or "its route table" when there is none to name.
+    pub fn route_table_label(&self) -> &str {
+        self.route_table
+            .map_or("its route table", |rt| rt.id.as_str())
+    }
+
     /// The evidence fact for how the subnet gets its route table.
     pub fn association_fact(&self) -> String {
         match (self.association, self.route_table) {

@@ -281,6 +281,13 @@ pub fn run(inventory: &Inventory, checks: &[&Check]) -> Outcome {
     out
 }
 
+/// Whether a check pattern (a code in any case, a name, or a glob over either: `ecs00?`,
+/// `*-eks-*`) matches the check with this code and name.
+pub fn check_pattern_matches(pattern: &str, code: &str, name: &str) -> bool {
+    crate::model::glob_match(&pattern.to_ascii_uppercase(), code)
+        || crate::model::glob_match(&pattern.to_ascii_lowercase(), name)
+}
+
 /// Picks checks for a run: `include` (empty = all) and `skip` are lists of check codes
 /// (case-insensitive), names, or globs over either (`VPC*`, `*-eks-*`). A pattern that
 /// matches no check is an error naming it, so a typo never silently runs nothing.
@@ -289,11 +296,7 @@ pub fn select<'c>(
     include: &[String],
     skip: &[String],
 ) -> Result<Vec<&'c Check>, String> {
-    let matches = |pattern: &str, c: &Check| {
-        let p = pattern.trim();
-        crate::model::glob_match(&p.to_ascii_uppercase(), c.code)
-            || crate::model::glob_match(&p.to_ascii_lowercase(), c.name)
-    };
+    let matches = |pattern: &str, c: &Check| check_pattern_matches(pattern.trim(), c.code, c.name);
     for (flag, patterns) in [("--checks", include), ("--skip", skip)] {
         if let Some(p) = patterns.iter().find(|p| !all.iter().any(|c| matches(p, c))) {
             return Err(format!(

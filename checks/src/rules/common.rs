@@ -8,7 +8,7 @@ use regex::Regex;
 
 use crate::finding::Evidence;
 use crate::graph::{Egress, Graph, SubnetFacts, Workload};
-use crate::model::{EcsService, EksCluster, IamRole, Subnet, TaskDefinition};
+use crate::model::{EcsCluster, EcsService, EksCluster, IamRole, Subnet, TaskDefinition};
 use crate::policy::Policy;
 use crate::registry::{Ctx, Emitter};
 
@@ -162,6 +162,31 @@ pub(crate) fn dead_end_services<'a>(
         }
     }
     found
+}
+
+/// The ECS cluster a service runs in. When it was not collected because DescribeClusters
+/// failed for it, the service is reported unknown: `what` (of the cluster) could not be read.
+pub(crate) fn service_cluster<'a>(
+    ctx: &Ctx<'a>,
+    out: &mut Emitter<'_>,
+    svc: &EcsService,
+    what: &str,
+) -> Option<&'a EcsCluster> {
+    let cluster = ctx.graph.ecs_cluster(&svc.cluster_arn);
+    if cluster.is_none()
+        && !ctx.complete(
+            &svc.scope,
+            &["ecs:DescribeClusters"],
+            Some(&svc.cluster_arn),
+        )
+    {
+        out.unknown(
+            &svc.scope,
+            Some(&svc.arn),
+            format!("the cluster's {what} could not be read"),
+        );
+    }
+    cluster
 }
 
 /// Every role with its parsed trust policy. A trust policy that does not parse is reported

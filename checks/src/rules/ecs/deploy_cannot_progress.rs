@@ -4,6 +4,7 @@ use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::{EcsService, TaskDefinition};
 use crate::registry::{Ctx, Emitter, Report};
+use crate::rules::common::service_cluster;
 
 declare_check! {
     /// ## What it finds
@@ -142,18 +143,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         if ports.is_empty() {
             continue;
         }
-        let Some(c) = ctx.graph.ecs_cluster(&svc.cluster_arn) else {
-            if !ctx.complete(
-                &svc.scope,
-                &["ecs:DescribeClusters"],
-                Some(&svc.cluster_arn),
-            ) {
-                out.unknown(
-                    &svc.scope,
-                    Some(&svc.arn),
-                    "the cluster's container instance count could not be read",
-                );
-            }
+        let Some(c) = service_cluster(ctx, out, svc, "container instance count") else {
             continue;
         };
         let instances = i64::from(c.registered_container_instances_count);

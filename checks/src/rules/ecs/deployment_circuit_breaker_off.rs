@@ -67,11 +67,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             .deployment_configuration
             .as_ref()
             .and_then(|d| d.circuit_breaker.as_ref());
-        let cluster = svc
-            .cluster_arn
-            .rsplit('/')
-            .next()
-            .unwrap_or(&svc.cluster_arn);
+        let cluster = svc.cluster_name();
         let (severity, discriminator, message, fact, remediation) = match breaker {
             Some(b) if b.enable && b.rollback => continue,
             Some(b) if b.enable => (

@@ -4,6 +4,7 @@ use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::CapacityProviderItem;
 use crate::registry::{Ctx, Emitter, Report};
+use crate::rules::common::service_cluster;
 
 const SPOT: &str = "FARGATE_SPOT";
 
@@ -67,32 +68,20 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         let (strategy, source, source_arn) = if !svc.capacity_provider_strategy.is_empty() {
             (&svc.capacity_provider_strategy, "the service's", &svc.arn)
         } else if svc.launch_type.is_none() {
-            match ctx.graph.ecs_cluster(&svc.cluster_arn) {
+            match service_cluster(ctx, out, svc, "default capacity provider strategy") {
                 Some(c) => (
                     &c.default_capacity_provider_strategy,
                     "the cluster's default",
                     &c.arn,
                 ),
-                None => {
-                    if !ctx.complete(
-                        &svc.scope,
-                        &["ecs:DescribeClusters"],
-                        Some(&svc.cluster_arn),
-                    ) {
-                        out.unknown(
-                            &svc.scope,
-                            Some(&svc.arn),
-                            "the cluster's default capacity provider strategy could not be read",
-                        );
-                    }
-                    continue;
-                }
+                None => continue,
             }
         } else {
             continue;
         };
-        let mut providers = active(strategy).peekable();
-        if providers.peek().is_none() || !active(strategy).all(|i| i.capacity_provider == SPOT) {
+        // Spot only: some provider receives tasks, and every one that does is Spot.
+        let mut receiving = active(strategy).peekable();
+        if receiving.peek().is_none() || !receiving.all(|i| i.capacity_provider == SPOT) {
             continue;
         }
         let described: Vec<String> = strategy

@@ -119,7 +119,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         };
         let (subnets, its) = pull.subnets_phrase();
         let has = if its == "its" { "has" } else { "have" };
-        let rt = table_id(facts);
+        let rt = facts.route_table_label();
         let message = format!(
             "{} logs to CloudWatch with the awslogs driver (container{} {}) from {subnets}, which {has} no NAT or internet gateway route, and {gap}: {consequence}",
             pull.workload.describe(),
@@ -164,12 +164,6 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             },
         );
     }
-}
-
-fn table_id<'f>(facts: &'f SubnetFacts<'_>) -> &'f str {
-    facts
-        .route_table
-        .map_or("its route table", |rt| rt.id.as_str())
 }
 
 fn logs_endpoint_fact(facts: &SubnetFacts<'_>) -> String {

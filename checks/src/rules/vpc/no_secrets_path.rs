@@ -249,9 +249,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         }
         let (subnets, its) = pull.subnets_phrase();
         let has = if its == "its" { "has" } else { "have" };
-        let rt = facts
-            .route_table
-            .map_or("its route table", |rt| rt.id.as_str());
+        let rt = facts.route_table_label();
         let message = format!(
             "{} runs in {subnets}, which {has} no NAT or internet gateway route, and cannot fetch its secrets: {}; its tasks fail to start",
             pull.workload.describe(),

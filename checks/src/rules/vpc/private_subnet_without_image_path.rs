@@ -173,7 +173,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 } else {
                     format!(
                         "Copy the images into this region's ECR (or add an ECR pull-through cache rule) and reference them from there, or route 0.0.0.0/0 from {} to a NAT gateway.",
-                        table_id(facts)
+                        facts.route_table_label()
                     )
                 };
                 (format!("{base}: {}", parts.join("; ")), fix)
@@ -209,12 +209,6 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     }
 }
 
-fn table_id<'f>(facts: &'f SubnetFacts<'_>) -> &'f str {
-    facts
-        .route_table
-        .map_or("its route table", |rt| rt.id.as_str())
-}
-
 fn present_ecr(facts: &SubnetFacts<'_>) -> String {
     let present: Vec<String> = ECR_ENDPOINTS
         .iter()
@@ -235,8 +229,8 @@ fn ecr_fix(facts: &SubnetFacts<'_>) -> String {
     format!(
         "Add the ecr.api and ecr.dkr interface endpoints with private DNS to {} and an S3 gateway endpoint on {}, or route 0.0.0.0/0 from {} to a NAT gateway.",
         facts.subnet.vpc_id,
-        table_id(facts),
-        table_id(facts)
+        facts.route_table_label(),
+        facts.route_table_label()
     )
 }
 
