@@ -121,6 +121,12 @@ impl Webhook {
                 state.join("awsaudit").join("webhook").join(hash)
             }
         };
+        if spool.exists() && !spool.is_dir() {
+            return Err(AppError::Config(format!(
+                "--webhook-spool {}: is not a directory",
+                spool.display()
+            )));
+        }
         std::fs::create_dir_all(&spool)
             .map_err(|e| AppError::Config(format!("--webhook-spool {}: {e}", spool.display())))?;
         tempfile::NamedTempFile::new_in(&spool).map_err(|e| {

@@ -1427,6 +1427,23 @@ fn webhook_outage_keeps_the_batches_and_the_next_run_delivers_them() {
         let o = audit(&["--replay", "mocks/demo", "--webhook", url], home.path());
         assert_config_error(&o, needle);
     }
+    let file = spool.path().join("not-a-dir");
+    std::fs::write(&file, b"").unwrap();
+    let o = audit(
+        &[
+            "--replay",
+            "mocks/demo",
+            "--webhook",
+            &up.url,
+            "--webhook-spool",
+            file.to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    assert_config_error(
+        &o,
+        &format!("--webhook-spool {}: is not a directory", file.display()),
+    );
 }
 
 #[test]
