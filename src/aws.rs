@@ -15,6 +15,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
+use aws_sdk_ecs::config::retry::RetryPartition;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_smithy_async::rt::sleep::TokioSleep;
 use aws_smithy_async::time::SystemTimeSource;
@@ -38,6 +39,9 @@ pub struct SessionOptions {
     /// Attempts per call, including the first.
     pub max_attempts: u32,
     pub mode: Mode,
+    /// A fleet run: requested regions must exist, but whether each is enabled is asked of
+    /// each member account (a disabled one is a coverage gap there, not an error here).
+    pub fleet: bool,
 }
 
 pub struct Session {
@@ -46,16 +50,29 @@ pub struct Session {
     live_http: Option<SharedHttpClient>,
     pub stats: Arc<Stats>,
     pub account: String,
+    /// A member account reached through a role: its exchanges are recorded under its id.
+    member: bool,
     pub regions: Vec<String>,
+    /// The region the session's identity was asked in (the first region, or the profile's).
+    pub home_region: String,
+    /// At most this many calls of this account in flight (fleet runs), so one throttled
+    /// account cannot hold every slot of the run-wide limit.
+    pub limit: Option<tokio::sync::Semaphore>,
 }
 
 macro_rules! service_client {
     ($fn_name:ident, $krate:ident, $service:literal) => {
         pub fn $fn_name(&self, region: &str) -> $krate::Client {
+            // AWS throttles per account, region and API: each (service, account, region)
+            // gets its own retry token bucket and adaptive rate limiter, so one account's
+            // throttling never slows another's calls.
+            let partition =
+                RetryPartition::new(format!("{}/{}/{}", $service, self.account, region));
             let conf = $krate::config::Builder::from(&self.base)
                 .region(Region::new(region.to_string()))
                 .http_client(self.transport($service, region))
                 .interceptor(OpTagger)
+                .retry_partition(partition)
                 .build();
             $krate::Client::from_conf(conf)
         }
@@ -69,6 +86,7 @@ impl Session {
     service_client!(ec2, aws_sdk_ec2, "ec2");
     service_client!(iam, aws_sdk_iam, "iam");
     service_client!(sts, aws_sdk_sts, "sts");
+    service_client!(organizations, aws_sdk_organizations, "organizations");
     service_client!(
         autoscaling,
         aws_sdk_applicationautoscaling,
@@ -77,6 +95,7 @@ impl Session {
 
     fn transport(&self, service: &'static str, region: &str) -> Transport {
         Transport::new(
+            self.member.then(|| self.account.clone()),
             service,
             region,
             self.mode.clone(),
@@ -177,13 +196,132 @@ impl Session {
             live_http,
             stats,
             account: String::new(),
+            member: false,
             regions: Vec::new(),
+            home_region: home_region.clone(),
+            limit: None,
         };
         session.account = session
             .caller_account(&home_region, opts.endpoint_url.as_deref())
             .await?;
         session.regions = session.resolve_regions(&opts, &home_region).await?;
         Ok(session)
+    }
+
+    /// The session of a member account, reached through `target`'s role. Live, the role is
+    /// assumed once now (a failure is returned, to be reported as that account's coverage
+    /// gap) and again by the SDK's credential cache before the credentials expire, however
+    /// long the run. A replay answers from the outcome the recording kept.
+    pub async fn assume(
+        &self,
+        target: &crate::fleet::Target,
+        external_id: Option<&str>,
+        session_name: &str,
+        recorded: Option<&crate::fleet::Assumed>,
+        limit: usize,
+    ) -> Result<Session, AssumeFailure> {
+        let base = match &self.mode {
+            Mode::Replay(_) => match recorded {
+                Some(crate::fleet::Assumed::Ok) => self.base.clone(),
+                Some(crate::fleet::Assumed::Failed {
+                    error_code,
+                    message,
+                }) => {
+                    let code = error_code.clone();
+                    let status = match code.as_deref() {
+                        Some(c) if crate::collect::ACCESS_DENIED.contains(&c) => {
+                            checks::model::CallStatus::AccessDenied
+                        }
+                        _ => checks::model::CallStatus::Failed,
+                    };
+                    return Err(AssumeFailure {
+                        status,
+                        error_code: code,
+                        message: message.clone(),
+                    });
+                }
+                None => {
+                    return Err(AssumeFailure {
+                        status: checks::model::CallStatus::Failed,
+                        error_code: Some("NotInRecording".into()),
+                        message: format!(
+                            "the recording holds no role assumption for account {}",
+                            target.account
+                        ),
+                    })
+                }
+            },
+            Mode::Live | Mode::Record(_) => {
+                let mut builder = aws_config::sts::AssumeRoleProvider::builder(&target.role_arn)
+                    .session_name(session_name)
+                    .configure(&self.base);
+                if let Some(id) = external_id {
+                    builder = builder.external_id(id);
+                }
+                let provider = builder.build().await;
+                let first = provider
+                    .provide_credentials()
+                    .await
+                    .map_err(|e| AssumeFailure::from_credentials_error(&e))?;
+                let credentials = SharedCredentialsProvider::new(FirstThenRefresh {
+                    first: std::sync::Mutex::new(Some(first)),
+                    provider,
+                });
+                self.base
+                    .to_builder()
+                    .credentials_provider(credentials)
+                    .build()
+            }
+        };
+        Ok(Session {
+            base,
+            mode: self.mode.clone(),
+            live_http: self.live_http.clone(),
+            stats: self.stats.clone(),
+            account: target.account.clone(),
+            member: true,
+            regions: Vec::new(),
+            home_region: self.home_region.clone(),
+            limit: Some(tokio::sync::Semaphore::new(limit.max(1))),
+        })
+    }
+
+    /// The ACTIVE accounts of the organization (organizations:ListAccounts, every page).
+    pub async fn organization_accounts(
+        &self,
+        partition: &str,
+        role_name: &str,
+    ) -> Result<Vec<crate::fleet::Target>, AppError> {
+        let client = self.organizations(&self.home_region);
+        let mut pages = client.list_accounts().into_paginator().send();
+        let mut targets = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                AppError::Config(format!(
+                    "--org: organizations:ListAccounts failed in account {}: {}; run from the organization's management account or a delegated administrator, or name the accounts with --accounts",
+                    self.account,
+                    error_chain(&e)
+                ))
+            })?;
+            for a in page.accounts() {
+                let active = a
+                    .state()
+                    .map(|s| s.as_str() == "ACTIVE")
+                    .or_else(|| {
+                        #[allow(deprecated)]
+                        a.status().map(|s| s.as_str() == "ACTIVE")
+                    })
+                    .unwrap_or(false);
+                if let (true, Some(id)) = (active, a.id()) {
+                    targets.push(crate::fleet::Target {
+                        account: id.to_string(),
+                        name: a.name().map(str::to_string),
+                        role_arn: crate::fleet::role_arn(partition, id, role_name),
+                    });
+                }
+            }
+        }
+        Ok(targets)
     }
 
     async fn caller_account(
@@ -221,19 +359,7 @@ impl Session {
             .send()
             .await;
         let known: Option<Vec<(String, String)>> = match described {
-            Ok(out) => Some(
-                out.regions()
-                    .iter()
-                    .filter_map(|r| {
-                        Some((
-                            r.region_name()?.to_string(),
-                            r.opt_in_status()
-                                .unwrap_or("opt-in-not-required")
-                                .to_string(),
-                        ))
-                    })
-                    .collect(),
-            ),
+            Ok(out) => Some(region_statuses(&out)),
             Err(e) => {
                 if opts.all_regions {
                     return Err(AppError::Config(format!(
@@ -259,7 +385,7 @@ impl Session {
                 None
             }
         };
-        let enabled = |status: &str| status != "not-opted-in";
+        let enabled = region_enabled;
         if opts.all_regions {
             let mut regions: Vec<String> = known
                 .unwrap_or_default()
@@ -284,7 +410,8 @@ impl Session {
                             self.account
                         )))
                     }
-                    Some((_, s)) if !enabled(s) => {
+                    // A fleet asks each member account whether the region is enabled there.
+                    Some((_, s)) if !enabled(s) && !opts.fleet => {
                         return Err(AppError::Config(format!(
                             "region `{r}` is not enabled for account {} (opt-in status: {s})",
                             self.account
@@ -295,6 +422,97 @@ impl Session {
             }
         }
         Ok(requested)
+    }
+}
+
+/// Each region EC2 DescribeRegions lists, with its opt-in status.
+pub fn region_statuses(
+    out: &aws_sdk_ec2::operation::describe_regions::DescribeRegionsOutput,
+) -> Vec<(String, String)> {
+    out.regions()
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.region_name()?.to_string(),
+                r.opt_in_status()
+                    .unwrap_or("opt-in-not-required")
+                    .to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// Whether a DescribeRegions opt-in status means the region is enabled.
+pub fn region_enabled(status: &str) -> bool {
+    status != "not-opted-in"
+}
+
+/// Why a member account's role could not be assumed, as a coverage entry records it.
+#[derive(Debug, Clone)]
+pub struct AssumeFailure {
+    pub status: checks::model::CallStatus,
+    pub error_code: Option<String>,
+    pub message: String,
+}
+
+impl AssumeFailure {
+    fn from_credentials_error(e: &CredentialsError) -> Self {
+        // The STS error, when there is one, carries the code AWS answered with.
+        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(err) = cur {
+            if let Some(sdk) = err.downcast_ref::<SdkError<
+                aws_sdk_sts::operation::assume_role::AssumeRoleError,
+                HttpResponse,
+            >>() {
+                let (status, error_code, chain) = crate::collect::classify(sdk);
+                // AWS's own sentence says who may not assume what; the chain is the fallback.
+                let message = sdk
+                    .as_service_error()
+                    .and_then(|e| e.message())
+                    .map_or(chain, one_line);
+                return AssumeFailure {
+                    status,
+                    error_code,
+                    message,
+                };
+            }
+            cur = err.source();
+        }
+        AssumeFailure {
+            status: checks::model::CallStatus::Failed,
+            error_code: Some(
+                match e {
+                    CredentialsError::InvalidConfiguration(_) => "InvalidConfiguration",
+                    CredentialsError::ProviderTimedOut(_) => "Timeout",
+                    _ => "CredentialsError",
+                }
+                .into(),
+            ),
+            message: error_chain(e),
+        }
+    }
+}
+
+/// The credentials of the first assumption (made to find out whether the role can be
+/// assumed at all), then fresh ones from the provider whenever the SDK's credential cache
+/// finds them near expiry.
+#[derive(Debug)]
+struct FirstThenRefresh {
+    first: std::sync::Mutex<Option<Credentials>>,
+    provider: aws_config::sts::AssumeRoleProvider,
+}
+
+impl ProvideCredentials for FirstThenRefresh {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        match self.first.lock().expect("credentials lock").take() {
+            Some(c) => aws_credential_types::provider::future::ProvideCredentials::ready(Ok(c)),
+            None => self.provider.provide_credentials(),
+        }
     }
 }
 

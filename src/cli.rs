@@ -20,7 +20,11 @@ Examples:
   audit --replay mocks/demo                      audit the bundled demo recording offline
   audit --profile prod --region eu-west-1        audit one region with a named profile
   audit --all-regions --format json -o out.json  every enabled region, JSON report
-  audit explain ELB001                           what a check finds and how to fix it";
+  audit explain ELB001                           what a check finds and how to fix it
+  audit --org --role-name awsaudit-member --all-regions --format json,sarif \\
+        --output s3://reports-bucket/awsaudit/    every account of the organization
+  audit --org --role-name awsaudit-member --shard 0/4 --format json -o shard0.json
+  audit merge shard*.json --format json -o fleet.json   combine the shard reports";
 
 /// Audits live AWS container platforms (ECS, EKS, ELBv2, VPC networking, IAM) for the
 /// misconfigurations that take workloads down or leave them exposed. Read-only: it only
@@ -50,6 +54,20 @@ pub enum Command {
     Explain {
         /// Check code (ELB001) or name (awsvpc-service-on-instance-target-group).
         check: String,
+    },
+    /// Combine the JSON reports of `--shard K/N` runs into one report: rejects overlapping
+    /// shards or accounts, and reports missing shards as coverage gaps (exit 3).
+    Merge {
+        /// The shard reports (JSON, as written by --format json).
+        #[arg(value_name = "REPORT.json", required = true)]
+        reports: Vec<PathBuf>,
+
+        #[command(flatten)]
+        output: OutputArgs,
+
+        /// Exit with code 1 when a merged finding is at or above this severity.
+        #[arg(long, value_enum, default_value_t = FailOn::Never)]
+        fail_on: FailOn,
     },
 }
 
@@ -154,6 +172,31 @@ impl FailOn {
     }
 }
 
+/// Where the rendered reports go.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OutputArgs {
+    /// Report format; repeat (or separate with commas) for several, each with its own
+    /// --output in the same order, or all under --output-dir. Default: table.
+    #[arg(
+        long = "format",
+        value_enum,
+        value_name = "FORMAT",
+        value_delimiter = ','
+    )]
+    pub formats: Vec<Format>,
+
+    /// Write the report to FILE (atomically) instead of stdout; one per --format. An
+    /// s3://BUCKET/KEY writes one object; s3://BUCKET/PREFIX/ (trailing slash) writes every
+    /// --format under PREFIX with its standard name.
+    #[arg(short, long = "output", value_name = "FILE|S3-URL")]
+    pub outputs: Vec<String>,
+
+    /// Write every --format into DIR (or s3://BUCKET/PREFIX) under its standard name
+    /// (report.json, findings.csv…; with --shard K/N: report.shard-K-of-N.json…).
+    #[arg(long, value_name = "DIR|S3-URL", conflicts_with = "outputs")]
+    pub output_dir: Option<String>,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
     /// Named profile from ~/.aws/config (SSO, credential_process, assume-role profiles
@@ -167,32 +210,85 @@ pub struct AuditArgs {
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
 
-    /// Audit every region enabled for the account (asks EC2 DescribeRegions).
+    /// Audit every region enabled for the account (asks EC2 DescribeRegions); in a fleet
+    /// run, every region enabled in each account.
     #[arg(long, conflicts_with = "regions")]
     pub all_regions: bool,
+
+    /// Audit the account this role belongs to, through the role (assumed with the
+    /// credentials of --profile or the default chain).
+    #[arg(long, value_name = "ARN", conflicts_with_all = ["replay", "role_name"], help_heading = "Fleet")]
+    pub role_arn: Option<String>,
+
+    /// Assume arn:PARTITION:iam::ACCOUNT:role/NAME in each account of --accounts or --org.
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with = "replay",
+        help_heading = "Fleet"
+    )]
+    pub role_name: Option<String>,
+
+    /// The accounts to audit through --role-name (12-digit ids, comma-separated or
+    /// repeated). With --replay of a fleet recording: audit only these of its accounts.
+    #[arg(
+        long,
+        value_name = "ID",
+        value_delimiter = ',',
+        conflicts_with = "org",
+        help_heading = "Fleet"
+    )]
+    pub accounts: Vec<String>,
+
+    /// Audit every ACTIVE account of the AWS Organization through --role-name (asks
+    /// organizations:ListAccounts: run from the management account or a delegated
+    /// administrator).
+    #[arg(
+        long,
+        requires = "role_name",
+        conflicts_with = "replay",
+        help_heading = "Fleet"
+    )]
+    pub org: bool,
+
+    /// Leave these accounts out of --accounts, --org or a replayed fleet recording.
+    #[arg(long, value_name = "ID", value_delimiter = ',', help_heading = "Fleet")]
+    pub exclude_accounts: Vec<String>,
+
+    /// The external id the member roles' trust policy requires. Prefer the environment
+    /// variable: command lines are visible to other processes.
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "AWSAUDIT_EXTERNAL_ID",
+        hide_env_values = true,
+        help_heading = "Fleet"
+    )]
+    pub external_id: Option<String>,
+
+    /// The role session name, as CloudTrail shows it in every member account
+    /// (default: awsaudit-<unix seconds>).
+    #[arg(long, value_name = "NAME", help_heading = "Fleet")]
+    pub session_name: Option<String>,
+
+    /// Most AWS calls in flight at once in any one account, so that one throttled account
+    /// cannot hold every slot of --concurrency.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256), help_heading = "Fleet")]
+    pub account_concurrency: u16,
+
+    /// Audit only shard K of N (K counts from 0, like JOB_COMPLETION_INDEX and
+    /// AWS_BATCH_JOB_ARRAY_INDEX): the accounts whose stable hash falls in it. `audit merge`
+    /// combines the N reports.
+    #[arg(long, value_name = "K/N", help_heading = "Fleet")]
+    pub shard: Option<crate::fleet::Shard>,
 
     /// Send every AWS call to this endpoint (an emulator such as moto). Defaults to
     /// AWS_ENDPOINT_URL when set.
     #[arg(long, value_name = "URL", conflicts_with = "replay")]
     pub endpoint_url: Option<String>,
 
-    /// Report format; repeat (or separate with commas) for several, each with its own
-    /// --output in the same order, or all under --output-dir. Default: table.
-    #[arg(
-        long = "format",
-        value_enum,
-        value_name = "FORMAT",
-        value_delimiter = ','
-    )]
-    pub formats: Vec<Format>,
-
-    /// Write the report to FILE (atomically) instead of stdout; one per --format.
-    #[arg(short, long = "output", value_name = "FILE")]
-    pub outputs: Vec<PathBuf>,
-
-    /// Write every --format into DIR under its standard name (report.json, findings.csv…).
-    #[arg(long, value_name = "DIR", conflicts_with = "outputs")]
-    pub output_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// A previous JSON report: mark each finding `new` or `unchanged` and list the
     /// findings that are gone as `resolved` (or `unverified` when this run could not

@@ -6,12 +6,15 @@ pub mod baseline;
 pub mod cli;
 pub mod collect;
 pub mod error;
+pub mod fleet;
 pub mod formats;
 pub mod interchange;
+pub mod merge;
 pub mod progress;
 pub mod recording;
 pub mod render;
 pub mod report;
+pub mod sink;
 pub mod stats;
 pub mod suppress;
 pub mod transport;
@@ -25,7 +28,7 @@ use checks::registry::Check;
 
 use crate::aws::{Session, SessionOptions};
 use crate::cli::{AuditArgs, Format};
-use crate::collect::Collector;
+use crate::collect::{Collector, FleetPlan};
 use crate::error::{AppError, Exit};
 use crate::progress::Progress;
 use crate::recording::{Recorder, Replayer};
@@ -42,6 +45,7 @@ pub async fn audit(
     // A selection that matches nothing is a usage error, found before any AWS call.
     let selected = checks::registry::select(checks::rules::ALL, &args.checks, &args.skip)
         .map_err(AppError::Config)?;
+    validate_fleet_flags(args)?;
     let started = Instant::now();
     let started_at = report::now_rfc3339();
     let (mode, recorder) = match (&args.record, &args.replay) {
@@ -99,25 +103,41 @@ async fn audit_with(
             all_regions: args.all_regions,
             endpoint_url: args.endpoint_url.clone(),
             max_attempts: args.max_attempts,
-            mode,
+            mode: mode.clone(),
+            fleet: is_fleet(args, &mode),
         },
         stats.clone(),
     )
     .await?;
-    tracing::info!(
-        account = %session.account,
-        regions = %session.regions.join(","),
-        "auditing"
-    );
+    let plan = fleet_plan(args, &mode, &session).await?;
+    match &plan {
+        Some(p) => tracing::info!(
+            caller = %session.account,
+            accounts = p.targets.len(),
+            regions = %if p.all_regions { "all enabled".to_string() } else { p.requested.join(",") },
+            "auditing a fleet"
+        ),
+        None => tracing::info!(
+            account = %session.account,
+            regions = %session.regions.join(","),
+            "auditing"
+        ),
+    }
+    let all_regions = plan.as_ref().is_some_and(|p| p.all_regions);
+    let is_fleet = plan.is_some();
     let session = Arc::new(session);
     let collector = Collector::new(
         session.clone(),
         usize::from(args.concurrency),
         progress.clone(),
     );
-    let mut inventory = collector.run().await;
+    let mut inventory = match plan {
+        Some(plan) => collector.run_fleet(plan).await,
+        None => collector.run().await,
+    };
     inventory.collected_at = Some(collected_at);
     progress.finish();
+    let outcomes = collector.account_outcomes();
 
     let mut outcome = checks::registry::run(&inventory, selected);
     // Expiry is judged on the day the data describes, like every date in the audit.
@@ -132,10 +152,37 @@ async fn audit_with(
     if let Some(min) = min_severity {
         outcome.findings.retain(|f| f.severity >= min);
     }
-    let accounts = vec![session.account.clone()];
+    let accounts: Vec<String> = outcomes.iter().map(|o| o.account.clone()).collect();
     if let Some(rec) = recorder {
-        rec.finish(&accounts, &session.regions)?;
+        let fleet = is_fleet.then(|| fleet::FleetManifest {
+            all_regions,
+            targets: outcomes
+                .iter()
+                .filter_map(|o| {
+                    Some(fleet::RecordedTarget {
+                        target: fleet::Target {
+                            account: o.account.clone(),
+                            name: o.name.clone(),
+                            role_arn: o.role_arn.clone()?,
+                        },
+                        assumed: o.assumed.clone()?,
+                    })
+                })
+                .collect(),
+        });
+        rec.finish(&accounts, &session.regions, fleet)?;
     }
+    let mut regions: Vec<String> = if is_fleet {
+        outcomes
+            .iter()
+            .flat_map(|o| o.regions.iter().cloned())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    } else {
+        session.regions.clone()
+    };
+    regions.dedup();
     let wall_ms = started.elapsed().as_millis() as u64;
     let mut report = Report::new(
         RunMeta {
@@ -145,7 +192,9 @@ async fn audit_with(
             checks: selected.iter().map(|c| c.code.to_string()).collect(),
             min_severity,
             accounts,
-            regions: session.regions.clone(),
+            regions,
+            shard: args.shard,
+            outcomes,
         },
         &inventory,
         outcome,
@@ -154,6 +203,157 @@ async fn audit_with(
     report.suppressions = suppressed;
     report.refresh_summary();
     Ok(report)
+}
+
+/// Whether this run audits a fleet: through roles, or replaying a fleet recording.
+fn is_fleet(args: &AuditArgs, mode: &Mode) -> bool {
+    match mode {
+        Mode::Replay(r) => r.manifest.fleet.is_some(),
+        _ => args.role_arn.is_some() || args.role_name.is_some(),
+    }
+}
+
+/// Flag combinations and values checked before any AWS call.
+fn validate_fleet_flags(args: &AuditArgs) -> Result<(), AppError> {
+    let fleet = args.role_arn.is_some() || args.role_name.is_some();
+    if let Some(arn) = &args.role_arn {
+        fleet::parse_role_arn(arn)?;
+        if !args.accounts.is_empty() {
+            return Err(AppError::Config(
+                "--accounts goes with --role-name (the role to assume in each); --role-arn names one account's role".into(),
+            ));
+        }
+    }
+    if let Some(name) = &args.role_name {
+        fleet::validate_role_name(name)?;
+        if args.accounts.is_empty() && !args.org {
+            return Err(AppError::Config(
+                "--role-name needs the accounts to audit: --accounts ID,… or --org".into(),
+            ));
+        }
+    }
+    for id in &args.accounts {
+        fleet::validate_account_id(id, "--accounts")?;
+    }
+    for id in &args.exclude_accounts {
+        fleet::validate_account_id(id, "--exclude-accounts")?;
+    }
+    if args.replay.is_none() && !fleet {
+        let needs = [
+            (!args.accounts.is_empty(), "--accounts"),
+            (!args.exclude_accounts.is_empty(), "--exclude-accounts"),
+            (args.shard.is_some(), "--shard"),
+            (args.session_name.is_some(), "--session-name"),
+        ];
+        if let Some((_, flag)) = needs.iter().find(|(given, _)| *given) {
+            return Err(AppError::Config(format!(
+                "{flag} is for fleet runs: add --role-arn ARN, or --role-name NAME with --accounts or --org"
+            )));
+        }
+    }
+    if let Some(name) = &args.session_name {
+        fleet::validate_session_name(name)?;
+    }
+    // An external id exported for fleet runs is harmless in a single-account run; only a
+    // bad one given to a fleet run is an error.
+    if let (true, Some(id)) = (fleet, &args.external_id) {
+        fleet::validate_external_id(id)?;
+    }
+    Ok(())
+}
+
+/// The fleet to audit, or `None` for a single-account run.
+async fn fleet_plan(
+    args: &AuditArgs,
+    mode: &Mode,
+    home: &Session,
+) -> Result<Option<FleetPlan>, AppError> {
+    let partition = checks::model::partition_of(&home.home_region).to_string();
+    let (targets, recorded, all_regions) = match mode {
+        Mode::Replay(r) => {
+            let Some(manifest) = &r.manifest.fleet else {
+                if !args.accounts.is_empty()
+                    || !args.exclude_accounts.is_empty()
+                    || args.shard.is_some()
+                {
+                    return Err(AppError::Config(
+                        "--accounts, --exclude-accounts and --shard need a fleet recording (made with --role-arn or --role-name); this one audited a single account".into(),
+                    ));
+                }
+                return Ok(None);
+            };
+            let mut targets: Vec<fleet::Target> =
+                manifest.targets.iter().map(|t| t.target.clone()).collect();
+            if !args.accounts.is_empty() {
+                if let Some(missing) = args
+                    .accounts
+                    .iter()
+                    .find(|a| !targets.iter().any(|t| &t.account == *a))
+                {
+                    return Err(AppError::Config(format!(
+                        "--accounts: account {missing} is not in the recording (it has: {})",
+                        targets
+                            .iter()
+                            .map(|t| t.account.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+                targets.retain(|t| args.accounts.contains(&t.account));
+            }
+            let recorded = manifest
+                .targets
+                .iter()
+                .map(|t| (t.target.account.clone(), t.assumed.clone()))
+                .collect();
+            (targets, recorded, manifest.all_regions)
+        }
+        _ => {
+            let targets = if let Some(arn) = &args.role_arn {
+                let (account, _) = fleet::parse_role_arn(arn)?;
+                vec![fleet::Target {
+                    account,
+                    name: None,
+                    role_arn: arn.clone(),
+                }]
+            } else if let Some(name) = &args.role_name {
+                if args.org {
+                    home.organization_accounts(&partition, name).await?
+                } else {
+                    args.accounts
+                        .iter()
+                        .map(|a| fleet::Target {
+                            account: a.clone(),
+                            name: None,
+                            role_arn: fleet::role_arn(&partition, a, name),
+                        })
+                        .collect()
+                }
+            } else {
+                return Ok(None);
+            };
+            (targets, Default::default(), args.all_regions)
+        }
+    };
+    let before = targets.len();
+    let targets = fleet::narrow(targets, &args.exclude_accounts, args.shard);
+    if targets.is_empty() && args.shard.is_none() {
+        return Err(AppError::Config(format!(
+            "no accounts to audit: {before} listed, all excluded by --exclude-accounts"
+        )));
+    }
+    Ok(Some(FleetPlan {
+        targets,
+        external_id: args.external_id.clone(),
+        session_name: args
+            .session_name
+            .clone()
+            .unwrap_or_else(fleet::default_session_name),
+        all_regions,
+        requested: home.regions.clone(),
+        account_limit: usize::from(args.account_concurrency),
+        recorded,
+    }))
 }
 
 /// The exit code a finished report calls for.
@@ -190,16 +390,67 @@ pub fn render(report: &Report, format: Format) -> String {
 pub enum Destination {
     Stdout,
     File(PathBuf),
+    S3(sink::S3Location),
 }
 
-/// Pairs each `--format` with where it goes: the `--output`s in order, files under
-/// `--output-dir`, or stdout for a single format. Every file destination is checked to be
-/// writable before any AWS call; two formats never share a file.
-pub fn resolve_outputs(args: &AuditArgs) -> Result<Vec<(Format, Destination)>, AppError> {
-    let formats = if args.formats.is_empty() {
+impl std::fmt::Display for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Destination::Stdout => write!(f, "stdout"),
+            Destination::File(p) => write!(f, "{}", p.display()),
+            Destination::S3(l) => write!(f, "{l}"),
+        }
+    }
+}
+
+/// A place named on the command line: a local path or an S3 URL.
+enum Place {
+    Local(PathBuf),
+    /// An S3 key, or a prefix (empty or ending in `/`).
+    S3 {
+        bucket: String,
+        key: String,
+    },
+}
+
+impl Place {
+    /// An S3 prefix: every format goes under it with its standard name.
+    fn is_s3_prefix(&self) -> bool {
+        matches!(self, Place::S3 { key, .. } if key.is_empty() || key.ends_with('/'))
+    }
+}
+
+fn place(arg: &str) -> Result<Place, AppError> {
+    match sink::parse_url(arg) {
+        Some(parsed) => {
+            let (bucket, key) = parsed?;
+            Ok(Place::S3 { bucket, key })
+        }
+        None => Ok(Place::Local(PathBuf::from(arg))),
+    }
+}
+
+/// `prefix` + `name`, with one `/` between them.
+fn under_prefix(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() || prefix.ends_with('/') {
+        format!("{prefix}{name}")
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
+
+/// Pairs each `--format` with where it goes: the `--output`s in order, files (or objects)
+/// under `--output-dir` or an `s3://BUCKET/PREFIX/` output, or stdout for a single format.
+/// Every local destination is checked to be writable before any AWS call (S3 buckets are
+/// checked by [`sink::S3Sink::connect`]); two formats never share a file.
+pub fn resolve_outputs(
+    out: &cli::OutputArgs,
+    shard: Option<fleet::Shard>,
+) -> Result<Vec<(Format, Destination)>, AppError> {
+    let formats = if out.formats.is_empty() {
         vec![Format::Table]
     } else {
-        args.formats.clone()
+        out.formats.clone()
     };
     let mut seen = std::collections::BTreeSet::new();
     if let Some(f) = formats.iter().find(|f| !seen.insert(**f)) {
@@ -208,23 +459,44 @@ pub fn resolve_outputs(args: &AuditArgs) -> Result<Vec<(Format, Destination)>, A
             f.name()
         )));
     }
-    let outputs: Vec<(Format, Destination)> = match (&args.output_dir, args.outputs.len()) {
+    // A standard name, tagged with the shard so N workers writing to one place never
+    // overwrite each other.
+    let standard = |f: Format| match shard {
+        Some(s) => s.file_name(f.file_name()),
+        None => f.file_name().to_string(),
+    };
+    let in_place = |p: &Place, f: Format| match p {
+        Place::Local(dir) => Destination::File(dir.join(standard(f))),
+        Place::S3 { bucket, key } => Destination::S3(sink::S3Location {
+            bucket: bucket.clone(),
+            key: under_prefix(key, &standard(f)),
+        }),
+    };
+    let single_prefix = match out.outputs.as_slice() {
+        [only] => Some(place(only)?).filter(Place::is_s3_prefix),
+        _ => None,
+    };
+    let outputs: Vec<(Format, Destination)> = match (&out.output_dir, out.outputs.len()) {
         (Some(dir), _) => {
-            if !dir.is_dir() {
-                return Err(AppError::Config(format!(
-                    "--output-dir {}: {}",
-                    dir.display(),
-                    if dir.exists() {
-                        "is not a directory"
-                    } else {
-                        "does not exist"
-                    }
-                )));
+            let p = place(dir)?;
+            if let Place::Local(path) = &p {
+                if !path.is_dir() {
+                    return Err(AppError::Config(format!(
+                        "--output-dir {}: {}",
+                        path.display(),
+                        if path.exists() {
+                            "is not a directory"
+                        } else {
+                            "does not exist"
+                        }
+                    )));
+                }
             }
-            formats
-                .iter()
-                .map(|f| (*f, Destination::File(dir.join(f.file_name()))))
-                .collect()
+            formats.iter().map(|f| (*f, in_place(&p, *f))).collect()
+        }
+        (None, 1) if single_prefix.is_some() => {
+            let p = single_prefix.expect("matched");
+            formats.iter().map(|f| (*f, in_place(&p, *f))).collect()
         }
         (None, 0) if formats.len() == 1 => vec![(formats[0], Destination::Stdout)],
         (None, 0) => {
@@ -235,27 +507,42 @@ pub fn resolve_outputs(args: &AuditArgs) -> Result<Vec<(Format, Destination)>, A
         }
         (None, n) if n == formats.len() => formats
             .iter()
-            .zip(&args.outputs)
-            .map(|(f, p)| (*f, Destination::File(p.clone())))
-            .collect(),
+            .zip(&out.outputs)
+            .map(|(f, o)| {
+                Ok((
+                    *f,
+                    match place(o)? {
+                        p if p.is_s3_prefix() => in_place(&p, *f),
+                        Place::Local(path) => Destination::File(path),
+                        Place::S3 { bucket, key } => {
+                            Destination::S3(sink::S3Location { bucket, key })
+                        }
+                    },
+                ))
+            })
+            .collect::<Result<_, AppError>>()?,
         (None, n) => {
             return Err(AppError::Config(format!(
-                "{n} --output for {} --format: give one --output per --format, in the same order",
+                "{n} --output for {} --format: give one --output per --format, in the same order (or one s3://BUCKET/PREFIX/ for all)",
                 formats.len()
             )))
         }
     };
     let mut paths = std::collections::BTreeMap::new();
     for (format, dest) in &outputs {
+        let id = match dest {
+            Destination::File(path) => normalise(path).display().to_string(),
+            Destination::S3(l) => l.to_string(),
+            Destination::Stdout => continue,
+        };
+        if let Some(other) = paths.insert(id, *format) {
+            return Err(AppError::Config(format!(
+                "--output {dest}: given for both --format {} and --format {}",
+                other.name(),
+                format.name()
+            )));
+        }
         if let Destination::File(path) = dest {
-            if let Some(other) = paths.insert(normalise(path), *format) {
-                return Err(AppError::Config(format!(
-                    "--output {}: given for both --format {} and --format {}",
-                    path.display(),
-                    other.name(),
-                    format.name()
-                )));
-            }
             preflight_output(path)?;
         }
     }
@@ -317,4 +604,81 @@ pub fn preflight_output(path: &Path) -> Result<(), AppError> {
 pub fn write_output(path: &Path, text: &str) -> Result<(), AppError> {
     recording::write_atomic(path, text.as_bytes())
         .map_err(|e| AppError::Config(format!("could not write the report: {e}")))
+}
+
+/// Connects to the S3 buckets among `outputs` and checks each (before any audit call);
+/// `None` when nothing goes to S3.
+pub async fn connect_s3(
+    outputs: &[(Format, Destination)],
+    profile: Option<&str>,
+    endpoint_url: Option<&str>,
+) -> Result<Option<sink::S3Sink>, AppError> {
+    let buckets: Vec<String> = outputs
+        .iter()
+        .filter_map(|(_, d)| match d {
+            Destination::S3(l) => Some(l.bucket.clone()),
+            _ => None,
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if buckets.is_empty() {
+        return Ok(None);
+    }
+    sink::S3Sink::connect(profile, endpoint_url, &buckets)
+        .await
+        .map(Some)
+}
+
+/// Renders every format first, then writes each: files atomically, S3 objects whole.
+/// When an upload fails, the renderings that did not reach S3 are kept in a local
+/// directory the error names, so a long fleet run is never lost to a transient S3 error.
+pub async fn deliver(
+    report: &Report,
+    outputs: &[(Format, Destination)],
+    s3: Option<&sink::S3Sink>,
+    stdout: &mut dyn FnMut(&str) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let rendered: Vec<(String, &Destination)> = outputs
+        .iter()
+        .map(|(format, dest)| (render(report, *format), dest))
+        .collect();
+    let mut failed: Vec<(String, &sink::S3Location, String)> = Vec::new();
+    for (text, dest) in rendered {
+        match dest {
+            Destination::File(path) => write_output(path, &text)?,
+            Destination::Stdout => stdout(&text)?,
+            Destination::S3(to) => {
+                let sink = s3.ok_or_else(|| {
+                    AppError::Config(format!("{to}: S3 was not connected before the audit"))
+                })?;
+                if let Err(e) = sink.put(to, &text).await {
+                    failed.push((text, to, e));
+                }
+            }
+        }
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let keep = tempfile::Builder::new()
+        .prefix("awsaudit-unsent-")
+        .tempdir()
+        .map(|d| d.keep())
+        .map_err(|e| {
+            AppError::Config(format!(
+                "S3 upload failed ({}), and the reports could not be kept locally: {e}",
+                failed[0].2
+            ))
+        })?;
+    for (text, to, _) in &failed {
+        let name = to.key.rsplit('/').next().unwrap_or("report");
+        write_output(&keep.join(name), text)?;
+    }
+    Err(AppError::Config(format!(
+        "could not write {} report(s) to S3 ({}); they are kept in {}",
+        failed.len(),
+        failed[0].2,
+        keep.display()
+    )))
 }

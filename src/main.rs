@@ -74,10 +74,28 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
             ))?;
             Ok(Exit::Ok)
         }
+        Some(Command::Merge {
+            reports,
+            output,
+            fail_on,
+        }) => {
+            let outputs = awsaudit::resolve_outputs(&output, None)?;
+            let runtime = runtime()?;
+            let s3 = runtime.block_on(awsaudit::connect_s3(&outputs, None, None))?;
+            let report = awsaudit::merge::merge(&reports)?;
+            runtime.block_on(awsaudit::deliver(
+                &report,
+                &outputs,
+                s3.as_ref(),
+                &mut print,
+            ))?;
+            warn_gaps(&report);
+            Ok(awsaudit::exit_for(&report, fail_on.threshold()))
+        }
         None => {
             let args = cli.audit;
             // Every bad output path or baseline is an error before any AWS call.
-            let outputs = awsaudit::resolve_outputs(&args)?;
+            let outputs = awsaudit::resolve_outputs(&args.output, args.shard)?;
             let baseline = args
                 .baseline
                 .as_deref()
@@ -100,10 +118,12 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
                 .as_deref()
                 .map(|p| awsaudit::suppress::Suppressions::load(p, checks::rules::ALL))
                 .transpose()?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| AppError::Config(format!("cannot start the async runtime: {e}")))?;
+            let runtime = runtime()?;
+            let s3 = runtime.block_on(awsaudit::connect_s3(
+                &outputs,
+                args.profile.as_deref(),
+                args.endpoint_url.as_deref(),
+            ))?;
             let mut report = runtime.block_on(awsaudit::audit(
                 &args,
                 Progress::new(true),
@@ -112,17 +132,12 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
             if let Some(b) = &baseline {
                 b.apply(&mut report, args.only_new);
             }
-            // Everything is rendered before anything is written; each file is atomic.
-            let rendered: Vec<(String, &awsaudit::Destination)> = outputs
-                .iter()
-                .map(|(format, dest)| (awsaudit::render(&report, *format), dest))
-                .collect();
-            for (text, dest) in rendered {
-                match dest {
-                    awsaudit::Destination::File(path) => awsaudit::write_output(path, &text)?,
-                    awsaudit::Destination::Stdout => print(&text)?,
-                }
-            }
+            runtime.block_on(awsaudit::deliver(
+                &report,
+                &outputs,
+                s3.as_ref(),
+                &mut print,
+            ))?;
             let mut exit = awsaudit::exit_for(&report, args.fail_on.threshold());
             if let Some(hook) = &webhook {
                 match runtime.block_on(hook.deliver(&report)) {
@@ -138,12 +153,24 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
                     }
                 }
             }
-            if !report.coverage.gaps.is_empty() {
-                eprintln!("warning: {}", awsaudit::render::gap_summary(&report));
-            }
+            warn_gaps(&report);
             Ok(exit)
         }
     }
+}
+
+/// One line on stderr when the report has coverage gaps.
+fn warn_gaps(report: &awsaudit::report::Report) {
+    if !report.coverage.gaps.is_empty() {
+        eprintln!("warning: {}", awsaudit::render::gap_summary(report));
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Config(format!("cannot start the async runtime: {e}")))
 }
 
 fn list_checks(format: ListFormat) -> String {

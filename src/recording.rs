@@ -33,6 +33,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Canonical identity of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestKey {
+    /// The member account of a fleet run; absent for the caller's own account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     pub service: String,
     pub region: String,
     pub operation: String,
@@ -40,7 +43,13 @@ pub struct RequestKey {
 }
 
 impl RequestKey {
-    pub fn from_request(service: &str, region: &str, operation: &str, req: &HttpRequest) -> Self {
+    pub fn from_request(
+        account: Option<&str>,
+        service: &str,
+        region: &str,
+        operation: &str,
+        req: &HttpRequest,
+    ) -> Self {
         let uri = req.uri();
         let (path, query) = match uri.split_once("://") {
             Some((_, rest)) => {
@@ -66,6 +75,7 @@ impl RequestKey {
             params.insert("body".into(), body);
         }
         RequestKey {
+            account: account.map(str::to_string),
             service: service.to_string(),
             region: region.to_string(),
             operation: operation.to_string(),
@@ -82,16 +92,24 @@ impl RequestKey {
     pub fn file_name(&self) -> PathBuf {
         let digest = Sha256::digest(self.canonical().as_bytes());
         let hash: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-        PathBuf::from("exchanges")
-            .join(safe_segment(&self.service))
+        let mut path = PathBuf::from("exchanges");
+        if let Some(account) = &self.account {
+            path.push(safe_segment(account));
+        }
+        path.join(safe_segment(&self.service))
             .join(safe_segment(&self.region))
             .join(format!("{}-{hash}.json", safe_segment(&self.operation)))
     }
 
     /// `ecs us-east-1 DescribeServices {…}` for error messages.
     pub fn describe(&self) -> String {
+        let account = self
+            .account
+            .as_deref()
+            .map(|a| format!("account {a} "))
+            .unwrap_or_default();
         format!(
-            "{} {} {} {}",
+            "{account}{} {} {} {}",
             self.service, self.region, self.operation, self.params
         )
     }
@@ -279,6 +297,9 @@ pub struct Manifest {
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
     pub exchanges: usize,
+    /// The accounts of a fleet run and how each role assumption ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<crate::fleet::FleetManifest>,
 }
 
 /// Errors reading or writing recordings; each names the file.
@@ -454,6 +475,7 @@ impl Recorder {
         &self,
         accounts: &[String],
         regions: &[String],
+        fleet: Option<crate::fleet::FleetManifest>,
     ) -> Result<PathBuf, RecordingError> {
         let manifest = Manifest {
             format: FORMAT.into(),
@@ -463,6 +485,7 @@ impl Recorder {
             accounts: accounts.to_vec(),
             regions: regions.to_vec(),
             exchanges: self.written.lock().expect("recorder lock").len(),
+            fleet,
         };
         let mut text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
         text.push('\n');
@@ -548,6 +571,7 @@ mod tests {
     #[test]
     fn exchange_keeps_json_bodies_editable() {
         let key = RequestKey {
+            account: None,
             service: "ecs".into(),
             region: "us-east-1".into(),
             operation: "ListClusters".into(),

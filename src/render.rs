@@ -153,6 +153,43 @@ pub fn table(report: &Report) -> String {
         }
         out.push('\n');
     }
+    if report.per_account.len() > 1 || report.per_account.iter().any(|a| a.role_arn.is_some()) {
+        let _ = writeln!(out, "ACCOUNTS ({})", report.per_account.len());
+        for a in &report.per_account {
+            let name = a
+                .name
+                .as_deref()
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default();
+            let status = match a.status {
+                crate::report::AccountStatus::Audited => "audited",
+                crate::report::AccountStatus::Incomplete => "INCOMPLETE",
+                crate::report::AccountStatus::NotAudited => "NOT AUDITED",
+            };
+            let detail = match &a.reason {
+                Some(reason) => reason.clone(),
+                None => {
+                    let by_sev: Vec<String> = Severity::ALL
+                        .iter()
+                        .filter_map(|s| a.by_severity.get(s).map(|n| format!("{n} {s}")))
+                        .collect();
+                    format!(
+                        "{}{}, {}, {}",
+                        plural(a.findings, "finding", "findings"),
+                        if by_sev.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", by_sev.join(", "))
+                        },
+                        plural(a.regions.len(), "region", "regions"),
+                        plural(a.coverage_gaps, "gap", "gaps")
+                    )
+                }
+            };
+            let _ = writeln!(out, "  {}{name}  {status}: {detail}", a.account);
+        }
+        out.push('\n');
+    }
     if !report.coverage.gaps.is_empty() {
         let _ = writeln!(out, "COVERAGE GAPS ({})", report.coverage.gaps.len());
         for g in &report.coverage.gaps {
@@ -213,10 +250,14 @@ pub fn table(report: &Report) -> String {
             plural(report.unknowns.len(), "check scope", "check scopes")
         )
     };
+    let accounts = if report.accounts.len() > 3 {
+        format!("{} accounts", report.accounts.len())
+    } else {
+        format!("account {}", report.accounts.join(", "))
+    };
     let _ = writeln!(
         out,
-        "{findings} — account {}, {} ({}); {}, {} retries, {} throttled, {:.2} s; {coverage}",
-        report.accounts.join(", "),
+        "{findings} — {accounts}, {} ({}); {}, {} retries, {} throttled, {:.2} s; {coverage}",
         plural(report.regions.len(), "region", "regions"),
         report.regions.join(", "),
         plural(report.stats.calls as usize, "call", "calls"),

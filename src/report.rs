@@ -20,6 +20,9 @@ pub struct Report {
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
     pub summary: Summary,
+    /// One summary per account: whether it was audited, where, and what was found there.
+    #[serde(default)]
+    pub per_account: Vec<AccountSummary>,
     pub findings: Vec<Finding>,
     pub unknowns: Vec<Unknown>,
     /// Remarks about the run as a whole (a check whose reference data is out of date).
@@ -72,6 +75,57 @@ pub struct RunInfo {
     pub min_severity: Option<Severity>,
     /// True when every collection call succeeded.
     pub complete: bool,
+    /// The slice of the fleet this run audited (`--shard K/N`); absent when unsharded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::fleet::Shard>,
+    /// The reports `audit merge` combined into this one; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergeInfo>,
+}
+
+/// What `audit merge` combined.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MergeInfo {
+    /// N of the shards' K/N.
+    pub shard_count: u32,
+    /// The shard indexes present.
+    pub shards: Vec<u32>,
+    /// The shard indexes no report was given for.
+    pub missing: Vec<u32>,
+}
+
+/// Whether an account was audited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// Every call succeeded.
+    Audited,
+    /// Audited, but some calls failed: see the coverage gaps of the account.
+    Incomplete,
+    /// Its role could not be assumed: nothing was collected, nothing is known.
+    NotAudited,
+}
+
+/// One account of the run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub account: String,
+    /// Its name in the organization (`--org` runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub status: AccountStatus,
+    /// The role the run assumed to reach it (fleet runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// Why it was not audited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The regions audited in it.
+    pub regions: Vec<String>,
+    pub findings: usize,
+    pub by_severity: BTreeMap<Severity, usize>,
+    pub unknowns: usize,
+    pub coverage_gaps: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,13 +140,19 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn of(findings: &[Finding], unknowns: usize, coverage_gaps: usize) -> Self {
+    fn of<'a>(
+        findings: impl IntoIterator<Item = &'a Finding>,
+        unknowns: usize,
+        coverage_gaps: usize,
+    ) -> Self {
         let mut by_severity = BTreeMap::new();
+        let mut count = 0;
         for f in findings {
             *by_severity.entry(f.severity).or_insert(0) += 1;
+            count += 1;
         }
         Summary {
-            findings: findings.len(),
+            findings: count,
             by_severity,
             unknowns,
             coverage_gaps,
@@ -170,6 +230,8 @@ pub struct RunMeta {
     pub min_severity: Option<Severity>,
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
+    pub shard: Option<crate::fleet::Shard>,
+    pub outcomes: Vec<crate::collect::AccountOutcome>,
 }
 
 impl Report {
@@ -187,7 +249,7 @@ impl Report {
                 operation: e.operation.clone(),
             })
             .collect();
-        Report {
+        let mut report = Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
                 name: "awsaudit".into(),
@@ -201,10 +263,37 @@ impl Report {
                 checks: meta.checks,
                 min_severity: meta.min_severity,
                 complete: gaps.is_empty(),
+                shard: meta.shard,
+                merged: None,
             },
             accounts: meta.accounts,
             regions: meta.regions,
             summary: Summary::of(&outcome.findings, outcome.unknowns.len(), gaps.len()),
+            per_account: meta
+                .outcomes
+                .into_iter()
+                .map(|o| AccountSummary {
+                    account: o.account,
+                    name: o.name,
+                    status: AccountStatus::Audited,
+                    role_arn: o.role_arn,
+                    reason: match o.assumed {
+                        Some(crate::fleet::Assumed::Failed {
+                            error_code,
+                            message,
+                        }) => Some(format!(
+                            "role not assumed ({}): {message}",
+                            error_code.as_deref().unwrap_or("error")
+                        )),
+                        _ => None,
+                    },
+                    regions: o.regions,
+                    findings: 0,
+                    by_severity: BTreeMap::new(),
+                    unknowns: 0,
+                    coverage_gaps: 0,
+                })
+                .collect(),
             findings: outcome.findings,
             unknowns: outcome.unknowns,
             notes: outcome.notes,
@@ -212,7 +301,9 @@ impl Report {
             stats,
             suppressions: None,
             baseline: None,
-        }
+        };
+        report.refresh_summary();
+        report
     }
 
     /// Recounts the summary after findings were filtered or marked.
@@ -223,6 +314,31 @@ impl Report {
             self.coverage.gaps.len(),
         );
         self.summary.suppressed = self.suppressions.as_ref().map_or(0, |s| s.suppressed.len());
+        for a in &mut self.per_account {
+            let counts = Summary::of(
+                self.findings.iter().filter(|f| f.account == a.account),
+                self.unknowns
+                    .iter()
+                    .filter(|u| u.account == a.account)
+                    .count(),
+                self.coverage
+                    .gaps
+                    .iter()
+                    .filter(|g| g.account == a.account)
+                    .count(),
+            );
+            a.findings = counts.findings;
+            a.by_severity = counts.by_severity;
+            a.unknowns = counts.unknowns;
+            a.coverage_gaps = counts.coverage_gaps;
+            a.status = if a.reason.is_some() {
+                AccountStatus::NotAudited
+            } else if a.coverage_gaps > 0 {
+                AccountStatus::Incomplete
+            } else {
+                AccountStatus::Audited
+            };
+        }
     }
 
     /// The worst severity among the findings.

@@ -77,6 +77,8 @@ impl Intercept for OpTagger {
 /// The HTTP client of one (service, region) client.
 #[derive(Clone)]
 pub struct Transport {
+    /// The member account a fleet run reaches through a role; `None` for the caller's own.
+    account: Option<String>,
     service: &'static str,
     region: String,
     mode: Mode,
@@ -95,6 +97,7 @@ impl fmt::Debug for Transport {
 
 impl Transport {
     pub fn new(
+        account: Option<String>,
         service: &'static str,
         region: &str,
         mode: Mode,
@@ -102,6 +105,7 @@ impl Transport {
         stats: Arc<Stats>,
     ) -> Self {
         Transport {
+            account,
             service,
             region: region.to_string(),
             mode,
@@ -155,7 +159,13 @@ async fn exchange(
             attempt: 1,
         });
     t.stats.attempt(t.service, &info.operation, info.attempt);
-    let key = RequestKey::from_request(t.service, &t.region, &info.operation, &request);
+    let key = RequestKey::from_request(
+        t.account.as_deref(),
+        t.service,
+        &t.region,
+        &info.operation,
+        &request,
+    );
 
     let (status, headers, body) = match (&t.mode, live) {
         (Mode::Replay(replayer), _) => {

@@ -263,7 +263,18 @@ pub fn run(inventory: &Inventory, checks: &[&Check]) -> Outcome {
     // Identical findings from two detection paths of one check collapse into one.
     let mut seen = BTreeSet::new();
     out.findings.retain(|f| seen.insert(f.fingerprint.clone()));
-    out.findings.sort_by(|a, b| {
+    sort_findings(&mut out.findings);
+    out.unknowns.sort();
+    out.unknowns.dedup();
+    out.notes.sort();
+    out.notes.dedup();
+    out
+}
+
+/// The order reports list findings in: worst first, then by check, account, region and
+/// resource.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
         b.severity.cmp(&a.severity).then_with(|| {
             (&a.check, &a.account, &a.region, &a.resource, &a.fingerprint).cmp(&(
                 &b.check,
@@ -274,11 +285,6 @@ pub fn run(inventory: &Inventory, checks: &[&Check]) -> Outcome {
             ))
         })
     });
-    out.unknowns.sort();
-    out.unknowns.dedup();
-    out.notes.sort();
-    out.notes.dedup();
-    out
 }
 
 /// Whether a check pattern (a code in any case, a name, or a glob over either: `ecs00?`,

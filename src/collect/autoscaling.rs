@@ -7,7 +7,7 @@ use checks::model::{Inventory, ScalableTarget, Scope};
 use super::Collector;
 
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
-    let client = c.session.autoscaling(&scope.region);
+    let client = c.session(&scope.account).autoscaling(&scope.region);
     let mut inv = Inventory::default();
     let Some(pages) = c
         .call(

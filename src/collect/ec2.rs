@@ -29,7 +29,7 @@ fn ec2_filter(name: &str, values: &[&str]) -> t::Filter {
 }
 
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
-    let client = c.session.ec2(&scope.region);
+    let client = c.session(&scope.account).ec2(&scope.region);
     let mut inv = Inventory::default();
     let (vpcs, subnets, tables, nats, igws, endpoints, instances) = tokio::join!(
         c.call(scope, "ec2", "DescribeVpcs", None, async {
@@ -171,7 +171,7 @@ pub async fn instance_types(
     if names.is_empty() {
         return Vec::new();
     }
-    let client = c.session.ec2(&scope.region);
+    let client = c.session(&scope.account).ec2(&scope.region);
     let names: Vec<String> = names.into_iter().collect();
     let outs = join_all(names.chunks(100).map(|batch| {
         let client = client.clone();

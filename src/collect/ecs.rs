@@ -17,7 +17,7 @@ use super::{rfc3339, tag_map, Collector};
 const EVENTS_KEPT: usize = 25;
 
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
-    let client = c.session.ecs(&scope.region);
+    let client = c.session(&scope.account).ecs(&scope.region);
     let mut inv = Inventory::default();
 
     let Some(pages) = c

@@ -11,7 +11,7 @@ use futures::future::join_all;
 use super::{rfc3339, Collector};
 
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
-    let client = c.session.eks(&scope.region);
+    let client = c.session(&scope.account).eks(&scope.region);
     let mut inv = Inventory::default();
     let Some(pages) = c
         .call(scope, "eks", "ListClusters", None, async {

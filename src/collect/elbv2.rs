@@ -10,7 +10,7 @@ use futures::future::join_all;
 use super::Collector;
 
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
-    let client = c.session.elbv2(&scope.region);
+    let client = c.session(&scope.account).elbv2(&scope.region);
     let mut inv = Inventory::default();
 
     let (lbs, tgs) = tokio::join!(

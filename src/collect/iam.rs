@@ -7,15 +7,8 @@ use checks::model::{IamRole, Inventory, ManagedPolicy, NamedPolicy, OidcProvider
 
 use super::Collector;
 
-pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
-    // IAM is global; its endpoint lives in the session's first region's partition.
-    let region = c
-        .session
-        .regions
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "us-east-1".into());
-    let client = c.session.iam(&region);
+pub async fn collect(c: &Collector, scope: &Scope, region: &str) -> Inventory {
+    let client = c.session(&scope.account).iam(region);
     let mut inv = Inventory::default();
     let (details, providers) = tokio::join!(
         c.call(

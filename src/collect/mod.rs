@@ -12,9 +12,9 @@ mod eks;
 mod elbv2;
 mod iam;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -23,20 +23,56 @@ use checks::model::{CallStatus, CoverageEntry, Inventory, Scope, GLOBAL_REGION};
 use tokio::sync::Semaphore;
 
 use crate::aws::{error_chain, Session};
+use crate::fleet::{Assumed, Target};
 use crate::progress::Progress;
 use crate::recording::RecordingError;
 
 /// Shared state of one collection run.
 pub struct Collector {
-    pub session: Arc<Session>,
+    /// The caller's session: the audited account in a single-account run, the runner
+    /// that assumes each member account's role in a fleet run.
+    pub home: Arc<Session>,
+    /// The session of each member account of a fleet run.
+    members: RwLock<HashMap<String, Arc<Session>>>,
+    /// What happened to each account: its role assumption and the regions audited.
+    accounts: Mutex<Vec<AccountOutcome>>,
     limit: Semaphore,
     ok: Mutex<BTreeSet<(String, String, String, String)>>,
     failures: Mutex<Vec<CoverageEntry>>,
     progress: Progress,
 }
 
+/// A fleet run: the member accounts and how to reach them.
+#[derive(Debug, Clone)]
+pub struct FleetPlan {
+    pub targets: Vec<Target>,
+    pub external_id: Option<String>,
+    pub session_name: String,
+    /// Every region enabled in each account, rather than `requested`.
+    pub all_regions: bool,
+    /// The regions asked for (each must be enabled in an account to be audited there).
+    pub requested: Vec<String>,
+    /// Calls in flight per account.
+    pub account_limit: usize,
+    /// Replay: the role assumptions the recording kept, by account.
+    pub recorded: HashMap<String, Assumed>,
+}
+
+/// How one account of the run went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountOutcome {
+    pub account: String,
+    pub name: Option<String>,
+    /// The role reached through (fleet runs).
+    pub role_arn: Option<String>,
+    /// How assuming the role ended (fleet runs).
+    pub assumed: Option<Assumed>,
+    /// The regions audited in the account.
+    pub regions: Vec<String>,
+}
+
 /// Error codes that mean the credentials may not make the call.
-const ACCESS_DENIED: [&str; 6] = [
+pub const ACCESS_DENIED: [&str; 6] = [
     "AccessDenied",
     "AccessDeniedException",
     "UnauthorizedOperation",
@@ -117,9 +153,11 @@ fn missing_from_recording(err: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 impl Collector {
-    pub fn new(session: Arc<Session>, concurrency: usize, progress: Progress) -> Arc<Self> {
+    pub fn new(home: Arc<Session>, concurrency: usize, progress: Progress) -> Arc<Self> {
         Arc::new(Collector {
-            session,
+            home,
+            members: RwLock::new(HashMap::new()),
+            accounts: Mutex::new(Vec::new()),
             limit: Semaphore::new(concurrency.max(1)),
             ok: Mutex::new(BTreeSet::new()),
             failures: Mutex::new(Vec::new()),
@@ -142,6 +180,13 @@ impl Collector {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let result = {
+            // The account's own slot first, so that an account waiting on its cap never
+            // holds a slot of the run-wide limit another account could use.
+            let session = self.session(&scope.account);
+            let _account_permit = match &session.limit {
+                Some(limit) => Some(limit.acquire().await.expect("semaphore never closed")),
+                None => None,
+            };
             let _permit = self.limit.acquire().await.expect("semaphore never closed");
             fut.await
         };
@@ -158,35 +203,242 @@ impl Collector {
             }
             Err(e) => {
                 let (status, error_code, message) = classify(&e);
-                tracing::info!(
-                    account = %scope.account,
-                    region = %scope.region,
-                    "{service}:{operation}{} {status:?}: {message}",
-                    resource.map(|r| format!(" ({r})")).unwrap_or_default()
+                self.fail(
+                    scope, service, operation, resource, status, error_code, message,
                 );
-                self.failures
-                    .lock()
-                    .expect("coverage lock")
-                    .push(CoverageEntry {
-                        account: scope.account.clone(),
-                        region: scope.region.clone(),
-                        service: service.to_string(),
-                        operation: operation.to_string(),
-                        scope: resource.map(str::to_string),
-                        status,
-                        error_code,
-                        message: Some(message),
-                    });
                 None
             }
         }
     }
 
-    /// Inventories every region of the session, and IAM once for the account.
+    /// Records a failure that is not an SDK call's (a region not enabled, a role not
+    /// assumed) as a coverage gap.
+    #[allow(clippy::too_many_arguments)]
+    fn fail(
+        &self,
+        scope: &Scope,
+        service: &str,
+        operation: &str,
+        resource: Option<&str>,
+        status: CallStatus,
+        error_code: Option<String>,
+        message: String,
+    ) {
+        tracing::info!(
+            account = %scope.account,
+            region = %scope.region,
+            "{service}:{operation}{} {status:?}: {message}",
+            resource.map(|r| format!(" ({r})")).unwrap_or_default()
+        );
+        self.failures
+            .lock()
+            .expect("coverage lock")
+            .push(CoverageEntry {
+                account: scope.account.clone(),
+                region: scope.region.clone(),
+                service: service.to_string(),
+                operation: operation.to_string(),
+                scope: resource.map(str::to_string),
+                status,
+                error_code,
+                message: Some(message),
+            });
+    }
+
+    /// The session that reaches `account`: a member's in a fleet run, else the caller's.
+    pub fn session(&self, account: &str) -> Arc<Session> {
+        self.members
+            .read()
+            .expect("members lock")
+            .get(account)
+            .cloned()
+            .unwrap_or_else(|| self.home.clone())
+    }
+
+    /// What happened to each account, sorted by account id.
+    pub fn account_outcomes(&self) -> Vec<AccountOutcome> {
+        let mut v = self.accounts.lock().expect("accounts lock").clone();
+        v.sort_by(|a, b| a.account.cmp(&b.account));
+        v
+    }
+
+    /// Inventories every region of the caller's account, and IAM once.
     pub async fn run(self: &Arc<Self>) -> Inventory {
-        let account = self.session.account.clone();
+        let session = self.home.clone();
+        self.accounts
+            .lock()
+            .expect("accounts lock")
+            .push(AccountOutcome {
+                account: session.account.clone(),
+                name: None,
+                role_arn: None,
+                assumed: None,
+                regions: session.regions.clone(),
+            });
+        let regions = session.regions.clone();
+        let mut inv = self.clone().account(session, regions).await;
+        inv.coverage.entries = self.coverage_entries();
+        inv.sort();
+        inv
+    }
+
+    /// Inventories every account of a fleet, all at once under the run-wide and the
+    /// per-account limits: each account's role is assumed, its regions resolved, then
+    /// every region and IAM collected. An account whose role cannot be assumed, and a
+    /// requested region an account has not enabled, are coverage gaps of that account.
+    pub async fn run_fleet(self: &Arc<Self>, plan: FleetPlan) -> Inventory {
+        let plan = Arc::new(plan);
         let mut tasks = Vec::new();
-        for region in self.session.regions.clone() {
+        for target in plan.targets.clone() {
+            let c = self.clone();
+            let plan = plan.clone();
+            tasks.push(tokio::spawn(async move { c.member(target, &plan).await }));
+        }
+        let mut inv = Inventory::default();
+        for t in tasks {
+            match t.await {
+                Ok(part) => inv.merge(part),
+                Err(e) => tracing::error!("an account's collection panicked: {e}"),
+            }
+        }
+        inv.coverage.entries = self.coverage_entries();
+        inv.sort();
+        inv
+    }
+
+    async fn member(self: Arc<Self>, target: Target, plan: &FleetPlan) -> Inventory {
+        let global = Scope::new(&target.account, GLOBAL_REGION);
+        let assumed = {
+            let _permit = self.limit.acquire().await.expect("semaphore never closed");
+            self.home
+                .assume(
+                    &target,
+                    plan.external_id.as_deref(),
+                    &plan.session_name,
+                    plan.recorded.get(&target.account),
+                    plan.account_limit,
+                )
+                .await
+        };
+        self.progress.tick();
+        let session = match assumed {
+            Ok(s) => s,
+            Err(f) => {
+                self.fail(
+                    &global,
+                    "sts",
+                    "AssumeRole",
+                    Some(&target.role_arn),
+                    f.status,
+                    f.error_code.clone(),
+                    format!("account not audited: {}", f.message),
+                );
+                self.outcome(
+                    &target,
+                    Assumed::Failed {
+                        error_code: f.error_code,
+                        message: f.message,
+                    },
+                    Vec::new(),
+                );
+                return Inventory::default();
+            }
+        };
+        // Registered before its first call, so the account's calls use its credentials
+        // and its limit.
+        let session = Arc::new(session);
+        self.members
+            .write()
+            .expect("members lock")
+            .insert(target.account.clone(), session.clone());
+        let regions = self.member_regions(&session, plan).await;
+        self.outcome(&target, Assumed::Ok, regions.clone());
+        self.account(session, regions).await
+    }
+
+    fn outcome(&self, target: &Target, assumed: Assumed, regions: Vec<String>) {
+        self.accounts
+            .lock()
+            .expect("accounts lock")
+            .push(AccountOutcome {
+                account: target.account.clone(),
+                name: target.name.clone(),
+                role_arn: Some(target.role_arn.clone()),
+                assumed: Some(assumed),
+                regions,
+            });
+    }
+
+    /// The regions to audit in a member account: its enabled regions (`--all-regions`), or
+    /// the requested ones it has enabled; a requested region it has not enabled is a gap.
+    async fn member_regions(&self, session: &Session, plan: &FleetPlan) -> Vec<String> {
+        let scope = Scope::new(&session.account, &session.home_region);
+        let client = session.ec2(&session.home_region);
+        let described = self
+            .call(&scope, "ec2", "DescribeRegions", None, async {
+                client.describe_regions().all_regions(true).send().await
+            })
+            .await;
+        let Some(out) = described else {
+            // The gap is recorded; audit what was asked, or what the runner's account has
+            // enabled, and let each region's calls say what they can.
+            return if plan.all_regions {
+                self.home.regions.clone()
+            } else {
+                plan.requested.clone()
+            };
+        };
+        let known = crate::aws::region_statuses(&out);
+        let enabled = crate::aws::region_enabled;
+        if plan.all_regions {
+            let partition = checks::model::partition_of(&session.home_region);
+            let mut regions: Vec<String> = known
+                .into_iter()
+                .filter(|(n, s)| enabled(s) && checks::model::partition_of(n) == partition)
+                .map(|(n, _)| n)
+                .collect();
+            regions.sort();
+            return regions;
+        }
+        let mut regions = Vec::new();
+        for r in &plan.requested {
+            let why = match known.iter().find(|(n, _)| n == r) {
+                Some((_, s)) if enabled(s) => {
+                    regions.push(r.clone());
+                    continue;
+                }
+                Some((_, s)) => format!(
+                    "region {r} is not enabled in account {} (opt-in status: {s}); not audited there",
+                    session.account
+                ),
+                None => format!(
+                    "EC2 lists no region {r} in account {}; not audited there",
+                    session.account
+                ),
+            };
+            self.fail(
+                &Scope::new(&session.account, r),
+                "ec2",
+                "DescribeRegions",
+                Some(r),
+                CallStatus::NotAvailable,
+                Some("RegionNotEnabled".into()),
+                why,
+            );
+        }
+        regions
+    }
+
+    /// Every region of `session`'s account, and IAM once.
+    async fn account(self: Arc<Self>, session: Arc<Session>, regions: Vec<String>) -> Inventory {
+        let account = session.account.clone();
+        // IAM is global; its endpoint is asked in the partition of the first region.
+        let iam_region = regions
+            .first()
+            .cloned()
+            .unwrap_or_else(|| session.home_region.clone());
+        let mut tasks = Vec::new();
+        for region in regions {
             let c = self.clone();
             let scope = Scope::new(&account, &region);
             tasks.push(tokio::spawn(async move { c.region(scope).await }));
@@ -194,7 +446,7 @@ impl Collector {
         let global = {
             let c = self.clone();
             let scope = Scope::new(&account, GLOBAL_REGION);
-            tokio::spawn(async move { iam::collect(&c, &scope).await })
+            tokio::spawn(async move { iam::collect(&c, &scope, &iam_region).await })
         };
         let mut inv = Inventory::default();
         for t in tasks {
@@ -207,8 +459,6 @@ impl Collector {
             Ok(part) => inv.merge(part),
             Err(e) => tracing::error!("IAM collection panicked: {e}"),
         }
-        inv.coverage.entries = self.coverage_entries();
-        inv.sort();
         inv
     }
 

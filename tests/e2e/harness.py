@@ -10,6 +10,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,21 @@ from seed import (
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 RUN_TIMEOUT = float(os.environ.get("AUDIT_E2E_TIMEOUT", "300"))
+
+
+def unittest_main(module: str, label: str) -> int:
+    """Runs a test module's tests and prints the plain closing line CI reads."""
+    import unittest
+
+    argv = sys.argv[:]
+    runner = unittest.TextTestRunner(verbosity=2 if "-v" in argv else 1)
+    program = unittest.main(module=module, argv=argv, exit=False, testRunner=runner)
+    r = program.result
+    failed = len(r.failures) + len(r.errors) + len(getattr(r, "unexpectedSuccesses", []))
+    skipped = len(r.skipped)
+    passed = r.testsRun - failed - skipped
+    print(f"{label}: {passed} passed, {failed} failed, {skipped} skipped")
+    return 0 if r.wasSuccessful() else 1
 
 
 def find_audit_bin() -> Path | None:

@@ -261,13 +261,16 @@ class EndpointSession:
     """Thin wrapper over boto3.Session: every client gets endpoint_url and no retries, so a
     moto crash fails fast instead of repeating a side effect (MOTO.md §2)."""
 
-    def __init__(self, endpoint: str, region: str) -> None:
+    def __init__(self, endpoint: str, region: str, credentials: dict | None = None) -> None:
         import boto3
         from botocore.config import Config
 
         self.endpoint = endpoint
         self.region = region
-        self._session = boto3.Session(region_name=region, **DUMMY_CREDENTIALS)
+        # Credentials from sts.assume_role put every call in that role's account (moto
+        # maps temporary access keys to the account they were issued for).
+        self._credentials = credentials or DUMMY_CREDENTIALS
+        self._session = boto3.Session(region_name=region, **self._credentials)
         # proxies={}: never send loopback traffic to a proxy from the environment.
         self._config = Config(retries={"max_attempts": 1, "mode": "standard"}, proxies={})
 
@@ -280,7 +283,17 @@ class EndpointSession:
         )
 
     def in_region(self, region: str) -> EndpointSession:
-        return EndpointSession(self.endpoint, region)
+        return EndpointSession(self.endpoint, region, self._credentials)
+
+    def in_account(self, account: str, role: str = "OrganizationAccountAccessRole") -> EndpointSession:
+        """A session whose calls land in `account` (through sts:AssumeRole, as AWS does)."""
+        creds = self.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/{role}", RoleSessionName="seed")["Credentials"]
+        return EndpointSession(self.endpoint, self.region, {
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
+        })
 
 
 if __name__ == "__main__":

