@@ -110,9 +110,18 @@ impl Baseline {
 /// not hide it. Only then is its absence a fix.
 fn looked_again(report: &Report, f: &Finding) -> bool {
     let check_ran = report.run.checks.contains(&f.check);
-    let account_audited = report.accounts.contains(&f.account);
-    let region_audited =
-        f.region == checks::model::GLOBAL_REGION || report.regions.contains(&f.region);
+    // In a fleet run an account may be listed but not audited (its role was not assumed),
+    // and each account has its own regions: only its own summary says what was looked at.
+    let summary = report.per_account.iter().find(|a| a.account == f.account);
+    let account_audited = match summary {
+        Some(a) => a.status != crate::report::AccountStatus::NotAudited,
+        None => report.accounts.contains(&f.account),
+    };
+    let region_audited = f.region == checks::model::GLOBAL_REGION
+        || match summary {
+            Some(a) => a.regions.contains(&f.region),
+            None => report.regions.contains(&f.region),
+        };
     let evaluated = !report
         .unknowns
         .iter()

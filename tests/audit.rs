@@ -1601,3 +1601,131 @@ fn the_iam_policy_allows_exactly_what_the_collector_calls_and_nothing_writes() {
         }
     }
 }
+
+#[test]
+fn fleet_flags_are_checked_before_any_call() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    for (args, needle) in [
+        (
+            vec!["--role-name", "awsaudit-member"],
+            "--role-name needs the accounts to audit",
+        ),
+        (
+            vec!["--accounts", "1234", "--role-name", "r"],
+            "--accounts: `1234` is not an AWS account id",
+        ),
+        (
+            vec!["--role-arn", "arn:aws:iam::123456789012:user/x"],
+            "--role-arn `arn:aws:iam::123456789012:user/x`: not a role",
+        ),
+        (vec!["--shard", "0/2"], "--shard is for fleet runs"),
+        (
+            vec![
+                "--role-arn",
+                "arn:aws:iam::123456789012:role/x",
+                "--session-name",
+                "a b",
+            ],
+            "--session-name `a b`",
+        ),
+    ] {
+        assert_config_error(&audit(&args, h), needle);
+    }
+    // clap's own checks: K counts from 0; --org needs --role-name.
+    for args in [
+        vec!["--role-name", "r", "--org", "--shard", "4/4"],
+        vec!["--org"],
+    ] {
+        let o = audit(&args, h);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+    // A single-account recording has no fleet to narrow.
+    let demo = root().join("mocks/demo");
+    let o = audit(
+        &[
+            "--replay",
+            demo.to_str().unwrap(),
+            "--accounts",
+            "123456789012",
+        ],
+        h,
+    );
+    assert_config_error(&o, "need a fleet recording");
+}
+
+/// The JSON report of the demo replay, dressed as shard `k` of `n` holding `account`.
+fn shard_report(dir: &Path, k: u32, n: u32, account: &str) -> PathBuf {
+    let mut r = replay_json("demo");
+    r["run"]["shard"] = serde_json::json!({"index": k, "count": n});
+    r["accounts"] = serde_json::json!([account]);
+    for f in r["findings"].as_array_mut().unwrap() {
+        f["account"] = Value::String(account.to_string());
+    }
+    r["per_account"][0]["account"] = Value::String(account.to_string());
+    let path = dir.join(format!("shard-{k}-of-{n}.json"));
+    std::fs::write(&path, serde_json::to_string(&r).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn merge_combines_shards_and_refuses_what_does_not_fit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let a = shard_report(d, 0, 3, "111111111111");
+    let b = shard_report(d, 2, 3, "222222222222");
+    let merged = d.join("merged.json");
+    let o = audit(
+        &[
+            "merge",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--format",
+            "json",
+            "-o",
+            merged.to_str().unwrap(),
+        ],
+        d,
+    );
+    // Shard 1 of 3 is missing: a coverage gap, exit 3, never a silent hole.
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let m: Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    assert_eq!(m["run"]["merged"]["missing"], serde_json::json!([1]));
+    assert_eq!(
+        m["accounts"],
+        serde_json::json!(["111111111111", "222222222222"])
+    );
+    let one = replay_json("demo");
+    let n = one["findings"].as_array().unwrap().len();
+    assert_eq!(m["findings"].as_array().unwrap().len(), 2 * n);
+    assert_eq!(m["summary"]["findings"], 2 * n);
+    assert_eq!(m["per_account"][1]["findings"], n);
+    let gaps = m["coverage"]["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(gaps[0]["error_code"], "ShardMissing");
+    assert_eq!(gaps[0]["scope"], "1/3");
+
+    let s = |p: &PathBuf| p.to_str().unwrap().to_string();
+    let other_n = shard_report(d, 1, 4, "333333333333");
+    let overlap = shard_report(d, 1, 3, "111111111111");
+    let plain = d.join("plain.json");
+    std::fs::write(&plain, serde_json::to_string(&one).unwrap()).unwrap();
+    for (args, needle) in [
+        (vec![s(&a), s(&a)], "are both shard 0/3".to_string()),
+        (vec![s(&a), s(&other_n)], "is of 3 shards".to_string()),
+        (
+            vec![s(&a), s(&overlap)],
+            "account 111111111111 is in both".to_string(),
+        ),
+        (
+            vec![s(&plain)],
+            format!("{}: not a shard report", plain.display()),
+        ),
+        (vec![s(&d.join("nope.json"))], "nope.json".to_string()),
+    ] {
+        let mut argv = vec!["merge".to_string()];
+        argv.extend(args);
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        assert_config_error(&audit(&argv, d), &needle);
+    }
+}

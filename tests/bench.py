@@ -3,6 +3,11 @@
 Cases:
   replay-demo  audit mocks/demo offline (no network, no credentials)
   moto-demo    audit the demo account seeded into moto on 127.0.0.1 (real HTTP, SigV4)
+  fleet        an Organization of N member accounts in moto (each seeded with the vpc002
+               scenario), audited with --org across M regions: live against moto, and the
+               same run replayed from its recording (our own cost, without moto's service
+               time, which is one request at a time). Shows how wall time and peak RSS grow
+               with N x M.
 
 For each: wall time of the whole process (min / median / max over the runs), the run's own
 wall_ms, peak RSS of the process (from wait4's rusage), and calls per operation.
@@ -79,9 +84,56 @@ def bench(name: str, audit: str, args: list[str], runs: int, credentials: bool) 
         print(f"     {op['service']:>6}:{op['operation']:<32} {op['calls']:>4}")
 
 
+FLEET_REGIONS = ["us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2"]
+
+
+def seed_org(moto: MotoServer, members: int) -> None:
+    moto.reset()
+    moto.seed_ids(seed.ID_SEED)
+    root = EndpointSession(moto.endpoint, "us-east-1")
+    org = root.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    for i in range(members):
+        account = org.create_account(Email=f"m{i}@example.com", AccountName=f"member-{i}")
+        seed.seed_vpc002(root.in_account(account["CreateAccountStatus"]["AccountId"]))
+
+
+def fleet(audit: str, moto: MotoServer, sizes: list[int], region_counts: list[int], runs: int) -> None:
+    print("\n== fleet: --org --role-name awsaudit-member, N member accounts (+ the management "
+          "account) x M regions")
+    print(f"   {'N':>3} {'M':>2} {'acct-regions':>12} {'calls':>6} {'findings':>8} "
+          f"{'moto wall':>10} {'replay wall':>12} {'per acct-region':>16} {'peak RSS (replay)':>18} "
+          f"{'peak RSS (moto)':>16}")
+    for n in sizes:
+        seed_org(moto, n)
+        for m in region_counts:
+            regions = [a for r in FLEET_REGIONS[:m] for a in ("--region", r)]
+            live = ["--endpoint-url", moto.endpoint, *regions, "--org", "--role-name", "awsaudit-member"]
+            with tempfile.TemporaryDirectory() as tmp:
+                home = Path(tmp)
+                run_once(audit, live, home, credentials=True)  # moto warms its backends
+                rec = home / "rec"
+                live_runs = [run_once(audit, [*live, "--record", str(rec)], home, credentials=True)
+                             for _ in range(max(1, runs))]
+                replay = [run_once(audit, ["--replay", str(rec)], home, credentials=False)
+                          for _ in range(max(3, runs))]
+            report = replay[-1][2]
+            accounts = len(report["accounts"])
+            scopes = accounts * m
+            live_wall = statistics.median(w for w, _, _ in live_runs)
+            replay_wall = statistics.median(w for w, _, _ in replay)
+            print(f"   {n:>3} {m:>2} {scopes:>12} {report['stats']['calls']:>6} "
+                  f"{report['summary']['findings']:>8} {live_wall*1000:>8.0f} ms {replay_wall*1000:>9.1f} ms "
+                  f"{replay_wall*1000/scopes:>13.2f} ms {max(r for _, r, _ in replay)/2**20:>15.1f} MiB "
+                  f"{max(r for _, r, _ in live_runs)/2**20:>13.1f} MiB")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--fleet-sizes", default="1,4,16",
+                    help="member account counts for the fleet case (comma-separated; empty skips it)")
+    ap.add_argument("--fleet-regions", default="1,4", help="region counts for the fleet case")
     args = ap.parse_args()
     audit = os.environ.get("AUDIT_BIN") or str(REPO / "target" / "release" / "audit")
 
@@ -95,6 +147,9 @@ def main() -> int:
             # moto builds each service backend on first use (~1 s); that is moto, not us.
             run_once(audit, live, Path(tmp), credentials=True)
         bench("moto-demo", audit, live, max(3, args.runs // 2), credentials=True)
+        if args.fleet_sizes:
+            fleet(audit, moto, [int(n) for n in args.fleet_sizes.split(",")],
+                  [int(m) for m in args.fleet_regions.split(",")], max(1, args.runs // 5))
     return 0
 
 

@@ -413,6 +413,22 @@ class FleetTests(unittest.TestCase):
         rep = self.assert_fleet_report(run, set(two), set())
         self.assertTrue(all("name" not in a for a in rep["per_account"]), "names come only from --org")
 
+    def test_a_baseline_finding_in_an_unassumable_account_is_not_resolved(self):
+        f = self.fleet
+        first = self.run_fleet("baseline-first", ["--org", "--exclude-accounts", f.denied]).report
+        self.assertTrue(first["findings"], "the fleet has findings")
+        # Say last week's run saw a finding in the account whose role is now refused.
+        moved = dict(first["findings"][0], account=f.denied, fingerprint="0" * 32)
+        first["findings"].append(moved)
+        path = TMP / "fleet" / "baseline.json"
+        path.write_text(json.dumps(first))
+        rep = self.run_fleet("baseline-second", ["--org", "--baseline", str(path)]).report
+        b = rep["baseline"]
+        self.assertEqual([x["fingerprint"] for x in b["unverified"]], ["0" * 32],
+                         "this run could not look in that account: not resolved")
+        self.assertEqual(b["resolved"], [])
+        self.assertEqual(b["new"], 0)
+
     def test_shards_merged_equal_the_unsharded_run(self):
         whole = self.run_fleet("unsharded", ["--org"]).report
         paths = []
