@@ -172,7 +172,7 @@ async fn audit_with(
         });
         rec.finish(&accounts, &session.regions, fleet)?;
     }
-    let mut regions: Vec<String> = if is_fleet {
+    let regions: Vec<String> = if is_fleet {
         outcomes
             .iter()
             .flat_map(|o| o.regions.iter().cloned())
@@ -182,7 +182,6 @@ async fn audit_with(
     } else {
         session.regions.clone()
     };
-    regions.dedup();
     let wall_ms = started.elapsed().as_millis() as u64;
     let mut report = Report::new(
         RunMeta {

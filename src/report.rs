@@ -268,7 +268,8 @@ impl Report {
             },
             accounts: meta.accounts,
             regions: meta.regions,
-            summary: Summary::of(&outcome.findings, outcome.unknowns.len(), gaps.len()),
+            // Counted, with per_account, by refresh_summary below.
+            summary: Summary::of([], 0, 0),
             per_account: meta
                 .outcomes
                 .into_iter()
