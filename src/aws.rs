@@ -27,7 +27,8 @@ use checks::model::partition_of;
 
 use crate::error::AppError;
 use crate::stats::Stats;
-use crate::transport::{Mode, OpTagger, Transport};
+use crate::throttling::{Limits, Pacer};
+use crate::transport::{Gate, Mode, OpTagger, Transport, TransportParts, UnreadableBody};
 
 /// What the command line asked for.
 #[derive(Debug, Clone)]
@@ -39,6 +40,10 @@ pub struct SessionOptions {
     /// Attempts per call, including the first.
     pub max_attempts: u32,
     pub mode: Mode,
+    /// Most AWS calls in flight at once, across the run.
+    pub concurrency: usize,
+    /// How long one attempt of a call may take before it is abandoned (and retried).
+    pub call_timeout: Duration,
     /// A fleet run: requested regions must exist, but whether each is enabled is asked of
     /// each member account (a disabled one is a coverage gap there, not an error here).
     pub fleet: bool,
@@ -55,23 +60,26 @@ pub struct Session {
     pub regions: Vec<String>,
     /// The region the session's identity was asked in (the first region, or the profile's).
     pub home_region: String,
+    /// Pacing and the run-wide limit, shared by every account of the run.
+    pub gate: Arc<Gate>,
     /// At most this many calls of this account in flight (fleet runs), so one throttled
     /// account cannot hold every slot of the run-wide limit.
-    pub limit: Option<tokio::sync::Semaphore>,
+    account_limit: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 macro_rules! service_client {
     ($fn_name:ident, $krate:ident, $service:literal) => {
         pub fn $fn_name(&self, region: &str) -> $krate::Client {
             // AWS throttles per account, region and API: each (service, account, region)
-            // gets its own retry token bucket and adaptive rate limiter, so one account's
-            // throttling never slows another's calls.
+            // gets its own retry token bucket, so one account's throttling never uses up
+            // another's retries.
             let partition =
                 RetryPartition::new(format!("{}/{}/{}", $service, self.account, region));
             let conf = $krate::config::Builder::from(&self.base)
                 .region(Region::new(region.to_string()))
                 .http_client(self.transport($service, region))
                 .interceptor(OpTagger)
+                .retry_classifier(UnreadableBody)
                 .retry_partition(partition)
                 .build();
             $krate::Client::from_conf(conf)
@@ -95,12 +103,17 @@ impl Session {
 
     fn transport(&self, service: &'static str, region: &str) -> Transport {
         Transport::new(
-            self.member.then(|| self.account.clone()),
+            TransportParts {
+                account: self.member.then(|| self.account.clone()),
+                pace_account: self.account.clone(),
+                mode: self.mode.clone(),
+                live: self.live_http.clone(),
+                stats: self.stats.clone(),
+                gate: self.gate.clone(),
+                account_limit: self.account_limit.clone(),
+            },
             service,
             region,
-            self.mode.clone(),
-            self.live_http.clone(),
-            self.stats.clone(),
         )
     }
 
@@ -113,13 +126,16 @@ impl Session {
         if let Some(url) = &opts.endpoint_url {
             validate_endpoint(url)?;
         }
-        let retry = RetryConfig::adaptive()
+        // Standard retries (exponential backoff with jitter). Rate adaptation is the pacer's
+        // (crate::throttling): per AWS bucket, where the SDK's adaptive mode slows a whole
+        // service of a region after one throttle, and recovers slowly (35 s instead of 3 s
+        // for the demo with two throttles per DescribeServices call, measured).
+        let retry = RetryConfig::standard()
             .with_max_attempts(opts.max_attempts.max(1))
             .with_initial_backoff(Duration::from_millis(200));
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(5))
-            .read_timeout(Duration::from_secs(30))
-            .operation_attempt_timeout(Duration::from_secs(60))
+            .read_timeout(opts.call_timeout.min(Duration::from_secs(30)))
             .build();
 
         let (base, live_http, home_region) = match &opts.mode {
@@ -190,6 +206,12 @@ impl Session {
             }
         };
 
+        // A plain replay has no rate limits to keep under; a live run, and a replay through
+        // the simulator, pace under the figures AWS publishes.
+        let pacer = match &opts.mode {
+            Mode::Replay(r) if r.simulator.is_none() => None,
+            _ => Some(Pacer::new(Limits::published().clone())),
+        };
         let mut session = Session {
             base,
             mode: opts.mode.clone(),
@@ -199,7 +221,14 @@ impl Session {
             member: false,
             regions: Vec::new(),
             home_region: home_region.clone(),
-            limit: None,
+            gate: Arc::new(Gate {
+                global: tokio::sync::Semaphore::new(opts.concurrency.max(1)),
+                pacer,
+                // Timed by the transport from when the attempt is sent (transport::fetch):
+                // the SDK's attempt timeout would also count the wait for the pacer.
+                call_timeout: opts.call_timeout,
+            }),
+            account_limit: None,
         };
         session.account = session
             .caller_account(&home_region, opts.endpoint_url.as_deref())
@@ -282,7 +311,8 @@ impl Session {
             member: true,
             regions: Vec::new(),
             home_region: self.home_region.clone(),
-            limit: Some(tokio::sync::Semaphore::new(limit.max(1))),
+            gate: self.gate.clone(),
+            account_limit: Some(Arc::new(tokio::sync::Semaphore::new(limit.max(1)))),
         })
     }
 

@@ -11,8 +11,8 @@ Exit codes:
   2  usage, configuration or I/O error (bad flag, profile, credentials, region, endpoint,
      recording or output path); nothing was reported
   3  the report was written but collection was incomplete (access denied, throttled past
-     retries, unavailable operations): see its coverage gaps; checks that needed the
-     missing data report 'not evaluated', never pass
+     retries, unavailable operations, --timeout reached, interrupted): see its coverage
+     gaps; checks that needed the missing data report 'not evaluated', never pass
   4  the report was written but --webhook delivery failed after its retries; the
      undelivered batches are kept and sent first by the next run (takes precedence)
 
@@ -185,9 +185,9 @@ pub struct OutputArgs {
     )]
     pub formats: Vec<Format>,
 
-    /// Write the report to FILE (atomically) instead of stdout; one per --format. An
-    /// s3://BUCKET/KEY writes one object; s3://BUCKET/PREFIX/ (trailing slash) writes every
-    /// --format under PREFIX with its standard name.
+    /// Write the report to FILE (atomically) instead of stdout; one per --format (`-` for
+    /// stdout, for one of them). An s3://BUCKET/KEY writes one object; s3://BUCKET/PREFIX/
+    /// (trailing slash) writes every --format under PREFIX with its standard name.
     #[arg(short, long = "output", value_name = "FILE|S3-URL")]
     pub outputs: Vec<String>,
 
@@ -326,10 +326,27 @@ pub struct AuditArgs {
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
-    /// Attempts per AWS call, the first included (adaptive retry with backoff on
-    /// throttling and transient errors).
+    /// Attempts per AWS call, the first included (retries back off exponentially with
+    /// jitter on throttling and transient errors; calls are paced under AWS's published
+    /// rate limits, and slowed further where AWS throttles).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
+
+    /// End the collection after this long (`90s`, `10m`, `1h30m`): what was collected by
+    /// then is checked and reported, marked incomplete (exit 3). Ctrl-C and SIGTERM do the
+    /// same; a second one exits at once (130) without a report.
+    #[arg(long, value_name = "DURATION", value_parser = crate::stop::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// How long one attempt of an AWS call may take before it is abandoned and retried.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::stop::parse_duration)]
+    pub call_timeout: std::time::Duration,
+
+    /// Replay through a simulated AWS: a latency per call, AWS's published rate limits
+    /// answering with real throttling errors, and scripted faults (TOML; see the README).
+    /// For testing and benchmarking; only with --replay.
+    #[arg(long, value_name = "FILE", requires = "replay")]
+    pub simulate: Option<PathBuf>,
 
     /// Run only these checks: codes, names or globs, comma-separated or repeated
     /// (`--checks ELB001,VPC*`).

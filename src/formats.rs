@@ -138,9 +138,11 @@ pub fn markdown(report: &Report) -> String {
         report.run.started_at,
         report.run.mode,
         if report.run.complete {
-            "complete"
+            "complete".to_string()
+        } else if let Some(why) = &report.run.stopped {
+            format!("**incomplete** (stopped early: {})", md(why))
         } else {
-            "**incomplete**"
+            "**incomplete**".to_string()
         }
     );
     let _ = writeln!(out, "| severity | findings |\n|---|---|");

@@ -14,9 +14,12 @@ pub mod progress;
 pub mod recording;
 pub mod render;
 pub mod report;
+pub mod simulate;
 pub mod sink;
 pub mod stats;
+pub mod stop;
 pub mod suppress;
+pub mod throttling;
 pub mod transport;
 pub mod webhook;
 
@@ -41,6 +44,7 @@ pub async fn audit(
     args: &AuditArgs,
     progress: Progress,
     suppressions: Option<&suppress::Suppressions>,
+    stop: stop::Stop,
 ) -> Result<Report, AppError> {
     // A selection that matches nothing is a usage error, found before any AWS call.
     let selected = checks::registry::select(checks::rules::ALL, &args.checks, &args.skip)
@@ -48,8 +52,17 @@ pub async fn audit(
     validate_fleet_flags(args)?;
     let started = Instant::now();
     let started_at = report::now_rfc3339();
+    let simulator = args
+        .simulate
+        .as_deref()
+        .map(simulate::Simulator::load)
+        .transpose()?;
     let (mode, recorder) = match (&args.record, &args.replay) {
-        (_, Some(dir)) => (Mode::Replay(Arc::new(Replayer::load(dir)?)), None),
+        (_, Some(dir)) => {
+            let mut replayer = Replayer::load(dir)?;
+            replayer.simulator = simulator;
+            (Mode::Replay(Arc::new(replayer)), None)
+        }
         (Some(dir), None) => {
             let rec = Arc::new(Recorder::create(dir)?);
             (Mode::Record(rec.clone()), Some(rec))
@@ -65,6 +78,7 @@ pub async fn audit(
         started,
         started_at,
         suppressions,
+        stop,
     )
     .await;
     if let (Err(_), Some(rec)) = (&result, &recorder) {
@@ -83,6 +97,7 @@ async fn audit_with(
     started: Instant,
     started_at: String,
     suppressions: Option<&suppress::Suppressions>,
+    stop: stop::Stop,
 ) -> Result<Report, AppError> {
     let mode_name = match mode {
         Mode::Live => "live",
@@ -103,6 +118,8 @@ async fn audit_with(
             all_regions: args.all_regions,
             endpoint_url: args.endpoint_url.clone(),
             max_attempts: args.max_attempts,
+            concurrency: usize::from(args.concurrency),
+            call_timeout: args.call_timeout,
             mode: mode.clone(),
             fleet: is_fleet(args, &mode),
         },
@@ -126,15 +143,14 @@ async fn audit_with(
     let all_regions = plan.as_ref().is_some_and(|p| p.all_regions);
     let is_fleet = plan.is_some();
     let session = Arc::new(session);
-    let collector = Collector::new(
-        session.clone(),
-        usize::from(args.concurrency),
-        progress.clone(),
-    );
+    let collector = Collector::new(session.clone(), stop.clone(), progress.clone());
     let mut inventory = match plan {
         Some(plan) => collector.run_fleet(plan).await,
         None => collector.run().await,
     };
+    // Whether the collection was cut short, judged as it ends: a --timeout that expires
+    // while the report is being written does not make a complete collection incomplete.
+    let stopped = stop.reason().map(|r| r.describe());
     inventory.collected_at = Some(collected_at);
     progress.finish();
     let outcomes = collector.account_outcomes();
@@ -194,6 +210,7 @@ async fn audit_with(
             regions,
             shard: args.shard,
             outcomes,
+            stopped,
         },
         &inventory,
         outcome,
@@ -511,6 +528,8 @@ pub fn resolve_outputs(
                 Ok((
                     *f,
                     match place(o)? {
+                        // `-` is standard output, as for most command-line tools.
+                        Place::Local(path) if path.as_os_str() == "-" => Destination::Stdout,
                         p if p.is_s3_prefix() => in_place(&p, *f),
                         Place::Local(path) => Destination::File(path),
                         Place::S3 { bucket, key } => {
@@ -527,6 +546,17 @@ pub fn resolve_outputs(
             )))
         }
     };
+    let to_stdout: Vec<&str> = outputs
+        .iter()
+        .filter(|(_, d)| *d == Destination::Stdout)
+        .map(|(f, _)| f.name())
+        .collect();
+    if to_stdout.len() > 1 {
+        return Err(AppError::Config(format!(
+            "--output -: given for --format {}; only one format can go to standard output",
+            to_stdout.join(" and --format ")
+        )));
+    }
     let mut paths = std::collections::BTreeMap::new();
     for (format, dest) in &outputs {
         let id = match dest {

@@ -7,6 +7,7 @@ use tracing_subscriber::EnvFilter;
 use awsaudit::cli::{Cli, Command, ListFormat};
 use awsaudit::error::{AppError, Exit};
 use awsaudit::progress::Progress;
+use awsaudit::stop::{Stop, StopReason};
 
 fn init_logging(verbose: u8) {
     let default = match verbose {
@@ -124,10 +125,13 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
                 args.profile.as_deref(),
                 args.endpoint_url.as_deref(),
             ))?;
+            let stop = Stop::new();
+            watch_for_stop(&runtime, &stop, args.timeout);
             let mut report = runtime.block_on(awsaudit::audit(
                 &args,
                 Progress::new(true),
                 suppressions.as_ref(),
+                stop,
             ))?;
             if let Some(b) = &baseline {
                 b.apply(&mut report, args.only_new);
@@ -157,6 +161,58 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
             Ok(exit)
         }
     }
+}
+
+/// Ends the collection on `--timeout`, Ctrl-C or SIGTERM, keeping what it has; a second
+/// signal exits at once.
+fn watch_for_stop(
+    runtime: &tokio::runtime::Runtime,
+    stop: &Stop,
+    timeout: Option<std::time::Duration>,
+) {
+    if let Some(d) = timeout {
+        let stop = stop.clone();
+        runtime.spawn(async move {
+            tokio::time::sleep(d).await;
+            if stop.stop(StopReason::Timeout(d)) {
+                eprintln!(
+                    "warning: {}: ending the collection and reporting what it has",
+                    StopReason::Timeout(d).describe()
+                );
+            }
+        });
+    }
+    let stop = stop.clone();
+    runtime.spawn(async move {
+        #[cfg(unix)]
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut signals = 0;
+        loop {
+            #[cfg(unix)]
+            let name = tokio::select! {
+                r = tokio::signal::ctrl_c() => { if r.is_err() { return; } "SIGINT" }
+                _ = async {
+                    match term.as_mut() {
+                        Some(t) => { t.recv().await; }
+                        None => std::future::pending::<()>().await,
+                    }
+                } => "SIGTERM",
+            };
+            #[cfg(not(unix))]
+            let name = match tokio::signal::ctrl_c().await {
+                Ok(()) => "SIGINT",
+                Err(_) => return,
+            };
+            signals += 1;
+            if signals > 1 {
+                eprintln!("error: {name} again: exiting without a report");
+                std::process::exit(130);
+            }
+            stop.stop(StopReason::Signal(name));
+            eprintln!("warning: {name}: ending the collection and reporting what it has (again to exit at once)");
+        }
+    });
 }
 
 /// One line on stderr when the report has coverage gaps.

@@ -106,6 +106,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
 
     let mut out = first.clone();
     out.run.shard = None;
+    out.run.stopped = None;
     out.run.merged = Some(MergeInfo {
         shard_count: count,
         shards: present,
@@ -129,6 +130,13 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
         out.run.wall_ms = out.run.wall_ms.max(r.run.wall_ms);
         if r.run.mode != out.run.mode {
             out.run.mode = "replay".into();
+        }
+        if let (Some(why), Some(shard)) = (&r.run.stopped, r.run.shard) {
+            let line = format!("shard {shard}: {why}");
+            out.run.stopped = Some(match out.run.stopped.take() {
+                Some(earlier) => format!("{earlier}; {line}"),
+                None => line,
+            });
         }
         out.accounts.extend(r.accounts.iter().cloned());
         regions.extend(r.regions.iter().cloned());
@@ -203,7 +211,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
             &b.scope,
         ))
     });
-    out.run.complete = out.coverage.gaps.is_empty();
+    out.run.complete = out.coverage.gaps.is_empty() && out.run.stopped.is_none();
     out.refresh_summary();
     Ok(out)
 }

@@ -339,6 +339,8 @@ pub struct Replayer {
     dir: PathBuf,
     pub manifest: Manifest,
     exchanges: HashMap<String, Exchange>,
+    /// Answers in front of the recording: latency, rate limits, faults (`--simulate`).
+    pub simulator: Option<crate::simulate::Simulator>,
 }
 
 impl Replayer {
@@ -375,6 +377,7 @@ impl Replayer {
             dir: dir.to_path_buf(),
             manifest,
             exchanges,
+            simulator: None,
         })
     }
 

@@ -30,8 +30,14 @@ pub fn gap_summary(report: &Report) -> String {
         .into_iter()
         .map(|(k, n)| if n == 1 { k } else { format!("{k} ×{n}") })
         .collect();
+    let stopped = report
+        .run
+        .stopped
+        .as_deref()
+        .map(|why| format!("{why}; "))
+        .unwrap_or_default();
     format!(
-        "collection incomplete: {} ({}); {} not evaluated — see the report's coverage",
+        "{stopped}collection incomplete: {} ({}); {} not evaluated — see the report's coverage",
         plural(report.coverage.gaps.len(), "coverage gap", "coverage gaps"),
         parts.join(", "),
         plural(report.unknowns.len(), "check scope", "check scopes"),
@@ -241,7 +247,7 @@ pub fn table(report: &Report) -> String {
     if let Some(min) = report.run.min_severity {
         findings.push_str(&format!(" at or above {min}"));
     }
-    let coverage = if report.coverage.gaps.is_empty() {
+    let mut coverage = if report.coverage.gaps.is_empty() {
         "coverage complete".to_string()
     } else {
         format!(
@@ -250,6 +256,9 @@ pub fn table(report: &Report) -> String {
             plural(report.unknowns.len(), "check scope", "check scopes")
         )
     };
+    if let Some(why) = &report.run.stopped {
+        coverage = format!("STOPPED EARLY ({why}); {coverage}");
+    }
     let accounts = if report.accounts.len() > 3 {
         format!("{} accounts", report.accounts.len())
     } else {

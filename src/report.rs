@@ -75,6 +75,10 @@ pub struct RunInfo {
     pub min_severity: Option<Severity>,
     /// True when every collection call succeeded.
     pub complete: bool,
+    /// Why the run was ended before its collection finished (`--timeout 10m reached`,
+    /// `interrupted by SIGTERM`); absent when it ran to the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
     /// The slice of the fleet this run audited (`--shard K/N`); absent when unsharded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::fleet::Shard>,
@@ -232,6 +236,7 @@ pub struct RunMeta {
     pub regions: Vec<String>,
     pub shard: Option<crate::fleet::Shard>,
     pub outcomes: Vec<crate::collect::AccountOutcome>,
+    pub stopped: Option<String>,
 }
 
 impl Report {
@@ -262,7 +267,8 @@ impl Report {
                 mode: meta.mode.into(),
                 checks: meta.checks,
                 min_severity: meta.min_severity,
-                complete: gaps.is_empty(),
+                complete: gaps.is_empty() && meta.stopped.is_none(),
+                stopped: meta.stopped,
                 shard: meta.shard,
                 merged: None,
             },

@@ -95,11 +95,27 @@ pub struct Suppressions {
 }
 
 /// 1-based line and column of byte `offset` in `text`.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+/// Parses a TOML file's text; an error is its 1-based line, column and a one-line message.
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<T, (usize, usize, String)> {
+    toml::from_str(text).map_err(|e| {
+        let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+        let message: Vec<&str> = e
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        (line, col, message.join("; "))
+    })
 }
 
 impl Suppressions {
@@ -115,16 +131,7 @@ impl Suppressions {
         };
         let text = std::fs::read_to_string(path)
             .map_err(|e| AppError::Config(format!("--suppressions {}: {e}", path.display())))?;
-        let file: File = toml::from_str(&text).map_err(|e| {
-            let (line, col) = e.span().map_or((1, 1), |s| line_col(&text, s.start));
-            let message: Vec<&str> = e
-                .message()
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            err(line, col, message.join("; "))
-        })?;
+        let file: File = parse_toml(&text).map_err(|(line, col, what)| err(line, col, what))?;
         let mut entries = Vec::new();
         for spanned in file.suppress {
             let (line, col) = line_col(&text, spanned.span().start);

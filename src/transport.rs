@@ -10,15 +10,22 @@
 use std::fmt;
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
+
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connection::{CaptureSmithyConnection, ConnectionMetadata};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, Metadata};
 use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::StatusCode;
@@ -27,7 +34,9 @@ use aws_smithy_types::byte_stream::ByteStream;
 use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::recording::{Exchange, RequestKey};
+use crate::simulate::Answer;
 use crate::stats::Stats;
+use crate::throttling::Pacer;
 
 /// Where responses come from.
 #[derive(Clone, Debug)]
@@ -74,16 +83,66 @@ impl Intercept for OpTagger {
     }
 }
 
+/// What every attempt of a run passes before it is sent: the pacer, then its account's
+/// limit, then the run-wide limit. Limits are taken per attempt, after pacing, so a call
+/// waiting for its bucket to refill, or backing off before a retry, holds no slot another
+/// call could use.
+#[derive(Debug)]
+pub struct Gate {
+    /// Most attempts in flight at once, across the run.
+    pub global: Semaphore,
+    /// Paces calls under AWS's buckets; `None` for a plain replay, which has no limits.
+    pub pacer: Option<Pacer>,
+    /// How long one attempt may take once it is sent (`--call-timeout`).
+    pub call_timeout: std::time::Duration,
+}
+
+/// Retries a 2xx response whose body could not be read (cut short by a proxy, corrupted
+/// on the way). The SDK retries an unreadable body for some protocols and not others;
+/// this makes every service the collector calls treat it as the transient fault it is.
+#[derive(Debug)]
+pub struct UnreadableBody;
+
+impl ClassifyRetry for UnreadableBody {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let success = ctx.response().is_some_and(|r| r.status().is_success());
+        match ctx.output_or_error() {
+            Some(Err(e))
+                if success
+                    && !e.is_operation_error()
+                    && !e.is_interceptor_error()
+                    && !e.is_timeout_error()
+                    && !e.is_connector_error() =>
+            {
+                RetryAction::transient_error()
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "awsaudit-unreadable-body"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
 /// The HTTP client of one (service, region) client.
 #[derive(Clone)]
 pub struct Transport {
     /// The member account a fleet run reaches through a role; `None` for the caller's own.
     account: Option<String>,
+    /// The account whose buckets the calls draw from.
+    pace_account: String,
     service: &'static str,
     region: String,
     mode: Mode,
     live: Option<SharedHttpClient>,
     stats: Arc<Stats>,
+    gate: Arc<Gate>,
+    account_limit: Option<Arc<Semaphore>>,
 }
 
 impl fmt::Debug for Transport {
@@ -95,22 +154,29 @@ impl fmt::Debug for Transport {
     }
 }
 
+/// Where a [`Transport`] sends and how it is limited.
+pub struct TransportParts {
+    pub account: Option<String>,
+    pub pace_account: String,
+    pub mode: Mode,
+    pub live: Option<SharedHttpClient>,
+    pub stats: Arc<Stats>,
+    pub gate: Arc<Gate>,
+    pub account_limit: Option<Arc<Semaphore>>,
+}
+
 impl Transport {
-    pub fn new(
-        account: Option<String>,
-        service: &'static str,
-        region: &str,
-        mode: Mode,
-        live: Option<SharedHttpClient>,
-        stats: Arc<Stats>,
-    ) -> Self {
+    pub fn new(parts: TransportParts, service: &'static str, region: &str) -> Self {
         Transport {
-            account,
+            account: parts.account,
+            pace_account: parts.pace_account,
             service,
             region: region.to_string(),
-            mode,
-            live,
-            stats,
+            mode: parts.mode,
+            live: parts.live,
+            stats: parts.stats,
+            gate: parts.gate,
+            account_limit: parts.account_limit,
         }
     }
 }
@@ -158,7 +224,6 @@ async fn exchange(
             operation: "Unknown".into(),
             attempt: 1,
         });
-    t.stats.attempt(t.service, &info.operation, info.attempt);
     let key = RequestKey::from_request(
         t.account.as_deref(),
         t.service,
@@ -166,13 +231,111 @@ async fn exchange(
         &info.operation,
         &request,
     );
+    let pacer = t.gate.pacer.as_ref();
+    if let Some(p) = pacer {
+        p.wait(&t.pace_account, &t.region, t.service, &info.operation)
+            .await;
+    }
+    let _account_permit = match &t.account_limit {
+        Some(limit) => Some(limit.acquire().await.expect("semaphore never closed")),
+        None => None,
+    };
+    let _permit = t
+        .gate
+        .global
+        .acquire()
+        .await
+        .expect("semaphore never closed");
+    t.stats.attempt(t.service, &info.operation, info.attempt);
 
-    let (status, headers, body) = match (&t.mode, live) {
+    // The attempt's own time starts now: waiting for the pacer or a free slot is not the
+    // call being slow.
+    let timeout = t.gate.call_timeout;
+    let (status, headers, body) =
+        match tokio::time::timeout(timeout, fetch(&t, live, request, &key, info.attempt)).await {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(ConnectorError::timeout(
+                    format!(
+                        "no response within {:.1} s (--call-timeout)",
+                        timeout.as_secs_f64()
+                    )
+                    .into(),
+                ))
+            }
+        };
+    if (200..300).contains(&status) && xml_cut_short(&body) {
+        // The SDK's XML reader takes a document cut short for a whole one and returns
+        // what it read: a partial list, silently. A connection failure instead, retried
+        // like one, and a coverage gap if it persists.
+        return Err(ConnectorError::io(Box::new(TruncatedBody)));
+    }
+    if is_throttle(status, &body) {
+        t.stats.throttle(t.service, &info.operation);
+        if let Some(p) = pacer {
+            p.throttled(&t.pace_account, &t.region, t.service, &info.operation);
+        }
+    } else if let Some(p) = pacer {
+        p.succeeded(&t.pace_account, &t.region, t.service, &info.operation);
+    }
+    let mut response = HttpResponse::new(
+        StatusCode::try_from(status).map_err(|e| ConnectorError::other(e.into(), None))?,
+        SdkBody::from(body),
+    );
+    for (k, v) in headers {
+        response.headers_mut().append(k, v);
+    }
+    Ok(response)
+}
+
+/// One attempt's exchange: from the recording (through the simulator, if any), or over
+/// HTTP (and into the recording).
+async fn fetch(
+    t: &Transport,
+    live: Option<SharedHttpConnector>,
+    request: HttpRequest,
+    key: &RequestKey,
+    attempt: u32,
+) -> Result<(u16, Vec<(String, String)>, Vec<u8>), ConnectorError> {
+    Ok(match (&t.mode, live) {
         (Mode::Replay(replayer), _) => {
-            let ex = replayer
-                .get(&key)
-                .map_err(|e| ConnectorError::other(e.into(), None))?;
-            (ex.status, ex.headers.clone(), ex.body_bytes())
+            // A replayed answer comes over no connection; say so, so that the SDK, which
+            // closes the connection a transient error came over, has one to close.
+            if let Some(capture) = request.extension::<CaptureSmithyConnection>() {
+                capture.set_connection_retriever(|| {
+                    Some(
+                        ConnectionMetadata::builder()
+                            .proxied(false)
+                            .poison_fn(|| {})
+                            .build(),
+                    )
+                });
+            }
+            let answer = match &replayer.simulator {
+                Some(sim) => sim.answer(key, attempt).await,
+                None => Answer::Recorded,
+            };
+            match answer {
+                Answer::Recorded | Answer::Malformed => {
+                    let ex = replayer
+                        .get(key)
+                        .map_err(|e| ConnectorError::other(e.into(), None))?;
+                    let body = ex.body_bytes();
+                    let body = match answer {
+                        Answer::Malformed => crate::simulate::cut_in_half(&body),
+                        _ => body,
+                    };
+                    (ex.status, ex.headers.clone(), body)
+                }
+                Answer::Respond {
+                    status,
+                    headers,
+                    body,
+                } => (status, headers, body),
+                Answer::ConnectionFailed(kind, what) => {
+                    return Err(ConnectorError::io(std::io::Error::new(kind, what).into()));
+                }
+            }
         }
         (_, Some(live)) => {
             let response = live.call(request).await?;
@@ -200,18 +363,45 @@ async fn exchange(
                 None,
             ))
         }
+    })
+}
+
+/// A response body that ends before its document does.
+#[derive(Debug, thiserror::Error)]
+#[error("the response body ends before its XML document does (cut short)")]
+pub struct TruncatedBody;
+
+/// Whether an XML body stops before its root element is closed.
+pub fn xml_cut_short(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    let mut rest = text.trim_start();
+    if !rest.starts_with('<') {
+        return false;
+    }
+    // Skip the prolog and comments to the root element's name.
+    while rest.starts_with("<?") || rest.starts_with("<!--") {
+        let end = if rest.starts_with("<?") { "?>" } else { "-->" };
+        match rest.find(end) {
+            Some(i) => rest = rest[i + end.len()..].trim_start(),
+            None => return true,
+        }
+    }
+    let Some(open) = rest.strip_prefix('<') else {
+        return true;
     };
-    if is_throttle(status, &body) {
-        t.stats.throttle(t.service, &info.operation);
+    let name: String = open
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
+        .collect();
+    if name.is_empty() {
+        return true;
     }
-    let mut response = HttpResponse::new(
-        StatusCode::try_from(status).map_err(|e| ConnectorError::other(e.into(), None))?,
-        SdkBody::from(body),
-    );
-    for (k, v) in headers {
-        response.headers_mut().append(k, v);
-    }
-    Ok(response)
+    let end = rest.trim_end();
+    // `<Root/>` is whole; otherwise the document must end with `</Root>`.
+    let self_closed = open[name.len()..]
+        .split_once('>')
+        .is_some_and(|(attrs, after)| attrs.ends_with('/') && after.trim().is_empty());
+    !(self_closed || end.ends_with(&format!("</{name}>")))
 }
 
 /// Throttling error codes across the protocols the collector uses.
@@ -243,6 +433,19 @@ pub fn is_throttle(status: u16, body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_documents_cut_short_are_caught() {
+        let whole = b"<?xml version=\"1.0\"?>\n<DescribeListenersResponse xmlns=\"x\"><R><a>1</a></R></DescribeListenersResponse>\n";
+        assert!(!xml_cut_short(whole));
+        for cut in 1..whole.len() - 2 {
+            assert!(xml_cut_short(&whole[..cut]), "{cut}");
+        }
+        assert!(!xml_cut_short(b"<Empty/>"));
+        assert!(!xml_cut_short(br#"{"json": true}"#));
+        assert!(!xml_cut_short(b""));
+        assert!(xml_cut_short(b"<!-- x"));
+    }
 
     #[test]
     fn throttles_are_recognised_in_each_protocol() {

@@ -722,8 +722,8 @@ fn throttling_is_retried_counted_and_becomes_a_gap_when_it_persists() {
         .unwrap()
         .clone();
     assert_eq!(op["calls"], 1);
-    // Two attempts: adaptive retry backs off (its client-side rate limiter waits ~8 s
-    // after a throttle at this call rate), retries once, then gives up.
+    // Two attempts: the first is throttled, the retry backs off, is throttled, and the call
+    // gives up.
     assert_eq!(op["retries"], 1, "2 attempts in all");
     assert_eq!(op["throttles"], 2);
     let gap = &report["coverage"]["gaps"][0];
@@ -1727,5 +1727,454 @@ fn merge_combines_shards_and_refuses_what_does_not_fit() {
         argv.extend(args);
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         assert_config_error(&audit(&argv, d), &needle);
+    }
+}
+
+// ------------------------------------------------------------ faults (--simulate)
+
+/// A simulation file in a temporary directory.
+fn sim_file(dir: &Path, text: &str) -> String {
+    let path = dir.join("sim.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn op_stats(report: &Value, service: &str, operation: &str) -> Value {
+    report["stats"]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["service"] == service && o["operation"] == operation)
+        .unwrap_or_else(|| panic!("no stats for {service}:{operation}"))
+        .clone()
+}
+
+/// "Never a false PASS": every finding of the fault-free run is either reported again or
+/// its check says, for that account and region, that it could not decide.
+fn assert_nothing_silently_dropped(clean: &Value, faulted: &Value) {
+    let reported: std::collections::BTreeSet<&str> = faulted["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap())
+        .collect();
+    for f in clean["findings"].as_array().unwrap() {
+        if reported.contains(f["fingerprint"].as_str().unwrap()) {
+            continue;
+        }
+        // A finding on a global resource (an IAM role) may rest on any region's data.
+        let flagged = faulted["unknowns"].as_array().unwrap().iter().any(|u| {
+            u["check"] == f["check"]
+                && u["account"] == f["account"]
+                && (u["region"] == f["region"]
+                    || u["region"] == "global"
+                    || f["region"] == "global")
+        });
+        assert!(
+            flagged,
+            "{} on {} vanished without an unknown: a silent pass",
+            f["check"], f["resource"]
+        );
+    }
+    // And nothing is invented.
+    let clean_prints: std::collections::BTreeSet<&str> = clean["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap())
+        .collect();
+    assert!(reported.is_subset(&clean_prints));
+}
+
+#[test]
+fn transient_faults_of_every_kind_are_retried_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each kind of transient fault on its own operation, for the first two attempts of
+    // every request (the first only for the slow one, which --call-timeout cuts), in every
+    // protocol.
+    let sim = sim_file(
+        dir.path(),
+        r#"
+latency_ms = 2
+[[fault]]
+service = "ecs"
+operation = "DescribeServices"
+kind = "throttle"
+attempts = 2
+[[fault]]
+service = "ec2"
+operation = "DescribeNatGateways"
+kind = "throttle"
+attempts = 2
+[[fault]]
+service = "elbv2"
+operation = "DescribeTargetGroups"
+kind = "server-error"
+attempts = 2
+[[fault]]
+service = "eks"
+operation = "ListClusters"
+kind = "unavailable"
+attempts = 2
+[[fault]]
+service = "ec2"
+operation = "DescribeSubnets"
+kind = "reset"
+attempts = 2
+[[fault]]
+service = "ec2"
+operation = "DescribeVpcs"
+kind = "slow"
+delay_ms = 5000
+attempts = 1
+[[fault]]
+service = "iam"
+operation = "GetAccountAuthorizationDetails"
+kind = "truncated"
+attempts = 2
+[[fault]]
+service = "ecs"
+operation = "DescribeTaskDefinition"
+kind = "malformed"
+attempts = 2
+[[fault]]
+service = "elbv2"
+operation = "DescribeListeners"
+kind = "malformed"
+attempts = 2
+"#,
+    );
+    let clean = replay_json("demo");
+    let (faulted, err) = replay_report(
+        &root().join("mocks/demo"),
+        &["--simulate", &sim, "--call-timeout", "1s"],
+        0,
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.trim().is_empty(), "a recovered run says nothing: {err}");
+    for key in ["findings", "unknowns", "summary"] {
+        assert_eq!(clean[key], faulted[key], "{key} differ");
+    }
+    assert_eq!(faulted["coverage"]["gaps"], serde_json::json!([]));
+    assert_eq!(faulted["run"]["complete"], true);
+    for (service, operation, attempts) in [
+        ("ecs", "DescribeServices", 2),
+        ("ec2", "DescribeNatGateways", 2),
+        ("elbv2", "DescribeTargetGroups", 2),
+        ("eks", "ListClusters", 2),
+        ("ec2", "DescribeSubnets", 2),
+        ("ec2", "DescribeVpcs", 1),
+        ("iam", "GetAccountAuthorizationDetails", 2),
+        ("ecs", "DescribeTaskDefinition", 2),
+        ("elbv2", "DescribeListeners", 2),
+    ] {
+        let op = op_stats(&faulted, service, operation);
+        let calls = op["calls"].as_u64().unwrap();
+        assert!(calls > 0);
+        assert_eq!(
+            op["retries"].as_u64().unwrap(),
+            calls * attempts,
+            "{service}:{operation}: {op}"
+        );
+    }
+    // Each service's own throttling error is recognised as one.
+    assert_eq!(
+        op_stats(&faulted, "ecs", "DescribeServices")["throttles"],
+        op_stats(&faulted, "ecs", "DescribeServices")["retries"]
+    );
+    assert_eq!(
+        op_stats(&faulted, "ec2", "DescribeNatGateways")["throttles"],
+        op_stats(&faulted, "ec2", "DescribeNatGateways")["retries"]
+    );
+}
+
+#[test]
+fn exhausted_faults_and_denials_are_gaps_with_their_codes_and_never_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim_file(
+        dir.path(),
+        r#"
+[[fault]]
+service = "ec2"
+operation = "DescribeSubnets"
+region = "us-east-1"
+kind = "access-denied"
+[[fault]]
+service = "iam"
+operation = "GetAccountAuthorizationDetails"
+kind = "access-denied"
+[[fault]]
+service = "ecs"
+operation = "DescribeServices"
+region = "eu-west-1"
+kind = "throttle"
+[[fault]]
+service = "eks"
+operation = "DescribeCluster"
+region = "eu-west-1"
+kind = "opt-in"
+[[fault]]
+service = "elbv2"
+operation = "DescribeTargetHealth"
+kind = "server-error"
+[[fault]]
+service = "ec2"
+operation = "DescribeRouteTables"
+region = "eu-west-1"
+kind = "reset"
+[[fault]]
+service = "elbv2"
+operation = "DescribeListeners"
+kind = "malformed"
+[[fault]]
+service = "application-autoscaling"
+kind = "slow"
+delay_ms = 10000
+"#,
+    );
+    let clean = replay_json("demo");
+    let (faulted, err) = replay_report(
+        &root().join("mocks/demo"),
+        &[
+            "--simulate",
+            &sim,
+            "--call-timeout",
+            "1s",
+            "--max-attempts",
+            "2",
+        ],
+        3,
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("collection incomplete"), "{err}");
+    assert_eq!(faulted["run"]["complete"], false);
+    let gaps: Vec<String> = faulted["coverage"]["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            format!(
+                "{} {}:{} {} {}",
+                g["region"].as_str().unwrap(),
+                g["service"].as_str().unwrap(),
+                g["operation"].as_str().unwrap(),
+                g["status"].as_str().unwrap(),
+                g["error_code"].as_str().unwrap()
+            )
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    insta::assert_json_snapshot!("fault_gaps", gaps);
+    // Denials are final: never retried.
+    assert_eq!(op_stats(&faulted, "ec2", "DescribeSubnets")["retries"], 0);
+    assert_eq!(
+        op_stats(&faulted, "iam", "GetAccountAuthorizationDetails")["retries"],
+        0
+    );
+    // The rest were retried until the attempts ran out.
+    let tg = op_stats(&faulted, "elbv2", "DescribeTargetHealth");
+    assert_eq!(tg["retries"], tg["calls"]);
+    assert_nothing_silently_dropped(&clean, &faulted);
+    // Checks that needed the missing data say so, for the scope they lost.
+    let unknown = |check: &str, region: &str| {
+        faulted["unknowns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["check"] == check && u["region"] == region)
+    };
+    assert!(unknown("VPC001", "us-east-1"), "subnets denied");
+    assert!(unknown("ECS001", "eu-west-1"), "services throttled");
+    assert!(unknown("IAM001", "global"), "IAM denied");
+}
+
+/// Faults that hold every ECS service description and EKS nodegroup listing for a minute.
+const STALL: &str = r#"
+latency_ms = 5
+[[fault]]
+service = "ecs"
+operation = "DescribeServices"
+kind = "slow"
+delay_ms = 60000
+[[fault]]
+service = "eks"
+operation = "ListNodegroups"
+kind = "slow"
+delay_ms = 60000
+"#;
+
+#[test]
+fn run_timeout_reports_what_was_collected_and_marks_it_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim_file(dir.path(), STALL);
+    let clean = replay_json("demo");
+    let table = dir.path().join("report.txt");
+    let (faulted, err) = replay_report(
+        &root().join("mocks/demo"),
+        &[
+            "--simulate",
+            &sim,
+            "--timeout",
+            "2s",
+            "--format",
+            "table",
+            "--output",
+            "-",
+            "--output",
+            table.to_str().unwrap(),
+        ],
+        3,
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("--timeout 2s reached"), "{err}");
+    assert_eq!(faulted["run"]["stopped"], "--timeout 2s reached");
+    assert_eq!(faulted["run"]["complete"], false);
+    let gaps = faulted["coverage"]["gaps"].as_array().unwrap();
+    assert!(!gaps.is_empty());
+    for g in gaps {
+        assert_eq!(g["error_code"], "RunTimeout", "{g}");
+        assert!(
+            g["operation"] == "DescribeServices" || g["operation"] == "ListNodegroups",
+            "{g}"
+        );
+    }
+    // The complete part is reported: every finding of a check that needs none of the
+    // stalled data (nor what is only reached through it) is there.
+    let home = tempfile::tempdir().unwrap();
+    let listed: Value =
+        serde_json::from_slice(&audit(&["checks", "--format", "json"], home.path()).stdout)
+            .unwrap();
+    let stalled = [
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+        "eks:ListNodegroups",
+        "eks:DescribeNodegroup",
+        "ec2:DescribeInstanceTypes",
+    ];
+    let unaffected: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["needs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|n| !stalled.contains(&n.as_str().unwrap()))
+        })
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    let got = faulted["findings"].as_array().unwrap();
+    let mut kept = 0;
+    for f in clean["findings"].as_array().unwrap() {
+        let check = f["check"].as_str().unwrap();
+        if unaffected.contains(&check) {
+            // The same finding; its evidence may say less (ELB004 names the service that
+            // should register targets only when services were described).
+            assert!(
+                got.iter().any(|g| g["fingerprint"] == f["fingerprint"]
+                    && g["severity"] == f["severity"]
+                    && g["message"] == f["message"]),
+                "{check} on {} lost",
+                f["resource"]
+            );
+            kept += 1;
+        }
+    }
+    assert!(kept >= 5, "only {kept} findings outside the stalled calls");
+    assert_nothing_silently_dropped(&clean, &faulted);
+    let text = std::fs::read_to_string(&table).unwrap();
+    assert!(
+        text.contains("STOPPED EARLY (--timeout 2s reached)"),
+        "{text}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_and_sigterm_end_the_run_with_a_partial_report() {
+    for signal in ["INT", "TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = sim_file(dir.path(), STALL);
+        let out = dir.path().join("report.json");
+        let child = Command::new(env!("CARGO_BIN_EXE_audit"))
+            .env("HOME", dir.path())
+            .env_remove("RUST_LOG")
+            .current_dir(root())
+            .args([
+                "--replay",
+                "mocks/demo",
+                "--simulate",
+                &sim,
+                "--format",
+                "json",
+                "--output",
+                out.to_str().unwrap(),
+            ])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The stalled calls are in flight well within this.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "SIG{signal}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        assert_eq!(
+            report["run"]["stopped"],
+            format!("interrupted by SIG{signal}")
+        );
+        assert_eq!(report["run"]["complete"], false);
+        let gaps = report["coverage"]["gaps"].as_array().unwrap();
+        assert!(!gaps.is_empty());
+        assert!(
+            gaps.iter().all(|g| g["error_code"] == "Interrupted"),
+            "{gaps:?}"
+        );
+        assert!(!report["findings"].as_array().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn bad_simulation_files_and_timeouts_are_named() {
+    let home = tempfile::tempdir().unwrap();
+    let sim = sim_file(
+        home.path(),
+        "latency_ms = 5\n[[fault]]\nkind = \"explode\"\n",
+    );
+    let o = audit(&["--replay", "mocks/demo", "--simulate", &sim], home.path());
+    assert_config_error(
+        &o,
+        &format!("--simulate {sim}:3:8: unknown variant `explode`"),
+    );
+    let o = audit(
+        &[
+            "--replay",
+            "mocks/demo",
+            "--simulate",
+            "/nonexistent/sim.toml",
+        ],
+        home.path(),
+    );
+    assert_config_error(&o, "--simulate /nonexistent/sim.toml: No such file");
+    // The simulator stands in front of a recording, never in front of AWS.
+    let o = audit(&["--simulate", &sim], home.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--replay"), "{}", stderr(&o));
+    for bad in ["0", "10x", "1.5h"] {
+        let o = audit(&["--replay", "mocks/demo", "--timeout", bad], home.path());
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(
+            stderr(&o).contains("duration") || stderr(&o).contains("at least"),
+            "{}",
+            stderr(&o)
+        );
     }
 }

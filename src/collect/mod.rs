@@ -20,12 +20,12 @@ use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use checks::model::{CallStatus, CoverageEntry, Inventory, Scope, GLOBAL_REGION};
-use tokio::sync::Semaphore;
 
 use crate::aws::{error_chain, Session};
 use crate::fleet::{Assumed, Target};
 use crate::progress::Progress;
 use crate::recording::RecordingError;
+use crate::stop::{Stop, StopReason};
 
 /// Shared state of one collection run.
 pub struct Collector {
@@ -36,7 +36,7 @@ pub struct Collector {
     members: RwLock<HashMap<String, Arc<Session>>>,
     /// What happened to each account: its role assumption and the regions audited.
     accounts: Mutex<Vec<AccountOutcome>>,
-    limit: Semaphore,
+    stop: Stop,
     ok: Mutex<BTreeSet<(String, String, String, String)>>,
     failures: Mutex<Vec<CoverageEntry>>,
     progress: Progress,
@@ -128,8 +128,20 @@ where
         SdkError::DispatchFailure(_) if missing_from_recording(err) => {
             (CallStatus::Failed, Some("NotInRecording".into()), message)
         }
-        SdkError::DispatchFailure(_) => {
-            (CallStatus::Failed, Some("DispatchFailure".into()), message)
+        SdkError::DispatchFailure(_) if caused_by::<crate::transport::TruncatedBody>(err) => (
+            CallStatus::Failed,
+            Some("TruncatedResponse".into()),
+            message,
+        ),
+        SdkError::DispatchFailure(d) => {
+            let code = if d.is_timeout() {
+                "Timeout"
+            } else if d.is_io() {
+                "ConnectionError"
+            } else {
+                "DispatchFailure"
+            };
+            (CallStatus::Failed, Some(code.into()), message)
         }
         SdkError::TimeoutError(_) => (CallStatus::Failed, Some("Timeout".into()), message),
         _ => (
@@ -142,31 +154,40 @@ where
 
 /// Whether a failure is the replayer having no response for the request.
 fn missing_from_recording(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur = Some(err);
-    while let Some(e) = cur {
-        if let Some(RecordingError::MissingKey { .. }) = e.downcast_ref::<RecordingError>() {
-            return true;
-        }
-        cur = e.source();
-    }
-    false
+    chain(err).any(|e| {
+        matches!(
+            e.downcast_ref::<RecordingError>(),
+            Some(RecordingError::MissingKey { .. })
+        )
+    })
+}
+
+/// Whether an error of type `T` is somewhere in `err`'s chain.
+fn caused_by<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
+    chain(err).any(|e| e.is::<T>())
+}
+
+fn chain<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |e| e.source())
 }
 
 impl Collector {
-    pub fn new(home: Arc<Session>, concurrency: usize, progress: Progress) -> Arc<Self> {
+    pub fn new(home: Arc<Session>, stop: Stop, progress: Progress) -> Arc<Self> {
         Arc::new(Collector {
             home,
             members: RwLock::new(HashMap::new()),
             accounts: Mutex::new(Vec::new()),
-            limit: Semaphore::new(concurrency.max(1)),
+            stop,
             ok: Mutex::new(BTreeSet::new()),
             failures: Mutex::new(Vec::new()),
             progress,
         })
     }
 
-    /// Runs one logical operation (a call, or a whole paginated listing) under the
-    /// concurrency limit and records its outcome. `resource` narrows a failure's scope.
+    /// Runs one logical operation (a call, or a whole paginated listing) and records its
+    /// outcome. `resource` narrows a failure's scope.
     pub async fn call<T, E, F>(
         &self,
         scope: &Scope,
@@ -179,16 +200,19 @@ impl Collector {
         F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let result = {
-            // The account's own slot first, so that an account waiting on its cap never
-            // holds a slot of the run-wide limit another account could use.
-            let session = self.session(&scope.account);
-            let _account_permit = match &session.limit {
-                Some(limit) => Some(limit.acquire().await.expect("semaphore never closed")),
-                None => None,
-            };
-            let _permit = self.limit.acquire().await.expect("semaphore never closed");
-            fut.await
+        // Pacing and the concurrency limits apply to each HTTP attempt (see
+        // transport::Gate); a stopped run ends every call still waiting or in flight.
+        if let Some(why) = self.stop.reason() {
+            self.stopped(scope, service, operation, resource, &why, false);
+            return None;
+        }
+        let result = tokio::select! {
+            biased;
+            why = self.stop.wait() => {
+                self.stopped(scope, service, operation, resource, &why, true);
+                return None;
+            }
+            r = fut => r,
         };
         self.progress.tick();
         match result {
@@ -209,6 +233,32 @@ impl Collector {
                 None
             }
         }
+    }
+
+    /// Records a call the stopped run ended (`in_flight`) or never started.
+    fn stopped(
+        &self,
+        scope: &Scope,
+        service: &str,
+        operation: &str,
+        resource: Option<&str>,
+        why: &StopReason,
+        in_flight: bool,
+    ) {
+        let what = if in_flight {
+            "before the call finished"
+        } else {
+            "before the call started"
+        };
+        self.fail(
+            scope,
+            service,
+            operation,
+            resource,
+            CallStatus::Failed,
+            Some(why.code().into()),
+            format!("{} {what}", why.describe()),
+        );
     }
 
     /// Records a failure that is not an SDK call's (a region not enabled, a role not
@@ -308,8 +358,14 @@ impl Collector {
 
     async fn member(self: Arc<Self>, target: Target, plan: &FleetPlan) -> Inventory {
         let global = Scope::new(&target.account, GLOBAL_REGION);
-        let assumed = {
-            let _permit = self.limit.acquire().await.expect("semaphore never closed");
+        let assume = async {
+            let _permit = self
+                .home
+                .gate
+                .global
+                .acquire()
+                .await
+                .expect("semaphore never closed");
             self.home
                 .assume(
                     &target,
@@ -319,6 +375,15 @@ impl Collector {
                     plan.account_limit,
                 )
                 .await
+        };
+        let assumed = tokio::select! {
+            biased;
+            why = self.stop.wait() => Err(crate::aws::AssumeFailure {
+                status: CallStatus::Failed,
+                error_code: Some(why.code().into()),
+                message: format!("{} before the role was assumed", why.describe()),
+            }),
+            r = assume => r,
         };
         self.progress.tick();
         let session = match assumed {

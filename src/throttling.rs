@@ -1,0 +1,364 @@
+//! AWS request rate limits: the token buckets AWS publishes for the operations the
+//! collector calls (`src/data/aws-throttling.json`), the token bucket itself, and the
+//! [`Pacer`] that keeps every (account, region, bucket) under them.
+//!
+//! AWS throttles each account per region with token buckets: a bucket holds `burst`
+//! tokens, refills `per_second`, and a request that finds it empty is refused with a
+//! throttling error. Pacing to the published figures before sending means a large account
+//! is audited at the rate AWS allows without spending retries, backoff and the SDK's retry
+//! quota on refusals. AWS may allow less (another tool in the account draws from the same
+//! buckets), so a throttle halves that bucket's pace, and successes restore it.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::time::Instant;
+
+/// One published bucket.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BucketDef {
+    pub service: String,
+    pub name: String,
+    /// Operations that draw from it; `*` for every operation of the service.
+    pub operations: Vec<String>,
+    /// One bucket for all of `operations`, or one per operation.
+    pub shared: bool,
+    pub burst: f64,
+    pub per_second: f64,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+impl BucketDef {
+    fn matches(&self, service: &str, operation: &str) -> bool {
+        self.service == service && self.operations.iter().any(|o| o == "*" || o == operation)
+    }
+
+    /// Checks a bucket read from a file: positive, finite figures.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.burst.is_finite() && self.burst >= 1.0) {
+            return Err(format!(
+                "bucket `{}` of {}: burst must be at least 1",
+                self.name, self.service
+            ));
+        }
+        if !(self.per_second.is_finite() && self.per_second > 0.0) {
+            return Err(format!(
+                "bucket `{}` of {}: per_second must be above 0",
+                self.name, self.service
+            ));
+        }
+        if self.operations.is_empty() {
+            return Err(format!(
+                "bucket `{}` of {}: operations is empty",
+                self.name, self.service
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Table {
+    #[allow(dead_code)]
+    as_of: String,
+    #[allow(dead_code)]
+    about: String,
+    buckets: Vec<BucketDef>,
+}
+
+/// A set of bucket definitions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Limits {
+    defs: Vec<BucketDef>,
+}
+
+impl Limits {
+    /// The figures AWS publishes.
+    pub fn published() -> &'static Limits {
+        static PUBLISHED: OnceLock<Limits> = OnceLock::new();
+        PUBLISHED.get_or_init(|| {
+            let table: Table = serde_json::from_str(include_str!("data/aws-throttling.json"))
+                .expect("the bundled throttling table parses");
+            Limits {
+                defs: table.buckets,
+            }
+        })
+    }
+
+    pub fn new(defs: Vec<BucketDef>) -> Self {
+        Limits { defs }
+    }
+
+    pub fn defs(&self) -> &[BucketDef] {
+        &self.defs
+    }
+
+    /// The buckets a call of `operation` draws from, each with its identity within an
+    /// (account, region): `service/name` when shared, `service/name/operation` when not.
+    pub fn buckets_for<'a>(
+        &'a self,
+        service: &'a str,
+        operation: &'a str,
+    ) -> impl Iterator<Item = (String, &'a BucketDef)> + 'a {
+        self.defs
+            .iter()
+            .filter(move |d| d.matches(service, operation))
+            .map(move |d| {
+                let id = if d.shared {
+                    format!("{}/{}", d.service, d.name)
+                } else {
+                    format!("{}/{}/{operation}", d.service, d.name)
+                };
+                (id, d)
+            })
+    }
+}
+
+/// A token bucket, full when created.
+#[derive(Debug, Clone)]
+pub struct TokenBucket {
+    tokens: f64,
+    last: Instant,
+    burst: f64,
+    per_second: f64,
+}
+
+/// Rounding slack: a token due at an instant is there at that instant.
+const EPSILON: f64 = 1e-6;
+
+impl TokenBucket {
+    pub fn new(burst: f64, per_second: f64, now: Instant) -> Self {
+        TokenBucket {
+            tokens: burst,
+            last: now,
+            burst,
+            per_second,
+        }
+    }
+
+    fn refill(&mut self, now: Instant, per_second: f64) {
+        if now > self.last {
+            let elapsed = now.duration_since(self.last).as_secs_f64();
+            self.tokens = (self.tokens + elapsed * per_second).min(self.burst);
+            self.last = now;
+        }
+    }
+
+    /// Whether a token is there now.
+    pub fn has_token(&mut self, now: Instant) -> bool {
+        self.refill(now, self.per_second);
+        self.tokens + EPSILON >= 1.0
+    }
+
+    /// Takes a token if one is there (how AWS answers a request).
+    pub fn try_take(&mut self, now: Instant) -> bool {
+        self.refill(now, self.per_second);
+        if self.tokens + EPSILON >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Reserves the next token at `per_second` (at most the bucket's own rate) and returns
+    /// when it is there. Reservations queue in the order they are made.
+    fn reserve(&mut self, now: Instant, per_second: f64) -> Instant {
+        self.refill(now, per_second);
+        self.tokens -= 1.0;
+        if self.tokens >= 0.0 {
+            now
+        } else {
+            now + Duration::from_secs_f64(-self.tokens / per_second)
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Paced {
+    bucket: TokenBucket,
+    /// The share of the published rate this bucket is paced at: 1 until AWS throttles.
+    factor: f64,
+    /// When the pace was last halved: the throttles of calls already in flight then are
+    /// answers to the same overload, and do not halve it again.
+    slowed_at: Option<Instant>,
+}
+
+/// How long after halving a bucket's pace further throttles are taken as the same event.
+const SLOWDOWN_WINDOW: Duration = Duration::from_secs(1);
+
+/// Paces calls under the published buckets of each (account, region).
+#[derive(Debug)]
+pub struct Pacer {
+    limits: Limits,
+    state: Mutex<HashMap<String, Paced>>,
+}
+
+/// The lowest share of the published rate a run of throttles brings a bucket to.
+const MIN_FACTOR: f64 = 1.0 / 16.0;
+
+impl Pacer {
+    pub fn new(limits: Limits) -> Self {
+        Pacer {
+            limits,
+            state: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits until every bucket the call draws from has a token for it.
+    pub async fn wait(&self, account: &str, region: &str, service: &str, operation: &str) {
+        let at = {
+            let now = Instant::now();
+            let mut state = self.state.lock().expect("pacer lock");
+            let mut at = now;
+            for (id, def) in self.limits.buckets_for(service, operation) {
+                let p = state
+                    .entry(format!("{account}/{region}/{id}"))
+                    .or_insert_with(|| Paced {
+                        bucket: TokenBucket::new(def.burst, def.per_second, now),
+                        factor: 1.0,
+                        slowed_at: None,
+                    });
+                at = at.max(p.bucket.reserve(now, def.per_second * p.factor));
+            }
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
+
+    /// AWS refused a call: its buckets are spent, and paced at half the rate (once per
+    /// [`SLOWDOWN_WINDOW`]).
+    pub fn throttled(&self, account: &str, region: &str, service: &str, operation: &str) {
+        let now = Instant::now();
+        let mut state = self.state.lock().expect("pacer lock");
+        for (id, _) in self.limits.buckets_for(service, operation) {
+            if let Some(p) = state.get_mut(&format!("{account}/{region}/{id}")) {
+                p.bucket.tokens = p.bucket.tokens.min(0.0);
+                if p.slowed_at.is_none_or(|t| now >= t + SLOWDOWN_WINDOW) {
+                    p.factor = (p.factor / 2.0).max(MIN_FACTOR);
+                    p.slowed_at = Some(now);
+                }
+            }
+        }
+    }
+
+    /// A call went through: the pace creeps back towards the published rate.
+    pub fn succeeded(&self, account: &str, region: &str, service: &str, operation: &str) {
+        let mut state = self.state.lock().expect("pacer lock");
+        for (id, _) in self.limits.buckets_for(service, operation) {
+            if let Some(p) = state.get_mut(&format!("{account}/{region}/{id}")) {
+                if p.factor < 1.0 {
+                    p.factor = (p.factor * 1.1).min(1.0);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn published_table_is_valid() {
+        let l = Limits::published();
+        for d in l.defs() {
+            d.validate().unwrap();
+            assert!(d
+                .source
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("https://docs.aws.amazon.com/"));
+        }
+        // ECS categories share a bucket; EC2 buckets are per action; ELB calls draw from
+        // their own bucket and the account-wide one.
+        let ids: Vec<String> = l
+            .buckets_for("ecs", "DescribeServices")
+            .map(|b| b.0)
+            .collect();
+        assert_eq!(ids, ["ecs/service read"]);
+        let ids: Vec<String> = l
+            .buckets_for("ec2", "DescribeSubnets")
+            .map(|b| b.0)
+            .collect();
+        assert_eq!(ids, ["ec2/non-mutating/DescribeSubnets"]);
+        let ids: Vec<String> = l
+            .buckets_for("elbv2", "DescribeTags")
+            .map(|b| b.0)
+            .collect();
+        assert_eq!(ids, ["elbv2/non-mutating/DescribeTags", "elbv2/account"]);
+        assert_eq!(l.buckets_for("eks", "DescribeCluster").count(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pacer_spends_the_burst_then_keeps_the_rate() {
+        let pacer = Pacer::new(Limits::new(vec![BucketDef {
+            service: "ecs".into(),
+            name: "read".into(),
+            operations: vec!["*".into()],
+            shared: true,
+            burst: 5.0,
+            per_second: 10.0,
+            source: None,
+        }]));
+        let start = Instant::now();
+        for _ in 0..25 {
+            pacer.wait("1", "r", "ecs", "ListClusters").await;
+        }
+        // 5 at once, then 20 more at 10/s.
+        let took = start.elapsed().as_secs_f64();
+        assert!((took - 2.0).abs() < 0.01, "{took}");
+        // Other accounts and services are not held back.
+        let t = Instant::now();
+        pacer.wait("2", "r", "ecs", "ListClusters").await;
+        pacer.wait("1", "r", "eks", "ListClusters").await;
+        assert_eq!(t.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttle_halves_the_pace_and_success_restores_it() {
+        let pacer = Pacer::new(Limits::new(vec![BucketDef {
+            service: "ec2".into(),
+            name: "nm".into(),
+            operations: vec!["*".into()],
+            shared: false,
+            burst: 1.0,
+            per_second: 10.0,
+            source: None,
+        }]));
+        pacer.wait("1", "r", "ec2", "DescribeVpcs").await;
+        // Three calls in flight are refused at once: one overload, one halving.
+        for _ in 0..3 {
+            pacer.throttled("1", "r", "ec2", "DescribeVpcs");
+        }
+        let t = Instant::now();
+        pacer.wait("1", "r", "ec2", "DescribeVpcs").await;
+        assert!((t.elapsed().as_secs_f64() - 0.2).abs() < 0.01);
+        for _ in 0..20 {
+            pacer.succeeded("1", "r", "ec2", "DescribeVpcs");
+        }
+        // The bucket refilled while the last call waited; the next one waits 1/10 s.
+        pacer.wait("1", "r", "ec2", "DescribeVpcs").await;
+        let t = Instant::now();
+        pacer.wait("1", "r", "ec2", "DescribeVpcs").await;
+        assert!(
+            (t.elapsed().as_secs_f64() - 0.1).abs() < 0.01,
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    #[test]
+    fn server_bucket_refuses_when_empty() {
+        let now = Instant::now();
+        let mut b = TokenBucket::new(2.0, 1.0, now);
+        assert!(b.try_take(now));
+        assert!(b.try_take(now));
+        assert!(!b.try_take(now));
+        assert!(b.try_take(now + Duration::from_secs(1)));
+    }
+}
