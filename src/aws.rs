@@ -22,6 +22,7 @@ use aws_smithy_async::time::SystemTimeSource;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
 
 use checks::model::partition_of;
 
@@ -80,6 +81,14 @@ macro_rules! service_client {
                 .http_client(self.transport($service, region))
                 .interceptor(OpTagger)
                 .retry_classifier(UnreadableBody)
+                // A request waits in the transport for the pacer and a free slot before its
+                // body is read; the SDK would take that wait for a stalled upload and fail
+                // the call. Stalled downloads are still caught, as is --call-timeout.
+                .stalled_stream_protection(
+                    StalledStreamProtectionConfig::enabled()
+                        .upload_enabled(false)
+                        .build(),
+                )
                 .retry_partition(partition)
                 .build();
             $krate::Client::from_conf(conf)
@@ -230,10 +239,15 @@ impl Session {
             }),
             account_limit: None,
         };
-        session.account = session
-            .caller_account(&home_region, opts.endpoint_url.as_deref())
-            .await?;
-        session.regions = session.resolve_regions(&opts, &home_region).await?;
+        // Who the caller is and which regions are enabled are independent questions:
+        // asked at once, they cost one round trip before the collection starts, not two.
+        // The identity's error, when both fail, is the one that explains the other.
+        let (account, described) = tokio::join!(
+            session.caller_account(&home_region, opts.endpoint_url.as_deref()),
+            session.describe_regions(&home_region)
+        );
+        session.account = account?;
+        session.regions = session.resolve_regions(&opts, &home_region, described)?;
         Ok(session)
     }
 
@@ -368,26 +382,38 @@ impl Session {
         }
     }
 
-    async fn resolve_regions(
+    /// Asks EC2 which regions exist and which are enabled for the account (not in a replay:
+    /// the recording says which regions it holds).
+    async fn describe_regions(&self, home: &str) -> Option<DescribedRegions> {
+        if let Mode::Replay(_) = &self.mode {
+            return None;
+        }
+        Some(
+            self.ec2(home)
+                .describe_regions()
+                .all_regions(true)
+                .send()
+                .await,
+        )
+    }
+
+    fn resolve_regions(
         &self,
         opts: &SessionOptions,
         home: &str,
+        described: Option<DescribedRegions>,
     ) -> Result<Vec<String>, AppError> {
-        if let Mode::Replay(replayer) = &self.mode {
-            let recorded = &replayer.manifest.regions;
+        let Some(described) = described else {
+            let recorded = match &self.mode {
+                Mode::Replay(replayer) => replayer.manifest.regions.clone(),
+                _ => unreachable!("regions are described in every mode but replay"),
+            };
             if opts.regions.is_empty() || opts.all_regions {
-                return Ok(recorded.clone());
+                return Ok(recorded);
             }
             // Every requested region was checked against the recording in `connect`.
             return Ok(dedup(&opts.regions));
-        }
-        // Ask EC2 which regions exist and are enabled for this account.
-        let described = self
-            .ec2(home)
-            .describe_regions()
-            .all_regions(true)
-            .send()
-            .await;
+        };
         let known: Option<Vec<(String, String)>> = match described {
             Ok(out) => Some(region_statuses(&out)),
             Err(e) => {
@@ -454,6 +480,11 @@ impl Session {
         Ok(requested)
     }
 }
+
+type DescribedRegions = Result<
+    aws_sdk_ec2::operation::describe_regions::DescribeRegionsOutput,
+    SdkError<aws_sdk_ec2::operation::describe_regions::DescribeRegionsError, HttpResponse>,
+>;
 
 /// Each region EC2 DescribeRegions lists, with its opt-in status.
 pub fn region_statuses(

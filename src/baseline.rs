@@ -21,9 +21,15 @@ impl Baseline {
     /// Reads a JSON report written by `--format json`. Errors name the file and what is
     /// wrong with it: unreadable, not JSON, not an awsaudit report, another schema version.
     pub fn load(path: &Path) -> Result<Self, AppError> {
-        let err = |what: String| AppError::Config(format!("--baseline {}: {what}", path.display()));
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let value: Value = serde_json::from_str(&text).map_err(|e| {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| AppError::Config(format!("--baseline {}: {e}", path.display())))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Reads the text of a baseline report named `file` (for its messages).
+    pub fn parse(text: &str, file: &str) -> Result<Self, AppError> {
+        let err = |what: String| AppError::Config(format!("--baseline {file}: {what}"));
+        let value: Value = serde_json::from_str(text).map_err(|e| {
             err(format!(
                 "not JSON ({e}); give a report written with --format json"
             ))
@@ -44,7 +50,7 @@ impl Baseline {
         let report: Report =
             serde_json::from_value(value).map_err(|e| err(format!("malformed report: {e}")))?;
         Ok(Baseline {
-            file: path.display().to_string(),
+            file: file.to_string(),
             report,
         })
     }

@@ -271,9 +271,9 @@ pub struct AuditArgs {
     #[arg(long, value_name = "NAME", help_heading = "Fleet")]
     pub session_name: Option<String>,
 
-    /// Most AWS calls in flight at once in any one account, so that one throttled account
+    /// Most AWS calls in flight at once in any one account, so that one busy account
     /// cannot hold every slot of --concurrency.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256), help_heading = "Fleet")]
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256), help_heading = "Fleet")]
     pub account_concurrency: u16,
 
     /// Audit only shard K of N (K counts from 0, like JOB_COMPLETION_INDEX and
@@ -322,8 +322,10 @@ pub struct AuditArgs {
     #[arg(long, requires = "baseline")]
     pub only_new: bool,
 
-    /// Most AWS calls in flight at once, across all regions.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    /// Most AWS calls in flight at once, across all regions and accounts. Calls are also
+    /// paced under AWS's published rate limits, so this bounds sockets and memory, not the
+    /// load on AWS.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
     /// Attempts per AWS call, the first included (retries back off exponentially with

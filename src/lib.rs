@@ -23,6 +23,9 @@ pub mod throttling;
 pub mod transport;
 pub mod webhook;
 
+#[cfg(test)]
+mod hostile_input;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;

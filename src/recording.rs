@@ -333,12 +333,22 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RecordingError + '_ {
 
 // ---------------------------------------------------------------- replay
 
+/// A recorded response, as the replayer serves it.
+#[derive(Debug)]
+pub struct Recorded {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Box<[u8]>,
+}
+
 /// Serves recorded responses by key.
 #[derive(Debug)]
 pub struct Replayer {
     dir: PathBuf,
     pub manifest: Manifest,
-    exchanges: HashMap<String, Exchange>,
+    /// By canonical key: only what is answered, with the body as its wire bytes (a large
+    /// recording held as parsed JSON would take several times its size on disk).
+    exchanges: HashMap<String, Recorded>,
     /// Answers in front of the recording: latency, rate limits, faults (`--simulate`).
     pub simulator: Option<crate::simulate::Simulator>,
 }
@@ -371,7 +381,14 @@ impl Replayer {
         collect_json_files(&dir.join("exchanges"), &mut files)?;
         for file in files {
             let ex: Exchange = read_json(&file)?;
-            exchanges.insert(ex.key.canonical(), ex);
+            exchanges.insert(
+                ex.key.canonical(),
+                Recorded {
+                    status: ex.status,
+                    body: ex.body_bytes().into_boxed_slice(),
+                    headers: ex.headers,
+                },
+            );
         }
         Ok(Replayer {
             dir: dir.to_path_buf(),
@@ -381,7 +398,7 @@ impl Replayer {
         })
     }
 
-    pub fn get(&self, key: &RequestKey) -> Result<&Exchange, RecordingError> {
+    pub fn get(&self, key: &RequestKey) -> Result<&Recorded, RecordingError> {
         self.exchanges
             .get(&key.canonical())
             .ok_or_else(|| RecordingError::MissingKey {

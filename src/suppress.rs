@@ -114,7 +114,12 @@ pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .collect();
-        (line, col, message.join("; "))
+        let message = match message.join("; ") {
+            // Some parse errors come without words (a lone carriage return).
+            m if m.is_empty() => "not valid TOML".to_string(),
+            m => m,
+        };
+        (line, col, message)
     })
 }
 
@@ -123,18 +128,21 @@ impl Suppressions {
     /// unknown keys, an entry without a reason, an entry with no matcher at all, a `check`
     /// that names no check, an `expires` that is not a date.
     pub fn load(path: &Path, checks: &[&Check]) -> Result<Self, AppError> {
-        let err = |line: usize, col: usize, what: String| {
-            AppError::Config(format!(
-                "--suppressions {}:{line}:{col}: {what}",
-                path.display()
-            ))
-        };
         let text = std::fs::read_to_string(path)
             .map_err(|e| AppError::Config(format!("--suppressions {}: {e}", path.display())))?;
-        let file: File = parse_toml(&text).map_err(|(line, col, what)| err(line, col, what))?;
+        Self::parse(&text, &path.display().to_string(), checks)
+    }
+
+    /// Checks the text of a suppressions file named `file` (for its messages).
+    pub fn parse(text: &str, file: &str, checks: &[&Check]) -> Result<Self, AppError> {
+        let err = |line: usize, col: usize, what: String| {
+            AppError::Config(format!("--suppressions {file}:{line}:{col}: {what}"))
+        };
+        let file_name = file;
+        let file: File = parse_toml(text).map_err(|(line, col, what)| err(line, col, what))?;
         let mut entries = Vec::new();
         for spanned in file.suppress {
-            let (line, col) = line_col(&text, spanned.span().start);
+            let (line, col) = line_col(text, spanned.span().start);
             let raw = spanned.into_inner();
             let reason = raw.reason.as_deref().map(str::trim).unwrap_or_default();
             if reason.is_empty() {
@@ -194,7 +202,7 @@ impl Suppressions {
             });
         }
         Ok(Suppressions {
-            file: path.display().to_string(),
+            file: file_name.to_string(),
             entries,
         })
     }

@@ -130,6 +130,14 @@ pub struct TokenBucket {
 /// Rounding slack: a token due at an instant is there at that instant.
 const EPSILON: f64 = 1e-6;
 
+/// Sleeps until `at`. The timer works in whole milliseconds and can wake a little before
+/// its deadline; a call sent early would find AWS's bucket a fraction of a token short.
+pub async fn sleep_until(at: Instant) {
+    while Instant::now() < at {
+        tokio::time::sleep_until(at).await;
+    }
+}
+
 impl TokenBucket {
     pub fn new(burst: f64, per_second: f64, now: Instant) -> Self {
         TokenBucket {
@@ -180,7 +188,14 @@ impl TokenBucket {
 
 #[derive(Debug)]
 struct Paced {
-    bucket: TokenBucket,
+    /// The schedule: each call is given the time its token will be there, in the order
+    /// calls ask, so waiting calls wake one by one at the bucket's rate.
+    schedule: TokenBucket,
+    /// The tokens calls actually took, when they were sent. AWS's bucket only knows these:
+    /// a call that was late for its slot (it waited for a free connection) finds that the
+    /// bucket stopped filling at its burst in the meantime, so the schedule alone would
+    /// send some calls a fraction of a token early.
+    sent: TokenBucket,
     /// The share of the published rate this bucket is paced at: 1 until AWS throttles.
     factor: f64,
     /// When the pace was last halved: the throttles of calls already in flight then are
@@ -191,7 +206,8 @@ struct Paced {
 /// How long after halving a bucket's pace further throttles are taken as the same event.
 const SLOWDOWN_WINDOW: Duration = Duration::from_secs(1);
 
-/// Paces calls under the published buckets of each (account, region).
+/// Paces calls under the published buckets of each (account, region): [`Pacer::wait`] for
+/// the call's turn, then, just before sending, [`Pacer::take`] its tokens.
 #[derive(Debug)]
 pub struct Pacer {
     limits: Limits,
@@ -209,7 +225,7 @@ impl Pacer {
         }
     }
 
-    /// Waits until every bucket the call draws from has a token for it.
+    /// Waits for the call's turn in every bucket it draws from.
     pub async fn wait(&self, account: &str, region: &str, service: &str, operation: &str) {
         let at = {
             let now = Instant::now();
@@ -219,15 +235,53 @@ impl Pacer {
                 let p = state
                     .entry(format!("{account}/{region}/{id}"))
                     .or_insert_with(|| Paced {
-                        bucket: TokenBucket::new(def.burst, def.per_second, now),
+                        schedule: TokenBucket::new(def.burst, def.per_second, now),
+                        sent: TokenBucket::new(def.burst, def.per_second, now),
                         factor: 1.0,
                         slowed_at: None,
                     });
-                at = at.max(p.bucket.reserve(now, def.per_second * p.factor));
+                at = at.max(p.schedule.reserve(now, def.per_second * p.factor));
             }
             at
         };
-        tokio::time::sleep_until(at).await;
+        sleep_until(at).await;
+    }
+
+    /// Takes the call's token from every bucket it draws from, as it is sent; or, when one
+    /// has none yet, how long until it will.
+    pub fn take(
+        &self,
+        account: &str,
+        region: &str,
+        service: &str,
+        operation: &str,
+    ) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut state = self.state.lock().expect("pacer lock");
+        let mut short = Duration::ZERO;
+        let ids: Vec<(String, f64)> = self
+            .limits
+            .buckets_for(service, operation)
+            .map(|(id, def)| (format!("{account}/{region}/{id}"), def.per_second))
+            .collect();
+        for (id, per_second) in &ids {
+            if let Some(p) = state.get_mut(id) {
+                let rate = per_second * p.factor;
+                p.sent.refill(now, rate);
+                if p.sent.tokens + EPSILON < 1.0 {
+                    short = short.max(Duration::from_secs_f64((1.0 - p.sent.tokens) / rate));
+                }
+            }
+        }
+        if !short.is_zero() {
+            return Err(short);
+        }
+        for (id, _) in &ids {
+            if let Some(p) = state.get_mut(id) {
+                p.sent.tokens -= 1.0;
+            }
+        }
+        Ok(())
     }
 
     /// AWS refused a call: its buckets are spent, and paced at half the rate (once per
@@ -237,7 +291,8 @@ impl Pacer {
         let mut state = self.state.lock().expect("pacer lock");
         for (id, _) in self.limits.buckets_for(service, operation) {
             if let Some(p) = state.get_mut(&format!("{account}/{region}/{id}")) {
-                p.bucket.tokens = p.bucket.tokens.min(0.0);
+                p.schedule.tokens = p.schedule.tokens.min(0.0);
+                p.sent.tokens = p.sent.tokens.min(0.0);
                 if p.slowed_at.is_none_or(|t| now >= t + SLOWDOWN_WINDOW) {
                     p.factor = (p.factor / 2.0).max(MIN_FACTOR);
                     p.slowed_at = Some(now);
@@ -262,6 +317,14 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the transport does: wait for the turn, then take the tokens as it sends.
+    async fn send(pacer: &Pacer, account: &str, service: &str, operation: &str) {
+        pacer.wait(account, "r", service, operation).await;
+        while let Err(wait) = pacer.take(account, "r", service, operation) {
+            sleep_until(Instant::now() + wait).await;
+        }
+    }
 
     #[test]
     fn published_table_is_valid() {
@@ -307,15 +370,15 @@ mod tests {
         }]));
         let start = Instant::now();
         for _ in 0..25 {
-            pacer.wait("1", "r", "ecs", "ListClusters").await;
+            send(&pacer, "1", "ecs", "ListClusters").await;
         }
         // 5 at once, then 20 more at 10/s.
         let took = start.elapsed().as_secs_f64();
         assert!((took - 2.0).abs() < 0.01, "{took}");
         // Other accounts and services are not held back.
         let t = Instant::now();
-        pacer.wait("2", "r", "ecs", "ListClusters").await;
-        pacer.wait("1", "r", "eks", "ListClusters").await;
+        send(&pacer, "2", "ecs", "ListClusters").await;
+        send(&pacer, "1", "eks", "ListClusters").await;
         assert_eq!(t.elapsed(), Duration::ZERO);
     }
 
@@ -330,26 +393,50 @@ mod tests {
             per_second: 10.0,
             source: None,
         }]));
-        pacer.wait("1", "r", "ec2", "DescribeVpcs").await;
+        send(&pacer, "1", "ec2", "DescribeVpcs").await;
         // Three calls in flight are refused at once: one overload, one halving.
         for _ in 0..3 {
             pacer.throttled("1", "r", "ec2", "DescribeVpcs");
         }
         let t = Instant::now();
-        pacer.wait("1", "r", "ec2", "DescribeVpcs").await;
+        send(&pacer, "1", "ec2", "DescribeVpcs").await;
         assert!((t.elapsed().as_secs_f64() - 0.2).abs() < 0.01);
         for _ in 0..20 {
             pacer.succeeded("1", "r", "ec2", "DescribeVpcs");
         }
         // The bucket refilled while the last call waited; the next one waits 1/10 s.
-        pacer.wait("1", "r", "ec2", "DescribeVpcs").await;
+        send(&pacer, "1", "ec2", "DescribeVpcs").await;
         let t = Instant::now();
-        pacer.wait("1", "r", "ec2", "DescribeVpcs").await;
+        send(&pacer, "1", "ec2", "DescribeVpcs").await;
         assert!(
             (t.elapsed().as_secs_f64() - 0.1).abs() < 0.01,
             "{:?}",
             t.elapsed()
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_late_for_its_turn_waits_for_a_real_token() {
+        let pacer = Pacer::new(Limits::new(vec![BucketDef {
+            service: "ecs".into(),
+            name: "read".into(),
+            operations: vec!["*".into()],
+            shared: true,
+            burst: 2.0,
+            per_second: 10.0,
+            source: None,
+        }]));
+        // Three turns are handed out at 0, 0 and 0.1 s; the first two calls are sent only at
+        // 1 s (they waited for a connection). A bucket of 2 cannot hold the tokens of the
+        // second behind it, so the third, whose turn came long ago, must wait 0.1 s.
+        for _ in 0..3 {
+            pacer.wait("1", "r", "ecs", "X").await;
+        }
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(pacer.take("1", "r", "ecs", "X").is_ok());
+        assert!(pacer.take("1", "r", "ecs", "X").is_ok());
+        let wait = pacer.take("1", "r", "ecs", "X").unwrap_err();
+        assert!((wait.as_secs_f64() - 0.1).abs() < 1e-6, "{wait:?}");
     }
 
     #[test]

@@ -236,16 +236,27 @@ async fn exchange(
         p.wait(&t.pace_account, &t.region, t.service, &info.operation)
             .await;
     }
-    let _account_permit = match &t.account_limit {
-        Some(limit) => Some(limit.acquire().await.expect("semaphore never closed")),
-        None => None,
+    let (_account_permit, _permit) = loop {
+        let account_permit = match &t.account_limit {
+            Some(limit) => Some(limit.acquire().await.expect("semaphore never closed")),
+            None => None,
+        };
+        let permit = t
+            .gate
+            .global
+            .acquire()
+            .await
+            .expect("semaphore never closed");
+        // A call that waited for its slot may find its token not there after all (see
+        // throttling::Paced); it gives its slot back until the token is.
+        match pacer.map(|p| p.take(&t.pace_account, &t.region, t.service, &info.operation)) {
+            Some(Err(wait)) => {
+                drop((account_permit, permit));
+                crate::throttling::sleep_until(tokio::time::Instant::now() + wait).await;
+            }
+            _ => break (account_permit, permit),
+        }
     };
-    let _permit = t
-        .gate
-        .global
-        .acquire()
-        .await
-        .expect("semaphore never closed");
     t.stats.attempt(t.service, &info.operation, info.attempt);
 
     // The attempt's own time starts now: waiting for the pacer or a free slot is not the
@@ -320,10 +331,9 @@ async fn fetch(
                     let ex = replayer
                         .get(key)
                         .map_err(|e| ConnectorError::other(e.into(), None))?;
-                    let body = ex.body_bytes();
                     let body = match answer {
-                        Answer::Malformed => crate::simulate::cut_in_half(&body),
-                        _ => body,
+                        Answer::Malformed => crate::simulate::cut_in_half(&ex.body),
+                        _ => ex.body.to_vec(),
                     };
                     (ex.status, ex.headers.clone(), body)
                 }

@@ -8,6 +8,9 @@ Cases:
                same run replayed from its recording (our own cost, without moto's service
                time, which is one request at a time). Shows how wall time and peak RSS grow
                with N x M.
+  scale        synthetic recordings at 1x, 10x, 100x the demo, audited through the simulated
+               AWS (latency and AWS's published rate limits), against the lower bound of
+               their call graph (tests/scale.py).
 
 For each: wall time of the whole process (min / median / max over the runs), the run's own
 wall_ms, peak RSS of the process (from wait4's rusage), and calls per operation.
@@ -32,6 +35,9 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))
 from harness import audit_env  # noqa: E402
 from moto_server import EndpointSession, MotoServer  # noqa: E402
 import seed  # noqa: E402
+
+sys.path.insert(0, str(REPO / "tests"))
+import scale  # noqa: E402
 
 AIMS = {"replay-demo": (0.100, 30), "moto-demo": (1.0, 60)}  # seconds, MiB
 
@@ -134,10 +140,23 @@ def main() -> int:
     ap.add_argument("--fleet-sizes", default="1,4,16",
                     help="member account counts for the fleet case (comma-separated; empty skips it)")
     ap.add_argument("--fleet-regions", default="1,4", help="region counts for the fleet case")
+    ap.add_argument("--scales", default="1,10,100",
+                    help="sizes of the scale case, in multiples of the demo (empty skips it)")
+    ap.add_argument("--latency-ms", type=int, default=50, help="simulated latency per call (scale case)")
+    ap.add_argument("--only", choices=["replay-demo", "moto-demo", "fleet", "scale"],
+                    help="run one case")
     args = ap.parse_args()
     audit = os.environ.get("AUDIT_BIN") or str(REPO / "target" / "release" / "audit")
 
-    bench("replay-demo", audit, ["--replay", "mocks/demo"], args.runs, credentials=False)
+    if args.only in (None, "scale") and args.scales:
+        scale.scale_bench(audit, [int(k) for k in args.scales.split(",")], args.latency_ms, GNU_TIME,
+                          lambda home: audit_env(home, credentials=False))
+    if args.only == "scale":
+        return 0
+    if args.only in (None, "replay-demo"):
+        bench("replay-demo", audit, ["--replay", "mocks/demo"], args.runs, credentials=False)
+    if args.only == "replay-demo":
+        return 0
 
     with MotoServer() as moto:
         moto.reset()
@@ -146,8 +165,9 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             # moto builds each service backend on first use (~1 s); that is moto, not us.
             run_once(audit, live, Path(tmp), credentials=True)
-        bench("moto-demo", audit, live, max(3, args.runs // 2), credentials=True)
-        if args.fleet_sizes:
+        if args.only in (None, "moto-demo"):
+            bench("moto-demo", audit, live, max(3, args.runs // 2), credentials=True)
+        if args.fleet_sizes and args.only in (None, "fleet"):
             fleet(audit, moto, [int(n) for n in args.fleet_sizes.split(",")],
                   [int(m) for m in args.fleet_regions.split(",")], max(1, args.runs // 5))
     return 0

@@ -1,7 +1,9 @@
 //! ECS: clusters (100 per DescribeClusters), services (10 per DescribeServices) and every
-//! task definition those services and their deployments use, each described once.
+//! task definition those services and their deployments use, each described once, as soon
+//! as the batch of services that uses it is back.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use aws_sdk_ecs::types::{self as t, ClusterField, ServiceField};
 use checks::model::{
@@ -38,23 +40,33 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
         .flat_map(|p| p.cluster_arns().iter().cloned())
         .collect();
 
-    let described = join_all(cluster_arns.chunks(100).map(|batch| {
-        let client = client.clone();
-        let batch = batch.to_vec();
-        async move {
-            c.call(scope, "ecs", "DescribeClusters", None, async {
-                client
-                    .describe_clusters()
-                    .set_clusters(Some(batch))
-                    .include(ClusterField::Settings)
-                    .include(ClusterField::Tags)
-                    .send()
-                    .await
-            })
-            .await
-        }
-    }))
-    .await;
+    // Clusters are described while their services are listed, and each batch of services
+    // has its task definitions described as soon as it is back: no step waits for a whole
+    // region's worth of the step before it. Each task definition is described once.
+    let claimed: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let (described, per_cluster) = tokio::join!(
+        join_all(cluster_arns.chunks(100).map(|batch| {
+            let client = client.clone();
+            let batch = batch.to_vec();
+            async move {
+                c.call(scope, "ecs", "DescribeClusters", None, async {
+                    client
+                        .describe_clusters()
+                        .set_clusters(Some(batch))
+                        .include(ClusterField::Settings)
+                        .include(ClusterField::Tags)
+                        .send()
+                        .await
+                })
+                .await
+            }
+        })),
+        join_all(
+            cluster_arns
+                .iter()
+                .map(|arn| services(c, &client, scope, arn, &claimed)),
+        ),
+    );
     for out in described.into_iter().flatten() {
         for cl in out.clusters() {
             let ecs = cluster(scope, cl);
@@ -65,60 +77,28 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
             inv.ecs_clusters.push(ecs);
         }
     }
-
-    // Services of every cluster, listed and described concurrently.
-    let per_cluster = join_all(
-        cluster_arns
-            .iter()
-            .map(|arn| services(c, &client, scope, arn)),
-    )
-    .await;
-    for s in per_cluster {
-        for (svc, tags) in s {
+    for (svcs, task_defs) in per_cluster {
+        for (svc, tags) in svcs {
             inv.resource_tags.insert(svc.arn.clone(), tags);
             inv.ecs_services.push(svc);
         }
+        inv.task_definitions.extend(task_defs);
     }
-
-    // Every task definition in use, described once.
-    let task_defs: BTreeSet<String> = inv
-        .ecs_services
-        .iter()
-        .flat_map(|s| {
-            std::iter::once(s.task_definition.clone())
-                .chain(s.deployments.iter().map(|d| d.task_definition.clone()))
-        })
-        .filter(|a| !a.is_empty())
-        .collect();
-    let described = join_all(task_defs.iter().map(|arn| {
-        let client = client.clone();
-        async move {
-            c.call(scope, "ecs", "DescribeTaskDefinition", Some(arn), async {
-                client
-                    .describe_task_definition()
-                    .task_definition(arn)
-                    .send()
-                    .await
-            })
-            .await
-        }
-    }))
-    .await;
-    inv.task_definitions.extend(
-        described
-            .into_iter()
-            .flatten()
-            .filter_map(|o| o.task_definition().map(|td| task_definition(scope, td))),
-    );
     inv
 }
 
+/// The services of a cluster, and the task definitions they (and their deployments) use
+/// that no other batch has claimed.
 async fn services(
     c: &Collector,
     client: &aws_sdk_ecs::Client,
     scope: &Scope,
     cluster_arn: &str,
-) -> Vec<(EcsService, BTreeMap<String, String>)> {
+    claimed: &Mutex<BTreeSet<String>>,
+) -> (
+    Vec<(EcsService, BTreeMap<String, String>)>,
+    Vec<TaskDefinition>,
+) {
     let Some(pages) = c
         .call(scope, "ecs", "ListServices", Some(cluster_arn), async {
             client
@@ -132,7 +112,7 @@ async fn services(
         })
         .await
     else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let arns: Vec<String> = pages
         .iter()
@@ -141,32 +121,68 @@ async fn services(
     let batches = join_all(arns.chunks(10).map(|batch| {
         let batch = batch.to_vec();
         async move {
-            c.call(scope, "ecs", "DescribeServices", Some(cluster_arn), async {
-                client
-                    .describe_services()
-                    .cluster(cluster_arn)
-                    .set_services(Some(batch))
-                    .include(ServiceField::Tags)
-                    .send()
-                    .await
-            })
-            .await
-        }
-    }))
-    .await;
-    batches
-        .into_iter()
-        .flatten()
-        .flat_map(|o| {
-            o.services()
+            let Some(out) = c
+                .call(scope, "ecs", "DescribeServices", Some(cluster_arn), async {
+                    client
+                        .describe_services()
+                        .cluster(cluster_arn)
+                        .set_services(Some(batch))
+                        .include(ServiceField::Tags)
+                        .send()
+                        .await
+                })
+                .await
+            else {
+                return (Vec::new(), Vec::new());
+            };
+            let services: Vec<(EcsService, BTreeMap<String, String>)> = out
+                .services()
                 .iter()
                 .map(|s| {
                     let tags = tag_map(s.tags().iter().map(|t| (t.key(), t.value())));
                     (service(scope, cluster_arn, s), tags)
                 })
-                .collect::<Vec<_>>()
-        })
-        .collect()
+                .collect();
+            let mine: Vec<String> = {
+                let mut claimed = claimed.lock().expect("task definition set");
+                services
+                    .iter()
+                    .flat_map(|(s, _)| {
+                        std::iter::once(s.task_definition.clone())
+                            .chain(s.deployments.iter().map(|d| d.task_definition.clone()))
+                    })
+                    .filter(|a| !a.is_empty())
+                    .collect::<BTreeSet<String>>()
+                    .into_iter()
+                    .filter(|a| claimed.insert(a.clone()))
+                    .collect()
+            };
+            let task_defs = join_all(mine.iter().map(|arn| async move {
+                c.call(scope, "ecs", "DescribeTaskDefinition", Some(arn), async {
+                    client
+                        .describe_task_definition()
+                        .task_definition(arn)
+                        .send()
+                        .await
+                })
+                .await
+            }))
+            .await
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o.task_definition().map(|td| task_definition(scope, td)))
+            .collect();
+            (services, task_defs)
+        }
+    }))
+    .await;
+    let mut services = Vec::new();
+    let mut task_defs = Vec::new();
+    for (s, t) in batches {
+        services.extend(s);
+        task_defs.extend(t);
+    }
+    (services, task_defs)
 }
 
 fn capacity_items(v: &[t::CapacityProviderStrategyItem]) -> Vec<CapacityProviderItem> {

@@ -34,6 +34,14 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     for part in per_cluster {
         inv.merge(part);
     }
+    // The networking limits of the instance types the nodegroups use, batched per region,
+    // asked as soon as the nodegroups are known.
+    let types: std::collections::BTreeSet<String> = inv
+        .eks_nodegroups
+        .iter()
+        .flat_map(|n| n.instance_types.iter().cloned())
+        .collect();
+    inv.instance_types = super::ec2::instance_types(c, scope, types).await;
     inv
 }
 

@@ -541,13 +541,6 @@ impl Collector {
         inv.merge(eks);
         inv.merge(elb);
         inv.merge(net);
-        // Networking limits of the instance types nodegroups use, batched per region.
-        let types: BTreeSet<String> = inv
-            .eks_nodegroups
-            .iter()
-            .flat_map(|n| n.instance_types.iter().cloned())
-            .collect();
-        inv.instance_types = ec2::instance_types(&self, &scope, types).await;
         inv
     }
 
