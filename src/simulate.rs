@@ -230,11 +230,6 @@ impl Simulator {
         })
     }
 
-    /// The buckets this simulation throttles with (the client paces under the same).
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
     /// Answers one attempt, taking as long as the simulated call takes.
     pub async fn answer(&self, key: &RequestKey, attempt: u32) -> Answer {
         let arrived = Instant::now();
@@ -265,14 +260,14 @@ impl Simulator {
         for (id, d) in &ids {
             let b = buckets
                 .entry(id.clone())
-                .or_insert_with(|| TokenBucket::new(d.burst, d.per_second, now));
-            if !b.has_token(now) {
+                .or_insert_with(|| TokenBucket::new(d.burst, now));
+            if !b.until_token(now, d.per_second).is_zero() {
                 return false;
             }
         }
         for (id, _) in &ids {
             if let Some(b) = buckets.get_mut(id) {
-                b.try_take(now);
+                b.take();
             }
         }
         true

@@ -61,12 +61,9 @@ impl BucketDef {
     }
 }
 
+/// The bundled table; its `as_of` and `about` are for readers of the file.
 #[derive(Debug, Deserialize)]
 struct Table {
-    #[allow(dead_code)]
-    as_of: String,
-    #[allow(dead_code)]
-    about: String,
     buckets: Vec<BucketDef>,
 }
 
@@ -118,13 +115,13 @@ impl Limits {
     }
 }
 
-/// A token bucket, full when created.
+/// A token bucket, full when created. Its refill rate is given with each use: the pacer
+/// slows a bucket down when AWS throttles.
 #[derive(Debug, Clone)]
 pub struct TokenBucket {
     tokens: f64,
     last: Instant,
     burst: f64,
-    per_second: f64,
 }
 
 /// Rounding slack: a token due at an instant is there at that instant.
@@ -139,12 +136,11 @@ pub async fn sleep_until(at: Instant) {
 }
 
 impl TokenBucket {
-    pub fn new(burst: f64, per_second: f64, now: Instant) -> Self {
+    pub fn new(burst: f64, now: Instant) -> Self {
         TokenBucket {
             tokens: burst,
             last: now,
             burst,
-            per_second,
         }
     }
 
@@ -156,21 +152,21 @@ impl TokenBucket {
         }
     }
 
-    /// Whether a token is there now.
-    pub fn has_token(&mut self, now: Instant) -> bool {
-        self.refill(now, self.per_second);
-        self.tokens + EPSILON >= 1.0
+    /// How long until a token is there, refilling at `per_second`; zero when one is there
+    /// now. A call that draws from several buckets asks each, and takes from all only when
+    /// none is short.
+    pub fn until_token(&mut self, now: Instant, per_second: f64) -> Duration {
+        self.refill(now, per_second);
+        if self.tokens + EPSILON >= 1.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64((1.0 - self.tokens) / per_second)
+        }
     }
 
-    /// Takes a token if one is there (how AWS answers a request).
-    pub fn try_take(&mut self, now: Instant) -> bool {
-        self.refill(now, self.per_second);
-        if self.tokens + EPSILON >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+    /// Takes the token [`TokenBucket::until_token`] found.
+    pub fn take(&mut self) {
+        self.tokens -= 1.0;
     }
 
     /// Reserves the next token at `per_second` (at most the bucket's own rate) and returns
@@ -235,8 +231,8 @@ impl Pacer {
                 let p = state
                     .entry(format!("{account}/{region}/{id}"))
                     .or_insert_with(|| Paced {
-                        schedule: TokenBucket::new(def.burst, def.per_second, now),
-                        sent: TokenBucket::new(def.burst, def.per_second, now),
+                        schedule: TokenBucket::new(def.burst, now),
+                        sent: TokenBucket::new(def.burst, now),
                         factor: 1.0,
                         slowed_at: None,
                     });
@@ -266,11 +262,7 @@ impl Pacer {
             .collect();
         for (id, per_second) in &ids {
             if let Some(p) = state.get_mut(id) {
-                let rate = per_second * p.factor;
-                p.sent.refill(now, rate);
-                if p.sent.tokens + EPSILON < 1.0 {
-                    short = short.max(Duration::from_secs_f64((1.0 - p.sent.tokens) / rate));
-                }
+                short = short.max(p.sent.until_token(now, per_second * p.factor));
             }
         }
         if !short.is_zero() {
@@ -278,7 +270,7 @@ impl Pacer {
         }
         for (id, _) in &ids {
             if let Some(p) = state.get_mut(id) {
-                p.sent.tokens -= 1.0;
+                p.sent.take();
             }
         }
         Ok(())
@@ -442,10 +434,15 @@ mod tests {
     #[test]
     fn server_bucket_refuses_when_empty() {
         let now = Instant::now();
-        let mut b = TokenBucket::new(2.0, 1.0, now);
-        assert!(b.try_take(now));
-        assert!(b.try_take(now));
-        assert!(!b.try_take(now));
-        assert!(b.try_take(now + Duration::from_secs(1)));
+        let mut b = TokenBucket::new(2.0, now);
+        for _ in 0..2 {
+            assert_eq!(b.until_token(now, 1.0), Duration::ZERO);
+            b.take();
+        }
+        assert_eq!(b.until_token(now, 1.0), Duration::from_secs(1));
+        assert_eq!(
+            b.until_token(now + Duration::from_secs(1), 1.0),
+            Duration::ZERO
+        );
     }
 }

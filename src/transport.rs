@@ -383,11 +383,13 @@ pub struct TruncatedBody;
 
 /// Whether an XML body stops before its root element is closed.
 pub fn xml_cut_short(body: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(body);
-    let mut rest = text.trim_start();
-    if !rest.starts_with('<') {
+    // Every response passes here; a JSON one is told apart by its first byte, before any
+    // decoding.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'<') {
         return false;
     }
+    let text = String::from_utf8_lossy(body);
+    let mut rest = text.trim_start();
     // Skip the prolog and comments to the root element's name.
     while rest.starts_with("<?") || rest.starts_with("<!--") {
         let end = if rest.starts_with("<?") { "?>" } else { "-->" };
