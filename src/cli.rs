@@ -75,6 +75,8 @@ pub enum Command {
 pub enum ListFormat {
     Table,
     Json,
+    /// The table of checks in the README, generated from the registry.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]

@@ -240,6 +240,7 @@ fn list_checks(format: ListFormat) -> String {
                         "code": c.code,
                         "name": c.name,
                         "severity": c.severity,
+                        "severities": c.severities,
                         "summary": c.summary,
                         "needs": c.needs,
                     })
@@ -249,17 +250,36 @@ fn list_checks(format: ListFormat) -> String {
         }
         ListFormat::Table => {
             let width = all.iter().map(|c| c.name.len()).max().unwrap_or(0);
+            let sev_width = all
+                .iter()
+                .map(|c| c.severity_range().len())
+                .max()
+                .unwrap_or(0);
             all.iter()
                 .map(|c| {
                     format!(
-                        "{}  {:width$}  {:8}  {}\n",
+                        "{}  {:width$}  {:sev_width$}  {}\n",
                         c.code,
                         c.name,
-                        c.severity.as_str(),
+                        c.severity_range(),
                         c.summary
                     )
                 })
                 .collect()
+        }
+        ListFormat::Markdown => {
+            let mut out =
+                String::from("| code | name | severity | what it reports |\n|---|---|---|---|\n");
+            for c in all {
+                out.push_str(&format!(
+                    "| {} | {} | {} | {} |\n",
+                    c.code,
+                    c.name,
+                    c.severity_range(),
+                    c.summary.replace('|', "\\|")
+                ));
+            }
+            out
         }
     }
 }

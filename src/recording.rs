@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use regex::Regex;
@@ -224,7 +224,7 @@ impl Exchange {
 // ---------------------------------------------------------------- redaction
 
 pub use checks::secrets::REDACTED;
-use checks::secrets::{classify_env, value_patterns};
+use checks::secrets::{args_for_recording, classify_env, env_for_recording, value_patterns};
 
 /// Element and field names whose values are secrets or per-request noise.
 const SECRET_FIELDS: [&str; 6] = [
@@ -235,6 +235,12 @@ const SECRET_FIELDS: [&str; 6] = [
     "Password",
     "password",
 ];
+
+/// XML tag pairs (`<Key>…</Key><Value>…</Value>` in ELBv2, IAM and STS; lowercase in EC2).
+static XML_TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?s)<(Key|key)>([^<]*)</(?:Key|key)>(\s*)<(Value|value)>([^<]*)</(?:Value|value)>")
+        .expect("valid")
+});
 
 fn redact_text(text: &str) -> String {
     static REQUEST_ID: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
@@ -249,33 +255,47 @@ fn redact_text(text: &str) -> String {
             .replace_all(&out, format!("<{field}>{REDACTED}</{field}>").as_str())
             .into_owned();
     }
+    // Tags are kept (suppressions and checks read them), each value judged like an
+    // environment variable of the same name.
+    out = XML_TAG
+        .replace_all(&out, |c: &regex::Captures<'_>| {
+            let value = match classify_env(&c[2], &c[5]) {
+                Some(kind) => kind.marker(),
+                None => c[5].to_string(),
+            };
+            format!(
+                "<{k}>{}</{k}>{}<{v}>{value}</{v}>",
+                &c[2],
+                &c[3],
+                k = &c[1],
+                v = &c[4]
+            )
+        })
+        .into_owned();
     for p in value_patterns() {
         out = p.replace_all(&out, REDACTED).into_owned();
     }
     out
 }
 
+/// A tag or option value the checks or suppressions read: kept unless it is a secret.
+fn judged_value(name: &str, value: &mut Value) {
+    if let Value::String(text) = value {
+        if let Some(kind) = classify_env(name, text) {
+            *text = kind.marker();
+        }
+    }
+}
+
+/// Fields that carry free-form user values into a response. The rule is by construction,
+/// not by pattern: a value no check reads is never stored, only the secret detector's
+/// verdict in its place (`***REDACTED:<kind>***` or `***REDACTED:clear***`), and a value a
+/// check or suppression reads (tags, log options) is stored only when judged clear.
 fn redact_json(v: &mut Value) {
     match v {
         Value::Object(map) => {
-            // ECS `environment` entries: {"name": "DB_PASSWORD", "value": "…"}. The marker
-            // keeps why the value was a secret, so a replayed audit reports what the live
-            // one did (checks::secrets reads it back).
-            let kind = match (map.get("name"), map.get("value")) {
-                (Some(Value::String(name)), Some(Value::String(value))) => {
-                    classify_env(name, value)
-                }
-                _ => None,
-            };
-            if let Some(kind) = kind {
-                map.insert("value".into(), Value::String(kind.marker()));
-            }
             for (k, child) in map.iter_mut() {
-                if SECRET_FIELDS.contains(&k.as_str()) && child.is_string() {
-                    *child = Value::String(REDACTED.into());
-                } else {
-                    redact_json(child);
-                }
+                redact_field(k, child);
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact_json),
@@ -283,6 +303,108 @@ fn redact_json(v: &mut Value) {
             *s = redact_text(s);
         }
         _ => {}
+    }
+}
+
+fn redact_field(key: &str, child: &mut Value) {
+    match (key, &mut *child) {
+        (k, Value::String(_)) if SECRET_FIELDS.contains(&k) => {
+            *child = Value::String(REDACTED.into());
+        }
+        // ECS container definitions and container overrides: every value goes.
+        ("environment", Value::Array(items)) => {
+            for item in items.iter_mut() {
+                if let Value::Object(entry) = item {
+                    let name = entry
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    if let Some(Value::String(value)) = entry.get_mut("value") {
+                        *value = env_for_recording(&name, value);
+                    }
+                }
+                redact_json(item);
+            }
+        }
+        // Container `command` / `entryPoint` and health-check commands.
+        ("command" | "entryPoint", Value::Array(items)) => {
+            let args: Vec<String> = items
+                .iter()
+                .map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_string))
+                .collect();
+            *items = args_for_recording(&args)
+                .into_iter()
+                .map(Value::String)
+                .collect();
+        }
+        ("dockerLabels", Value::Object(labels)) => {
+            for (name, value) in labels.iter_mut() {
+                *value = Value::String(env_for_recording(name, value.as_str().unwrap_or_default()));
+            }
+        }
+        // EventBridge targets and Scheduler targets: the payload handed to the target.
+        ("Input" | "InputTemplate", Value::String(text)) => {
+            *text = free_form_for_recording(text);
+        }
+        // ECS tags `[{key, value}]`; EKS tags and log/FireLens options `{name: value}`.
+        ("tags" | "Tags", Value::Array(items)) => {
+            for item in items.iter_mut() {
+                if let Value::Object(tag) = item {
+                    let name = tag
+                        .get("key")
+                        .or_else(|| tag.get("Key"))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    for field in ["value", "Value"] {
+                        if let Some(value) = tag.get_mut(field) {
+                            judged_value(&name, value);
+                        }
+                    }
+                }
+            }
+        }
+        ("tags" | "Tags" | "options" | "labels", Value::Object(entries)) => {
+            for (name, value) in entries.iter_mut() {
+                judged_value(name, value);
+            }
+        }
+        _ => redact_json(child),
+    }
+}
+
+/// A payload of unknown shape (an EventBridge `Input`, an input template): when it is JSON,
+/// its keys and structure are kept and every leaf is replaced by its verdict (container
+/// overrides keep their environment names and option names, as in a task definition);
+/// otherwise the whole text is replaced by its verdict.
+fn free_form_for_recording(text: &str) -> String {
+    fn leaves(name: &str, v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map.iter_mut() {
+                    match (k.as_str(), &mut *child) {
+                        ("environment" | "command" | "entryPoint", Value::Array(_)) => {
+                            redact_field(k, child)
+                        }
+                        // Container names in overrides: identifiers, not values.
+                        ("name", Value::String(_)) if name == "containerOverrides" => {}
+                        _ => leaves(k, child),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| leaves(name, i)),
+            Value::String(s) => *s = env_for_recording(name, s),
+            Value::Number(n) => *v = Value::String(env_for_recording(name, &n.to_string())),
+            Value::Bool(_) | Value::Null => {}
+        }
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(mut v) if v.is_object() || v.is_array() => {
+            leaves("", &mut v);
+            v.to_string()
+        }
+        _ => env_for_recording("Input", text),
     }
 }
 
@@ -582,10 +704,74 @@ mod tests {
         let s = v.to_string();
         assert!(!s.contains("hunter2"));
         assert!(!s.contains("ghp_abcdefghijklmnopqrstuvwxyz0123456789"));
-        assert!(s.contains("INFO"));
-        // The marker says why, so a replay reports what the live audit did.
+        // No environment value is kept, secret or not; the marker says the verdict, so a
+        // replay reports what the live audit did.
+        assert!(!s.contains("INFO"));
         assert!(s.contains(r#""value":"***REDACTED:name***""#), "{s}");
         assert!(s.contains(r#""value":"***REDACTED:token***""#), "{s}");
+        assert!(s.contains(r#""value":"***REDACTED:clear***""#), "{s}");
+    }
+
+    #[test]
+    fn free_form_fields_keep_verdicts_not_values() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
+        let mut v = serde_json::json!({
+            "taskDefinition": {"containerDefinitions": [{
+                "name": "app",
+                "command": ["java", "-jar", "app.jar", "--db-password=hunter2-prod"],
+                "entryPoint": ["sh", "-c", "exec /app --token s3cr3tvalue99"],
+                "dockerLabels": {"com.example.build": "build-7731", "auth": jwt},
+                "healthCheck": {"command": ["CMD-SHELL", "curl -u admin:pw1234 localhost"]},
+                "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/app", "api_token": "tok-9981-abc"}},
+            }]},
+            "tags": [{"key": "team", "value": "payments"}, {"key": "db_password", "value": "hunter3"}],
+            "Targets": [{"Input": format!("{{\"containerOverrides\":[{{\"name\":\"app\",\"environment\":[{{\"name\":\"TOKEN\",\"value\":\"{jwt}\"}}],\"command\":[\"--mode\",\"nightly-batch\"]}}],\"taskRoleArn\":\"arn:aws:iam::1:role/x\"}}"),
+                         "InputTemplate": "{\"id\": <id>, \"secret\": \"abc\"}"}],
+        });
+        redact_json(&mut v);
+        let s = v.to_string();
+        for gone in [
+            "hunter2",
+            "hunter3",
+            "s3cr3t",
+            "build-7731",
+            "eyJ",
+            "pw1234",
+            "tok-9981",
+            "nightly-batch",
+            "role/x",
+            "abc",
+        ] {
+            assert!(!s.contains(gone), "{gone} kept: {s}");
+        }
+        // What checks and suppressions read stays: names, options, clear tags.
+        for kept in [
+            "--db-password=***REDACTED:name***",
+            "--token ***REDACTED:name***",
+            "/ecs/app",
+            "payments",
+            "com.example.build",
+            "TOKEN",
+            "--mode",
+        ] {
+            assert!(s.contains(kept), "{kept} lost: {s}");
+        }
+        let replayed = s.clone();
+        let mut again: Value = serde_json::from_str(&replayed).unwrap();
+        redact_json(&mut again);
+        assert_eq!(again.to_string(), replayed, "redaction is idempotent");
+    }
+
+    #[test]
+    fn xml_tags_are_judged_by_their_key() {
+        let xml = "<Tags><member><Key>team</Key><Value>web</Value></member><member><Key>DB_PASSWORD</Key>\n<Value>hunter2</Value></member></Tags><tagSet><item><key>api_token</key><value>zz-top-77</value></item></tagSet>";
+        let out = redact_text(xml);
+        assert!(out.contains("<Value>web</Value>"), "{out}");
+        assert!(
+            !out.contains("hunter2") && !out.contains("zz-top-77"),
+            "{out}"
+        );
+        assert!(out.contains("<Value>***REDACTED:name***</Value>"), "{out}");
     }
 
     #[test]

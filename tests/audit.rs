@@ -345,6 +345,36 @@ fn checks_can_be_selected_skipped_and_filtered_by_severity() {
     assert_config_error(&o, "--checks: `ELB01` matches no check");
 }
 
+/// The README's table of checks is `audit checks --format markdown`, so it cannot drift
+/// from the registry (run that command and paste between the markers to update it).
+#[test]
+fn readme_table_of_checks_is_the_registry() {
+    let home = tempfile::tempdir().unwrap();
+    let o = audit(&["checks", "--format", "markdown"], home.path());
+    assert_eq!(o.status.code(), Some(0));
+    let generated = String::from_utf8(o.stdout).unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let begin = "<!-- checks:begin -->\n";
+    let end = "<!-- checks:end -->";
+    let start = readme
+        .find(begin)
+        .expect("README has the checks:begin marker")
+        + begin.len();
+    let stop = readme[start..]
+        .find(end)
+        .expect("README has the checks:end marker")
+        + start;
+    assert_eq!(
+        &readme[start..stop],
+        generated,
+        "README's table of checks differs from `audit checks --format markdown`"
+    );
+    for c in checks::rules::ALL {
+        assert!(generated.contains(&format!("| {} | {} |", c.code, c.name)));
+    }
+}
+
 #[test]
 fn checks_and_explain_cover_every_check() {
     let home = tempfile::tempdir().unwrap();

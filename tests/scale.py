@@ -49,6 +49,7 @@ DEPENDS_ON = {
     ("eks", "DescribeFargateProfile"): [("eks", "ListFargateProfiles")],
     ("ec2", "DescribeInstanceTypes"): [("eks", "DescribeNodegroup")],
     ("elbv2", "DescribeListeners"): [("elbv2", "DescribeLoadBalancers")],
+    ("elbv2", "DescribeRules"): [("elbv2", "DescribeListeners")],
     ("elbv2", "DescribeTags"): [("elbv2", "DescribeTargetGroups")],
     ("elbv2", "DescribeTargetHealth"): [("elbv2", "DescribeTargetGroups")],
     ("elbv2", "DescribeTargetGroupAttributes"): [("elbv2", "DescribeTargetGroups")],

@@ -1136,6 +1136,16 @@ class Emitter:
                 f"<AlpnPolicy/></member>" for port, tg in listeners)
             self.add("elbv2", "DescribeListeners", form(LoadBalancerArn=lb.arn, PageSize=400),
                      wrap("DescribeListeners", ec2_set("Listeners", inner)), XML)
+            # Every HTTP listener's rules: only the default rule (DescribeRules lists it too).
+            for port, tg in listeners:
+                listener_arn = (f"arn:aws:elasticloadbalancing:{r.region}:{r.account}:listener/app/{lb.name}/"
+                                f"{lb.lb_id}/{token('listener', lb.arn, port)[:16]}")
+                rule = (f"<member><RuleArn>{listener_arn.replace(':listener/', ':listener-rule/')}/"
+                        f"{token('rule', listener_arn)[:16]}</RuleArn><Priority>default</Priority>"
+                        f"<Conditions/><Actions><member><Type>forward</Type><TargetGroupArn>{tg.arn}</TargetGroupArn>"
+                        f"</member></Actions><IsDefault>true</IsDefault></member>")
+                self.add("elbv2", "DescribeRules", form(ListenerArn=listener_arn, PageSize=400),
+                         wrap("DescribeRules", ec2_set("Rules", rule)), XML)
         for batch in chunks(r.target_groups, ELB_TAGS_BATCH):
             if not batch:
                 continue

@@ -17,9 +17,9 @@ use serde::Serialize;
 
 use crate::model::{
     EcsCluster, EcsService, EksCluster, EksFargateProfile, EksNodegroup, IamRole, Instance,
-    InstanceType, InternetGateway, Inventory, Listener, LoadBalancer, NatGateway, OidcProvider,
-    RouteTable, RouteTarget, ScalableTarget, Scope, Subnet, TargetGroup, TaskDefinition, Vpc,
-    VpcEndpoint,
+    InstanceType, InternetGateway, Inventory, Listener, ListenerRule, LoadBalancer, NatGateway,
+    OidcProvider, RouteTable, RouteTarget, ScalableTarget, Scope, Subnet, TargetGroup,
+    TaskDefinition, Vpc, VpcEndpoint,
 };
 
 /// Tag the AWS Load Balancer Controller puts on the target groups it manages; the value is
@@ -47,8 +47,12 @@ pub enum EdgeKind {
     TargetGroupEksCluster,
     /// Listener → its load balancer.
     ListenerLoadBalancer,
-    /// Listener → a target group its default actions forward to.
+    /// Listener → a target group its default actions forward to (with a weight above 0).
     ListenerTargetGroup,
+    /// Listener rule → its listener.
+    RuleListener,
+    /// Listener rule → a target group its forward action sends to (with a weight above 0).
+    RuleTargetGroup,
     /// Managed nodegroup → its EKS cluster.
     NodegroupCluster,
     /// Managed nodegroup → a subnet it launches nodes in.
@@ -102,6 +106,7 @@ pub enum Node<'a> {
     EksFargateProfile(&'a EksFargateProfile),
     LoadBalancer(&'a LoadBalancer),
     Listener(&'a Listener),
+    ListenerRule(&'a ListenerRule),
     TargetGroup(&'a TargetGroup),
     Vpc(&'a Vpc),
     Subnet(&'a Subnet),
@@ -126,6 +131,7 @@ macro_rules! on_record {
             Node::EksFargateProfile($r) => $e,
             Node::LoadBalancer($r) => $e,
             Node::Listener($r) => $e,
+            Node::ListenerRule($r) => $e,
             Node::TargetGroup($r) => $e,
             Node::Vpc($r) => $e,
             Node::Subnet($r) => $e,
@@ -262,6 +268,32 @@ impl<'a> Workload<'a> {
             ),
         }
     }
+}
+
+/// How a listener reaches a target group: its default action, or a rule.
+#[derive(Debug, Clone, Copy)]
+pub struct ListenerRoute<'a> {
+    pub listener: &'a Listener,
+    /// `None` for the default action.
+    pub rule: Option<&'a ListenerRule>,
+}
+
+impl ListenerRoute<'_> {
+    /// `default action` or `rule 10 (path-pattern /api/*)`.
+    pub fn via(&self) -> String {
+        self.rule
+            .map_or_else(|| "default action".to_string(), ListenerRule::label)
+    }
+
+    /// The ARN that proves the route: the rule's, else the listener's.
+    pub fn arn(&self) -> &str {
+        self.rule.map_or(&self.listener.arn, |r| &r.arn)
+    }
+}
+
+/// Rule priorities are numbers in strings; sort them as numbers.
+fn rule_order(priority: &str) -> (u64, &str) {
+    (priority.parse().unwrap_or(u64::MAX), priority)
 }
 
 /// What an EKS cluster can run pods on.
@@ -1122,6 +1154,68 @@ impl<'a> Graph<'a> {
             .collect()
     }
 
+    /// The load balancers a target group sits behind: those its `LoadBalancerArns` lists and
+    /// those whose listeners or rules forward to it, sorted.
+    pub fn load_balancers_of(&self, tg_arn: &str) -> Vec<&str> {
+        self.outgoing(tg_arn, EdgeKind::TargetGroupLoadBalancer)
+            .collect()
+    }
+
+    /// Every route by which a listener sends traffic to the target group: its default action,
+    /// or one of its rules (weight 0 forwards carry nothing and are not routes), in listener
+    /// ARN then rule priority order.
+    pub fn routes_to(&self, tg_arn: &str) -> Vec<ListenerRoute<'a>> {
+        let mut routes: Vec<ListenerRoute<'a>> = self
+            .incoming(tg_arn, EdgeKind::ListenerTargetGroup)
+            .filter_map(|arn| match self.node(arn)? {
+                Node::Listener(l) => Some(ListenerRoute {
+                    listener: l,
+                    rule: None,
+                }),
+                _ => None,
+            })
+            .collect();
+        for arn in self.incoming(tg_arn, EdgeKind::RuleTargetGroup) {
+            let Some(Node::ListenerRule(rule)) = self.node(arn) else {
+                continue;
+            };
+            if let Some(Node::Listener(listener)) = self.node(&rule.listener_arn) {
+                routes.push(ListenerRoute {
+                    listener,
+                    rule: Some(rule),
+                });
+            }
+        }
+        routes.sort_by(|a, b| {
+            (
+                a.listener.arn.as_str(),
+                a.rule.map(|r| rule_order(&r.priority)),
+            )
+                .cmp(&(
+                    b.listener.arn.as_str(),
+                    b.rule.map(|r| rule_order(&r.priority)),
+                ))
+        });
+        routes
+    }
+
+    /// Live ECS services whose awsvpc tasks are meant to register in `tg` although it is of
+    /// target type `instance`: its targets can never be those tasks, so whatever else is
+    /// wrong with the group (no healthy targets) follows from that one mistake.
+    pub fn awsvpc_services_on_instance_group(&self, tg: &TargetGroup) -> Vec<&'a EcsService> {
+        if !tg.is_instance_type() {
+            return Vec::new();
+        }
+        self.incoming(&tg.arn, EdgeKind::ServiceTargetGroup)
+            .filter_map(|arn| self.ecs_service(arn))
+            .filter(|s| s.is_live())
+            .filter(|s| {
+                self.task_definition(&s.task_definition)
+                    .is_some_and(TaskDefinition::is_awsvpc)
+            })
+            .collect()
+    }
+
     /// Target groups of the service's `loadBalancers` that were collected.
     pub fn service_target_groups(&self, service: &EcsService) -> Vec<&'a TargetGroup> {
         self.outgoing(&service.arn, EdgeKind::ServiceTargetGroup)
@@ -1222,6 +1316,7 @@ fn collect_nodes(inv: &Inventory) -> BTreeMap<&str, Node<'_>> {
         eks_fargate_profiles => EksFargateProfile,
         load_balancers => LoadBalancer,
         listeners => Listener,
+        listener_rules => ListenerRule,
         target_groups => TargetGroup,
         vpcs => Vpc,
         subnets => Subnet,
@@ -1283,14 +1378,47 @@ fn collect_edges(inv: &Inventory, idx: &Indexes<'_>) -> Vec<Edge> {
             );
         }
     }
+    // A group that a listener or rule forwards to sits behind that listener's load
+    // balancer, whether or not its `LoadBalancerArns` says so yet.
+    let lb_of: HashMap<&str, &str> = inv
+        .listeners
+        .iter()
+        .map(|l| (l.arn.as_str(), l.load_balancer_arn.as_str()))
+        .collect();
     for l in &inv.listeners {
         add(
             &l.arn,
             EdgeKind::ListenerLoadBalancer,
             l.load_balancer_arn.clone(),
         );
-        for tg in &l.forward_target_groups {
-            add(&l.arn, EdgeKind::ListenerTargetGroup, tg.clone());
+        for f in l.default_forwards.iter().filter(|f| f.carries_traffic()) {
+            add(
+                &l.arn,
+                EdgeKind::ListenerTargetGroup,
+                f.target_group_arn.clone(),
+            );
+            add(
+                &f.target_group_arn,
+                EdgeKind::TargetGroupLoadBalancer,
+                l.load_balancer_arn.clone(),
+            );
+        }
+    }
+    for r in &inv.listener_rules {
+        add(&r.arn, EdgeKind::RuleListener, r.listener_arn.clone());
+        for f in r.forwards.iter().filter(|f| f.carries_traffic()) {
+            add(
+                &r.arn,
+                EdgeKind::RuleTargetGroup,
+                f.target_group_arn.clone(),
+            );
+            if let Some(lb) = lb_of.get(r.listener_arn.as_str()) {
+                add(
+                    &f.target_group_arn,
+                    EdgeKind::TargetGroupLoadBalancer,
+                    lb.to_string(),
+                );
+            }
         }
     }
     for n in &inv.eks_nodegroups {

@@ -9,6 +9,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use crate::secrets::{ArgSecret, SecretKind};
+
 /// Region used for records of global services (IAM).
 pub const GLOBAL_REGION: &str = "global";
 
@@ -25,6 +27,9 @@ pub struct Inventory {
     pub eks_fargate_profiles: Vec<EksFargateProfile>,
     pub load_balancers: Vec<LoadBalancer>,
     pub listeners: Vec<Listener>,
+    /// Non-default rules of Application Load Balancer listeners.
+    #[serde(default)]
+    pub listener_rules: Vec<ListenerRule>,
     pub target_groups: Vec<TargetGroup>,
     pub vpcs: Vec<Vpc>,
     pub subnets: Vec<Subnet>,
@@ -79,6 +84,7 @@ inventory_lists!(
     eks_fargate_profiles,
     load_balancers,
     listeners,
+    listener_rules,
     target_groups,
     vpcs,
     subnets,
@@ -112,6 +118,7 @@ sort_key!(
     EcsCluster => arn, EcsService => arn, TaskDefinition => arn, ScalableTarget => resource_id,
     EksCluster => arn,
     EksNodegroup => arn, EksFargateProfile => arn, LoadBalancer => arn, Listener => arn,
+    ListenerRule => arn,
     TargetGroup => arn, Vpc => id, Subnet => id, RouteTable => id, NatGateway => id,
     InternetGateway => id, VpcEndpoint => id, Instance => id, InstanceType => name,
     IamRole => arn, ManagedPolicy => arn, OidcProvider => arn,
@@ -217,6 +224,43 @@ pub struct EcsService {
     pub deployments: Vec<EcsDeployment>,
     /// The most recent service events, newest first.
     pub events: Vec<ServiceEvent>,
+    /// Task sets of an EXTERNAL or CODE_DEPLOY service (`taskSets[]`): each runs its own
+    /// task definition, network configuration and load balancers.
+    #[serde(default)]
+    pub task_sets: Vec<EcsTaskSet>,
+}
+
+/// A task set of a service on the EXTERNAL or CODE_DEPLOY deployment controller.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcsTaskSet {
+    pub arn: String,
+    /// `ecs-svc/1234567890123456789`.
+    pub id: String,
+    /// `PRIMARY` (serving production traffic), `ACTIVE` (not serving production traffic: a
+    /// canary or the replacement being tested), `DRAINING`.
+    pub status: String,
+    pub task_definition: String,
+    pub launch_type: Option<String>,
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
+    pub platform_version: Option<String>,
+    pub network: Option<AwsVpcConfiguration>,
+    pub load_balancers: Vec<ServiceLoadBalancer>,
+    /// Share of the service's desired count it runs (`scale.value`, PERCENT).
+    pub scale_percent: Option<f64>,
+    pub computed_desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+}
+
+impl EcsTaskSet {
+    /// PRIMARY and ACTIVE task sets run tasks that matter; DRAINING ones are going away.
+    pub fn is_live(&self) -> bool {
+        self.status.eq_ignore_ascii_case("PRIMARY") || self.status.eq_ignore_ascii_case("ACTIVE")
+    }
+
+    pub fn is_primary(&self) -> bool {
+        self.status.eq_ignore_ascii_case("PRIMARY")
+    }
 }
 
 impl EcsService {
@@ -336,7 +380,15 @@ pub struct ContainerDefinition {
     /// AWS's default is `true`.
     pub essential: bool,
     pub port_mappings: Vec<PortMapping>,
-    pub environment: Vec<KeyValue>,
+    /// `environment[]`: each variable's name and the secret detector's verdict on its value.
+    /// The value itself is never kept (see [`crate::secrets`]).
+    pub environment: Vec<EnvVar>,
+    /// Secrets found in the `command` arguments (positions from 1); no argument is kept.
+    #[serde(default)]
+    pub command_secrets: Vec<ArgSecret>,
+    /// Secrets found in the `entryPoint` arguments.
+    #[serde(default)]
+    pub entry_point_secrets: Vec<ArgSecret>,
     /// `secrets[]`: name → `valueFrom` (Secrets Manager or SSM ARN/name).
     pub secrets: Vec<KeyValue>,
     pub has_health_check: bool,
@@ -354,6 +406,24 @@ pub struct PortMapping {
     pub container_port: Option<i32>,
     pub host_port: Option<i32>,
     pub protocol: Option<String>,
+}
+
+/// A container environment variable, without its value.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EnvVar {
+    pub name: String,
+    /// Which kind of secret the value is, or `None` when it is not one.
+    pub secret: Option<SecretKind>,
+}
+
+impl EnvVar {
+    /// Judges `value` and keeps only the verdict.
+    pub fn judge(name: &str, value: &str) -> EnvVar {
+        EnvVar {
+            name: name.to_string(),
+            secret: crate::secrets::classify_env(name, value),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -448,8 +518,52 @@ pub struct Listener {
     pub load_balancer_arn: String,
     pub port: Option<i32>,
     pub protocol: Option<String>,
-    /// Target groups the default actions forward to.
-    pub forward_target_groups: Vec<String>,
+    /// Target groups the default actions forward to, with their weights.
+    pub default_forwards: Vec<Forward>,
+}
+
+/// A target group a forward action sends traffic to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Forward {
+    pub target_group_arn: String,
+    /// Its weight in a weighted forward (`ForwardConfig`); `None` for a plain forward to one
+    /// group, which takes all the traffic.
+    pub weight: Option<i32>,
+}
+
+impl Forward {
+    /// Whether the group gets any of the traffic: weight 0 parks a group (the idle colour of
+    /// a blue/green pair) without sending it anything.
+    pub fn carries_traffic(&self) -> bool {
+        self.weight.is_none_or(|w| w > 0)
+    }
+}
+
+/// A listener rule other than the default (`DescribeRules`; the default rule is the
+/// listener's default action).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ListenerRule {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub listener_arn: String,
+    /// `1`…`50000`, evaluated lowest first.
+    pub priority: String,
+    /// Its conditions, in words (`path-pattern /api/*`, `host-header api.example.com`).
+    pub conditions: Vec<String>,
+    /// Target groups its forward action sends to.
+    pub forwards: Vec<Forward>,
+}
+
+impl ListenerRule {
+    /// `rule 10 (path-pattern /api/*)`: how a rule is named in messages.
+    pub fn label(&self) -> String {
+        if self.conditions.is_empty() {
+            format!("rule {}", self.priority)
+        } else {
+            format!("rule {} ({})", self.priority, self.conditions.join("; "))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -27,6 +27,10 @@ pub struct Check {
     pub name: &'static str,
     /// The highest severity the check reports.
     pub severity: Severity,
+    /// Every severity the check may report, highest first (`severity` is the first).
+    pub severities: &'static [Severity],
+    /// The source file declaring it, so convention tests can read the check's code.
+    pub file: &'static str,
     /// One line for `audit checks`.
     pub summary: &'static str,
     /// Raw doc-comment text; see [`Check::documentation`].
@@ -37,6 +41,15 @@ pub struct Check {
 }
 
 impl Check {
+    /// `high / medium`: every severity it reports.
+    pub fn severity_range(&self) -> String {
+        self.severities
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+
     /// The documentation as Markdown, with the doc-comment indentation removed.
     pub fn documentation(&self) -> String {
         let mut out = String::new();
@@ -68,6 +81,7 @@ impl Check {
 ///         code: "ECS001",
 ///         name: "deployment-circuit-breaker-off",
 ///         severity: Severity::High,
+///         lower: [Severity::Medium], // optional: the other severities it reports
 ///         summary: "ECS service deploys without the deployment circuit breaker",
 ///         needs: ["ecs:DescribeServices"],
 ///         run: run,
@@ -82,6 +96,7 @@ macro_rules! declare_check {
             code: $code:literal,
             name: $name:literal,
             severity: $sev:expr,
+            $(lower: [$($lower:expr),* $(,)?],)?
             summary: $summary:literal,
             needs: [$($need:literal),* $(,)?],
             run: $run:path $(,)?
@@ -92,6 +107,8 @@ macro_rules! declare_check {
             code: $code,
             name: $name,
             severity: $sev,
+            severities: &[$sev $($(, $lower)*)?],
+            file: file!(),
             summary: $summary,
             doc: concat!($($doc, "\n"),*),
             needs: &[$($need),*],

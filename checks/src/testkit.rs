@@ -263,6 +263,8 @@ impl Builder {
                 essential: true,
                 port_mappings: vec![],
                 environment: vec![],
+                command_secrets: vec![],
+                entry_point_secrets: vec![],
                 secrets: vec![],
                 has_health_check: true,
                 log_driver: Some("awslogs".into()),
@@ -336,6 +338,7 @@ impl Builder {
                 network,
                 deployments: vec![],
                 events: vec![],
+                task_sets: vec![],
             },
         )
     }
@@ -611,7 +614,53 @@ impl Builder {
                 load_balancer_arn: lb_arn,
                 port: Some(port),
                 protocol: Some(protocol.into()),
-                forward_target_groups: tg_arns,
+                default_forwards: tg_arns
+                    .into_iter()
+                    .map(|arn| Forward {
+                        target_group_arn: arn,
+                        weight: None,
+                    })
+                    .collect(),
+            },
+        )
+    }
+
+    /// A rule (`priority`, one `path-pattern` condition) of the listener on `port` of load
+    /// balancer `lb`, forwarding to the target groups `tgs` (by name) with these weights
+    /// (`None`: a plain forward). Unlike [`Builder::listener`], the groups'
+    /// `load_balancer_arns` are left alone: the rule alone must relate them.
+    pub fn rule(
+        &mut self,
+        lb: &str,
+        port: i32,
+        priority: u32,
+        path: &str,
+        tgs: &[(&str, Option<i32>)],
+    ) -> &mut ListenerRule {
+        let listener_arn = self.arn(
+            "elasticloadbalancing",
+            &format!("listener/app/{lb}/0123456789abcdef/{port:016x}"),
+        );
+        let arn = self.arn(
+            "elasticloadbalancing",
+            &format!("listener-rule/app/{lb}/0123456789abcdef/{port:016x}/{priority:016x}"),
+        );
+        let forwards = tgs
+            .iter()
+            .map(|(name, weight)| Forward {
+                target_group_arn: self.tg_arn(name),
+                weight: *weight,
+            })
+            .collect();
+        push(
+            &mut self.inv.listener_rules,
+            ListenerRule {
+                scope: self.scope.clone(),
+                arn,
+                listener_arn,
+                priority: priority.to_string(),
+                conditions: vec![format!("path-pattern {path}")],
+                forwards,
             },
         )
     }

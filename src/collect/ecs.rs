@@ -1,6 +1,7 @@
-//! ECS: clusters (100 per DescribeClusters), services (10 per DescribeServices) and every
-//! task definition those services and their deployments use, each described once, as soon
-//! as the batch of services that uses it is back.
+//! ECS: clusters (100 per DescribeClusters), services (10 per DescribeServices, with their
+//! task sets) and every task definition those services, their deployments and their live
+//! task sets use, each described once, as soon as the batch of services that uses it is
+//! back.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -8,9 +9,11 @@ use std::sync::Mutex;
 use aws_sdk_ecs::types::{self as t, ClusterField, ServiceField};
 use checks::model::{
     AwsVpcConfiguration, CapacityProviderItem, CircuitBreaker, ContainerDefinition,
-    DeploymentAlarms, DeploymentConfiguration, EcsCluster, EcsDeployment, EcsService, Inventory,
-    KeyValue, PortMapping, Scope, ServiceEvent, ServiceLoadBalancer, TaskDefinition,
+    DeploymentAlarms, DeploymentConfiguration, EcsCluster, EcsDeployment, EcsService, EcsTaskSet,
+    EnvVar, Inventory, KeyValue, PortMapping, Scope, ServiceEvent, ServiceLoadBalancer,
+    TaskDefinition,
 };
+use checks::secrets::classify_args;
 use futures::future::join_all;
 
 use super::{rfc3339, tag_map, Collector};
@@ -150,6 +153,12 @@ async fn services(
                     .flat_map(|(s, _)| {
                         std::iter::once(s.task_definition.clone())
                             .chain(s.deployments.iter().map(|d| d.task_definition.clone()))
+                            .chain(
+                                s.task_sets
+                                    .iter()
+                                    .filter(|t| t.is_live())
+                                    .map(|t| t.task_definition.clone()),
+                            )
                     })
                     .filter(|a| !a.is_empty())
                     .collect::<BTreeSet<String>>()
@@ -219,6 +228,48 @@ fn cluster(scope: &Scope, c: &t::Cluster) -> EcsCluster {
     }
 }
 
+fn awsvpc(n: Option<&t::NetworkConfiguration>) -> Option<AwsVpcConfiguration> {
+    n.and_then(|n| n.awsvpc_configuration())
+        .map(|v| AwsVpcConfiguration {
+            subnets: v.subnets().to_vec(),
+            security_groups: v.security_groups().to_vec(),
+            assign_public_ip: v.assign_public_ip().map(|a| a.as_str().to_string()),
+        })
+}
+
+fn load_balancers(v: &[t::LoadBalancer]) -> Vec<ServiceLoadBalancer> {
+    v.iter()
+        .map(|lb| ServiceLoadBalancer {
+            target_group_arn: lb.target_group_arn().map(str::to_string),
+            load_balancer_name: lb.load_balancer_name().map(str::to_string),
+            container_name: lb.container_name().map(str::to_string),
+            container_port: lb.container_port(),
+        })
+        .collect()
+}
+
+fn task_set(ts: &t::TaskSet) -> EcsTaskSet {
+    EcsTaskSet {
+        arn: ts.task_set_arn().unwrap_or_default().to_string(),
+        id: ts.id().unwrap_or_default().to_string(),
+        status: ts.status().unwrap_or_default().to_string(),
+        task_definition: ts.task_definition().unwrap_or_default().to_string(),
+        // An empty launch type (emulators send one for capacity provider runs) is none.
+        launch_type: ts
+            .launch_type()
+            .map(|l| l.as_str().to_string())
+            .filter(|l| !l.is_empty()),
+        capacity_provider_strategy: capacity_items(ts.capacity_provider_strategy()),
+        platform_version: ts.platform_version().map(str::to_string),
+        network: awsvpc(ts.network_configuration()),
+        load_balancers: load_balancers(ts.load_balancers()),
+        scale_percent: ts.scale().map(|s| s.value()),
+        computed_desired_count: ts.computed_desired_count(),
+        running_count: ts.running_count(),
+        pending_count: ts.pending_count(),
+    }
+}
+
 fn service(scope: &Scope, cluster_arn: &str, s: &t::Service) -> EcsService {
     let deployment_configuration = s
         .deployment_configuration()
@@ -235,14 +286,7 @@ fn service(scope: &Scope, cluster_arn: &str, s: &t::Service) -> EcsService {
                 rollback: a.rollback(),
             }),
         });
-    let network = s
-        .network_configuration()
-        .and_then(|n| n.awsvpc_configuration())
-        .map(|v| AwsVpcConfiguration {
-            subnets: v.subnets().to_vec(),
-            security_groups: v.security_groups().to_vec(),
-            assign_public_ip: v.assign_public_ip().map(|a| a.as_str().to_string()),
-        });
+    let network = awsvpc(s.network_configuration());
     EcsService {
         scope: scope.clone(),
         arn: s.service_arn().unwrap_or_default().to_string(),
@@ -260,16 +304,7 @@ fn service(scope: &Scope, cluster_arn: &str, s: &t::Service) -> EcsService {
             .deployment_controller()
             .map(|d| d.r#type().as_str().to_string()),
         deployment_configuration,
-        load_balancers: s
-            .load_balancers()
-            .iter()
-            .map(|lb| ServiceLoadBalancer {
-                target_group_arn: lb.target_group_arn().map(str::to_string),
-                load_balancer_name: lb.load_balancer_name().map(str::to_string),
-                container_name: lb.container_name().map(str::to_string),
-                container_port: lb.container_port(),
-            })
-            .collect(),
+        load_balancers: load_balancers(s.load_balancers()),
         network,
         deployments: s
             .deployments()
@@ -294,6 +329,7 @@ fn service(scope: &Scope, cluster_arn: &str, s: &t::Service) -> EcsService {
                 message: e.message().unwrap_or_default().to_string(),
             })
             .collect(),
+        task_sets: s.task_sets().iter().map(task_set).collect(),
     }
 }
 
@@ -331,14 +367,19 @@ fn container(c: &t::ContainerDefinition) -> ContainerDefinition {
                 protocol: p.protocol().map(|p| p.as_str().to_string()),
             })
             .collect(),
+        // Only the detector's verdicts are kept, never a value.
         environment: c
             .environment()
             .iter()
-            .map(|kv| KeyValue {
-                name: kv.name().unwrap_or_default().to_string(),
-                value: kv.value().unwrap_or_default().to_string(),
+            .map(|kv| {
+                EnvVar::judge(
+                    kv.name().unwrap_or_default(),
+                    kv.value().unwrap_or_default(),
+                )
             })
             .collect(),
+        command_secrets: classify_args(c.command()),
+        entry_point_secrets: classify_args(c.entry_point()),
         secrets: c
             .secrets()
             .iter()

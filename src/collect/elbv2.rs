@@ -1,10 +1,14 @@
-//! ELBv2: load balancers, their listeners, target groups with tags (20 per DescribeTags)
-//! and the health and attributes of groups that sit behind a load balancer.
+//! ELBv2: load balancers, their listeners and the rules of Application Load Balancer
+//! listeners (paginated, 400 a page: most listeners need one call), target groups with tags
+//! (20 per DescribeTags) and the health and attributes of groups that sit behind a load
+//! balancer.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_elasticloadbalancingv2::types as t;
-use checks::model::{Inventory, Listener, LoadBalancer, Scope, TargetGroup, TargetHealth};
+use checks::model::{
+    Forward, Inventory, Listener, ListenerRule, LoadBalancer, Scope, TargetGroup, TargetHealth,
+};
 use futures::future::join_all;
 
 use super::Collector;
@@ -46,20 +50,56 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
             .collect();
     }
 
+    // Each load balancer's listeners, then at once the rules of its HTTP(S) listeners (only
+    // Application Load Balancer listeners have rules beyond the default).
     let listeners = join_all(inv.load_balancers.iter().map(|lb| {
         let client = client.clone();
         async move {
-            c.call(scope, "elbv2", "DescribeListeners", Some(&lb.arn), async {
-                client
-                    .describe_listeners()
-                    .load_balancer_arn(&lb.arn)
-                    .page_size(400)
-                    .into_paginator()
-                    .send()
-                    .try_collect()
+            let pages = c
+                .call(scope, "elbv2", "DescribeListeners", Some(&lb.arn), async {
+                    client
+                        .describe_listeners()
+                        .load_balancer_arn(&lb.arn)
+                        .page_size(400)
+                        .into_paginator()
+                        .send()
+                        .try_collect()
+                        .await
+                })
+                .await?;
+            let listeners: Vec<Listener> = pages
+                .iter()
+                .flat_map(|p| p.listeners().iter().map(|l| listener(scope, l)))
+                .collect();
+            let rules = join_all(listeners.iter().filter(|l| has_rules(l)).map(|l| {
+                let client = client.clone();
+                async move {
+                    c.call(scope, "elbv2", "DescribeRules", Some(&l.arn), async {
+                        client
+                            .describe_rules()
+                            .listener_arn(&l.arn)
+                            .page_size(400)
+                            .into_paginator()
+                            .send()
+                            .try_collect()
+                            .await
+                    })
                     .await
-            })
-            .await
+                    .map(|pages| {
+                        pages
+                            .iter()
+                            .flat_map(|p| p.rules().iter())
+                            .filter(|r| r.is_default() != Some(true))
+                            .map(|r| rule(scope, &l.arn, r))
+                            .collect::<Vec<_>>()
+                    })
+                }
+            }))
+            .await;
+            Some((
+                listeners,
+                rules.into_iter().flatten().flatten().collect::<Vec<_>>(),
+            ))
         }
     }));
     let tg_arns: Vec<String> = inv.target_groups.iter().map(|t| t.arn.clone()).collect();
@@ -117,16 +157,10 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     );
     let (listeners, tags, in_use) = tokio::join!(listeners, tags, in_use);
 
-    inv.listeners = listeners
-        .into_iter()
-        .flatten()
-        .flat_map(|pages| {
-            pages
-                .iter()
-                .flat_map(|p| p.listeners().iter().map(|l| listener(scope, l)))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    for (ls, rules) in listeners.into_iter().flatten() {
+        inv.listeners.extend(ls);
+        inv.listener_rules.extend(rules);
+    }
 
     let mut tag_map: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for (batch, out) in tags {
@@ -205,29 +239,95 @@ fn target_group(scope: &Scope, tg: &t::TargetGroup) -> TargetGroup {
     }
 }
 
-fn listener(scope: &Scope, l: &t::Listener) -> Listener {
-    let mut forward: Vec<String> = Vec::new();
-    for action in l.default_actions() {
-        if let Some(arn) = action.target_group_arn() {
-            forward.push(arn.to_string());
+/// HTTP and HTTPS listeners (Application Load Balancers) route by rules; the listeners of
+/// other load balancer types have only their default action.
+fn has_rules(l: &Listener) -> bool {
+    l.protocol
+        .as_deref()
+        .is_some_and(|p| p.eq_ignore_ascii_case("HTTP") || p.eq_ignore_ascii_case("HTTPS"))
+}
+
+/// The target groups forward actions send traffic to. A forward names its group in
+/// `TargetGroupArn`, in `ForwardConfig.TargetGroups` (with weights), or both (the same
+/// group); a weight in the config wins.
+fn forwards(actions: &[t::Action]) -> Vec<Forward> {
+    let mut found: BTreeMap<String, Option<i32>> = BTreeMap::new();
+    for action in actions {
+        if action.r#type() != Some(&t::ActionTypeEnum::Forward) {
+            continue;
         }
-        if let Some(fc) = action.forward_config() {
-            forward.extend(
-                fc.target_groups()
-                    .iter()
-                    .filter_map(|t| t.target_group_arn().map(str::to_string)),
-            );
+        if let Some(arn) = action.target_group_arn() {
+            found.entry(arn.to_string()).or_insert(None);
+        }
+        let groups = action
+            .forward_config()
+            .map_or(&[][..], |fc| fc.target_groups());
+        for g in groups {
+            if let Some(arn) = g.target_group_arn() {
+                let weight = found.entry(arn.to_string()).or_insert(None);
+                // A lone group in a ForwardConfig takes all traffic, whatever its weight.
+                if groups.len() > 1 {
+                    *weight = g.weight().or(*weight);
+                }
+            }
         }
     }
-    forward.sort();
-    forward.dedup();
+    found
+        .into_iter()
+        .map(|(target_group_arn, weight)| Forward {
+            target_group_arn,
+            weight,
+        })
+        .collect()
+}
+
+fn listener(scope: &Scope, l: &t::Listener) -> Listener {
     Listener {
         scope: scope.clone(),
         arn: l.listener_arn().unwrap_or_default().to_string(),
         load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_string(),
         port: l.port(),
         protocol: l.protocol().map(|p| p.as_str().to_string()),
-        forward_target_groups: forward,
+        default_forwards: forwards(l.default_actions()),
+    }
+}
+
+/// `path-pattern /api/*, /v2/*`: a rule condition in words.
+fn condition(c: &t::RuleCondition) -> String {
+    let field = c.field().unwrap_or("condition");
+    let values: Vec<String> = if let Some(h) = c.host_header_config() {
+        h.values().to_vec()
+    } else if let Some(p) = c.path_pattern_config() {
+        p.values().to_vec()
+    } else if let Some(h) = c.http_header_config() {
+        let name = h.http_header_name().unwrap_or_default();
+        h.values().iter().map(|v| format!("{name}: {v}")).collect()
+    } else if let Some(q) = c.query_string_config() {
+        q.values()
+            .iter()
+            .map(|kv| match kv.key() {
+                Some(k) => format!("{k}={}", kv.value().unwrap_or_default()),
+                None => kv.value().unwrap_or_default().to_string(),
+            })
+            .collect()
+    } else if let Some(m) = c.http_request_method_config() {
+        m.values().to_vec()
+    } else if let Some(ip) = c.source_ip_config() {
+        ip.values().to_vec()
+    } else {
+        c.values().to_vec()
+    };
+    format!("{field} {}", values.join(", "))
+}
+
+fn rule(scope: &Scope, listener_arn: &str, r: &t::Rule) -> ListenerRule {
+    ListenerRule {
+        scope: scope.clone(),
+        arn: r.rule_arn().unwrap_or_default().to_string(),
+        listener_arn: listener_arn.to_string(),
+        priority: r.priority().unwrap_or_default().to_string(),
+        conditions: r.conditions().iter().map(condition).collect(),
+        forwards: forwards(r.actions()),
     }
 }
 

@@ -1076,9 +1076,26 @@ def seed_elb_catalog(session) -> Seeded:
     green = r.tg("pay-green", vpc, "ip", 8080, deregistration_delay=30)
     r.weighted_listener(alb, 83, [(blue, 100), (green, 0)])
     r.register_ip(blue, "10.71.10.13", 8080)
+    # search: reached only through a path rule of the :80 listener, nothing registered
+    # (ELB004 through a rule); reports: a weighted rule whose empty group is parked at weight 0.
+    search_tg = r.tg("search-tg", vpc, "ip", 8080, deregistration_delay=30)
+    reports_tg = r.tg("reports-tg", vpc, "ip", 8080, deregistration_delay=30)
+    reports_next = r.tg("reports-next", vpc, "ip", 8080, deregistration_delay=30)
+    r.register_ip(reports_tg, "10.71.10.14", 8080)
+    web_listener = r.elbv2.describe_listeners(LoadBalancerArn=alb)["Listeners"]
+    web_listener = next(l["ListenerArn"] for l in web_listener if l["Port"] == 80)
+    r.elbv2.create_rule(ListenerArn=web_listener, Priority=10,
+                        Conditions=[{"Field": "path-pattern", "Values": ["/search/*"]}],
+                        Actions=[{"Type": "forward", "TargetGroupArn": search_tg}])
+    r.elbv2.create_rule(ListenerArn=web_listener, Priority=20,
+                        Conditions=[{"Field": "host-header", "Values": ["reports.shop.internal"]}],
+                        Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+                            {"TargetGroupArn": reports_tg, "Weight": 100},
+                            {"TargetGroupArn": reports_next, "Weight": 0}]}}])
     # spare: empty and behind no listener.
     r.tg("spare-tg", vpc, "ip", 8080)
-    names = {arn: r.tg_name(arn) for arn in (web_tg, api_tg, orders_tg, billing_tg, blue, green)}
+    names = {arn: r.tg_name(arn) for arn in (web_tg, api_tg, orders_tg, billing_tg, blue, green,
+                                             search_tg, reports_tg, reports_next)}
     return Seeded(
         name="elb-catalog", regions=["us-east-1"],
         summary="An internal ALB in front of ECS services whose target groups drain slowly, health-check "
@@ -1087,17 +1104,21 @@ def seed_elb_catalog(session) -> Seeded:
             "web-tg: deregistration delay left at the 300 s default, used by service edge/web (ELB002)",
             "orders-tg: health check port 8081, container port 3000 (ELB003)",
             "orders-tg: listener :81 forwards to a group with no registered target (ELB004)",
+            "search-tg: rule 10 (path /search/*) of listener :80 forwards to an empty group (ELB004)",
         ],
         clean=[
             "api-tg: 30 s delay, health check on the container port, a healthy target",
             "billing-tg: 300 s but CodeDeploy-controlled",
             "pay-blue/pay-green: blue healthy, green empty at weight 0",
+            "reports-tg/reports-next: rule 20 (host reports.shop.internal) sends everything to a healthy "
+            "reports-tg; the empty reports-next is parked at weight 0",
             "spare-tg: empty but behind no listener",
         ],
         must=[
             Expect("ELB002", (names[web_tg],), "low", why="300 s default"),
             Expect("ELB003", (names[orders_tg],), "high", why="8081 vs 3000"),
             Expect("ELB004", (names[orders_tg],), "high", why="no targets behind :81"),
+            Expect("ELB004", (names[search_tg],), "high", why="no targets behind rule 10 of :80"),
         ],
         must_not=[
             Expect("ELB002", (names[api_tg],), why="30 s"),
@@ -1107,6 +1128,8 @@ def seed_elb_catalog(session) -> Seeded:
             Expect("ELB004", (names[web_tg],), why="healthy target"),
             Expect("ELB004", (names[green],), why="weight 0 next to a healthy blue"),
             Expect("ELB004", ("spare-tg",), why="no listener"),
+            Expect("ELB004", (names[reports_next],), why="weight 0 in a rule"),
+            Expect("ELB004", (names[reports_tg],), why="healthy target"),
         ],
     )
 
@@ -1417,6 +1440,59 @@ def seed_ecs_catalog(session) -> Seeded:
     )
 
 DEMO_SECRET = "hunter2-not-a-real-password"
+
+
+# Every secret shape the detector knows, in an environment variable each (ECS003 must name
+# every variable and print no value), plus values that must stay clear.
+SECRET_SHAPES = {
+    "DB_PASSWORD": "probe-password-by-name-5521",
+    "UPLOAD_KEY_ID": "AKIAPROBE7EXAMPLEQ2W",
+    "SIGNING_KEY": "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA PRIVATE KEY-----",
+    "GITHUB_DEPLOY": "ghp_Pr0beT0kenAbcdefghijklmnopqrstuvwxyz",
+    "SLACK_HOOK": "xoxb-2024-probe-slack-token-value",
+    "STRIPE": "sk_live_Pr0beStripeKey4455667788",
+    "SESSION_JWT": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJwcm9iZS1zZXJ2aWNlIiwiaWF0IjoxNzAwMDAwMDAwfQ.Pr0beSignatureXk9vW2lM4nQ8rT6yZ1aB3cD5eF7gH",
+    "RANDOM_BLOB": "Zq8Xw3Rt9Yp2Lk7Mn4Bv6Cx1Hj5Gf0DsPr0be",
+}
+# Clear values beside them: a dotted hostname and a version string look like tokens to a
+# careless detector; neither may be reported, and no recording keeps them either.
+CLEAR_SHAPES = {
+    "DB_HOST": "orders-db.cluster-probe.us-east-1.rds.amazonaws.com",
+    "APP_VERSION": "4.17.2-probe.20261130",
+}
+# Secrets in other free-form fields: a command-line argument, a docker label, a tag.
+ARG_SECRET = "probe-cli-password-8812"
+LABEL_SECRET = "eyJhbGciOiJIUzI1NiJ9.eyJsYWJlbCI6InByb2JlIn0.LabelPr0beSigQw3Er5Ty7Ui9"
+TAG_SECRET = "probe-tag-password-3390"
+
+
+def seed_secret_shapes(session) -> Seeded:
+    """One service whose task definition carries every secret shape; used by the secrets
+    e2e test, not recorded as a mock."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("probe", "10.90")
+    td = r.ecs.register_task_definition(
+        family="probe", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        executionRoleArn=iam.ecs_execution_role(), taskRoleArn=iam.ecs_task_role("probe"),
+        containerDefinitions=[{
+            "name": "probe", "image": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/probe:1.0.0",
+            "essential": True, "memory": 512, "cpu": 256,
+            "environment": [{"name": k, "value": v} for k, v in {**SECRET_SHAPES, **CLEAR_SHAPES}.items()],
+            "command": ["serve", f"--db-password={ARG_SECRET}", "--port", "8080"],
+            "entryPoint": ["sh", "-c", f"exec /app --admin-token {ARG_SECRET}x"],
+            "dockerLabels": {"com.example.auth": LABEL_SECRET, "com.example.build": CLEAR_SHAPES["APP_VERSION"]},
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": "/ecs/probe", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "probe"}},
+        }],
+        tags=[{"key": "db_password", "value": TAG_SECRET}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    svc = r.service("probe", "probe", td, subnets=net["private"], sg=net["sg_app"])
+    r.ecs.tag_resource(resourceArn=svc, tags=[{"key": "db_password", "value": TAG_SECRET}])
+    return Seeded(
+        name="secret-shapes", regions=["us-east-1"], summary="every secret shape in one task definition",
+        secrets=[*SECRET_SHAPES.values(), *CLEAR_SHAPES.values(), ARG_SECRET, LABEL_SECRET, TAG_SECRET],
+    )
 
 
 def seed_demo(session) -> Seeded:

@@ -203,6 +203,72 @@ class SecretsTests(unittest.TestCase):
                     self.assertNotIn(needle, text, f"{needle!r} leaked into {path.relative_to(rec)}")
 
 
+ALL_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "sarif", "asff", "ocsf")
+
+
+def runs_of(value: str, n: int = 16) -> set[str]:
+    """Every n-character run of a value (the value itself when shorter)."""
+    return {value[i:i + n] for i in range(max(1, len(value) - n + 1))}
+
+
+class SecretShapeTests(unittest.TestCase):
+    """Every secret shape the detector knows, plus a JWT, in environment variables, a command
+    line, a docker label and a tag: recorded at -vvv, no seeded value nor any 16-character
+    run of one appears anywhere; ECS003 names each secret and nothing clear."""
+
+    def test_no_seeded_value_reaches_disk_or_screen(self):
+        from seed import ARG_SECRET, CLEAR_SHAPES, SECRET_SHAPES, seed_secret_shapes
+        audit = need_audit(self)
+        moto = need_moto(self)
+        work = TMP / "secret-shapes"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        home = work / "home"
+        moto.reset()
+        moto.seed_ids(ID_SEED)
+        seeded = seed_secret_shapes(moto.boto3_session())
+        rec, outdir = work / "recording", work / "reports"
+        env = harness.audit_env(home, credentials=True) | {"AWS_REGION": "us-east-1"}
+        args = [str(audit), "-vvv", "--endpoint-url", moto.endpoint, "--region", "us-east-1",
+                "--record", str(rec), "--output-dir", str(outdir)]
+        for fmt in ALL_FORMATS:
+            args += ["--format", fmt]
+        proc = subprocess.run(args, env=env, cwd=home, capture_output=True, text=True, timeout=180)
+        self.assertIn(proc.returncode, LIVE_EXIT_CODES, proc.stderr[-3000:])
+        self.assertGreater(len(proc.stderr.splitlines()), 100, "-vvv logs plenty")
+        # Replay the recording too: what it prints must be as clean.
+        replay_dir = work / "replayed"
+        replay = subprocess.run([str(audit), "--replay", str(rec), "--output-dir", str(replay_dir),
+                                 *[a for f in ALL_FORMATS for a in ("--format", f)]],
+                                env=harness.audit_env(home, credentials=False), cwd=home,
+                                capture_output=True, text=True, timeout=180)
+        self.assertIn(replay.returncode, LIVE_EXIT_CODES, replay.stderr[-3000:])
+        texts = {"stdout": proc.stdout, "stderr": proc.stderr, "replay stderr": replay.stderr}
+        for root in (rec, outdir, replay_dir):
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    texts[str(path.relative_to(work))] = path.read_text(errors="replace")
+        self.assertTrue(any("exchanges" in k for k in texts), "the recording holds exchanges")
+        needles = {run: value for value in seeded.secrets for run in runs_of(value)}
+        for where, text in texts.items():
+            for run, value in needles.items():
+                self.assertNotIn(run, text, f"{where} holds {run!r}, a run of the seeded value {value!r}")
+        report = json.loads((outdir / "report.json").read_text())
+        replayed = json.loads((replay_dir / "report.json").read_text())
+        ecs003 = [f for f in report["findings"] if f["check"] == "ECS003"]
+        self.assertEqual(len(ecs003), 1, "one finding for the one container")
+        message = ecs003[0]["message"]
+        for name in SECRET_SHAPES:
+            self.assertIn(f"`{name}`", message, f"ECS003 does not name {name}")
+        for name in CLEAR_SHAPES:
+            self.assertNotIn(name, message, f"ECS003 reports the clear {name}")
+        self.assertIn("`--db-password`", message)
+        self.assertIn("`entryPoint` argument 3", message)
+        self.assertEqual([f for f in replayed["findings"] if f["check"] == "ECS003"], ecs003,
+                         "the replay reports exactly what the live run did")
+        self.assertNotIn(ARG_SECRET, json.dumps(report))
+
+
 def _make_scenario_test(name: str):
     def test(self):
         self.run_scenario(name)

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
-use crate::model::{CapacityProviderItem, EcsDeployment, Route, RouteTarget};
+use crate::model::{CapacityProviderItem, EcsDeployment, Forward, Route, RouteTarget};
 use crate::testkit::{default_route, route, Builder, ACCOUNT, REGION};
 
 /// The edges as (kind, from, to) with ARNs shortened to their resource part
@@ -51,7 +51,10 @@ fn edges_cover_every_relationship() {
         load_balancer_arn: lb,
         port: Some(80),
         protocol: Some("HTTP".into()),
-        forward_target_groups: vec![b.tg_arn("web-tg")],
+        default_forwards: vec![Forward {
+            target_group_arn: b.tg_arn("web-tg"),
+            weight: None,
+        }],
     });
     b.eks_cluster("prod");
     b.nodegroup("prod", "ng", &["subnet-1"]);

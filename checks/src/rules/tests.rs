@@ -56,6 +56,56 @@ fn codes_and_names_are_unique_sorted_and_well_formed() {
     }
 }
 
+/// The check's own code, without its test module.
+fn check_source(file: &str) -> String {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = [manifest.join(file), manifest.join("..").join(file)]
+        .into_iter()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("cannot find {file}"));
+    let text = std::fs::read_to_string(path).expect("readable");
+    let code = match text.find("#[cfg(test)]") {
+        Some(at) => &text[..at],
+        None => &text,
+    };
+    // Without the declaration (from `pub static` to its `run:`): what is left is what the
+    // code reports.
+    let Some(start) = code.find("pub static ") else {
+        return code.to_string();
+    };
+    let end = code[start..]
+        .find("run:")
+        .map_or(code.len(), |at| start + at);
+    format!("{}{}", &code[..start], &code[end..])
+}
+
+#[test]
+fn declared_severities_are_exactly_those_the_code_reports() {
+    for c in ALL {
+        let code = check_source(c.file);
+        let mut used: BTreeSet<&str> = crate::finding::Severity::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .filter(|name| {
+                let variant = format!("Severity::{}{}", name[..1].to_uppercase(), &name[1..]);
+                code.contains(&variant)
+            })
+            .collect();
+        // `ECS002.severity`: the declared (highest) severity, by reference.
+        if code.contains(&format!("{}.severity", c.code)) {
+            used.insert(c.severity.as_str());
+        }
+        let declared: BTreeSet<&str> = c.severities.iter().map(|s| s.as_str()).collect();
+        assert_eq!(used, declared, "{}: severities in {}", c.code, c.file);
+        assert_eq!(c.severities[0], c.severity, "{}", c.code);
+        assert!(
+            c.severities.windows(2).all(|w| w[0] > w[1]),
+            "{}: severities highest first",
+            c.code
+        );
+    }
+}
+
 #[test]
 fn docs_have_every_section_in_order() {
     for c in ALL {

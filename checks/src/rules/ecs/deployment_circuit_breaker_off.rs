@@ -51,6 +51,7 @@ declare_check! {
         code: "ECS001",
         name: "deployment-circuit-breaker-off",
         severity: Severity::High,
+        lower: [Severity::Medium],
         summary: "ECS service deploys without the deployment circuit breaker (or without rollback)",
         needs: ["ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices"],
         run: run,

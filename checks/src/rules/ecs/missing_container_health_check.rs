@@ -46,6 +46,7 @@ declare_check! {
         code: "ECS005",
         name: "missing-container-health-check",
         severity: Severity::Medium,
+        lower: [Severity::Low],
         summary: "Essential ECS container has no health check: a hung process is never replaced",
         needs: ["ecs:ListServices", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
         run: run,

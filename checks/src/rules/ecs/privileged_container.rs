@@ -21,15 +21,22 @@ declare_check! {
     ///
     /// Containers of running ECS services with `privileged: true`, or with Linux
     /// capabilities added that amount to host control (`SYS_ADMIN`, `SYS_MODULE`,
-    /// `SYS_PTRACE`, `SYS_RAWIO`, `DAC_READ_SEARCH`, `NET_ADMIN`, `ALL`).
+    /// `SYS_PTRACE`, `SYS_RAWIO`, `DAC_READ_SEARCH`, `NET_ADMIN`, `ALL`). Judged for the
+    /// launch type the tasks run on: high on EC2 (and wherever the launch type is not
+    /// known), medium for `SYS_PTRACE` on Fargate, the one of these Fargate allows.
     ///
     /// ## Why it matters
     ///
-    /// A privileged container runs with all capabilities and the host's devices: a
-    /// compromise of the application becomes a compromise of the EC2 container instance
-    /// and of every other task on it, and of the instance role's credentials. The listed
-    /// capabilities give most of the same power (mounting file systems, loading kernel
-    /// modules, reading other processes' memory, reconfiguring the host network).
+    /// On the EC2 launch type, a privileged container runs with all capabilities and the
+    /// host's devices: a compromise of the application becomes a compromise of the
+    /// container instance, of every other task on it, and of the instance role's
+    /// credentials. The listed capabilities give most of the same power (mounting file
+    /// systems, loading kernel modules, reading other processes' memory, reconfiguring the
+    /// host network). Fargate runs each task on its own isolated host and refuses
+    /// privileged containers and every added capability but `SYS_PTRACE`; there, a
+    /// compromised container with `SYS_PTRACE` can read and alter the memory of the other
+    /// processes it can see in its task (all of them with `pidMode: task`), such as a
+    /// sidecar holding credentials, but not other tasks.
     ///
     /// ## How to confirm
     ///
@@ -56,6 +63,7 @@ declare_check! {
         code: "ECS008",
         name: "privileged-container",
         severity: Severity::High,
+        lower: [Severity::Medium],
         summary: "ECS container runs privileged or with host-level capabilities added",
         needs: ["ecs:ListServices", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
         run: run,
@@ -80,14 +88,32 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 (true, false) => format!("privileged with capabilities {} added", caps.join(", ")),
                 _ => format!("with capabilities {} added", caps.join(", ")),
             };
+            // Fargate gives each task its own host and allows SYS_PTRACE alone; anything
+            // else here would not start there, and is judged as the EC2 risk it would be.
+            let fargate_ptrace = ctx.graph.runs_on_fargate(svc)
+                && !privileged
+                && caps
+                    .iter()
+                    .all(|cap| cap.eq_ignore_ascii_case("SYS_PTRACE"));
+            let (severity, reach) = if fargate_ptrace {
+                (
+                    Severity::Medium,
+                    "a compromise of it can read and alter the memory of the other processes in its task (Fargate isolates the task on its own host)",
+                )
+            } else {
+                (
+                    Severity::High,
+                    "a compromise of it reaches its container instance and every task on it",
+                )
+            };
             out.report(
                 &svc.scope,
                 Report {
-                    severity: Severity::High,
+                    severity,
                     resource: svc.arn.clone(),
                     discriminator: c.name.clone(),
                     message: format!(
-                        "service `{}` runs container `{}` {what}: a compromise of it reaches the host and every task on it",
+                        "service `{}` runs container `{}` {what}: {reach}",
                         svc.name, c.name
                     ),
                     remediation: format!(
@@ -125,9 +151,27 @@ mod tests {
         assert_eq!(
             msgs,
             [
-                "service `agent` runs container `c0` privileged: a compromise of it reaches the host and every task on it",
-                "service `agent` runs container `c1` with capabilities SYS_ADMIN added: a compromise of it reaches the host and every task on it",
+                "service `agent` runs container `c0` privileged: a compromise of it reaches its container instance and every task on it",
+                "service `agent` runs container `c1` with capabilities SYS_ADMIN added: a compromise of it reaches its container instance and every task on it",
             ]
         );
+    }
+
+    #[test]
+    fn sys_ptrace_on_fargate_is_medium_and_stays_in_the_task() {
+        let mut b = Builder::new();
+        let td = b.task_def("debug", Some("awsvpc"), &["a:1"]);
+        td.containers[0].capabilities_add = vec!["SYS_PTRACE".into()];
+        b.service("debug", "debug", &["subnet-1"]).launch_type = Some("FARGATE".into());
+        let out = b.run(&[&ECS008]);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].severity, Severity::Medium);
+        assert!(out.findings[0].message.ends_with(
+            "a compromise of it can read and alter the memory of the other processes in its task (Fargate isolates the task on its own host)"
+        ));
+        b.inv.ecs_services[0].launch_type = Some("EC2".into());
+        let out = b.run(&[&ECS008]);
+        assert_eq!(out.findings[0].severity, Severity::High);
+        assert!(out.findings[0].message.contains("its container instance"));
     }
 }

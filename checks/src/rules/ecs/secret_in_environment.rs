@@ -2,24 +2,28 @@
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
+use crate::model::ContainerDefinition;
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::running_task_definitions;
-use crate::secrets::classify_env;
 
 declare_check! {
     /// ## What it finds
     ///
-    /// Containers of running ECS services with plain `environment` entries that hold a
-    /// secret: a value in a known credential format (an AWS access key id, a private key,
-    /// a GitHub/GitLab/Slack/Stripe/npm token), a long random token, or a name that says
-    /// it is one (`DB_PASSWORD`, `API_TOKEN`) with a value that is not a reference or a
-    /// setting (`SECRET_ARN=arn:…` and `TOKEN_TTL=3600` are not reported). The finding
-    /// names the variables and why; it never contains a value, and recordings made with
-    /// `--record` store a marker in its place.
+    /// Containers of running ECS services with a secret in plain sight: an `environment`
+    /// entry, or a `command` / `entryPoint` argument (`--db-password=…`, `--token …`, also
+    /// inside a `sh -c "…"` string), whose value is in a known credential format (an AWS
+    /// access key id, a private key, a GitHub/GitLab/Slack/Stripe/npm token, a JSON Web
+    /// Token or PASETO token), a long random token, or whose name says it is one
+    /// (`DB_PASSWORD`, `API_TOKEN`) with a value that is not a reference or a setting
+    /// (`SECRET_ARN=arn:…` and `TOKEN_TTL=3600` are not reported). One finding per
+    /// container names every variable and argument and why; no value is ever kept: the
+    /// collector keeps only the verdict, and `--record` stores a marker in place of every
+    /// environment value and argument.
     ///
     /// ## Why it matters
     ///
-    /// Task definition environment values are stored and returned in clear text: anyone
+    /// Task definition environment values and arguments are stored and returned in clear
+    /// text: anyone
     /// with `ecs:DescribeTaskDefinition` (read-only roles, CI systems, third-party
     /// auditors) reads them, every revision keeps them forever (revisions cannot be
     /// edited, only deregistered), and they show up in the console. Rotating such a secret
@@ -29,7 +33,7 @@ declare_check! {
     ///
     /// ```sh
     /// aws ecs describe-task-definition --task-definition FAMILY:REVISION \
-    ///   --query 'taskDefinition.containerDefinitions[].{name:name,env:environment[].name}'
+    ///   --query 'taskDefinition.containerDefinitions[].{name:name,env:environment[].name,command:command,entryPoint:entryPoint}'
     /// ```
     ///
     /// ## How to fix
@@ -53,33 +57,98 @@ declare_check! {
         code: "ECS003",
         name: "secret-in-environment",
         severity: Severity::High,
-        summary: "ECS container receives a secret as a plain environment variable",
+        summary: "ECS container receives a secret as a plain environment variable or argument",
         needs: ["ecs:ListServices", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
         run: run,
     };
 }
 
+/// `` `DB_PASSWORD` (its name says it holds a secret) `` for each secret variable, and
+/// `` `command` argument 4 `--db-password` (…) `` for each secret argument.
+fn secret_labels(c: &ContainerDefinition) -> (Vec<String>, Vec<String>) {
+    let env = c
+        .environment
+        .iter()
+        .filter_map(|v| Some(format!("`{}` ({})", v.name, v.secret?.reason())))
+        .collect();
+    let args = [
+        ("command", &c.command_secrets),
+        ("entryPoint", &c.entry_point_secrets),
+    ]
+    .into_iter()
+    .flat_map(|(list, found)| {
+        found.iter().map(move |a| {
+            let option = a
+                .option
+                .as_deref()
+                .map(|o| format!(" `{o}`"))
+                .unwrap_or_default();
+            format!(
+                "`{list}` argument {}{option} ({})",
+                a.position,
+                a.kind.reason()
+            )
+        })
+    })
+    .collect();
+    (env, args)
+}
+
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     for (svc, td) in running_task_definitions(ctx) {
         for c in &td.containers {
-            let found: Vec<(&str, &str)> = c
-                .environment
-                .iter()
-                .filter_map(|kv| {
-                    Some((
-                        kv.name.as_str(),
-                        classify_env(&kv.name, &kv.value)?.reason(),
-                    ))
-                })
-                .collect();
-            if found.is_empty() {
+            let (env, args) = secret_labels(c);
+            if env.is_empty() && args.is_empty() {
                 continue;
             }
-            let names: Vec<&str> = found.iter().map(|(name, _)| *name).collect();
-            let reasons: Vec<String> = found
+            let env_names: Vec<&str> = c
+                .environment
                 .iter()
-                .map(|(name, why)| format!("`{name}` ({why})"))
+                .filter(|v| v.secret.is_some())
+                .map(|v| v.name.as_str())
                 .collect();
+            let count = env.len() + args.len();
+            let mut places = Vec::new();
+            if !env.is_empty() {
+                places.push(format!("as plain environment: {}", env.join(", ")));
+            }
+            if !args.is_empty() {
+                places.push(format!("on its command line: {}", args.join(", ")));
+            }
+            let mut moved = Vec::new();
+            if !env_names.is_empty() {
+                moved.push(format!(
+                    "{} of container `{}`",
+                    env_names.join(", "),
+                    c.name
+                ));
+            }
+            if !args.is_empty() {
+                moved.push(format!(
+                    "the command-line secrets of container `{}` (read them from the environment the `secrets` inject instead)",
+                    c.name
+                ));
+            }
+            let mut facts = Vec::new();
+            if !env_names.is_empty() {
+                facts.push(format!(
+                    "container `{}` environment holds {} (values not shown)",
+                    c.name,
+                    env_names.join(", ")
+                ));
+            }
+            if !args.is_empty() {
+                facts.push(format!(
+                    "container `{}` command line holds {} (values not shown)",
+                    c.name,
+                    args.join(", ")
+                ));
+            }
+            let mut evidence = vec![Evidence::new(
+                &svc.arn,
+                format!("runs task definition `{}`", td.label()),
+            )];
+            evidence.extend(facts.into_iter().map(|f| Evidence::new(&td.arn, f)));
             out.report(
                 &svc.scope,
                 Report {
@@ -87,29 +156,18 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                     resource: svc.arn.clone(),
                     discriminator: c.name.clone(),
                     message: format!(
-                        "service `{}` passes {} to container `{}` as plain environment: {}",
+                        "service `{}` passes {} to container `{}` {}",
                         svc.name,
-                        if found.len() == 1 { "a secret" } else { "secrets" },
+                        if count == 1 { "a secret" } else { "secrets" },
                         c.name,
-                        reasons.join(", ")
+                        places.join(" and ")
                     ),
                     remediation: format!(
-                        "Move {} of container `{}` into Secrets Manager or SSM Parameter Store, reference them from `secrets` in a new revision of `{}`, deploy it, rotate the exposed values and deregister the old revisions.",
-                        names.join(", "),
-                        c.name,
+                        "Move {} into Secrets Manager or SSM Parameter Store, reference them from `secrets` in a new revision of `{}`, deploy it, rotate the exposed values and deregister the old revisions.",
+                        moved.join(" and "),
                         td.family
                     ),
-                    evidence: vec![
-                        Evidence::new(&svc.arn, format!("runs task definition `{}`", td.label())),
-                        Evidence::new(
-                            &td.arn,
-                            format!(
-                                "container `{}` environment holds {} (values not shown)",
-                                c.name,
-                                names.join(", ")
-                            ),
-                        ),
-                    ],
+                    evidence,
                 },
             );
         }
@@ -119,7 +177,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::KeyValue;
+    use crate::model::EnvVar;
+    use crate::secrets::classify_args;
     use crate::testkit::Builder;
 
     const VALUES: [&str; 3] = [
@@ -131,13 +190,7 @@ mod tests {
     fn env(pairs: &[(&str, &str)]) -> Builder {
         let mut b = Builder::new();
         let td = b.task_def("web", Some("awsvpc"), &["nginx"]);
-        td.containers[0].environment = pairs
-            .iter()
-            .map(|(n, v)| KeyValue {
-                name: n.to_string(),
-                value: v.to_string(),
-            })
-            .collect();
+        td.containers[0].environment = pairs.iter().map(|(n, v)| EnvVar::judge(n, v)).collect();
         b.service("web", "web", &[]);
         b
     }
@@ -189,5 +242,26 @@ mod tests {
         ])
         .run(&[&ECS003]);
         assert!(out.findings.is_empty(), "{:?}", out.findings);
+    }
+
+    #[test]
+    fn jwt_and_command_line_secrets_are_named() {
+        let mut b = env(&[(
+            "SESSION",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiIsImV4cCI6OTk5OX0.c2lnbmF0dXJlLXNpZ25hdHVyZQ",
+        )]);
+        let args: Vec<String> = ["app", "--db-password=hunter2-prod", "--port", "80"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        b.inv.task_definitions[0].containers[0].command_secrets = classify_args(&args);
+        let out = b.run(&[&ECS003]);
+        assert_eq!(out.findings.len(), 1, "one finding per container");
+        assert_eq!(
+            out.findings[0].message,
+            "service `web` passes secrets to container `c0` as plain environment: `SESSION` (its value is a bearer token (JWT or PASETO)) and on its command line: `command` argument 2 `--db-password` (its name says it holds a secret)"
+        );
+        let all = serde_json::to_string(&out.findings).unwrap();
+        assert!(!all.contains("hunter2") && !all.contains("eyJ"));
     }
 }

@@ -162,6 +162,7 @@ declare_check! {
         code: "EKS006",
         name: "irsa-trust-too-broad",
         severity: Severity::High,
+        lower: [Severity::Medium],
         summary: "IAM role an EKS cluster's service accounts may assume without a pinned sub (or with a loose aud)",
         needs: ["iam:GetAccountAuthorizationDetails"],
         run: run,

@@ -231,6 +231,7 @@ declare_check! {
         code: "EKS005",
         name: "version-support-ending",
         severity: Severity::Critical,
+        lower: [Severity::High, Severity::Medium],
         summary: "EKS cluster on a Kubernetes version past or near the end of standard support",
         needs: ["eks:ListClusters", "eks:DescribeCluster"],
         run: run,

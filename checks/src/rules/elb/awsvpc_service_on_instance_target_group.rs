@@ -141,11 +141,12 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     }
 }
 
-fn tg_evidence(tg: &TargetGroup) -> Evidence {
-    let lbs = if tg.load_balancer_arns.is_empty() {
+fn tg_evidence(ctx: &Ctx<'_>, tg: &TargetGroup) -> Evidence {
+    let lbs = ctx.graph.load_balancers_of(&tg.arn);
+    let lbs = if lbs.is_empty() {
         String::from("not attached to a load balancer")
     } else {
-        format!("behind {}", tg.load_balancer_arns.join(", "))
+        format!("behind {}", lbs.join(", "))
     };
     Evidence::new(
         &tg.arn,
@@ -198,7 +199,7 @@ fn check_service(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService) {
                         &svc.arn,
                         format!("loadBalancers use target group `{}`; task definition `{}`", tg.name, td.label()),
                     ),
-                    tg_evidence(tg),
+                    tg_evidence(ctx, tg),
                     Evidence::new(&td.arn, "networkMode awsvpc"),
                 ],
             );
@@ -231,7 +232,7 @@ fn check_service(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService) {
                     &svc.arn,
                     format!("event ({when}): {}", event.message),
                 )];
-                evidence.extend(tg.map(tg_evidence));
+                evidence.extend(tg.map(|tg| tg_evidence(ctx, tg)));
                 report(
                     out,
                     (&tg_arn, tg_name),
@@ -288,7 +289,7 @@ fn check_service(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService) {
                             d.failed_tasks
                         ),
                     ),
-                    tg_evidence(tg),
+                    tg_evidence(ctx, tg),
                     Evidence::new(&tg.arn, "0 healthy targets"),
                     Evidence::new(&td.arn, "networkMode awsvpc"),
                 ],
@@ -366,17 +367,18 @@ fn check_eks_target_group(ctx: &Ctx<'_>, out: &mut Emitter<'_>, tg: &TargetGroup
             )
         }
     };
-    out.report(&tg.scope, eks_report(tg, cluster, &why, &profiles));
+    out.report(&tg.scope, eks_report(ctx, tg, cluster, &why, &profiles));
 }
 
 fn eks_report(
+    ctx: &Ctx<'_>,
     tg: &TargetGroup,
     cluster: &EksCluster,
     why: &str,
     profiles: &[&EksFargateProfile],
 ) -> Report {
     let mut evidence = vec![
-        tg_evidence(tg),
+        tg_evidence(ctx, tg),
         Evidence::new(
             &tg.arn,
             format!("tag {LB_CONTROLLER_CLUSTER_TAG}={}", cluster.name),

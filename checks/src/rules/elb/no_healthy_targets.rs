@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
-use crate::graph::{EdgeKind, Node};
+use crate::graph::{EdgeKind, ListenerRoute, Node};
 use crate::model::{Listener, LoadBalancer, Scope, TargetGroup, TargetHealth};
 use crate::registry::{Ctx, Emitter, Report};
 
@@ -19,19 +19,20 @@ const LISTED_TARGETS: usize = 5;
 declare_check! {
     /// ## What it finds
     ///
-    /// Target groups that a listener's default action forwards to, where no registered
-    /// target is healthy: the group is empty, or every target is `unhealthy`, `initial`,
-    /// `draining` or `unused`. The message names the listeners (protocol and port), the load
+    /// Target groups that a listener forwards traffic to, through its default action or one
+    /// of its rules (path- and host-based routing), where no registered target is healthy:
+    /// the group is empty, or every target is `unhealthy`, `initial`, `draining` or
+    /// `unused`. The message names the listeners (protocol and port) and rules, the load
     /// balancer and the count of targets in each state (`3 unhealthy, 1 draining`).
     ///
     /// Not reported:
     ///
     /// - targets in state `unavailable`: that is how a Lambda target group with health checks
     ///   off (their default) reports a function the load balancer still invokes;
-    /// - a group that shares a weighted forward action with another group that has a healthy
-    ///   target: the weights are not collected, and blue/green setups keep an idle group at
-    ///   weight 0 on purpose;
-    /// - groups reached only through non-default listener rules, which are not collected.
+    /// - a group that a weighted forward gives weight 0: it receives nothing (blue/green
+    ///   setups park the idle colour that way on purpose);
+    /// - an `instance` group that awsvpc ECS services register in: ELB001 reports that cause
+    ///   (one problem, one finding).
     ///
     /// ## Why it matters
     ///
@@ -47,6 +48,8 @@ declare_check! {
     /// ```sh
     /// aws elbv2 describe-listeners --load-balancer-arn LOAD_BALANCER_ARN \
     ///   --query 'Listeners[].{port:Port,protocol:Protocol,actions:DefaultActions}'
+    /// aws elbv2 describe-rules --listener-arn LISTENER_ARN \
+    ///   --query 'Rules[].{priority:Priority,conditions:Conditions,actions:Actions}'
     /// aws elbv2 describe-target-health --target-group-arn TARGET_GROUP_ARN \
     ///   --query 'TargetHealthDescriptions[].[Target.Id,Target.Port,TargetHealth.State,TargetHealth.Reason]' \
     ///   --output table
@@ -77,8 +80,13 @@ declare_check! {
         needs: [
             "elbv2:DescribeLoadBalancers",
             "elbv2:DescribeListeners",
+            "elbv2:DescribeRules",
             "elbv2:DescribeTargetGroups",
             "elbv2:DescribeTargetHealth",
+            // Whether awsvpc services register in an `instance` group (ELB001's case).
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:DescribeTaskDefinition",
         ],
         run: run,
     };
@@ -149,25 +157,56 @@ fn serving(t: &TargetHealth) -> bool {
     t.state.eq_ignore_ascii_case("healthy") || t.state.eq_ignore_ascii_case("unavailable")
 }
 
-/// Whether the group is known to have nothing serving (`false` when its health is unknown).
-fn known_dead(tg: &TargetGroup) -> bool {
-    tg.targets
-        .as_ref()
-        .is_some_and(|ts| !ts.iter().any(serving))
-}
-
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     let graph = ctx.graph;
     for tg in &ctx.inventory.target_groups {
-        let listeners: Vec<&Listener> = graph
-            .incoming(&tg.arn, EdgeKind::ListenerTargetGroup)
-            .filter_map(|arn| match graph.node(arn) {
-                Some(Node::Listener(l)) => Some(l),
-                _ => None,
-            })
-            .collect();
-        if listeners.is_empty() {
+        let routes = graph.routes_to(&tg.arn);
+        // An `instance` group that awsvpc services register in can never hold their tasks:
+        // ELB001 reports that one cause, with its fix; a second ticket here would be noise.
+        if routes.is_empty() || !graph.awsvpc_services_on_instance_group(tg).is_empty() {
             continue;
+        }
+        // Whether that is the cause is unknown while a registering service's task
+        // definition (its network mode) is.
+        if tg.is_instance_type() {
+            let undecided: Vec<&str> = graph
+                .incoming(&tg.arn, EdgeKind::ServiceTargetGroup)
+                .filter_map(|arn| graph.ecs_service(arn))
+                .filter(|s| s.is_live() && graph.task_definition(&s.task_definition).is_none())
+                .map(|s| s.name.as_str())
+                .collect();
+            let services_complete = ctx.complete(
+                &tg.scope,
+                &[
+                    "ecs:ListClusters",
+                    "ecs:ListServices",
+                    "ecs:DescribeServices",
+                ],
+                None,
+            );
+            if !services_complete {
+                out.unknown(
+                    &tg.scope,
+                    Some(&tg.arn),
+                    format!(
+                        "ECS services were not all collected: cannot tell whether awsvpc tasks are registering in `instance` target group `{}`",
+                        tg.name
+                    ),
+                );
+                continue;
+            }
+            if !undecided.is_empty() {
+                out.unknown(
+                    &tg.scope,
+                    Some(&tg.arn),
+                    format!(
+                        "the task definitions of service `{}` were not collected: cannot tell whether awsvpc tasks are registering in `instance` target group `{}`",
+                        undecided.join("`, `"),
+                        tg.name
+                    ),
+                );
+                continue;
+            }
         }
         let Some(targets) = &tg.targets else {
             let reason = match missing(ctx, &tg.scope, HEALTH_OP, &tg.arn) {
@@ -187,25 +226,12 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             );
             continue;
         };
+        // Every route here carries part of the traffic (weight above 0): whatever share it
+        // sends to this group fails, whatever its siblings do.
         if targets.iter().any(serving) {
             continue;
         }
-        // A weighted forward may send everything to a sibling group (weights are not
-        // collected): only listeners whose every other group is known to be dead too prove
-        // that this group's share of traffic fails.
-        let exposing: Vec<&Listener> = listeners
-            .into_iter()
-            .filter(|l| {
-                l.forward_target_groups
-                    .iter()
-                    .filter(|arn| **arn != tg.arn)
-                    .all(|arn| graph.target_group(arn).is_some_and(known_dead))
-            })
-            .collect();
-        if exposing.is_empty() {
-            continue;
-        }
-        out.report(&tg.scope, report(ctx, tg, targets, &exposing));
+        out.report(&tg.scope, report(ctx, tg, targets, &routes));
     }
 }
 
@@ -242,12 +268,15 @@ fn report(
     ctx: &Ctx<'_>,
     tg: &TargetGroup,
     targets: &[TargetHealth],
-    listeners: &[&Listener],
+    routes: &[ListenerRoute<'_>],
 ) -> Report {
-    // Listeners grouped by load balancer, in ARN order.
-    let mut by_lb: BTreeMap<&str, Vec<&Listener>> = BTreeMap::new();
-    for l in listeners {
-        by_lb.entry(&l.load_balancer_arn).or_default().push(l);
+    // Routes grouped by load balancer, in ARN order.
+    let mut by_lb: BTreeMap<&str, Vec<&ListenerRoute<'_>>> = BTreeMap::new();
+    for r in routes {
+        by_lb
+            .entry(&r.listener.load_balancer_arn)
+            .or_default()
+            .push(r);
     }
     let mut behind = Vec::new();
     let mut evidence = Vec::new();
@@ -260,7 +289,16 @@ fn report(
                 .is_some_and(|t| t.eq_ignore_ascii_case("application"))
         });
         let name = lb_name(lb, lb_arn);
-        let labels: Vec<String> = ls.iter().map(|l| listener_label(l)).collect();
+        // `HTTPS:443` for a default action, `HTTPS:443 rule 10 (path-pattern /api/*)`.
+        let labels: Vec<String> = ls
+            .iter()
+            .map(|r| match r.rule {
+                None => listener_label(r.listener),
+                Some(rule) => format!("{} {}", listener_label(r.listener), rule.label()),
+            })
+            .collect();
+        let mut listeners: Vec<&str> = ls.iter().map(|r| r.listener.arn.as_str()).collect();
+        listeners.dedup();
         let noun = if labels.len() == 1 {
             "listener"
         } else {
@@ -270,12 +308,14 @@ fn report(
             "{noun} {} of load balancer `{name}`",
             labels.join(", ")
         ));
-        for (l, label) in ls.iter().zip(&labels) {
+        for r in ls {
             evidence.push(Evidence::new(
-                &l.arn,
+                r.arn(),
                 format!(
-                    "{label} listener of load balancer `{name}` forwards to target group `{}` (default action)",
-                    tg.name
+                    "{} listener of load balancer `{name}` forwards to target group `{}` ({})",
+                    listener_label(r.listener),
+                    tg.name,
+                    r.via()
                 ),
             ));
         }
@@ -596,26 +636,95 @@ mod tests {
             .ends_with("every request or connection forwarded to it fails"));
     }
 
+    fn weigh(b: &mut Builder, weights: &[Option<i32>]) {
+        for (f, w) in b.inv.listeners[0].default_forwards.iter_mut().zip(weights) {
+            f.weight = *w;
+        }
+    }
+
     #[test]
-    fn weighted_forward_with_a_live_sibling_is_silent() {
-        // Blue/green: the listener forwards to both groups; green is idle at (presumably)
-        // weight 0 while blue serves.
+    fn weighted_forward_judges_each_group_by_its_own_weight() {
+        // Blue/green: blue serves at weight 100, green is parked at weight 0.
         let mut b = Builder::new();
         b.load_balancer("web-alb");
         b.target_group("blue", "ip").targets = Some(vec![healthy("10.0.1.5")]);
         b.target_group("green", "ip").targets = Some(vec![]);
         b.listener("web-alb", "HTTPS", 443, &["blue", "green"]);
+        weigh(&mut b, &[Some(100), Some(0)]);
         assert!(b.run(&[&ELB004]).findings.is_empty());
+
+        // A canary share to an empty green fails, whatever blue does.
+        weigh(&mut b, &[Some(90), Some(10)]);
+        let out = b.run(&[&ELB004]);
+        assert_eq!(out.findings.len(), 1);
+        assert!(out.findings[0].message.starts_with("target group `green`"));
 
         // Both dead: both reported.
         b.inv.target_groups[0].targets = Some(vec![unhealthy("10.0.1.5")]);
         assert_eq!(b.run(&[&ELB004]).findings.len(), 2);
+    }
 
-        // Sibling health unknown: nothing provable about green.
-        b.inv.target_groups[0].targets = None;
+    #[test]
+    fn an_instance_group_of_awsvpc_services_is_left_to_elb001() {
+        let mut b = Builder::new();
+        b.load_balancer("web-alb");
+        b.target_group("web-tg", "instance").targets = Some(vec![]);
+        b.listener("web-alb", "HTTP", 80, &["web-tg"]);
+        b.task_def("web", Some("awsvpc"), &["nginx"]);
+        let tg = b.tg_arn("web-tg");
+        b.service("web", "web", &["subnet-1"]).load_balancers =
+            vec![crate::model::ServiceLoadBalancer {
+                target_group_arn: Some(tg),
+                load_balancer_name: None,
+                container_name: Some("c0".into()),
+                container_port: Some(8080),
+            }];
+        let elb001 = crate::rules::find("ELB001").expect("registered");
+        let out = b.run(&[&ELB004, elb001]);
+        let checks: Vec<&str> = out.findings.iter().map(|f| f.check.as_str()).collect();
+        assert_eq!(checks, ["ELB001"], "one problem, one finding");
+    }
+
+    #[test]
+    fn groups_reached_only_through_listener_rules_are_judged() {
+        let mut b = alb(vec![healthy("10.0.1.5")]);
+        b.target_group("api-tg", "ip").targets = Some(vec![unhealthy("10.0.2.7")]);
+        b.target_group("parked", "ip").targets = Some(vec![]);
+        b.rule("web-alb", 443, 10, "/api/*", &[("api-tg", None)]);
+        b.rule(
+            "web-alb",
+            443,
+            20,
+            "/v2/*",
+            &[("api-tg", Some(5)), ("parked", Some(0))],
+        );
         let out = b.run(&[&ELB004]);
-        assert!(out.findings.is_empty(), "{out:?}");
-        assert_eq!(out.unknowns.len(), 1, "blue's own health is unknown");
+        assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+        let f = &out.findings[0];
+        assert_eq!(
+            f.message,
+            "target group `api-tg` behind listeners HTTPS:443 rule 10 (path-pattern /api/*), HTTPS:443 rule 20 (path-pattern /v2/*) of load balancer `web-alb` has no healthy targets (1 unhealthy): no target passes its health checks, so clients get errors or reach targets the load balancer knows are failing"
+        );
+        assert!(f.evidence[0].resource.contains(":listener-rule/"));
+        assert_eq!(
+            f.evidence[0].fact,
+            "HTTPS:443 listener of load balancer `web-alb` forwards to target group `api-tg` (rule 10 (path-pattern /api/*))"
+        );
+        // The rule relates the group to its load balancer for every other check.
+        let graph = crate::graph::Graph::build(&b.inv);
+        assert_eq!(
+            graph
+                .outgoing(&b.tg_arn("api-tg"), EdgeKind::TargetGroupLoadBalancer)
+                .collect::<Vec<_>>(),
+            vec![b.lb_arn("web-alb")]
+        );
+        assert_eq!(
+            graph
+                .outgoing(&b.tg_arn("parked"), EdgeKind::TargetGroupLoadBalancer)
+                .count(),
+            0,
+            "weight 0 relates nothing"
+        );
     }
 
     #[test]

@@ -5,14 +5,15 @@ use crate::finding::{Evidence, Severity};
 use crate::graph::{
     DeployDemand, DeployStrategy, IpDemand, NodegroupCeiling, ServiceCeiling, SubnetFacts, Workload,
 };
+use std::collections::BTreeSet;
+
 use crate::model::{EcsService, EksNodegroup, Subnet};
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::free_ips_by_subnet;
 
-/// A workload subnet is low on addresses at or below this share of its usable IPs…
+/// A subnet whose known demand fits is still worth a (low) warning below this share of its
+/// usable addresses free: the next workload placed in it will not fit.
 const LOW_PERCENT: i64 = 10;
-/// …or below this many free IPs, whatever its size.
-const LOW_ABSOLUTE: i64 = 16;
 
 declare_check! {
     /// ## What it finds
@@ -30,8 +31,10 @@ declare_check! {
     /// - **nodegroup ceiling** (medium): an EKS managed nodegroup whose `maxSize` nodes could
     ///   claim more IPs than its subnets have free. With the VPC CNI a node can hold up to
     ///   (network interfaces × IPv4 addresses per interface) of its instance type.
-    /// - **subnet threshold** (medium): a subnet running container workloads with 10% or
-    ///   fewer of its usable addresses free, or fewer than 16.
+    /// - **subnet threshold** (low): a subnet whose workloads' demand is known and fits,
+    ///   but with under 10% of its usable addresses free, so the next workload or a larger
+    ///   deploy will not fit. Never reported for a subnet a finding above already names
+    ///   (one problem, one ticket), nor for a small subnet with room for what it runs.
     ///
     /// ## Why it matters
     ///
@@ -75,6 +78,7 @@ declare_check! {
         code: "VPC001",
         name: "subnet-ip-exhaustion",
         severity: Severity::High,
+        lower: [Severity::Medium, Severity::Low],
         summary: "subnets without the free IPs their ECS services and EKS nodes need to deploy and scale",
         needs: [
             "ec2:DescribeSubnets",
@@ -92,27 +96,35 @@ declare_check! {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
+    // Subnets a demand-based finding names: the threshold path stays silent on them.
+    let mut named: BTreeSet<String> = BTreeSet::new();
     for (workload, demand) in ctx.graph.ip_demands() {
-        match (workload, demand) {
+        let short = match (workload, demand) {
             (Workload::EcsService(svc), IpDemand::Deploy(deploy)) => {
-                check_deploy(ctx, out, svc, deploy);
+                check_deploy(ctx, out, svc, deploy)
             }
             (Workload::Nodegroup(ng), IpDemand::NodegroupCeiling(ceiling)) => {
-                check_nodegroup(ctx, out, ng, ceiling);
+                check_nodegroup(ctx, out, ng, ceiling)
             }
             (Workload::EcsService(svc), IpDemand::ServiceCeiling(ceiling)) => {
-                check_service_ceiling(ctx, out, svc, ceiling);
+                check_service_ceiling(ctx, out, svc, ceiling)
             }
-            (w, IpDemand::Unknown { reason }) => out.unknown(
-                w.scope(),
-                Some(w.arn()),
-                format!("cannot size the IP demand of {}: {reason}", w.describe()),
-            ),
-            _ => {}
-        }
+            (w, IpDemand::Unknown { reason }) => {
+                out.unknown(
+                    w.scope(),
+                    Some(w.arn()),
+                    format!("cannot size the IP demand of {}: {reason}", w.describe()),
+                );
+                Vec::new()
+            }
+            _ => Vec::new(),
+        };
+        named.extend(short);
     }
     for facts in ctx.graph.all_subnet_facts() {
-        check_threshold(out, facts);
+        if !named.contains(&facts.subnet.arn) {
+            check_threshold(ctx, out, facts);
+        }
     }
 }
 
@@ -169,7 +181,13 @@ fn subnet_evidence<'s>(subnets: &'s [&'s Subnet]) -> impl Iterator<Item = Eviden
     })
 }
 
-fn check_deploy(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService, deploy: &DeployDemand) {
+/// Each `check_*` reports a shortfall and returns the ARNs of the subnets it names.
+fn check_deploy(
+    ctx: &Ctx<'_>,
+    out: &mut Emitter<'_>,
+    svc: &EcsService,
+    deploy: &DeployDemand,
+) -> Vec<String> {
     let DeployDemand {
         strategy,
         desired,
@@ -188,7 +206,7 @@ fn check_deploy(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService, deploy: 
     };
     let needed = deploy.ips();
     if needed == 0 {
-        return;
+        return Vec::new();
     }
     let Some(Shortfall { subnets, free }) = shortfall(
         ctx,
@@ -197,7 +215,7 @@ fn check_deploy(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService, deploy: 
         svc.subnet_ids(),
         needed,
     ) else {
-        return;
+        return Vec::new();
     };
     let pending_part = if pending > 0 {
         format!(", plus {pending} pending")
@@ -212,6 +230,7 @@ fn check_deploy(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService, deploy: 
         ),
     )];
     evidence.extend(subnet_evidence(&subnets));
+    let named = subnets.iter().map(|s| s.arn.clone()).collect();
     out.report(
         &svc.scope,
         Report {
@@ -230,6 +249,7 @@ fn check_deploy(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService, deploy: 
             evidence,
         },
     );
+    named
 }
 
 fn check_service_ceiling(
@@ -237,7 +257,7 @@ fn check_service_ceiling(
     out: &mut Emitter<'_>,
     svc: &EcsService,
     ceiling: &ServiceCeiling,
-) {
+) -> Vec<String> {
     let needed = ceiling.ips();
     let Some(Shortfall { subnets, free }) = shortfall(
         ctx,
@@ -246,7 +266,7 @@ fn check_service_ceiling(
         svc.subnet_ids(),
         needed,
     ) else {
-        return;
+        return Vec::new();
     };
     let mut evidence = vec![Evidence::new(
         &svc.arn,
@@ -256,6 +276,7 @@ fn check_service_ceiling(
         ),
     )];
     evidence.extend(subnet_evidence(&subnets));
+    let named = subnets.iter().map(|s| s.arn.clone()).collect();
     out.report(
         &svc.scope,
         Report {
@@ -275,6 +296,7 @@ fn check_service_ceiling(
             evidence,
         },
     );
+    named
 }
 
 fn check_nodegroup(
@@ -282,13 +304,13 @@ fn check_nodegroup(
     out: &mut Emitter<'_>,
     ng: &EksNodegroup,
     ceiling: &NodegroupCeiling,
-) {
+) -> Vec<String> {
     let (largest, per_node) = (ceiling.instance_type.as_str(), ceiling.per_node);
     let ceiling = ceiling.ips();
     let Some(Shortfall { subnets, free }) =
         shortfall(ctx, out, Workload::Nodegroup(ng), &ng.subnets, ceiling)
     else {
-        return;
+        return Vec::new();
     };
     let mut evidence = vec![Evidence::new(
         &ng.arn,
@@ -298,6 +320,7 @@ fn check_nodegroup(
         ),
     )];
     evidence.extend(subnet_evidence(&subnets));
+    let named = subnets.iter().map(|s| s.arn.clone()).collect();
     out.report(
         &ng.scope,
         Report {
@@ -318,17 +341,29 @@ fn check_nodegroup(
             evidence,
         },
     );
+    named
 }
 
-fn check_threshold(out: &mut Emitter<'_>, facts: &SubnetFacts<'_>) {
+/// A subnet whose workloads' demand is known and fits (no finding above names it) but whose
+/// free addresses are under [`LOW_PERCENT`] of usable. Where any workload's demand is not
+/// derived (a Fargate profile, an individual node, an unknown instance type), whether it fits
+/// is not known, and the subnet is not judged here.
+fn check_threshold(ctx: &Ctx<'_>, out: &mut Emitter<'_>, facts: &SubnetFacts<'_>) {
     if facts.workloads.is_empty() {
         return;
     }
+    let known = facts.workloads.iter().all(|w| {
+        let mut demands = ctx.graph.ip_demands_of(w.arn()).peekable();
+        demands.peek().is_some() && demands.all(|d| d.ips().is_some())
+    });
+    if !known {
+        return;
+    }
     let free = facts.subnet.free_ips_clamped();
-    let low_share = facts
+    let low = facts
         .usable_ips
-        .is_some_and(|u| u > 0 && free * 100 <= u * LOW_PERCENT);
-    if !low_share && free >= LOW_ABSOLUTE {
+        .is_some_and(|u| u > 0 && free * 100 < u * LOW_PERCENT);
+    if !low {
         return;
     }
     let share = match facts.usable_ips {
@@ -348,7 +383,7 @@ fn check_threshold(out: &mut Emitter<'_>, facts: &SubnetFacts<'_>) {
     }
     let mut evidence = vec![Evidence::new(
         &facts.subnet.arn,
-        format!("{free} free IPs{share}; threshold: {LOW_PERCENT}% of usable or {LOW_ABSOLUTE} addresses"),
+        format!("{free} free IPs{share}; under {LOW_PERCENT}% of usable, though the known demand of what runs here fits"),
     )];
     evidence.extend(
         facts
@@ -359,11 +394,11 @@ fn check_threshold(out: &mut Emitter<'_>, facts: &SubnetFacts<'_>) {
     out.report(
         &facts.subnet.scope,
         Report {
-            severity: Severity::Medium,
+            severity: Severity::Low,
             resource: facts.subnet.arn.clone(),
             discriminator: "subnet-threshold".into(),
             message: format!(
-                "subnet {} has {free} free IPs{share} and runs {}",
+                "subnet {} has {free} free IPs{share}: enough for what it runs now ({}), not for much more",
                 facts.id(),
                 users.join(", ")
             ),
@@ -449,14 +484,9 @@ mod tests {
     fn negative_emulator_counts_clamp_to_zero() {
         let out = deploy(-3, 2).run(&[&VPC001]);
         assert!(only(&out, "needs")[0].ends_with("its subnets have 2 (subnet-a: 0, subnet-b: 2)"));
-        let threshold = only(&out, "subnet subnet-a has");
-        assert_eq!(
-            threshold,
-            vec![
-                "subnet subnet-a has 0 free IPs of 251 usable (0%) and runs service `web`"
-                    .to_string()
-            ]
-        );
+        // The deploy finding names both subnets: no threshold finding beside it.
+        assert!(only(&out, "subnet subnet-a has").is_empty());
+        assert_eq!(out.findings.len(), 1);
     }
 
     #[test]
@@ -491,21 +521,60 @@ mod tests {
     }
 
     #[test]
-    fn low_subnet_fires_only_with_workloads() {
+    fn low_subnet_whose_demand_fits_is_low_and_only_with_workloads() {
         let mut b = Builder::new();
         b.subnet("subnet-a", "vpc-1", "10.0.0.0/24", 20); // 20 of 251: under 10%
         b.subnet("idle", "vpc-1", "10.0.9.0/24", 1);
         b.task_def("web", Some("awsvpc"), &["nginx"]);
-        b.service("web", "web", &["subnet-a"]).desired_count = 0;
+        b.service("web", "web", &["subnet-a"]).desired_count = 2; // needs 2 for a deploy
         let out = b.run(&[&VPC001]);
         assert_eq!(out.findings.len(), 1, "{out:?}");
+        assert_eq!(out.findings[0].severity, Severity::Low);
         assert_eq!(
             out.findings[0].message,
-            "subnet subnet-a has 20 free IPs of 251 usable (7%) and runs service `web`"
+            "subnet subnet-a has 20 free IPs of 251 usable (7%): enough for what it runs now (service `web`), not for much more"
         );
 
         b.inv.subnets[0].available_ip_address_count = 30;
         assert!(b.run(&[&VPC001]).findings.is_empty());
+    }
+
+    #[test]
+    fn small_subnet_with_room_for_its_demand_is_silent() {
+        // A /27 (27 usable) with 12 free for a service that needs 6: 44% free, fits.
+        let mut b = Builder::new();
+        b.subnet("subnet-a", "vpc-1", "10.0.0.0/27", 12);
+        b.task_def("web", Some("awsvpc"), &["nginx"]);
+        b.service("web", "web", &["subnet-a"]).desired_count = 6;
+        let out = b.run(&[&VPC001]);
+        assert!(out.findings.is_empty(), "{:?}", out.findings);
+    }
+
+    #[test]
+    fn threshold_never_beside_a_demand_finding_on_the_subnet() {
+        // 5 free of 251 (2%): the deploy of 10 needs 10, so the demand finding names the
+        // subnet and the threshold path stays silent on it: one problem, one finding.
+        let mut b = Builder::new();
+        b.subnet("subnet-a", "vpc-1", "10.0.0.0/24", 5);
+        b.task_def("web", Some("awsvpc"), &["nginx"]);
+        b.service("web", "web", &["subnet-a"]).desired_count = 10;
+        let out = b.run(&[&VPC001]);
+        assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+        assert!(out.findings[0]
+            .message
+            .starts_with("service `web` needs 10 free IPs"));
+    }
+
+    #[test]
+    fn threshold_needs_every_workload_demand_known() {
+        // A nodegroup whose instance type was not described: its demand is unknown, so
+        // whether the subnet's demand fits is unknown too.
+        let mut b = Builder::new();
+        b.subnet("subnet-a", "vpc-1", "10.0.0.0/24", 3);
+        b.nodegroup("prod", "workers", &["subnet-a"]); // m5.large, not described
+        let out = b.run(&[&VPC001]);
+        assert!(out.findings.is_empty(), "{:?}", out.findings);
+        assert_eq!(out.unknowns.len(), 1, "{:?}", out.unknowns);
     }
 
     fn autoscale(b: &mut Builder, max_capacity: i32) {
