@@ -103,6 +103,8 @@ impl Session {
     service_client!(ec2, aws_sdk_ec2, "ec2");
     service_client!(iam, aws_sdk_iam, "iam");
     service_client!(sts, aws_sdk_sts, "sts");
+    service_client!(scheduler, aws_sdk_scheduler, "scheduler");
+    service_client!(eventbridge, aws_sdk_eventbridge, "events");
     service_client!(organizations, aws_sdk_organizations, "organizations");
     service_client!(
         autoscaling,

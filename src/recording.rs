@@ -193,9 +193,15 @@ impl Exchange {
             .filter(|(k, _)| KEPT_HEADERS.iter().any(|h| k.eq_ignore_ascii_case(h)))
             .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
             .collect();
+        // By the header, or by the body itself: an emulator may label JSON as text/html,
+        // and a JSON body must get the JSON redaction rules whatever it is labelled.
         let is_json = headers
             .iter()
-            .any(|(k, v)| k == "content-type" && v.contains("json"));
+            .any(|(k, v)| k == "content-type" && v.contains("json"))
+            || body
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|b| *b == b'{' || *b == b'[');
         let body = match (is_json, serde_json::from_slice::<Value>(body)) {
             (true, Ok(mut v)) => {
                 redact_json(&mut v);

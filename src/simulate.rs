@@ -285,7 +285,7 @@ enum Protocol {
 
 fn protocol(service: &str) -> Protocol {
     match service {
-        "eks" => Protocol::RestJson,
+        "eks" | "scheduler" => Protocol::RestJson,
         "ec2" => Protocol::Ec2Query,
         "elbv2" | "iam" | "sts" => Protocol::AwsQuery,
         _ => Protocol::AwsJson,
@@ -301,6 +301,7 @@ fn error_code(service: &str, kind: FaultKind) -> (u16, &'static str, &'static st
             ("eks", _) | ("organizations", _) => {
                 (429, "TooManyRequestsException", "Too Many Requests")
             }
+            ("scheduler", _) => (429, "ThrottlingException", "Rate exceeded"),
             (_, Protocol::AwsQuery) => (400, "Throttling", "Rate exceeded"),
             _ => (400, "ThrottlingException", "Rate exceeded"),
         },

@@ -8,9 +8,11 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 /// The scenarios in mocks/. A scenario directory not listed here fails `every_mock_is_tested`.
-const SCENARIOS: [&str; 16] = [
+const SCENARIOS: [&str; 18] = [
     "demo",
     "ecs-catalog",
+    "ecs-scheduled",
+    "ecs-task-sets",
     "ecs-tasks",
     "ecs001",
     "eks-catalog",

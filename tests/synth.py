@@ -751,10 +751,22 @@ class Emitter:
 
     def emit(self) -> None:
         self.ecs()
+        self.scheduled()
         self.autoscaling()
         self.eks()
         self.elb()
         self.ec2()
+
+    # ---------------------------------------------------------------- schedules
+
+    def scheduled(self) -> None:
+        """No schedules, the default event bus without rules: what most accounts have."""
+        r = self.r
+        self.add("scheduler", "ListSchedules", rest_get("/schedules", {"MaxResults": "100"}),
+                 {"Schedules": []}, REST_JSON)
+        self.add("events", "ListEventBuses", json_post({}), {"EventBuses": [
+            {"Name": "default", "Arn": f"arn:aws:events:{r.region}:{r.account}:event-bus/default"}]}, JSON11)
+        self.add("events", "ListRules", json_post({"EventBusName": "default"}), {"Rules": []}, JSON11)
 
     # ---------------------------------------------------------------- ECS
 

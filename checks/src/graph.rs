@@ -41,6 +41,14 @@ pub enum EdgeKind {
     ServiceTargetGroup,
     /// ECS service → an awsvpc subnet of its tasks.
     ServiceSubnet,
+    /// Task set → its ECS service.
+    TaskSetService,
+    /// Task set → the task definition it runs.
+    TaskSetTaskDefinition,
+    /// Task set → a target group its tasks register in.
+    TaskSetTargetGroup,
+    /// Task set → an awsvpc subnet of its tasks.
+    TaskSetSubnet,
     /// Target group → a load balancer that forwards to it.
     TargetGroupLoadBalancer,
     /// Target group → the EKS cluster whose load balancer controller manages it.
@@ -201,8 +209,8 @@ impl Egress {
 /// A container workload placed in a subnet.
 #[derive(Debug, Clone, Copy)]
 pub enum Workload<'a> {
-    /// An ECS service with awsvpc networking.
-    EcsService(&'a EcsService),
+    /// An ECS workload (a service, a task set) with awsvpc networking.
+    Ecs(EcsWorkload<'a>),
     Nodegroup(&'a EksNodegroup),
     FargateProfile(&'a EksFargateProfile),
     /// A running or pending EC2 instance tagged as a node of an EKS cluster and not launched
@@ -213,7 +221,7 @@ pub enum Workload<'a> {
 impl<'a> Workload<'a> {
     pub fn arn(&self) -> &'a str {
         match *self {
-            Workload::EcsService(s) => &s.arn,
+            Workload::Ecs(w) => w.arn(),
             Workload::Nodegroup(n) => &n.arn,
             Workload::FargateProfile(p) => &p.arn,
             Workload::Node(i) => &i.arn,
@@ -222,7 +230,7 @@ impl<'a> Workload<'a> {
 
     pub fn name(&self) -> &'a str {
         match *self {
-            Workload::EcsService(s) => &s.name,
+            Workload::Ecs(w) => w.name(),
             Workload::Nodegroup(n) => &n.name,
             Workload::FargateProfile(p) => &p.name,
             Workload::Node(i) => &i.id,
@@ -231,17 +239,25 @@ impl<'a> Workload<'a> {
 
     pub fn scope(&self) -> &'a Scope {
         match *self {
-            Workload::EcsService(s) => &s.scope,
+            Workload::Ecs(w) => w.scope(),
             Workload::Nodegroup(n) => &n.scope,
             Workload::FargateProfile(p) => &p.scope,
             Workload::Node(i) => &i.scope,
         }
     }
 
+    /// The ARN its IP demand is known under (an ECS service's demand covers its task sets).
+    pub fn demand_arn(&self) -> &'a str {
+        match *self {
+            Workload::Ecs(w) => w.resource(),
+            _ => self.arn(),
+        }
+    }
+
     /// What to call it in a message: ``service `web` ``.
     pub fn describe(&self) -> String {
         let kind = match self {
-            Workload::EcsService(_) => "service",
+            Workload::Ecs(w) => return w.describe(),
             Workload::Nodegroup(_) => "nodegroup",
             Workload::FargateProfile(_) => "Fargate profile",
             Workload::Node(_) => "EKS node",
@@ -252,7 +268,12 @@ impl<'a> Workload<'a> {
     /// The evidence fact tying it to `subnet_id`.
     pub fn placement(&self, subnet_id: &str) -> String {
         match self {
-            Workload::EcsService(_) => format!("runs tasks in {subnet_id} (awsvpc)"),
+            Workload::Ecs(EcsWorkload::Service(_)) => format!("runs tasks in {subnet_id} (awsvpc)"),
+            Workload::Ecs(EcsWorkload::TaskSet(s, t)) => format!(
+                "{} task set of service `{}` runs tasks in {subnet_id} (awsvpc)",
+                t.status, s.name
+            ),
+            Workload::Ecs(w) => format!("{} runs tasks in {subnet_id} (awsvpc)", w.describe()),
             Workload::Nodegroup(n) => {
                 format!(
                     "launches nodes of cluster `{}` in {subnet_id}",
@@ -405,7 +426,7 @@ impl<'a> SubnetFacts<'a> {
     ) -> impl Iterator<Item = (Workload<'a>, &'g IpDemand)> + 'g {
         self.workloads
             .iter()
-            .flat_map(move |w| graph.ip_demands_of(w.arn()).map(move |d| (*w, d)))
+            .flat_map(move |w| graph.ip_demands_of(w.demand_arn()).map(move |d| (*w, d)))
     }
 }
 
@@ -425,6 +446,10 @@ pub enum IpDemand {
     NodegroupCeiling(NodegroupCeiling),
     /// An awsvpc ECS service scaled out to its Application Auto Scaling maximum.
     ServiceCeiling(ServiceCeiling),
+    /// An awsvpc scheduled task: every firing starts `tasks` tasks, each with an address.
+    Run { tasks: i64 },
+    /// Running awsvpc standalone tasks: they hold their addresses already and ask for none.
+    Held { tasks: i64 },
     /// Nothing to derive and nothing missing: the workload is not live, takes no addresses
     /// from a subnet (no awsvpc subnets, `maxSize` 0), or an EXTERNAL deployment controller
     /// sizes its deployments. The reason, in words.
@@ -442,6 +467,8 @@ impl IpDemand {
             IpDemand::Deploy(d) => Some(d.ips()),
             IpDemand::NodegroupCeiling(c) => Some(c.ips()),
             IpDemand::ServiceCeiling(c) => Some(c.ips()),
+            IpDemand::Run { tasks } => Some(*tasks),
+            IpDemand::Held { .. } => Some(0),
             IpDemand::NotApplicable { .. } | IpDemand::Unknown { .. } => None,
         }
     }
@@ -627,14 +654,42 @@ fn nodegroup_demand(ng: &EksNodegroup, idx: &Indexes<'_>) -> IpDemand {
 /// has one), then of every managed nodegroup, in inventory order.
 fn ip_demands<'a>(inv: &'a Inventory, idx: &Indexes<'a>) -> Vec<(Workload<'a>, IpDemand)> {
     let services = inv.ecs_services.iter().flat_map(|s| {
-        std::iter::once((Workload::EcsService(s), service_demand(s)))
-            .chain(service_ceiling(s, idx).map(|c| (Workload::EcsService(s), c)))
+        let w = Workload::Ecs(EcsWorkload::Service(s));
+        std::iter::once((w, service_demand(s))).chain(service_ceiling(s, idx).map(move |c| (w, c)))
     });
     let nodegroups = inv
         .eks_nodegroups
         .iter()
         .map(|n| (Workload::Nodegroup(n), nodegroup_demand(n, idx)));
-    services.chain(nodegroups).collect()
+    let scheduled = inv
+        .scheduled_tasks
+        .iter()
+        .filter(|t| t.network.as_ref().is_some_and(|n| !n.subnets.is_empty()))
+        .map(|t| {
+            (
+                Workload::Ecs(EcsWorkload::Scheduled(t)),
+                IpDemand::Run {
+                    tasks: i64::from(t.task_count.max(1)),
+                },
+            )
+        });
+    let standalone = inv
+        .standalone_tasks
+        .iter()
+        .filter(|t| !t.subnets.is_empty())
+        .map(|t| {
+            (
+                Workload::Ecs(EcsWorkload::Standalone(t)),
+                IpDemand::Held {
+                    tasks: t.task_arns.len() as i64,
+                },
+            )
+        });
+    services
+        .chain(nodegroups)
+        .chain(scheduled)
+        .chain(standalone)
+        .collect()
 }
 
 /// (account, region, id or name): EC2 ids and EKS names are unique only within one.
@@ -996,6 +1051,8 @@ pub struct Graph<'a> {
     ip_demands: Vec<(Workload<'a>, IpDemand)>,
     /// Index into `ip_demands` by workload ARN; the first record of an ARN wins.
     ip_demand_by_arn: HashMap<&'a str, Vec<usize>>,
+    /// Every ECS workload of the live services.
+    ecs_workloads: Vec<EcsWorkload<'a>>,
 }
 
 impl<'a> Graph<'a> {
@@ -1018,6 +1075,7 @@ impl<'a> Graph<'a> {
             ip_demand_by_arn.entry(w.arn()).or_default().push(i);
         }
         Graph {
+            ecs_workloads: ecs_workload::ecs_workloads(inventory),
             inventory,
             nodes,
             edges,
@@ -1199,20 +1257,47 @@ impl<'a> Graph<'a> {
         routes
     }
 
-    /// Live ECS services whose awsvpc tasks are meant to register in `tg` although it is of
+    /// Every ECS workload of the live services: each service, or for a service that
+    /// reports task sets, each PRIMARY and ACTIVE task set (primary first).
+    pub fn ecs_workloads(&self) -> &[EcsWorkload<'a>] {
+        &self.ecs_workloads
+    }
+
+    /// ECS workloads whose tasks register in the target group.
+    pub fn workloads_on_target_group(&self, tg_arn: &str) -> Vec<EcsWorkload<'a>> {
+        self.ecs_workloads
+            .iter()
+            .filter(|w| w.target_group_arns().any(|t| t == tg_arn))
+            .copied()
+            .collect()
+    }
+
+    /// ECS workloads whose awsvpc tasks are meant to register in `tg` although it is of
     /// target type `instance`: its targets can never be those tasks, so whatever else is
     /// wrong with the group (no healthy targets) follows from that one mistake.
-    pub fn awsvpc_services_on_instance_group(&self, tg: &TargetGroup) -> Vec<&'a EcsService> {
+    pub fn awsvpc_workloads_on_instance_group(&self, tg: &TargetGroup) -> Vec<EcsWorkload<'a>> {
         if !tg.is_instance_type() {
             return Vec::new();
         }
-        self.incoming(&tg.arn, EdgeKind::ServiceTargetGroup)
-            .filter_map(|arn| self.ecs_service(arn))
-            .filter(|s| s.is_live())
-            .filter(|s| {
-                self.task_definition(&s.task_definition)
+        self.workloads_on_target_group(&tg.arn)
+            .into_iter()
+            .filter(|w| {
+                self.task_definition(w.task_definition())
                     .is_some_and(TaskDefinition::is_awsvpc)
             })
+            .collect()
+    }
+
+    /// Target groups of the workload's `loadBalancers` that were collected.
+    pub fn workload_target_groups(&self, w: &EcsWorkload<'_>) -> Vec<&'a TargetGroup> {
+        let mut seen: Vec<&str> = Vec::new();
+        w.target_group_arns()
+            .filter(|arn| {
+                let fresh = !seen.contains(arn);
+                seen.push(arn);
+                fresh
+            })
+            .filter_map(|arn| self.target_group(arn))
             .collect()
     }
 
@@ -1277,17 +1362,17 @@ impl<'a> Graph<'a> {
     /// provider strategy (the service's, else its cluster's default) made only of
     /// `FARGATE` / `FARGATE_SPOT`. Matters because on the EC2 launch type the container
     /// instance, not the task's subnet, pulls the images.
-    pub fn runs_on_fargate(&self, service: &EcsService) -> bool {
-        if let Some(launch) = &service.launch_type {
+    pub fn runs_on_fargate(&self, w: &EcsWorkload<'_>) -> bool {
+        if let Some(launch) = w.launch_type() {
             return launch.eq_ignore_ascii_case("FARGATE");
         }
-        let strategy = if service.capacity_provider_strategy.is_empty() {
-            match self.ecs_cluster(&service.cluster_arn) {
+        let strategy = if w.capacity_provider_strategy().is_empty() {
+            match self.ecs_cluster(w.cluster_arn()) {
                 Some(c) => c.default_capacity_provider_strategy.as_slice(),
                 None => &[],
             }
         } else {
-            service.capacity_provider_strategy.as_slice()
+            w.capacity_provider_strategy()
         };
         !strategy.is_empty()
             && strategy.iter().all(|p| {
@@ -1364,6 +1449,26 @@ fn collect_edges(inv: &Inventory, idx: &Indexes<'_>) -> Vec<Edge> {
                 EdgeKind::ServiceSubnet,
                 idx.subnet_arn(&s.scope, subnet),
             );
+        }
+        for t in s.task_sets.iter().filter(|t| t.is_live()) {
+            add(&t.arn, EdgeKind::TaskSetService, s.arn.clone());
+            add(
+                &t.arn,
+                EdgeKind::TaskSetTaskDefinition,
+                t.task_definition.clone(),
+            );
+            for lb in &t.load_balancers {
+                if let Some(tg) = &lb.target_group_arn {
+                    add(&t.arn, EdgeKind::TaskSetTargetGroup, tg.clone());
+                }
+            }
+            for subnet in t.network.iter().flat_map(|n| &n.subnets) {
+                add(
+                    &t.arn,
+                    EdgeKind::TaskSetSubnet,
+                    idx.subnet_arn(&s.scope, subnet),
+                );
+            }
         }
     }
     for tg in &inv.target_groups {
@@ -1609,8 +1714,8 @@ fn workloads_by_subnet<'a>(inv: &'a Inventory) -> HashMap<Key<'a>, Vec<Workload<
             }
         }
     };
-    for s in inv.ecs_services.iter().filter(|s| s.is_live()) {
-        place(&s.scope, s.subnet_ids(), Workload::EcsService(s));
+    for w in ecs_workload::ecs_workloads(inv) {
+        place(w.scope(), w.subnet_ids(), Workload::Ecs(w));
     }
     for n in inv.eks_nodegroups.iter().filter(|n| n.is_live()) {
         place(&n.scope, &n.subnets, Workload::Nodegroup(n));
@@ -1651,6 +1756,9 @@ fn workloads_by_subnet<'a>(inv: &'a Inventory) -> HashMap<Key<'a>, Vec<Workload<
     }
     map
 }
+
+mod ecs_workload;
+pub use ecs_workload::EcsWorkload;
 
 #[cfg(test)]
 mod tests;

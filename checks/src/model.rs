@@ -20,6 +20,12 @@ pub struct Inventory {
     pub ecs_clusters: Vec<EcsCluster>,
     pub ecs_services: Vec<EcsService>,
     pub task_definitions: Vec<TaskDefinition>,
+    /// ECS tasks started by EventBridge Scheduler schedules and EventBridge rules.
+    #[serde(default)]
+    pub scheduled_tasks: Vec<ScheduledTask>,
+    /// Running ECS tasks no service, task set or schedule started.
+    #[serde(default)]
+    pub standalone_tasks: Vec<StandaloneTasks>,
     /// Application Auto Scaling targets of ECS services (their scale-out ceilings).
     pub ecs_scalable_targets: Vec<ScalableTarget>,
     pub eks_clusters: Vec<EksCluster>,
@@ -77,6 +83,8 @@ macro_rules! inventory_lists {
 inventory_lists!(
     ecs_clusters,
     ecs_services,
+    scheduled_tasks,
+    standalone_tasks,
     task_definitions,
     ecs_scalable_targets,
     eks_clusters,
@@ -115,7 +123,8 @@ macro_rules! sort_key {
 }
 
 sort_key!(
-    EcsCluster => arn, EcsService => arn, TaskDefinition => arn, ScalableTarget => resource_id,
+    EcsCluster => arn, EcsService => arn, ScheduledTask => arn, StandaloneTasks => arn,
+    TaskDefinition => arn, ScalableTarget => resource_id,
     EksCluster => arn,
     EksNodegroup => arn, EksFargateProfile => arn, LoadBalancer => arn, Listener => arn,
     ListenerRule => arn,
@@ -228,6 +237,68 @@ pub struct EcsService {
     /// task definition, network configuration and load balancers.
     #[serde(default)]
     pub task_sets: Vec<EcsTaskSet>,
+}
+
+/// Who starts a scheduled ECS task.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScheduleSource {
+    /// An EventBridge Scheduler schedule.
+    Scheduler,
+    /// A target of an EventBridge rule (on a schedule or an event pattern).
+    EventsRule,
+}
+
+/// An ECS task started by EventBridge Scheduler or an EventBridge rule (RunTask on every
+/// firing): a batch or cron job.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScheduledTask {
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// The schedule's or the rule's ARN.
+    pub arn: String,
+    pub name: String,
+    pub source: ScheduleSource,
+    /// The schedule group, or the rule's event bus.
+    pub group: Option<String>,
+    /// The rule target's id (a rule may run several tasks); `None` for a schedule.
+    pub target_id: Option<String>,
+    /// `rate(…)`, `cron(…)`, `at(…)`; `None` for a rule that fires on an event pattern.
+    pub schedule_expression: Option<String>,
+    pub cluster_arn: String,
+    /// As the target names it: a full ARN, `family:revision`, or a family (its latest
+    /// ACTIVE revision); the collector resolves it to the revision it described.
+    pub task_definition: String,
+    pub launch_type: Option<String>,
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
+    pub platform_version: Option<String>,
+    pub network: Option<AwsVpcConfiguration>,
+    /// Tasks started per firing (1 when the target does not say).
+    pub task_count: i32,
+}
+
+/// Running ECS tasks that no service, task set or schedule started (RunTask or StartTask by
+/// hand, a CI job, another scheduler), grouped: one record per (cluster, task group, task
+/// definition), since a job that runs many copies is one workload.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StandaloneTasks {
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// A stable identity for the group: `<cluster ARN>/standalone/<group>`.
+    pub arn: String,
+    pub cluster_arn: String,
+    /// The task group (`family:NAME` unless RunTask set one).
+    pub group: String,
+    pub task_definition: String,
+    /// `startedBy` of the tasks, when they say.
+    pub started_by: Option<String>,
+    pub launch_type: Option<String>,
+    /// The capacity provider the tasks run on, when one placed them.
+    pub capacity_provider: Option<String>,
+    /// The subnets of the tasks' network interfaces (awsvpc).
+    pub subnets: Vec<String>,
+    /// The running (or pending) tasks' ARNs.
+    pub task_arns: Vec<String>,
 }
 
 /// A task set of a service on the EXTERNAL or CODE_DEPLOY deployment controller.

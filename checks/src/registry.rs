@@ -193,8 +193,19 @@ impl<'c> Emitter<'c> {
         }
     }
 
+    /// Reports a finding. A second report with the same identity (fingerprint) is the same
+    /// problem seen through another workload (two task sets of one service running the same
+    /// mistake): its evidence joins the first finding's rather than opening a second ticket.
     pub fn report(&mut self, scope: &Scope, r: Report) {
         let fp = fingerprint(self.check.code, scope, &r.resource, &r.discriminator);
+        if let Some(first) = self.findings.iter_mut().find(|f| f.fingerprint == fp) {
+            for e in r.evidence {
+                if !first.evidence.contains(&e) {
+                    first.evidence.push(e);
+                }
+            }
+            return;
+        }
         self.findings.push(Finding {
             check: self.check.code.to_string(),
             name: self.check.name.to_string(),

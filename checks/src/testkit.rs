@@ -343,6 +343,83 @@ impl Builder {
         )
     }
 
+    /// A task set (`status` PRIMARY, ACTIVE or DRAINING) of service `service`, running task
+    /// definition `family` on Fargate in `subnets`; the service is switched to the CODE_DEPLOY
+    /// controller, the one that, with EXTERNAL, runs task sets.
+    pub fn task_set(
+        &mut self,
+        service: &str,
+        id: &str,
+        status: &str,
+        family: &str,
+        subnets: &[&str],
+    ) -> &mut EcsTaskSet {
+        let service_arn = self.service_arn(service);
+        let arn = self.arn("ecs", &format!("task-set/main/{service}/{id}"));
+        let task_definition = self.task_def_arn(family);
+        let svc = self
+            .inv
+            .ecs_services
+            .iter_mut()
+            .find(|s| s.arn == service_arn)
+            .expect("add the service first");
+        svc.deployment_controller = Some("CODE_DEPLOY".into());
+        svc.task_sets.push(EcsTaskSet {
+            arn,
+            id: id.into(),
+            status: status.into(),
+            task_definition,
+            launch_type: Some("FARGATE".into()),
+            capacity_provider_strategy: vec![],
+            platform_version: None,
+            network: Some(AwsVpcConfiguration {
+                subnets: subnets.iter().map(|s| s.to_string()).collect(),
+                security_groups: vec!["sg-1".into()],
+                assign_public_ip: Some("DISABLED".into()),
+            }),
+            load_balancers: vec![],
+            scale_percent: Some(100.0),
+            computed_desired_count: 2,
+            running_count: 2,
+            pending_count: 0,
+        });
+        svc.task_sets.last_mut().expect("just pushed")
+    }
+
+    /// An enabled EventBridge Scheduler schedule `name` that runs one Fargate task of
+    /// `family` in `subnets` of cluster `main` every day.
+    pub fn scheduled(&mut self, name: &str, family: &str, subnets: &[&str]) -> &mut ScheduledTask {
+        let arn = format!(
+            "arn:aws:scheduler:{}:{}:schedule/default/{name}",
+            self.scope.region, self.scope.account
+        );
+        let cluster_arn = self.arn("ecs", "cluster/main");
+        let task_definition = self.task_def_arn(family);
+        push(
+            &mut self.inv.scheduled_tasks,
+            ScheduledTask {
+                scope: self.scope.clone(),
+                arn,
+                name: name.into(),
+                source: ScheduleSource::Scheduler,
+                group: Some("default".into()),
+                target_id: None,
+                schedule_expression: Some("rate(1 day)".into()),
+                cluster_arn,
+                task_definition,
+                launch_type: Some("FARGATE".into()),
+                capacity_provider_strategy: vec![],
+                platform_version: None,
+                network: Some(AwsVpcConfiguration {
+                    subnets: subnets.iter().map(|s| s.to_string()).collect(),
+                    security_groups: vec!["sg-1".into()],
+                    assign_public_ip: Some("DISABLED".into()),
+                }),
+                task_count: 1,
+            },
+        )
+    }
+
     /// An ACTIVE ECS cluster `main` (the cluster [`Builder::service`] places services in)
     /// with no settings and no capacity providers.
     pub fn ecs_cluster(&mut self) -> &mut EcsCluster {

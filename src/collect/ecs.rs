@@ -407,3 +407,40 @@ fn container(c: &t::ContainerDefinition) -> ContainerDefinition {
         user: c.user().map(str::to_string),
     }
 }
+
+/// Describes the task definitions that scheduled and standalone tasks name and no service
+/// batch described, once each, and returns each reference with the revision it resolved to
+/// (a family alone means its latest ACTIVE revision).
+pub async fn describe_references(
+    c: &Collector,
+    scope: &Scope,
+    references: &BTreeSet<String>,
+) -> Vec<(String, TaskDefinition)> {
+    let client = c.session(&scope.account).ecs(&scope.region);
+    join_all(references.iter().map(|reference| {
+        let client = client.clone();
+        async move {
+            let out = c
+                .call(
+                    scope,
+                    "ecs",
+                    "DescribeTaskDefinition",
+                    Some(reference),
+                    async {
+                        client
+                            .describe_task_definition()
+                            .task_definition(reference)
+                            .send()
+                            .await
+                    },
+                )
+                .await?;
+            let td = task_definition(scope, out.task_definition()?);
+            Some((reference.clone(), td))
+        }
+    }))
+    .await
+    .into_iter()
+    .flatten()
+    .collect()
+}

@@ -11,6 +11,7 @@ mod ecs;
 mod eks;
 mod elbv2;
 mod iam;
+mod scheduled;
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -528,8 +529,9 @@ impl Collector {
     }
 
     async fn region(self: Arc<Self>, scope: Scope) -> Inventory {
-        let (ecs, scaling, eks, elb, net) = tokio::join!(
+        let (ecs, scheduled, scaling, eks, elb, net) = tokio::join!(
             ecs::collect(&self, &scope),
+            scheduled::collect(&self, &scope),
             autoscaling::collect(&self, &scope),
             eks::collect(&self, &scope),
             elbv2::collect(&self, &scope),
@@ -537,11 +539,59 @@ impl Collector {
         );
         let mut inv = Inventory::default();
         inv.merge(ecs);
+        inv.merge(scheduled);
         inv.merge(scaling);
         inv.merge(eks);
         inv.merge(elb);
         inv.merge(net);
+        self.resolve_task_definitions(&scope, &mut inv).await;
         inv
+    }
+
+    /// Scheduled and standalone tasks name task definitions no service may use: those are
+    /// described now (once each), and every reference is rewritten to the revision it
+    /// resolved to, so the graph finds it by ARN.
+    async fn resolve_task_definitions(&self, scope: &Scope, inv: &mut Inventory) {
+        let known: BTreeSet<&str> = inv
+            .task_definitions
+            .iter()
+            .map(|t| t.arn.as_str())
+            .collect();
+        let wanted: BTreeSet<String> = inv
+            .scheduled_tasks
+            .iter()
+            .map(|t| t.task_definition.as_str())
+            .chain(
+                inv.standalone_tasks
+                    .iter()
+                    .map(|t| t.task_definition.as_str()),
+            )
+            .filter(|r| !r.is_empty() && !known.contains(r))
+            .map(str::to_string)
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        let described = ecs::describe_references(self, scope, &wanted).await;
+        for (reference, td) in described {
+            for t in inv
+                .scheduled_tasks
+                .iter_mut()
+                .filter(|t| t.task_definition == reference)
+            {
+                t.task_definition = td.arn.clone();
+            }
+            for t in inv
+                .standalone_tasks
+                .iter_mut()
+                .filter(|t| t.task_definition == reference)
+            {
+                t.task_definition = td.arn.clone();
+            }
+            if !inv.task_definitions.iter().any(|k| k.arn == td.arn) {
+                inv.task_definitions.push(td);
+            }
+        }
     }
 
     fn coverage_entries(&self) -> Vec<CoverageEntry> {

@@ -1442,6 +1442,180 @@ def seed_ecs_catalog(session) -> Seeded:
 DEMO_SECRET = "hunter2-not-a-real-password"
 
 
+TASK_SET_SECRET = "canary-db-pass-4410"
+
+
+def seed_ecs_task_sets(session) -> Seeded:
+    """Task sets are workloads: an EXTERNAL service whose ACTIVE canary task set is privileged,
+    leaks a password, takes public IPs and sits on an instance target group, beside a service
+    whose task sets are all clean."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("deploys", "10.72")
+    vpc, priv, sg = net["vpc"], net["private"], net["sg_app"]
+    ecr = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+    r.cluster("deploys")
+
+    def external_service(name: str) -> str:
+        # EXTERNAL: the service names no task definition; its task sets run the tasks.
+        return r.ecs.create_service(cluster="deploys", serviceName=name, desiredCount=4,
+                                    deploymentController={"type": "EXTERNAL"},
+                                    tags=[{"key": "app", "value": name}])["service"]["serviceArn"]
+
+    def task_set(service: str, td: str, tg: str, *, public_ip: bool = False) -> str:
+        # No `scale`: moto answers 500 to it without container instances (it still defaults
+        # the scale to 100%).
+        family = td.rsplit("/", 1)[1].split(":")[0]
+        return r.ecs.create_task_set(
+            cluster="deploys", service=service, taskDefinition=td, launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {
+                "subnets": priv, "securityGroups": [sg],
+                "assignPublicIp": "ENABLED" if public_ip else "DISABLED"}},
+            loadBalancers=[{"targetGroupArn": tg, "containerName": family, "containerPort": 8080}],
+        )["taskSet"]["taskSetArn"]
+
+    # checkout: the PRIMARY task set is clean; the ACTIVE canary is not.
+    external_service("checkout")
+    td_stable = r.task_definition("checkout", f"{ecr}/checkout:5.0.0")
+    td_canary = r.task_definition("checkout-canary", f"{ecr}/checkout:5.1.0-rc1", privileged=True,
+                                  environment={"DB_PASSWORD": TASK_SET_SECRET})
+    tg_stable = r.tg("checkout-ip", vpc, "ip", 8080, deregistration_delay=30)
+    tg_canary = r.tg("checkout-canary-instance", vpc, "instance", 8080, deregistration_delay=30)
+    primary = task_set("checkout", td_stable, tg_stable)
+    task_set("checkout", td_canary, tg_canary, public_ip=True)
+    # moto needs the full task set ARN here (an id leaves no task set PRIMARY).
+    r.ecs.update_service_primary_task_set(cluster="deploys", service="checkout", primaryTaskSet=primary)
+    # search: both task sets clean.
+    external_service("search")
+    td_search = r.task_definition("search", f"{ecr}/search:2.2.0")
+    tg_search = r.tg("search-ip", vpc, "ip", 8080, deregistration_delay=30)
+    primary = task_set("search", td_search, tg_search)
+    task_set("search", r.task_definition("search-next", f"{ecr}/search:2.3.0"), tg_search)
+    r.ecs.update_service_primary_task_set(cluster="deploys", service="search", primaryTaskSet=primary)
+    return Seeded(
+        name="ecs-task-sets", regions=["us-east-1"],
+        summary="Two services on the EXTERNAL deployment controller, whose task sets run the tasks: "
+                "a canary task set that is privileged, leaks a password, takes public IPs and sits on "
+                "an instance target group, beside task sets that are clean.",
+        bad=[
+            "deploys/checkout ACTIVE task set (checkout-canary): privileged container (ECS008)",
+            "deploys/checkout ACTIVE task set: DB_PASSWORD in plain environment (ECS003)",
+            "deploys/checkout ACTIVE task set: assignPublicIp ENABLED (ECS006)",
+            "deploys/checkout ACTIVE task set: awsvpc tasks on instance target group "
+            "checkout-canary-instance (ELB001)",
+        ],
+        clean=[
+            "deploys/checkout PRIMARY task set: pinned image, no secret, private, ip target group",
+            "deploys/search: PRIMARY and ACTIVE task sets both clean",
+        ],
+        must=[
+            Expect("ECS008", ("checkout",), "high", why="privileged canary task set"),
+            Expect("ECS003", ("checkout",), "high", why="DB_PASSWORD in the canary's environment"),
+            Expect("ECS006", ("checkout",), "medium", why="canary task set takes public IPs"),
+            Expect("ELB001", ("checkout",), "high", why="canary on an instance target group"),
+        ],
+        must_not=[
+            Expect("ECS008", ("search",), why="clean task sets"),
+            Expect("ECS003", ("search",), why="clean task sets"),
+            Expect("ECS006", ("search",), why="private task sets"),
+            Expect("ELB001", ("search",), why="ip target group"),
+        ],
+        secrets=[TASK_SET_SECRET],
+    )
+
+
+SCHEDULED_SECRET = "nightly-export-pass-2291"
+
+
+def seed_ecs_scheduled(session) -> Seeded:
+    """Scheduled tasks are workloads: an EventBridge Scheduler schedule and an EventBridge rule
+    that run ECS tasks in a private subnet whose ECR endpoints lack the S3 gateway (every run
+    fails to pull), one of them with a password in plain environment, beside a schedule and a
+    rule that run clean tasks where images can be pulled."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    ecr = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+    r.cluster("batch")
+    cluster = f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/batch"
+    scheduler = session.client("scheduler", "us-east-1")
+    events = session.client("events", "us-east-1")
+    role = iam.role("batch-scheduler", {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": ["scheduler.amazonaws.com", "events.amazonaws.com"]},
+        "Action": "sts:AssumeRole"}]})
+    # VPC A (bad): private subnet, no NAT, ECR interface endpoints but no S3 gateway.
+    vpc_a = r.vpc("exports", "10.44.0.0/16")
+    sub_a = r.subnet(vpc_a, "exports-private-a", "10.44.10.0/24", "a")
+    sg_a = r.sg(vpc_a, "exports-jobs", "export jobs")
+    for svc in ("ecr.api", "ecr.dkr", "logs"):
+        r.interface_endpoint(vpc_a, svc, [sub_a], sg_a, f"exports-{svc}")
+    # VPC B (clean): the same with the S3 gateway endpoint on the subnet's route table.
+    vpc_b = r.vpc("reconcile", "10.45.0.0/16")
+    sub_b = r.subnet(vpc_b, "reconcile-private-a", "10.45.10.0/24", "a")
+    rt_b = r.route_table(vpc_b, "reconcile-private", [sub_b])
+    sg_b = r.sg(vpc_b, "reconcile-jobs", "reconcile jobs")
+    for svc in ("ecr.api", "ecr.dkr", "logs"):
+        r.interface_endpoint(vpc_b, svc, [sub_b], sg_b, f"reconcile-{svc}")
+    r.s3_gateway_endpoint(vpc_b, [rt_b], "reconcile-s3")
+
+    def ecs_target(td: str, subnet: str, sg: str, *, events_api: bool) -> dict:
+        net = {"awsvpcConfiguration": {"Subnets": [subnet], "SecurityGroups": [sg], "AssignPublicIp": "DISABLED"}}
+        return {"TaskDefinitionArn": td, "TaskCount": 1, "LaunchType": "FARGATE", "NetworkConfiguration": net}
+
+    # The bad schedule: nightly export, a password in its environment.
+    td_export = r.task_definition("nightly-export", f"{ecr}/nightly-export:3.2.0",
+                                  environment={"EXPORT_DB_PASSWORD": SCHEDULED_SECRET})
+    scheduler.create_schedule(
+        Name="nightly-export", ScheduleExpression="cron(0 2 * * ? *)", FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": cluster, "RoleArn": role, "EcsParameters": ecs_target(td_export, sub_a, sg_a, events_api=False)})
+    # The bad rule: hourly compaction in the same subnet.
+    td_compact = r.task_definition("ledger-compaction", f"{ecr}/ledger-compaction:1.4.0")
+    events.put_rule(Name="hourly-compaction", ScheduleExpression="rate(1 hour)", State="ENABLED")
+    events.put_targets(Rule="hourly-compaction", Targets=[{
+        "Id": "compaction", "Arn": cluster, "RoleArn": role,
+        "EcsParameters": ecs_target(td_compact, sub_a, sg_a, events_api=True)}])
+    # Clean twins: a schedule and a rule in the subnet with the S3 gateway endpoint.
+    td_reconcile = r.task_definition("reconcile", f"{ecr}/reconcile:2.0.1")
+    scheduler.create_schedule(
+        Name="daily-reconcile", ScheduleExpression="rate(1 day)", FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": cluster, "RoleArn": role, "EcsParameters": ecs_target(td_reconcile, sub_b, sg_b, events_api=False)})
+    td_sweep = r.task_definition("ledger-sweep", f"{ecr}/ledger-sweep:1.0.3")
+    events.put_rule(Name="nightly-sweep", ScheduleExpression="cron(0 3 * * ? *)", State="ENABLED")
+    events.put_targets(Rule="nightly-sweep", Targets=[{
+        "Id": "sweep", "Arn": cluster, "RoleArn": role,
+        "EcsParameters": ecs_target(td_sweep, sub_b, sg_b, events_api=True)}])
+    # Disabled: runs nothing, so nothing to report (its subnet is the bad one).
+    scheduler.create_schedule(
+        Name="retired-export", ScheduleExpression="rate(7 days)", FlexibleTimeWindow={"Mode": "OFF"}, State="DISABLED",
+        Target={"Arn": cluster, "RoleArn": role, "EcsParameters": ecs_target(td_export, sub_a, sg_a, events_api=False)})
+    return Seeded(
+        name="ecs-scheduled", regions=["us-east-1"],
+        summary="Batch jobs run by EventBridge Scheduler and an EventBridge rule in a private subnet whose "
+                "ECR endpoints lack the S3 gateway endpoint (every run fails to pull), one with a password "
+                "in plain environment, beside a schedule and a rule whose subnet can pull.",
+        bad=[
+            "schedule nightly-export: private subnet with ECR endpoints, no S3 gateway (VPC002); "
+            "EXPORT_DB_PASSWORD in plain environment (ECS003)",
+            "rule hourly-compaction: same subnet (VPC002)",
+        ],
+        clean=[
+            "schedule daily-reconcile and rule nightly-sweep: subnet with the S3 gateway endpoint",
+            "schedule retired-export: DISABLED, starts nothing",
+        ],
+        must=[
+            Expect("VPC002", ("nightly-export",), "high", why="schedule pulls through ECR endpoints, no S3"),
+            Expect("VPC002", ("hourly-compaction",), "high", why="rule pulls through ECR endpoints, no S3"),
+            Expect("ECS003", ("nightly-export",), "high", why="EXPORT_DB_PASSWORD"),
+        ],
+        must_not=[
+            Expect("VPC002", ("daily-reconcile",), why="S3 gateway endpoint"),
+            Expect("VPC002", ("nightly-sweep",), why="S3 gateway endpoint"),
+            Expect("VPC002", ("retired-export",), why="disabled"),
+            Expect("ECS003", ("daily-reconcile",), why="no secret"),
+        ],
+        secrets=[SCHEDULED_SECRET],
+    )
+
+
 # Every secret shape the detector knows, in an environment variable each (ECS003 must name
 # every variable and print no value), plus values that must stay clear.
 SECRET_SHAPES = {
@@ -1690,6 +1864,8 @@ SCENARIOS = {
     "vpc002": seed_vpc002,
     "ecs001": seed_ecs001,
     "ecs-tasks": seed_ecs_tasks,
+    "ecs-task-sets": seed_ecs_task_sets,
+    "ecs-scheduled": seed_ecs_scheduled,
     "ecs-catalog": seed_ecs_catalog,
     "elb-catalog": seed_elb_catalog,
     "vpc-paths": seed_vpc_paths,

@@ -227,7 +227,9 @@ class SecretShapeTests(unittest.TestCase):
         moto.reset()
         moto.seed_ids(ID_SEED)
         seeded = seed_secret_shapes(moto.boto3_session())
-        rec, outdir = work / "recording", work / "reports"
+        rec, outdir, replay_dir = work / "recording", work / "reports", work / "replayed"
+        outdir.mkdir()
+        replay_dir.mkdir()
         env = harness.audit_env(home, credentials=True) | {"AWS_REGION": "us-east-1"}
         args = [str(audit), "-vvv", "--endpoint-url", moto.endpoint, "--region", "us-east-1",
                 "--record", str(rec), "--output-dir", str(outdir)]
@@ -237,7 +239,6 @@ class SecretShapeTests(unittest.TestCase):
         self.assertIn(proc.returncode, LIVE_EXIT_CODES, proc.stderr[-3000:])
         self.assertGreater(len(proc.stderr.splitlines()), 100, "-vvv logs plenty")
         # Replay the recording too: what it prints must be as clean.
-        replay_dir = work / "replayed"
         replay = subprocess.run([str(audit), "--replay", str(rec), "--output-dir", str(replay_dir),
                                  *[a for f in ALL_FORMATS for a in ("--format", f)]],
                                 env=harness.audit_env(home, credentials=False), cwd=home,

@@ -577,7 +577,7 @@ fn fargate_detection_follows_launch_type_then_strategies() {
     let on_fargate: Vec<(&str, bool)> = inv
         .ecs_services
         .iter()
-        .map(|s| (s.name.as_str(), g.runs_on_fargate(s)))
+        .map(|s| (s.name.as_str(), g.runs_on_fargate(&EcsWorkload::Service(s))))
         .collect();
     assert_eq!(
         on_fargate,
@@ -811,4 +811,49 @@ fn autoscaled_service_has_a_ceiling_beside_its_deploy() {
     assert_eq!(web[1].ips(), Some(37), "beyond the 3 running tasks");
     // No scalable target: the deploy is all the service asks for.
     assert_eq!(g.ip_demands_of(&b.service_arn("fixed")).count(), 1);
+}
+
+#[test]
+fn live_task_sets_are_workloads_with_their_own_edges() {
+    let mut b = Builder::new();
+    b.subnet("subnet-a", "vpc-1", "10.0.0.0/24", 100);
+    b.subnet("subnet-b", "vpc-1", "10.0.1.0/24", 100);
+    b.task_def("web", Some("awsvpc"), &["web:1"]);
+    b.task_def("web-next", Some("awsvpc"), &["web:2"]);
+    b.service("web", "web", &["subnet-a"]);
+    b.task_set("web", "ecs-svc/3", "ACTIVE", "web-next", &["subnet-b"])
+        .scale_percent = Some(10.0);
+    b.task_set("web", "ecs-svc/2", "PRIMARY", "web", &["subnet-a"]);
+    b.task_set("web", "ecs-svc/1", "DRAINING", "web", &["subnet-a"]);
+    let inv = b.finish();
+    let g = Graph::build(&inv);
+    let described: Vec<String> = g.ecs_workloads().iter().map(|w| w.describe()).collect();
+    assert_eq!(
+        described,
+        [
+            "task set `ecs-svc/2` (PRIMARY, 100%) of service `web`",
+            "task set `ecs-svc/3` (ACTIVE, 10%) of service `web`",
+        ],
+        "primary first, draining left out, the service itself is its task sets"
+    );
+    let canary = b.arn("ecs", "task-set/main/web/ecs-svc/3");
+    assert_eq!(
+        g.outgoing(&canary, EdgeKind::TaskSetTaskDefinition)
+            .collect::<Vec<_>>(),
+        [b.task_def_arn("web-next").as_str()]
+    );
+    assert_eq!(
+        g.outgoing(&canary, EdgeKind::TaskSetSubnet)
+            .collect::<Vec<_>>(),
+        [b.subnet_arn("subnet-b").as_str()]
+    );
+    // The canary is placed in its own subnet, where the service itself never runs.
+    let facts = g.subnet_facts(&b.subnet_arn("subnet-b")).unwrap();
+    let placed: Vec<String> = facts.workloads.iter().map(|w| w.describe()).collect();
+    assert_eq!(
+        placed,
+        ["task set `ecs-svc/3` (ACTIVE, 10%) of service `web`"]
+    );
+    let drained = b.arn("ecs", "task-set/main/web/ecs-svc/1");
+    assert_eq!(g.outgoing(&drained, EdgeKind::TaskSetService).count(), 0);
 }

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::finding::Evidence;
-use crate::graph::{Egress, Graph, SubnetFacts, Workload};
+use crate::graph::{EcsWorkload, Egress, Graph, SubnetFacts, Workload};
 use crate::model::{EcsCluster, EcsService, EksCluster, IamRole, Subnet, TaskDefinition};
 use crate::policy::Policy;
 use crate::registry::{Ctx, Emitter};
@@ -55,7 +55,7 @@ pub(crate) fn cluster_compute_complete(
 /// awsvpc subnet says nothing about the pull path.
 fn pulls_images_in_subnet(graph: &Graph<'_>, w: &Workload<'_>) -> bool {
     match w {
-        Workload::EcsService(s) => graph.runs_on_fargate(s),
+        Workload::Ecs(w) => graph.runs_on_fargate(w),
         Workload::Nodegroup(_) | Workload::FargateProfile(_) | Workload::Node(_) => true,
     }
 }
@@ -136,27 +136,29 @@ pub(crate) fn dead_end_pulls<'a>(ctx: &Ctx<'a>) -> Vec<DeadEndPull<'a>> {
         .collect()
 }
 
-/// Fargate services whose tasks sit behind a dead-end route table ([`dead_end_pulls`]),
-/// with the task definition they run. A service whose task definition was not collected
-/// is reported unknown: whether it `does` (logs with awslogs, injects secrets…) is unknown.
+/// Fargate ECS workloads whose tasks sit behind a dead-end route table
+/// ([`dead_end_pulls`]), with the task definition they run. A workload whose task definition
+/// was not collected is reported unknown: whether it `does` (logs with awslogs, injects
+/// secrets…) is unknown.
 pub(crate) fn dead_end_services<'a>(
     ctx: &Ctx<'a>,
     out: &mut Emitter<'_>,
     does: &str,
-) -> Vec<(DeadEndPull<'a>, &'a EcsService, &'a TaskDefinition)> {
+) -> Vec<(DeadEndPull<'a>, EcsWorkload<'a>, &'a TaskDefinition)> {
     let mut found = Vec::new();
     for pull in dead_end_pulls(ctx) {
-        let Workload::EcsService(svc) = pull.workload else {
+        let Workload::Ecs(w) = pull.workload else {
             continue;
         };
-        match ctx.graph.task_definition(&svc.task_definition) {
-            Some(td) => found.push((pull, svc, td)),
+        match ctx.graph.task_definition(w.task_definition()) {
+            Some(td) => found.push((pull, w, td)),
             None => out.unknown(
-                &svc.scope,
-                Some(&svc.arn),
+                w.scope(),
+                Some(w.resource()),
                 format!(
-                    "task definition {} of service `{}` was not collected; cannot tell whether it {does}",
-                    svc.task_definition, svc.name
+                    "task definition {} of {} was not collected; cannot tell whether it {does}",
+                    w.task_definition(),
+                    w.describe()
                 ),
             ),
         }
@@ -293,17 +295,17 @@ pub(crate) fn image_source(image: &str) -> ImageSource<'_> {
     }
 }
 
-/// Live ECS services with the task definition they run now (services whose task definition
-/// was not collected are left out; their checks name the gap through `needs`).
+/// Every ECS workload (live services, their PRIMARY and ACTIVE task sets) with the task
+/// definition it runs now (those whose task definition was not collected are left out;
+/// their checks name the gap through `needs`).
 pub(crate) fn running_task_definitions<'a>(
     ctx: &Ctx<'a>,
-) -> impl Iterator<Item = (&'a EcsService, &'a TaskDefinition)> + 'a {
+) -> impl Iterator<Item = (EcsWorkload<'a>, &'a TaskDefinition)> + 'a {
     let graph: &'a Graph<'a> = ctx.graph;
-    ctx.inventory
-        .ecs_services
+    graph
+        .ecs_workloads()
         .iter()
-        .filter(|s| s.is_live())
-        .filter_map(move |s| Some((s, graph.task_definition(&s.task_definition)?)))
+        .filter_map(move |w| Some((*w, graph.task_definition(w.task_definition())?)))
 }
 
 #[cfg(test)]

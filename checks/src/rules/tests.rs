@@ -45,7 +45,9 @@ fn codes_and_names_are_unique_sorted_and_well_formed() {
                     "elbv2",
                     "ec2",
                     "iam",
-                    "application-autoscaling"
+                    "application-autoscaling",
+                    "scheduler",
+                    "events"
                 ]
                 .contains(&service)
                     && op.starts_with(|ch: char| ch.is_ascii_uppercase()),

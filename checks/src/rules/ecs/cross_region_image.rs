@@ -8,7 +8,7 @@ use crate::rules::common::{image_source, running_task_definitions, ImageSource};
 declare_check! {
     /// ## What it finds
     ///
-    /// Containers of running ECS services whose image is in a private ECR registry of a
+    /// Containers of running ECS services (and their task sets) whose image is in a private ECR registry of a
     /// different region than the service (`…dkr.ecr.us-east-1.amazonaws.com/app` run by a
     /// service in `eu-west-1`).
     ///
@@ -46,36 +46,44 @@ declare_check! {
         name: "cross-region-image",
         severity: Severity::Low,
         summary: "ECS container pulls its image from ECR in another region",
-        needs: ["ecs:ListServices", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
+        needs: [
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:DescribeTaskDefinition",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
+        ],
         run: run,
     };
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (svc, td) in running_task_definitions(ctx) {
+    for (w, td) in running_task_definitions(ctx) {
         for c in &td.containers {
             let ImageSource::Ecr { region } = image_source(&c.image) else {
                 continue;
             };
-            if region == svc.scope.region {
+            if region == w.scope().region {
                 continue;
             }
             out.report(
-                &svc.scope,
+                w.scope(),
                 Report {
                     severity: Severity::Low,
-                    resource: svc.arn.clone(),
+                    resource: w.resource().to_string(),
                     discriminator: c.name.clone(),
                     message: format!(
-                        "service `{}` in {} pulls container `{}`'s image from ECR in {region}: slower task starts, cross-region transfer on every pull, and a dependency on {region}",
-                        svc.name, svc.scope.region, c.name
+                        "{} in {} pulls container `{}`'s image from ECR in {region}: slower task starts, cross-region transfer on every pull, and a dependency on {region}",
+                        w.describe(), w.scope().region, c.name
                     ),
                     remediation: format!(
                         "Replicate the repository to {} (ECR replication) and use the local image in a new revision of `{}`.",
-                        svc.scope.region, td.family
+                        w.scope().region, td.family
                     ),
                     evidence: vec![
-                        Evidence::new(&svc.arn, format!("runs task definition `{}`", td.label())),
+                        Evidence::new(w.arn(), w.runs_fact(&td.label())),
                         Evidence::new(
                             &td.arn,
                             format!("container `{}` image `{}`", c.name, c.image),

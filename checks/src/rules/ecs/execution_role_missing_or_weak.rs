@@ -2,7 +2,8 @@
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
-use crate::model::{EcsService, TaskDefinition};
+use crate::graph::EcsWorkload;
+use crate::model::TaskDefinition;
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::{image_source, running_task_definitions, ImageSource};
 use crate::rules::iam::role_permissions::{find_role, iam_complete, Access, RolePermissions};
@@ -10,7 +11,7 @@ use crate::rules::iam::role_permissions::{find_role, iam_complete, Access, RoleP
 declare_check! {
     /// ## What it finds
     ///
-    /// Running ECS services whose task definition needs an execution role and has none,
+    /// Running ECS services (and their task sets) whose task definition needs an execution role and has none,
     /// names a role that does not exist, or names one whose policies do not allow what
     /// starting the task takes:
     ///
@@ -64,7 +65,16 @@ declare_check! {
         name: "execution-role-missing-or-weak",
         severity: Severity::High,
         summary: "ECS task needs an execution role that is missing or cannot pull its image, write its logs or read its secrets",
-        needs: ["ecs:ListServices", "ecs:DescribeServices", "ecs:DescribeTaskDefinition", "iam:GetAccountAuthorizationDetails"],
+        needs: [
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:DescribeTaskDefinition",
+            "iam:GetAccountAuthorizationDetails",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
+        ],
         run: run,
     };
 }
@@ -76,10 +86,10 @@ struct Need {
     resource: String,
 }
 
-fn needs(ctx: &Ctx<'_>, svc: &EcsService, td: &TaskDefinition) -> Vec<Need> {
-    let fargate = ctx.graph.runs_on_fargate(svc);
-    let partition = svc.scope.partition();
-    let account = &svc.scope.account;
+fn needs(ctx: &Ctx<'_>, w: &EcsWorkload<'_>, td: &TaskDefinition) -> Vec<Need> {
+    let fargate = ctx.graph.runs_on_fargate(w);
+    let partition = w.scope().partition();
+    let account = &w.scope().account;
     let mut out = Vec::new();
     for c in &td.containers {
         if fargate {
@@ -110,7 +120,7 @@ fn needs(ctx: &Ctx<'_>, svc: &EcsService, td: &TaskDefinition) -> Vec<Need> {
                     let region = c
                         .log_options
                         .get("awslogs-region")
-                        .map_or(svc.scope.region.as_str(), String::as_str);
+                        .map_or(w.scope().region.as_str(), String::as_str);
                     let stream = format!("arn:{partition}:logs:{region}:{account}:log-group:{group}:log-stream:{}/{}/0", c.log_options.get("awslogs-stream-prefix").map_or("ecs", String::as_str), c.name);
                     let why = format!("send container `{}` logs to `{group}`", c.name);
                     out.push(Need {
@@ -147,7 +157,7 @@ fn needs(ctx: &Ctx<'_>, svc: &EcsService, td: &TaskDefinition) -> Vec<Need> {
                 let name = value.trim_start_matches('/');
                 let arn = format!(
                     "arn:{partition}:ssm:{}:{account}:parameter/{name}",
-                    svc.scope.region
+                    w.scope().region
                 );
                 out.push(Need {
                     why,
@@ -161,15 +171,15 @@ fn needs(ctx: &Ctx<'_>, svc: &EcsService, td: &TaskDefinition) -> Vec<Need> {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (svc, td) in running_task_definitions(ctx) {
-        let needs = needs(ctx, svc, td);
+    for (w, td) in running_task_definitions(ctx) {
+        let needs = needs(ctx, &w, td);
         if needs.is_empty() {
             continue;
         }
         let mut whys: Vec<&str> = needs.iter().map(|n| n.why.as_str()).collect();
         whys.dedup();
         let base_evidence = vec![
-            Evidence::new(&svc.arn, format!("runs task definition `{}`", td.label())),
+            Evidence::new(w.arn(), w.runs_fact(&td.label())),
             Evidence::new(
                 &td.arn,
                 format!(
@@ -180,14 +190,14 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         ];
         let Some(reference) = td.execution_role_arn.as_deref() else {
             out.report(
-                &svc.scope,
+                w.scope(),
                 Report {
                     severity: Severity::High,
-                    resource: svc.arn.clone(),
+                    resource: w.resource().to_string(),
                     discriminator: "no-role".into(),
                     message: format!(
-                        "service `{}` has no task execution role, but its tasks need one to {}: they cannot start",
-                        svc.name,
+                        "{} has no task execution role, but its tasks need one to {}: they cannot start",
+                        w.describe(),
                         whys.join("; ")
                     ),
                     remediation: format!(
@@ -199,12 +209,12 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             );
             continue;
         };
-        if !iam_complete(ctx, &svc.scope.account) {
+        if !iam_complete(ctx, &w.scope().account) {
             continue; // The engine reports the IAM gap as not evaluated.
         }
-        let Some(role) = find_role(ctx, &svc.scope.account, reference) else {
-            let role_account = reference.split(':').nth(4).unwrap_or(&svc.scope.account);
-            if role_account != svc.scope.account {
+        let Some(role) = find_role(ctx, &w.scope().account, reference) else {
+            let role_account = reference.split(':').nth(4).unwrap_or(&w.scope().account);
+            if role_account != w.scope().account {
                 continue; // Another account's role: not ours to see.
             }
             let mut evidence = base_evidence;
@@ -213,14 +223,14 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 format!("executionRoleArn `{reference}` names no IAM role of the account"),
             ));
             out.report(
-                &svc.scope,
+                w.scope(),
                 Report {
                     severity: Severity::High,
-                    resource: svc.arn.clone(),
+                    resource: w.resource().to_string(),
                     discriminator: "no-role".into(),
                     message: format!(
-                        "service `{}` names execution role `{reference}`, which does not exist: its tasks cannot start",
-                        svc.name
+                        "{} names execution role `{reference}`, which does not exist: its tasks cannot start",
+                        w.describe()
                     ),
                     remediation: format!(
                         "Recreate the role or point `executionRoleArn` in a new revision of `{}` at an existing execution role, and deploy it.",
@@ -253,8 +263,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         if missing.is_empty() {
             if undecided {
                 out.unknown(
-                    &svc.scope,
-                    Some(&svc.arn),
+                    w.scope(),
+                    Some(w.resource()),
                     format!(
                         "execution role `{}` has policies whose grants are not known here: {}",
                         role.name,
@@ -279,14 +289,14 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             ),
         ));
         out.report(
-            &svc.scope,
+            w.scope(),
             Report {
                 severity: Severity::High,
-                resource: svc.arn.clone(),
+                resource: w.resource().to_string(),
                 discriminator: "weak-role".into(),
                 message: format!(
-                    "service `{}`'s execution role `{}` does not allow {}: its tasks cannot start",
-                    svc.name,
+                    "{}'s execution role `{}` does not allow {}: its tasks cannot start",
+                    w.describe(),
                     role.name,
                     missing.join(", ")
                 ),

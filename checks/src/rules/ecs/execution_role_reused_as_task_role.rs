@@ -8,7 +8,7 @@ use crate::rules::common::running_task_definitions;
 declare_check! {
     /// ## What it finds
     ///
-    /// Running ECS services whose task definition names the same IAM role as
+    /// Running ECS services (and their task sets) whose task definition names the same IAM role as
     /// `executionRoleArn` and `taskRoleArn`.
     ///
     /// ## Why it matters
@@ -43,7 +43,15 @@ declare_check! {
         name: "execution-role-reused-as-task-role",
         severity: Severity::Medium,
         summary: "ECS task definition uses one IAM role as both execution role and task role",
-        needs: ["ecs:ListServices", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
+        needs: [
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:DescribeTaskDefinition",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
+        ],
         run: run,
     };
 }
@@ -54,7 +62,7 @@ fn role_name(arn: &str) -> &str {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (svc, td) in running_task_definitions(ctx) {
+    for (w, td) in running_task_definitions(ctx) {
         let (Some(exec), Some(task)) = (&td.execution_role_arn, &td.task_role_arn) else {
             continue;
         };
@@ -63,21 +71,21 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         }
         let role = role_name(task);
         out.report(
-            &svc.scope,
+            w.scope(),
             Report {
                 severity: Severity::Medium,
-                resource: svc.arn.clone(),
+                resource: w.resource().to_string(),
                 discriminator: String::new(),
                 message: format!(
-                    "service `{}` gives its application the execution role `{role}`: the code can read every secret, image and log group the ECS agent may",
-                    svc.name
+                    "{} gives its application the execution role `{role}`: the code can read every secret, image and log group the ECS agent may",
+                    w.describe()
                 ),
                 remediation: format!(
                     "Create a task role with only what the application calls, set it as `taskRoleArn` in a new revision of `{}` (keeping `{role}` as the execution role) and deploy it.",
                     td.family
                 ),
                 evidence: vec![
-                    Evidence::new(&svc.arn, format!("runs task definition `{}`", td.label())),
+                    Evidence::new(w.arn(), w.runs_fact(&td.label())),
                     Evidence::new(
                         &td.arn,
                         format!("executionRoleArn and taskRoleArn are both `{task}`"),

@@ -8,7 +8,7 @@ use crate::rules::common::running_task_definitions;
 declare_check! {
     /// ## What it finds
     ///
-    /// Essential containers of running ECS services without a container `healthCheck`.
+    /// Essential containers of running ECS services (and their task sets) without a container `healthCheck`.
     /// Medium when the service has no load balancer (nothing else probes the task), low
     /// when a target group health check covers the traffic-serving container.
     ///
@@ -48,21 +48,29 @@ declare_check! {
         severity: Severity::Medium,
         lower: [Severity::Low],
         summary: "Essential ECS container has no health check: a hung process is never replaced",
-        needs: ["ecs:ListServices", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
+        needs: [
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:DescribeTaskDefinition",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
+        ],
         run: run,
     };
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (svc, td) in running_task_definitions(ctx) {
-        let behind_lb = !svc.load_balancers.is_empty();
+    for (w, td) in running_task_definitions(ctx) {
+        let behind_lb = !w.load_balancers().is_empty();
         for c in td
             .containers
             .iter()
             .filter(|c| c.essential && !c.has_health_check)
         {
-            let serves_lb = svc
-                .load_balancers
+            let serves_lb = w
+                .load_balancers()
                 .iter()
                 .any(|lb| lb.container_name.as_deref() == Some(c.name.as_str()));
             let (severity, consequence) = if serves_lb {
@@ -82,21 +90,21 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 )
             };
             out.report(
-                &svc.scope,
+                w.scope(),
                 Report {
                     severity,
-                    resource: svc.arn.clone(),
+                    resource: w.resource().to_string(),
                     discriminator: c.name.clone(),
                     message: format!(
-                        "service `{}` runs essential container `{}` without a health check: {consequence}",
-                        svc.name, c.name
+                        "{} runs essential container `{}` without a health check: {consequence}",
+                        w.describe(), c.name
                     ),
                     remediation: format!(
                         "Add a `healthCheck` to container `{}` in a new revision of `{}` and deploy it.",
                         c.name, td.family
                     ),
                     evidence: vec![
-                        Evidence::new(&svc.arn, format!("runs task definition `{}`", td.label())),
+                        Evidence::new(w.arn(), w.runs_fact(&td.label())),
                         Evidence::new(
                             &td.arn,
                             format!("container `{}`: essential, no healthCheck", c.name),

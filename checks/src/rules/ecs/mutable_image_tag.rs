@@ -27,7 +27,7 @@ fn mutable(image: &str) -> Option<&'static str> {
 declare_check! {
     /// ## What it finds
     ///
-    /// Containers of running ECS services whose image is referenced by the `latest` tag or
+    /// Containers of running ECS services (and their task sets) whose image is referenced by the `latest` tag or
     /// by no tag at all (which means `latest`), and not pinned by digest.
     ///
     /// ## Why it matters
@@ -65,26 +65,34 @@ declare_check! {
         name: "mutable-image-tag",
         severity: Severity::Medium,
         summary: "ECS container image referenced by `latest` or no tag, not pinned",
-        needs: ["ecs:ListServices", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
+        needs: [
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:DescribeTaskDefinition",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
+        ],
         run: run,
     };
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (svc, td) in running_task_definitions(ctx) {
+    for (w, td) in running_task_definitions(ctx) {
         for c in &td.containers {
             let Some(why) = mutable(&c.image) else {
                 continue;
             };
             out.report(
-                &svc.scope,
+                w.scope(),
                 Report {
                     severity: Severity::Medium,
-                    resource: svc.arn.clone(),
+                    resource: w.resource().to_string(),
                     discriminator: c.name.clone(),
                     message: format!(
-                        "service `{}` runs container `{}` from `{}`, a moving reference ({why}): new tasks may start a different image",
-                        svc.name, c.name, c.image
+                        "{} runs container `{}` from `{}`, a moving reference ({why}): new tasks may start a different image",
+                        w.describe(), c.name, c.image
                     ),
                     remediation: format!(
                         "Pin container `{}` of task definition `{}` to a release tag from an immutable repository or to a digest, and deploy the new revision.",
@@ -92,7 +100,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                         td.label()
                     ),
                     evidence: vec![
-                        Evidence::new(&svc.arn, format!("runs task definition `{}`", td.label())),
+                        Evidence::new(w.arn(), w.runs_fact(&td.label())),
                         Evidence::new(&td.arn, format!("container `{}` image `{}`", c.name, c.image)),
                     ],
                 },

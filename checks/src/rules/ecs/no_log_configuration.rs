@@ -8,7 +8,7 @@ use crate::rules::common::running_task_definitions;
 declare_check! {
     /// ## What it finds
     ///
-    /// Containers of running ECS services without a `logConfiguration`.
+    /// Containers of running ECS services (and their task sets) without a `logConfiguration`.
     ///
     /// ## Why it matters
     ///
@@ -45,30 +45,38 @@ declare_check! {
         name: "no-log-configuration",
         severity: Severity::Medium,
         summary: "ECS container has no log configuration: its output is lost",
-        needs: ["ecs:ListServices", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
+        needs: [
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:DescribeTaskDefinition",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
+        ],
         run: run,
     };
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (svc, td) in running_task_definitions(ctx) {
+    for (w, td) in running_task_definitions(ctx) {
         for c in td.containers.iter().filter(|c| c.log_driver.is_none()) {
             out.report(
-                &svc.scope,
+                w.scope(),
                 Report {
                     severity: Severity::Medium,
-                    resource: svc.arn.clone(),
+                    resource: w.resource().to_string(),
                     discriminator: c.name.clone(),
                     message: format!(
-                        "service `{}` runs container `{}` without a log configuration: its output, including the reason it crashes, is not kept",
-                        svc.name, c.name
+                        "{} runs container `{}` without a log configuration: its output, including the reason it crashes, is not kept",
+                        w.describe(), c.name
                     ),
                     remediation: format!(
                         "Add a `logConfiguration` (awslogs or awsfirelens) to container `{}` in a new revision of `{}` and deploy it.",
                         c.name, td.family
                     ),
                     evidence: vec![
-                        Evidence::new(&svc.arn, format!("runs task definition `{}`", td.label())),
+                        Evidence::new(w.arn(), w.runs_fact(&td.label())),
                         Evidence::new(&td.arn, format!("container `{}`: no logConfiguration", c.name)),
                     ],
                 },

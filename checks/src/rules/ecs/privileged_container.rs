@@ -19,7 +19,7 @@ const DANGEROUS: [&str; 7] = [
 declare_check! {
     /// ## What it finds
     ///
-    /// Containers of running ECS services with `privileged: true`, or with Linux
+    /// Containers of running ECS services (and their task sets) with `privileged: true`, or with Linux
     /// capabilities added that amount to host control (`SYS_ADMIN`, `SYS_MODULE`,
     /// `SYS_PTRACE`, `SYS_RAWIO`, `DAC_READ_SEARCH`, `NET_ADMIN`, `ALL`). Judged for the
     /// launch type the tasks run on: high on EC2 (and wherever the launch type is not
@@ -65,13 +65,21 @@ declare_check! {
         severity: Severity::High,
         lower: [Severity::Medium],
         summary: "ECS container runs privileged or with host-level capabilities added",
-        needs: ["ecs:ListServices", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
+        needs: [
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:DescribeTaskDefinition",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
+        ],
         run: run,
     };
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (svc, td) in running_task_definitions(ctx) {
+    for (w, td) in running_task_definitions(ctx) {
         for c in &td.containers {
             let caps: Vec<&str> = c
                 .capabilities_add
@@ -90,7 +98,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             };
             // Fargate gives each task its own host and allows SYS_PTRACE alone; anything
             // else here would not start there, and is judged as the EC2 risk it would be.
-            let fargate_ptrace = ctx.graph.runs_on_fargate(svc)
+            let fargate_ptrace = ctx.graph.runs_on_fargate(&w)
                 && !privileged
                 && caps
                     .iter()
@@ -107,14 +115,14 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 )
             };
             out.report(
-                &svc.scope,
+                w.scope(),
                 Report {
                     severity,
-                    resource: svc.arn.clone(),
+                    resource: w.resource().to_string(),
                     discriminator: c.name.clone(),
                     message: format!(
-                        "service `{}` runs container `{}` {what}: {reach}",
-                        svc.name, c.name
+                        "{} runs container `{}` {what}: {reach}",
+                        w.describe(), c.name
                     ),
                     remediation: format!(
                         "Remove privileged mode and the added capabilities from container `{}` of task definition `{}`, and deploy the new revision.",
@@ -122,7 +130,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                         td.label()
                     ),
                     evidence: vec![
-                        Evidence::new(&svc.arn, format!("runs task definition `{}`", td.label())),
+                        Evidence::new(w.arn(), w.runs_fact(&td.label())),
                         Evidence::new(&td.arn, format!("container `{}`: {what}", c.name)),
                     ],
                 },
@@ -173,5 +181,65 @@ mod tests {
         let out = b.run(&[&ECS008]);
         assert_eq!(out.findings[0].severity, Severity::High);
         assert!(out.findings[0].message.contains("its container instance"));
+    }
+
+    /// A CODE_DEPLOY service whose PRIMARY task set runs `web` and whose ACTIVE canary
+    /// runs `web-next`, each with one container.
+    fn canary(primary_privileged: bool, canary_privileged: bool) -> Builder {
+        let mut b = Builder::new();
+        b.task_def("web", Some("awsvpc"), &["web:1"]).containers[0].privileged =
+            Some(primary_privileged);
+        b.task_def("web-next", Some("awsvpc"), &["web:2"])
+            .containers[0]
+            .privileged = Some(canary_privileged);
+        b.service("web", "web", &["subnet-1"]);
+        b.task_set("web", "ecs-svc/1", "PRIMARY", "web", &["subnet-1"]);
+        b.task_set("web", "ecs-svc/2", "ACTIVE", "web-next", &["subnet-1"]);
+        b
+    }
+
+    #[test]
+    fn a_privileged_canary_task_set_is_found_and_named() {
+        let out = canary(false, true).run(&[&ECS008]);
+        assert_eq!(out.findings.len(), 1);
+        let f = &out.findings[0];
+        assert_eq!(
+            f.message,
+            "task set `ecs-svc/2` (ACTIVE, 100%) of service `web` runs container `c0` privileged: a compromise of it reaches its container instance and every task on it"
+        );
+        assert!(
+            f.resource.ends_with(":service/main/web"),
+            "filed on the service"
+        );
+        assert!(f.evidence[0]
+            .resource
+            .ends_with("task-set/main/web/ecs-svc/2"));
+    }
+
+    #[test]
+    fn promotion_keeps_the_ticket_and_two_task_sets_are_one_problem() {
+        let before = canary(false, true).run(&[&ECS008]);
+        // Promoted: the canary is now PRIMARY, the old primary drains.
+        let mut b = canary(false, true);
+        let sets = &mut b.inv.ecs_services[0].task_sets;
+        sets[0].status = "DRAINING".into();
+        sets[1].status = "PRIMARY".into();
+        let after = b.run(&[&ECS008]);
+        assert_eq!(after.findings.len(), 1);
+        assert_eq!(
+            before.findings[0].fingerprint,
+            after.findings[0].fingerprint
+        );
+
+        // Both task sets privileged: one finding, both in its evidence.
+        let both = canary(true, true).run(&[&ECS008]);
+        assert_eq!(both.findings.len(), 1, "{:?}", both.findings);
+        let sets: Vec<&str> = both.findings[0]
+            .evidence
+            .iter()
+            .filter(|e| e.resource.contains(":task-set/"))
+            .map(|e| e.resource.as_str())
+            .collect();
+        assert_eq!(sets.len(), 2, "{sets:?}");
     }
 }

@@ -7,7 +7,8 @@ use crate::registry::{Ctx, Emitter, Report};
 declare_check! {
     /// ## What it finds
     ///
-    /// ECS services whose awsvpc network configuration sets `assignPublicIp` to `ENABLED`,
+    /// ECS services and their task sets whose awsvpc network configuration sets
+    /// `assignPublicIp` to `ENABLED`,
     /// so every task's network interface gets a public IPv4 address.
     ///
     /// ## Why it matters
@@ -45,14 +46,21 @@ declare_check! {
         name: "public-ip-assigned",
         severity: Severity::Medium,
         summary: "ECS service assigns public IP addresses to its tasks",
-        needs: ["ecs:ListServices", "ecs:DescribeServices"],
+        needs: [
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
+        ],
         run: run,
     };
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for svc in ctx.inventory.ecs_services.iter().filter(|s| s.is_live()) {
-        let Some(net) = &svc.network else { continue };
+    for w in ctx.graph.ecs_workloads() {
+        let Some(net) = w.network() else { continue };
         if !net
             .assign_public_ip
             .as_deref()
@@ -61,22 +69,22 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             continue;
         }
         out.report(
-            &svc.scope,
+            w.scope(),
             Report {
                 severity: Severity::Medium,
-                resource: svc.arn.clone(),
+                resource: w.resource().to_string(),
                 discriminator: String::new(),
                 message: format!(
-                    "service `{}` gives each task a public IP address: its containers are reachable from the internet wherever security group {} allows",
-                    svc.name,
+                    "{} gives each task a public IP address: its containers are reachable from the internet wherever security group {} allows",
+                    w.describe(),
                     net.security_groups.join(", ")
                 ),
                 remediation: format!(
-                    "Set assignPublicIp=DISABLED on service `{}` and run it in private subnets with a NAT gateway or VPC endpoints.",
-                    svc.name
+                    "Set assignPublicIp=DISABLED on {} and run it in private subnets with a NAT gateway or VPC endpoints.",
+                    w.describe()
                 ),
                 evidence: vec![Evidence::new(
-                    &svc.arn,
+                    w.arn(),
                     format!(
                         "awsvpcConfiguration assignPublicIp ENABLED; subnets {}",
                         net.subnets.join(", ")
@@ -111,5 +119,23 @@ mod tests {
         assert!(out.findings[0]
             .message
             .starts_with("service `open` gives each task a public IP"));
+    }
+
+    #[test]
+    fn a_task_set_with_public_ips_fires() {
+        let mut b = Builder::new();
+        b.task_def("web", Some("awsvpc"), &["nginx:1"]);
+        b.service("web", "web", &["subnet-1"]);
+        b.task_set("web", "ecs-svc/1", "PRIMARY", "web", &["subnet-1"]);
+        b.task_set("web", "ecs-svc/2", "ACTIVE", "web", &["subnet-1"])
+            .network
+            .as_mut()
+            .unwrap()
+            .assign_public_ip = Some("ENABLED".into());
+        let out = b.run(&[&ECS006]);
+        assert_eq!(out.findings.len(), 1);
+        assert!(out.findings[0].message.starts_with(
+            "task set `ecs-svc/2` (ACTIVE, 100%) of service `web` gives each task a public IP"
+        ));
     }
 }

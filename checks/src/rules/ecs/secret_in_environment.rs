@@ -9,7 +9,7 @@ use crate::rules::common::running_task_definitions;
 declare_check! {
     /// ## What it finds
     ///
-    /// Containers of running ECS services with a secret in plain sight: an `environment`
+    /// Containers of running ECS services (and their task sets) with a secret in plain sight: an `environment`
     /// entry, or a `command` / `entryPoint` argument (`--db-password=…`, `--token …`, also
     /// inside a `sh -c "…"` string), whose value is in a known credential format (an AWS
     /// access key id, a private key, a GitHub/GitLab/Slack/Stripe/npm token, a JSON Web
@@ -58,7 +58,15 @@ declare_check! {
         name: "secret-in-environment",
         severity: Severity::High,
         summary: "ECS container receives a secret as a plain environment variable or argument",
-        needs: ["ecs:ListServices", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
+        needs: [
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:DescribeTaskDefinition",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
+        ],
         run: run,
     };
 }
@@ -95,7 +103,7 @@ fn secret_labels(c: &ContainerDefinition) -> (Vec<String>, Vec<String>) {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (svc, td) in running_task_definitions(ctx) {
+    for (w, td) in running_task_definitions(ctx) {
         for c in &td.containers {
             let (env, args) = secret_labels(c);
             if env.is_empty() && args.is_empty() {
@@ -144,20 +152,17 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                     args.join(", ")
                 ));
             }
-            let mut evidence = vec![Evidence::new(
-                &svc.arn,
-                format!("runs task definition `{}`", td.label()),
-            )];
+            let mut evidence = vec![Evidence::new(w.arn(), w.runs_fact(&td.label()))];
             evidence.extend(facts.into_iter().map(|f| Evidence::new(&td.arn, f)));
             out.report(
-                &svc.scope,
+                w.scope(),
                 Report {
                     severity: Severity::High,
-                    resource: svc.arn.clone(),
+                    resource: w.resource().to_string(),
                     discriminator: c.name.clone(),
                     message: format!(
-                        "service `{}` passes {} to container `{}` {}",
-                        svc.name,
+                        "{} passes {} to container `{}` {}",
+                        w.describe(),
                         if count == 1 { "a secret" } else { "secrets" },
                         c.name,
                         places.join(" and ")
@@ -263,5 +268,22 @@ mod tests {
         );
         let all = serde_json::to_string(&out.findings).unwrap();
         assert!(!all.contains("hunter2") && !all.contains("eyJ"));
+    }
+
+    #[test]
+    fn a_task_set_s_secret_is_found() {
+        let mut b = Builder::new();
+        b.task_def("web", Some("awsvpc"), &["nginx"]);
+        b.task_def("web-next", Some("awsvpc"), &["nginx"])
+            .containers[0]
+            .environment = vec![EnvVar::judge("DB_PASSWORD", "hunter2-prod")];
+        b.service("web", "web", &[]);
+        b.task_set("web", "ecs-svc/1", "PRIMARY", "web", &[]);
+        b.task_set("web", "ecs-svc/2", "ACTIVE", "web-next", &[]);
+        let out = b.run(&[&ECS003]);
+        assert_eq!(out.findings.len(), 1);
+        assert!(out.findings[0]
+            .message
+            .starts_with("task set `ecs-svc/2` (ACTIVE, 100%) of service `web` passes a secret"));
     }
 }

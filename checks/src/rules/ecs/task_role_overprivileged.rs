@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
-use crate::model::EcsService;
+use crate::graph::EcsWorkload;
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::running_task_definitions;
 use crate::rules::iam::role_permissions::{find_role, RolePermissions};
@@ -12,7 +12,7 @@ use crate::rules::iam::role_permissions::{find_role, RolePermissions};
 declare_check! {
     /// ## What it finds
     ///
-    /// IAM roles used as the task role of running ECS services whose policies allow every
+    /// IAM roles used as the task role of running ECS services (and their task sets) whose policies allow every
     /// action on every resource (`"Action": "*"`, or a `NotAction` allow, with `"Resource":
     /// "*"`), or that carry `AdministratorAccess`, `PowerUserAccess` or `IAMFullAccess`.
     /// One finding per role, naming every service that uses it.
@@ -51,23 +51,33 @@ declare_check! {
         name: "task-role-overprivileged",
         severity: Severity::High,
         summary: "ECS task role allows every action (or carries an administrator policy)",
-        needs: ["ecs:ListServices", "ecs:DescribeServices", "ecs:DescribeTaskDefinition", "iam:GetAccountAuthorizationDetails"],
+        needs: [
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:DescribeTaskDefinition",
+            "iam:GetAccountAuthorizationDetails",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
+        ],
         run: run,
     };
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    let mut by_role: BTreeMap<&str, (&crate::model::IamRole, Vec<&EcsService>)> = BTreeMap::new();
-    for (svc, td) in running_task_definitions(ctx) {
+    let mut by_role: BTreeMap<&str, (&crate::model::IamRole, Vec<EcsWorkload<'_>>)> =
+        BTreeMap::new();
+    for (w, td) in running_task_definitions(ctx) {
         let Some(reference) = td.task_role_arn.as_deref() else {
             continue;
         };
-        if let Some(role) = find_role(ctx, &svc.scope.account, reference) {
+        if let Some(role) = find_role(ctx, &w.scope().account, reference) {
             by_role
                 .entry(role.arn.as_str())
                 .or_insert((role, Vec::new()))
                 .1
-                .push(svc);
+                .push(w);
         }
     }
     for (role, services) in by_role.into_values() {
@@ -75,16 +85,35 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         if sources.is_empty() {
             continue;
         }
-        let names: Vec<String> = services.iter().map(|s| format!("`{}`", s.name)).collect();
+        // Two task sets of one service are one service.
+        let mut service_names: Vec<String> = Vec::new();
+        let mut others: Vec<String> = Vec::new();
+        for w in &services {
+            let (list, name) = match w.service() {
+                Some(s) => (&mut service_names, format!("`{}`", s.name)),
+                None => (&mut others, w.describe()),
+            };
+            if !list.contains(&name) {
+                list.push(name);
+            }
+        }
+        let mut names: Vec<String> = Vec::new();
+        match service_names.len() {
+            0 => {}
+            1 => names.push(format!("service {}", service_names[0])),
+            _ => names.push(format!("services {}", service_names.join(", "))),
+        }
+        names.extend(others);
         let mut evidence = vec![Evidence::new(
             &role.arn,
             format!("administrator power from {}", sources.join(", ")),
         )];
-        evidence.extend(
-            services.iter().map(|s| {
-                Evidence::new(&s.arn, format!("runs tasks with task role `{}`", role.name))
-            }),
-        );
+        evidence.extend(services.iter().map(|w| {
+            Evidence::new(
+                w.arn(),
+                format!("runs tasks with task role `{}`", role.name),
+            )
+        }));
         out.report(
             &role.scope,
             Report {
@@ -92,9 +121,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 resource: role.arn.clone(),
                 discriminator: String::new(),
                 message: format!(
-                    "task role `{}` of service{} {} has administrator power ({}): code execution in the container is control of the account",
+                    "task role `{}` of {} has administrator power ({}): code execution in the container is control of the account",
                     role.name,
-                    if services.len() == 1 { "" } else { "s" },
                     names.join(", "),
                     sources.join(", ")
                 ),

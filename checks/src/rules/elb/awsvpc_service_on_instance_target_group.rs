@@ -12,7 +12,7 @@ use regex::Regex;
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
-use crate::graph::LB_CONTROLLER_CLUSTER_TAG;
+use crate::graph::{EcsWorkload, LB_CONTROLLER_CLUSTER_TAG};
 use crate::model::{EcsService, EksCluster, EksFargateProfile, TargetGroup, TaskDefinition};
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::cluster_compute_complete;
@@ -136,6 +136,14 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     for svc in ctx.inventory.ecs_services.iter().filter(|s| s.is_live()) {
         check_service(ctx, out, svc);
     }
+    // Task sets carry their own load balancers and task definition: a canary on an
+    // `instance` group is as broken as a service would be. Filed on the service, so the same
+    // mistake in the service's primary task set stays one finding.
+    for w in ctx.graph.ecs_workloads() {
+        if let EcsWorkload::TaskSet(svc, _) = w {
+            check_task_set(ctx, out, w, svc);
+        }
+    }
     for tg in &ctx.inventory.target_groups {
         check_eks_target_group(ctx, out, tg);
     }
@@ -152,6 +160,50 @@ fn tg_evidence(ctx: &Ctx<'_>, tg: &TargetGroup) -> Evidence {
         &tg.arn,
         format!("target group `{}` has target type instance; {lbs}", tg.name),
     )
+}
+
+fn check_task_set(ctx: &Ctx<'_>, out: &mut Emitter<'_>, w: &EcsWorkload<'_>, svc: &EcsService) {
+    let Some(td) = ctx
+        .graph
+        .task_definition(w.task_definition())
+        .filter(|td| td.is_awsvpc())
+    else {
+        return;
+    };
+    for tg in ctx
+        .graph
+        .workload_target_groups(w)
+        .into_iter()
+        .filter(|tg| tg.is_instance_type())
+    {
+        out.report(
+            w.scope(),
+            Report {
+                severity: Severity::High,
+                resource: w.resource().to_string(),
+                discriminator: tg.arn.clone(),
+                message: format!(
+                    "{} uses target group `{}` of target type `instance`, but its task definition `{}` uses awsvpc networking: its tasks never become healthy targets and clients get 503s",
+                    w.describe(),
+                    tg.name,
+                    td.label()
+                ),
+                remediation: ecs_remediation(svc, &tg.name),
+                evidence: vec![
+                    Evidence::new(
+                        w.arn(),
+                        format!(
+                            "loadBalancers use target group `{}`; {}",
+                            tg.name,
+                            w.runs_fact(&td.label())
+                        ),
+                    ),
+                    tg_evidence(ctx, tg),
+                    Evidence::new(&td.arn, "networkMode awsvpc"),
+                ],
+            },
+        );
+    }
 }
 
 fn check_service(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService) {
@@ -604,5 +656,31 @@ mod tests {
             .labels
             .insert("compute".into(), "fargate".into());
         assert!(b.run(&[&ELB001]).findings.is_empty());
+    }
+
+    #[test]
+    fn a_canary_task_set_on_an_instance_group_fires() {
+        let mut b = Builder::new();
+        b.task_def("web", Some("awsvpc"), &["nginx"]);
+        b.service("web", "web", &["subnet-1"]);
+        b.target_group("web-ip", "ip");
+        b.target_group("web-instance", "instance");
+        let ip = b.tg_arn("web-ip");
+        let instance = b.tg_arn("web-instance");
+        let lb = |tg: String| crate::model::ServiceLoadBalancer {
+            target_group_arn: Some(tg),
+            load_balancer_name: None,
+            container_name: Some("c0".into()),
+            container_port: Some(8080),
+        };
+        b.task_set("web", "ecs-svc/1", "PRIMARY", "web", &["subnet-1"])
+            .load_balancers = vec![lb(ip)];
+        b.task_set("web", "ecs-svc/2", "ACTIVE", "web", &["subnet-1"])
+            .load_balancers = vec![lb(instance)];
+        let out = b.run(&[&ELB001]);
+        assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+        assert!(out.findings[0].message.starts_with(
+            "task set `ecs-svc/2` (ACTIVE, 100%) of service `web` uses target group `web-instance` of target type `instance`"
+        ));
     }
 }

@@ -4,7 +4,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
-use crate::model::{EcsService, ServiceLoadBalancer, TargetGroup, TaskDefinition};
+use crate::graph::EcsWorkload;
+use crate::model::{ServiceLoadBalancer, TargetGroup, TaskDefinition};
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::elb::no_healthy_targets::state_counts;
 
@@ -115,10 +116,10 @@ fn registered_port(lb: &ServiceLoadBalancer, td: Option<&TaskDefinition>) -> Opt
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for svc in ctx.inventory.ecs_services.iter().filter(|s| s.is_live()) {
-        let td = ctx.graph.task_definition(&svc.task_definition);
+    for w in ctx.graph.ecs_workloads() {
+        let td = ctx.graph.task_definition(w.task_definition());
         let mut seen: HashSet<&str> = HashSet::new();
-        for lb in &svc.load_balancers {
+        for lb in w.load_balancers() {
             let Some(tg) = lb
                 .target_group_arn
                 .as_deref()
@@ -146,11 +147,13 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             }
             let Some(td) = td else {
                 out.unknown(
-                    &svc.scope,
-                    Some(&svc.arn),
+                    w.scope(),
+                    Some(w.resource()),
                     format!(
-                        "task definition {} of service `{}` was not collected; cannot tell whether a container maps port {hc_port}, which target group `{}` health-checks",
-                        svc.task_definition, svc.name, tg.name
+                        "task definition {} of {} was not collected; cannot tell whether a container maps port {hc_port}, which target group `{}` health-checks",
+                        w.task_definition(),
+                        w.describe(),
+                        tg.name
                     ),
                 );
                 continue;
@@ -161,14 +164,14 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             }
             out.report(
                 &tg.scope,
-                report(svc, lb, tg, td, hc_port, registered, &ports),
+                report(w, lb, tg, td, hc_port, registered, &ports),
             );
         }
     }
 }
 
 fn report(
-    svc: &EcsService,
+    w: &EcsWorkload<'_>,
     lb: &ServiceLoadBalancer,
     tg: &TargetGroup,
     td: &TaskDefinition,
@@ -199,7 +202,7 @@ fn report(
             },
         ),
         Evidence::new(
-            &svc.arn,
+            w.arn(),
             format!(
                 "registers {registers} of task definition `{}` in target group `{}`",
                 td.label(),
@@ -228,11 +231,11 @@ fn report(
     Report {
         severity: Severity::High,
         resource: tg.arn.clone(),
-        discriminator: svc.arn.clone(),
+        discriminator: w.resource().to_string(),
         message: format!(
-            "target group `{}` health-checks port {hc_port}, but service `{}` registers {registers} and no container of task definition `{}` maps port {hc_port}: its tasks fail their health checks and ECS keeps replacing them",
+            "target group `{}` health-checks port {hc_port}, but {} registers {registers} and no container of task definition `{}` maps port {hc_port}: its tasks fail their health checks and ECS keeps replacing them",
             tg.name,
-            svc.name,
+            w.describe(),
             td.label()
         ),
         remediation: format!(

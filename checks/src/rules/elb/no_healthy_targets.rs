@@ -163,17 +163,17 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         let routes = graph.routes_to(&tg.arn);
         // An `instance` group that awsvpc services register in can never hold their tasks:
         // ELB001 reports that one cause, with its fix; a second ticket here would be noise.
-        if routes.is_empty() || !graph.awsvpc_services_on_instance_group(tg).is_empty() {
+        if routes.is_empty() || !graph.awsvpc_workloads_on_instance_group(tg).is_empty() {
             continue;
         }
         // Whether that is the cause is unknown while a registering service's task
         // definition (its network mode) is.
         if tg.is_instance_type() {
-            let undecided: Vec<&str> = graph
-                .incoming(&tg.arn, EdgeKind::ServiceTargetGroup)
-                .filter_map(|arn| graph.ecs_service(arn))
-                .filter(|s| s.is_live() && graph.task_definition(&s.task_definition).is_none())
-                .map(|s| s.name.as_str())
+            let undecided: Vec<String> = graph
+                .workloads_on_target_group(&tg.arn)
+                .iter()
+                .filter(|w| graph.task_definition(w.task_definition()).is_none())
+                .map(|w| w.describe())
                 .collect();
             let services_complete = ctx.complete(
                 &tg.scope,
@@ -200,8 +200,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                     &tg.scope,
                     Some(&tg.arn),
                     format!(
-                        "the task definitions of service `{}` were not collected: cannot tell whether awsvpc tasks are registering in `instance` target group `{}`",
-                        undecided.join("`, `"),
+                        "the task definitions of {} were not collected: cannot tell whether awsvpc tasks are registering in `instance` target group `{}`",
+                        undecided.join(", "),
                         tg.name
                     ),
                 );

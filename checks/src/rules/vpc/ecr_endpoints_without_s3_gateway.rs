@@ -73,6 +73,10 @@ declare_check! {
             "ecs:DescribeTaskDefinition",
             "eks:DescribeNodegroup",
             "eks:DescribeFargateProfile",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
         ],
         run: run,
     };
@@ -97,19 +101,20 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         if facts.gateway_endpoint("s3").is_some() || s3_interface {
             continue;
         }
-        if let Workload::EcsService(svc) = w {
-            let Some(td) = ctx.graph.task_definition(&svc.task_definition) else {
+        if let Workload::Ecs(ecs) = w {
+            let Some(td) = ctx.graph.task_definition(ecs.task_definition()) else {
                 out.unknown(
-                    &svc.scope,
-                    Some(&svc.arn),
+                    ecs.scope(),
+                    Some(ecs.resource()),
                     format!(
-                        "task definition {} of service `{}` was not collected; cannot tell whether it pulls from ECR",
-                        svc.task_definition, svc.name
+                        "task definition {} of {} was not collected; cannot tell whether it pulls from ECR",
+                        ecs.task_definition(),
+                        ecs.describe()
                     ),
                 );
                 continue;
             };
-            let region = svc.scope.region.as_str();
+            let region = ecs.scope().region.as_str();
             let uses_ecr = td
                 .containers
                 .iter()
@@ -383,5 +388,27 @@ mod tests {
         let out = b.run(&[&VPC002]);
         assert!(out.findings.is_empty());
         assert_eq!(out.unknowns.len(), 1);
+    }
+
+    #[test]
+    fn a_scheduled_task_behind_the_same_table_fails_every_run() {
+        let mut b = Builder::standard_vpc();
+        b.with_ecr_endpoints();
+        b.task_def(
+            "export",
+            Some("awsvpc"),
+            &["111122223333.dkr.ecr.us-east-1.amazonaws.com/export:1"],
+        );
+        b.scheduled("nightly-export", "export", &["subnet-1"]);
+        let out = b.run(&[&VPC002]);
+        assert_eq!(out.findings.len(), 1, "{out:?}");
+        let f = &out.findings[0];
+        assert!(f.resource.ends_with(":schedule/default/nightly-export"));
+        assert!(f.message.starts_with(
+            "scheduled task `nightly-export` (EventBridge Scheduler) pulls images through the ECR endpoints"
+        ));
+        // A disabled schedule is never collected as a workload: nothing to report.
+        b.inv.scheduled_tasks.clear();
+        assert!(b.run(&[&VPC002]).findings.is_empty());
     }
 }

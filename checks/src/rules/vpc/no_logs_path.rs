@@ -12,7 +12,7 @@ const AWSLOGS: &str = "awslogs";
 declare_check! {
     /// ## What it finds
     ///
-    /// ECS services on Fargate whose task definition sends container output to CloudWatch
+    /// ECS services (and their task sets) on Fargate whose task definition sends container output to CloudWatch
     /// Logs with the `awslogs` log driver, while their tasks run in a private subnet that has
     /// no way to reach CloudWatch Logs: its route table (the explicit association, else the
     /// VPC's main table) has no usable 0.0.0.0/0 route at all, and the VPC has no available
@@ -84,6 +84,10 @@ declare_check! {
             "ec2:DescribeInternetGateways",
             "ecs:DescribeServices",
             "ecs:DescribeTaskDefinition",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
         ],
         run: run,
     };
@@ -91,7 +95,7 @@ declare_check! {
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     // `dead_end_pulls` keeps Fargate services only: their task ENI carries the log traffic.
-    for (pull, svc, td) in dead_end_services(ctx, out, "logs with awslogs") {
+    for (pull, ecs, td) in dead_end_services(ctx, out, "logs with awslogs") {
         let facts = pull.facts();
         let awslogs: Vec<_> = td
             .containers
@@ -152,10 +156,10 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             ),
         };
         out.report(
-            &svc.scope,
+            ecs.scope(),
             Report {
                 severity: Severity::High,
-                resource: svc.arn.clone(),
+                resource: ecs.resource().to_string(),
                 // One route table, one fix: its id, not a subnet's, identifies the problem.
                 discriminator: rt.to_string(),
                 message,

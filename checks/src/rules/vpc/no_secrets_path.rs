@@ -12,7 +12,7 @@ use crate::rules::common::dead_end_services;
 declare_check! {
     /// ## What it finds
     ///
-    /// ECS services on Fargate whose task definition injects `secrets` into its containers,
+    /// ECS services (and their task sets) on Fargate whose task definition injects `secrets` into its containers,
     /// while their tasks run in a private subnet (its route table has no usable 0.0.0.0/0
     /// route at all) from which the store holding them cannot be reached:
     ///
@@ -94,6 +94,10 @@ declare_check! {
             "ec2:DescribeInternetGateways",
             "ecs:DescribeServices",
             "ecs:DescribeTaskDefinition",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
         ],
         run: run,
     };
@@ -237,9 +241,9 @@ fn gap(facts: &SubnetFacts<'_>, store: Store, region: &str, uses: &[SecretUse<'_
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     // `dead_end_pulls` keeps Fargate services only: their task ENI carries the fetches.
-    for (pull, svc, td) in dead_end_services(ctx, out, "injects secrets") {
+    for (pull, ecs, td) in dead_end_services(ctx, out, "injects secrets") {
         let facts = pull.facts();
-        let by_source = secrets_by_source(td, &svc.scope.region);
+        let by_source = secrets_by_source(td, &ecs.scope().region);
         let gaps: Vec<Gap> = by_source
             .iter()
             .filter_map(|((store, region), uses)| gap(facts, *store, region, uses))
@@ -282,10 +286,10 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         }
         remediation.push('.');
         out.report(
-            &svc.scope,
+            ecs.scope(),
             Report {
                 severity: Severity::High,
-                resource: svc.arn.clone(),
+                resource: ecs.resource().to_string(),
                 // One route table, one fix: its id, not a subnet's, identifies the problem.
                 discriminator: rt.to_string(),
                 message,

@@ -78,6 +78,10 @@ declare_check! {
             "ecs:DescribeTaskDefinition",
             "eks:DescribeNodegroup",
             "eks:DescribeFargateProfile",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
         ],
         run: run,
     };
@@ -140,19 +144,20 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         );
         let mut evidence = pull.evidence();
         let (message, remediation) = match w {
-            Workload::EcsService(svc) => {
-                let Some(td) = ctx.graph.task_definition(&svc.task_definition) else {
+            Workload::Ecs(ecs) => {
+                let Some(td) = ctx.graph.task_definition(ecs.task_definition()) else {
                     out.unknown(
-                        &svc.scope,
-                        Some(&svc.arn),
+                        ecs.scope(),
+                        Some(ecs.resource()),
                         format!(
-                            "task definition {} of service `{}` was not collected; cannot tell where its images come from",
-                            svc.task_definition, svc.name
+                            "task definition {} of {} was not collected; cannot tell where its images come from",
+                            ecs.task_definition(),
+                            ecs.describe()
                         ),
                     );
                     continue;
                 };
-                let (via_ecr, unreachable) = blocked_images(td, &svc.scope.region, gaps.is_empty());
+                let (via_ecr, unreachable) = blocked_images(td, &ecs.scope().region, gaps.is_empty());
                 if via_ecr.is_empty() && unreachable.is_empty() {
                     continue;
                 }

@@ -107,6 +107,10 @@ declare_check! {
             "ecs:DescribeServices",
             "ecs:DescribeTaskDefinition",
             "eks:DescribeNodegroup",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
         ],
         run: run,
     };
@@ -481,12 +485,13 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             for w in &facts.workloads {
                 let images = match w {
                     // On the EC2 launch type the container instance pulls, over its own subnet.
-                    Workload::EcsService(svc) if !graph.runs_on_fargate(svc) => continue,
-                    Workload::EcsService(svc) => {
-                        let Some(td) = graph.task_definition(&svc.task_definition) else {
+                    Workload::Ecs(ecs) if !graph.runs_on_fargate(ecs) => continue,
+                    Workload::Ecs(ecs) => {
+                        let Some(td) = graph.task_definition(ecs.task_definition()) else {
                             undescribed.push(format!(
-                                "service `{}` (task definition {} was not collected)",
-                                svc.name, svc.task_definition
+                                "{} (task definition {} was not collected)",
+                                ecs.describe(),
+                                ecs.task_definition()
                             ));
                             continue;
                         };

@@ -3,7 +3,8 @@
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::{
-    DeployDemand, DeployStrategy, IpDemand, NodegroupCeiling, ServiceCeiling, SubnetFacts, Workload,
+    DeployDemand, DeployStrategy, EcsWorkload, IpDemand, NodegroupCeiling, ServiceCeiling,
+    SubnetFacts, Workload,
 };
 use std::collections::BTreeSet;
 
@@ -90,6 +91,10 @@ declare_check! {
             "eks:ListClusters",
             "eks:ListNodegroups",
             "eks:DescribeNodegroup",
+            "scheduler:ListSchedules",
+            "scheduler:GetSchedule",
+            "events:ListRules",
+            "events:ListTargetsByRule",
         ],
         run: run,
     };
@@ -100,14 +105,17 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     let mut named: BTreeSet<String> = BTreeSet::new();
     for (workload, demand) in ctx.graph.ip_demands() {
         let short = match (workload, demand) {
-            (Workload::EcsService(svc), IpDemand::Deploy(deploy)) => {
+            (Workload::Ecs(EcsWorkload::Service(svc)), IpDemand::Deploy(deploy)) => {
                 check_deploy(ctx, out, svc, deploy)
             }
             (Workload::Nodegroup(ng), IpDemand::NodegroupCeiling(ceiling)) => {
                 check_nodegroup(ctx, out, ng, ceiling)
             }
-            (Workload::EcsService(svc), IpDemand::ServiceCeiling(ceiling)) => {
+            (Workload::Ecs(EcsWorkload::Service(svc)), IpDemand::ServiceCeiling(ceiling)) => {
                 check_service_ceiling(ctx, out, svc, ceiling)
+            }
+            (Workload::Ecs(w @ EcsWorkload::Scheduled(_)), IpDemand::Run { tasks }) => {
+                check_run(ctx, out, w, *tasks)
             }
             (w, IpDemand::Unknown { reason }) => {
                 out.unknown(
@@ -211,7 +219,7 @@ fn check_deploy(
     let Some(Shortfall { subnets, free }) = shortfall(
         ctx,
         out,
-        Workload::EcsService(svc),
+        Workload::Ecs(EcsWorkload::Service(svc)),
         svc.subnet_ids(),
         needed,
     ) else {
@@ -252,6 +260,39 @@ fn check_deploy(
     named
 }
 
+fn check_run(ctx: &Ctx<'_>, out: &mut Emitter<'_>, w: EcsWorkload<'_>, tasks: i64) -> Vec<String> {
+    let Some(Shortfall { subnets, free }) =
+        shortfall(ctx, out, Workload::Ecs(w), w.subnet_ids(), tasks)
+    else {
+        return Vec::new();
+    };
+    let mut evidence = vec![Evidence::new(
+        w.arn(),
+        format!("starts {tasks} awsvpc tasks per run; one IP each"),
+    )];
+    evidence.extend(subnet_evidence(&subnets));
+    let named = subnets.iter().map(|s| s.arn.clone()).collect();
+    out.report(
+        w.scope(),
+        Report {
+            severity: Severity::High,
+            resource: w.resource().to_string(),
+            discriminator: "run".into(),
+            message: format!(
+                "{} starts {tasks} tasks per run, needing {tasks} free IPs; its subnets have {free} ({}): runs fail until addresses free up",
+                w.describe(),
+                free_ips_by_subnet(&subnets)
+            ),
+            remediation: format!(
+                "Add subnets with free addresses to the network configuration of {}, or start fewer tasks per run.",
+                w.describe()
+            ),
+            evidence,
+        },
+    );
+    named
+}
+
 fn check_service_ceiling(
     ctx: &Ctx<'_>,
     out: &mut Emitter<'_>,
@@ -262,7 +303,7 @@ fn check_service_ceiling(
     let Some(Shortfall { subnets, free }) = shortfall(
         ctx,
         out,
-        Workload::EcsService(svc),
+        Workload::Ecs(EcsWorkload::Service(svc)),
         svc.subnet_ids(),
         needed,
     ) else {
@@ -611,5 +652,20 @@ mod tests {
         b.inv.ecs_services[0].running_count = 10;
         autoscale(&mut b, 100);
         assert!(b.run(&[&VPC001]).findings.is_empty());
+    }
+
+    #[test]
+    fn a_scheduled_task_that_cannot_get_addresses_fails_every_run() {
+        let mut b = Builder::new();
+        b.subnet("subnet-a", "vpc-1", "10.0.0.0/24", 3);
+        b.task_def("batch", Some("awsvpc"), &["batch:1"]);
+        b.scheduled("hourly-batch", "batch", &["subnet-a"])
+            .task_count = 5;
+        let out = b.run(&[&VPC001]);
+        assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+        assert_eq!(
+            out.findings[0].message,
+            "scheduled task `hourly-batch` (EventBridge Scheduler) starts 5 tasks per run, needing 5 free IPs; its subnets have 3 (subnet-a: 3): runs fail until addresses free up"
+        );
     }
 }

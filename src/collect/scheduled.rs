@@ -1,0 +1,265 @@
+//! Scheduled ECS tasks: EventBridge Scheduler schedules and EventBridge rule targets that
+//! run an ECS task.
+//!
+//! Scheduler: one paginated ListSchedules per region (100 a page, every group), then
+//! GetSchedule only for the enabled schedules whose target is an ECS cluster (the summary
+//! names the target). EventBridge: ListEventBuses (rules of custom buses are listed per
+//! bus), ListRules per bus, ListTargetsByRule per enabled rule. The EventBridge SDK has no
+//! paginators, so the NextToken loops are written out, and stop on a repeated token.
+
+use aws_sdk_eventbridge::types as ev;
+use aws_sdk_scheduler::types as sc;
+use checks::model::{
+    AwsVpcConfiguration, CapacityProviderItem, Inventory, ScheduleSource, ScheduledTask, Scope,
+};
+use futures::future::join_all;
+
+use super::Collector;
+
+/// Whether an ARN names an ECS cluster: the target of a RunTask schedule or rule.
+fn is_ecs_cluster(arn: &str) -> bool {
+    arn.split(':').nth(2) == Some("ecs")
+        && arn
+            .split(':')
+            .nth(5)
+            .is_some_and(|r| r.starts_with("cluster/"))
+}
+
+pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
+    let (schedules, rules) = tokio::join!(schedules(c, scope), rules(c, scope));
+    Inventory {
+        scheduled_tasks: schedules.into_iter().chain(rules).collect(),
+        ..Inventory::default()
+    }
+}
+
+async fn schedules(c: &Collector, scope: &Scope) -> Vec<ScheduledTask> {
+    let client = c.session(&scope.account).scheduler(&scope.region);
+    let Some(pages) = c
+        .call(scope, "scheduler", "ListSchedules", None, async {
+            client
+                .list_schedules()
+                .max_results(100)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+        })
+        .await
+    else {
+        return Vec::new();
+    };
+    // A disabled schedule starts nothing; only ECS targets are workloads.
+    let wanted: Vec<(String, Option<String>, String)> = pages
+        .iter()
+        .flat_map(|p| p.schedules())
+        .filter(|s| s.state() != Some(&sc::ScheduleState::Disabled))
+        .filter(|s| s.target().is_some_and(|t| is_ecs_cluster(t.arn())))
+        .filter_map(|s| {
+            Some((
+                s.name()?.to_string(),
+                s.group_name().map(str::to_string),
+                s.arn().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect();
+    join_all(wanted.iter().map(|(name, group, arn)| {
+        let client = client.clone();
+        async move {
+            let out = c
+                .call(scope, "scheduler", "GetSchedule", Some(arn), async {
+                    client
+                        .get_schedule()
+                        .name(name)
+                        .set_group_name(group.clone())
+                        .send()
+                        .await
+                })
+                .await?;
+            let target = out.target()?;
+            let ecs = target.ecs_parameters()?;
+            Some(ScheduledTask {
+                scope: scope.clone(),
+                arn: out.arn().unwrap_or(arn).to_string(),
+                name: out.name().unwrap_or(name).to_string(),
+                source: ScheduleSource::Scheduler,
+                group: out.group_name().map(str::to_string).or(group.clone()),
+                target_id: None,
+                schedule_expression: out.schedule_expression().map(str::to_string),
+                cluster_arn: target.arn().to_string(),
+                task_definition: ecs.task_definition_arn().to_string(),
+                launch_type: ecs.launch_type().map(|l| l.as_str().to_string()),
+                capacity_provider_strategy: ecs
+                    .capacity_provider_strategy()
+                    .iter()
+                    .map(|i| CapacityProviderItem {
+                        capacity_provider: i.capacity_provider().to_string(),
+                        weight: i.weight(),
+                        base: i.base(),
+                    })
+                    .collect(),
+                platform_version: ecs.platform_version().map(str::to_string),
+                network: ecs
+                    .network_configuration()
+                    .and_then(|n| n.awsvpc_configuration())
+                    .map(|v| AwsVpcConfiguration {
+                        subnets: v.subnets().to_vec(),
+                        security_groups: v.security_groups().to_vec(),
+                        assign_public_ip: v.assign_public_ip().map(|a| a.as_str().to_string()),
+                    }),
+                task_count: ecs.task_count().unwrap_or(1),
+            })
+        }
+    }))
+    .await
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Follows NextToken until it is absent or repeats: `send` asks for the page after a token
+/// (through the collector, so each page is counted and a failure lands in the coverage).
+/// `None` when a page failed.
+async fn all_pages<T, Fut>(
+    mut send: impl FnMut(Option<String>) -> Fut,
+    next: impl Fn(&T) -> Option<&str>,
+) -> Option<Vec<T>>
+where
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let mut pages = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = send(token.clone()).await?;
+        let after = next(&page).map(str::to_string);
+        pages.push(page);
+        match after {
+            Some(t) if Some(&t) != token.as_ref() => token = Some(t),
+            _ => return Some(pages),
+        }
+    }
+}
+
+async fn rules(c: &Collector, scope: &Scope) -> Vec<ScheduledTask> {
+    let client = c.session(&scope.account).eventbridge(&scope.region);
+    let Some(buses) = all_pages(
+        |token| {
+            let client = client.clone();
+            c.call(scope, "events", "ListEventBuses", None, async move {
+                client.list_event_buses().set_next_token(token).send().await
+            })
+        },
+        |p| p.next_token(),
+    )
+    .await
+    else {
+        return Vec::new();
+    };
+    let buses: Vec<String> = buses
+        .iter()
+        .flat_map(|p| p.event_buses())
+        .filter_map(|b| b.name().map(str::to_string))
+        .collect();
+    let per_bus = join_all(buses.iter().map(|bus| {
+        let client = client.clone();
+        async move {
+            let rules = all_pages(
+                |token| {
+                    let client = client.clone();
+                    c.call(scope, "events", "ListRules", Some(bus), async move {
+                        client
+                            .list_rules()
+                            .event_bus_name(bus)
+                            .set_next_token(token)
+                            .send()
+                            .await
+                    })
+                },
+                |p| p.next_token(),
+            )
+            .await?;
+            let enabled: Vec<ev::Rule> = rules
+                .iter()
+                .flat_map(|p| p.rules())
+                .filter(|r| r.state() != Some(&ev::RuleState::Disabled))
+                .cloned()
+                .collect();
+            let tasks = join_all(enabled.iter().map(|rule| {
+                let client = client.clone();
+                async move {
+                    let name = rule.name()?;
+                    let arn = rule.arn().unwrap_or_default();
+                    // No page size: a rule's targets (five by default) fit in one page.
+                    let pages = all_pages(
+                        |token| {
+                            let client = client.clone();
+                            c.call(
+                                scope,
+                                "events",
+                                "ListTargetsByRule",
+                                Some(arn),
+                                async move {
+                                    client
+                                        .list_targets_by_rule()
+                                        .rule(name)
+                                        .event_bus_name(bus)
+                                        .set_next_token(token)
+                                        .send()
+                                        .await
+                                },
+                            )
+                        },
+                        |p| p.next_token(),
+                    )
+                    .await?;
+                    Some(
+                        pages
+                            .iter()
+                            .flat_map(|p| p.targets())
+                            .filter_map(|t| rule_task(scope, rule, bus, t))
+                            .collect::<Vec<_>>(),
+                    )
+                }
+            }))
+            .await;
+            Some(tasks.into_iter().flatten().flatten().collect::<Vec<_>>())
+        }
+    }))
+    .await;
+    per_bus.into_iter().flatten().flatten().collect()
+}
+
+fn rule_task(scope: &Scope, rule: &ev::Rule, bus: &str, t: &ev::Target) -> Option<ScheduledTask> {
+    let ecs = t.ecs_parameters()?;
+    Some(ScheduledTask {
+        scope: scope.clone(),
+        arn: rule.arn().unwrap_or_default().to_string(),
+        name: rule.name().unwrap_or_default().to_string(),
+        source: ScheduleSource::EventsRule,
+        group: Some(bus.to_string()),
+        target_id: Some(t.id().to_string()),
+        schedule_expression: rule.schedule_expression().map(str::to_string),
+        cluster_arn: t.arn().to_string(),
+        task_definition: ecs.task_definition_arn().to_string(),
+        launch_type: ecs.launch_type().map(|l| l.as_str().to_string()),
+        capacity_provider_strategy: ecs
+            .capacity_provider_strategy()
+            .iter()
+            .map(|i| CapacityProviderItem {
+                capacity_provider: i.capacity_provider().to_string(),
+                weight: i.weight(),
+                base: i.base(),
+            })
+            .collect(),
+        platform_version: ecs.platform_version().map(str::to_string),
+        network: ecs
+            .network_configuration()
+            .and_then(|n| n.awsvpc_configuration())
+            .map(|v| AwsVpcConfiguration {
+                subnets: v.subnets().to_vec(),
+                security_groups: v.security_groups().to_vec(),
+                assign_public_ip: v.assign_public_ip().map(|a| a.as_str().to_string()),
+            }),
+        task_count: ecs.task_count().unwrap_or(1),
+    })
+}
