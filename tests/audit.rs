@@ -8,10 +8,11 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 /// The scenarios in mocks/. A scenario directory not listed here fails `every_mock_is_tested`.
-const SCENARIOS: [&str; 18] = [
+const SCENARIOS: [&str; 19] = [
     "demo",
     "ecs-catalog",
     "ecs-scheduled",
+    "ecs-standalone",
     "ecs-task-sets",
     "ecs-tasks",
     "ecs001",

@@ -40,6 +40,8 @@ REPO = Path(__file__).resolve().parent.parent
 DEPENDS_ON = {
     ("ecs", "DescribeClusters"): [("ecs", "ListClusters")],
     ("ecs", "ListServices"): [("ecs", "ListClusters")],
+    ("ecs", "ListTasks"): [("ecs", "ListClusters")],
+    ("ecs", "DescribeTasks"): [("ecs", "ListTasks")],
     ("ecs", "DescribeServices"): [("ecs", "ListServices")],
     ("ecs", "DescribeTaskDefinition"): [("ecs", "DescribeServices")],
     ("eks", "DescribeCluster"): [("eks", "ListClusters")],

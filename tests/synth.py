@@ -789,6 +789,9 @@ class Emitter:
                      json_post({"clusters": batch, "include": ["SETTINGS", "TAGS"]}),
                      {"clusters": [self.cluster_json(by_arn[a]) for a in batch], "failures": []}, JSON11)
         for c in r.clusters:
+            # No standalone tasks: one empty listing per cluster.
+            self.add("ecs", "ListTasks", json_post({"cluster": c.arn, "desiredStatus": "RUNNING", "maxResults": 100}),
+                     {"taskArns": []}, JSON11)
             svc_arns = [s.arn for s in c.services]
             pages = chunks(svc_arns, ECS_LIST_PAGE)
             for i, page in enumerate(pages):

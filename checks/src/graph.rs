@@ -1366,6 +1366,9 @@ impl<'a> Graph<'a> {
         if let Some(launch) = w.launch_type() {
             return launch.eq_ignore_ascii_case("FARGATE");
         }
+        if let Some(provider) = w.placed_by() {
+            return provider.to_ascii_uppercase().starts_with("FARGATE");
+        }
         let strategy = if w.capacity_provider_strategy().is_empty() {
             match self.ecs_cluster(w.cluster_arn()) {
                 Some(c) => c.default_capacity_provider_strategy.as_slice(),

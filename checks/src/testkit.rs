@@ -420,6 +420,36 @@ impl Builder {
         )
     }
 
+    /// `count` running standalone Fargate tasks of `family` (task group `family:FAMILY`) in
+    /// `subnets` of cluster `main`.
+    pub fn standalone(
+        &mut self,
+        family: &str,
+        count: usize,
+        subnets: &[&str],
+    ) -> &mut StandaloneTasks {
+        let cluster_arn = self.arn("ecs", "cluster/main");
+        let task_definition = self.task_def_arn(family);
+        let task_arns = (0..count)
+            .map(|i| self.arn("ecs", &format!("task/main/{family}{i}")))
+            .collect();
+        push(
+            &mut self.inv.standalone_tasks,
+            StandaloneTasks {
+                scope: self.scope.clone(),
+                arn: format!("{cluster_arn}/standalone/family:{family}"),
+                cluster_arn,
+                group: format!("family:{family}"),
+                task_definition,
+                started_by: None,
+                launch_type: Some("FARGATE".into()),
+                capacity_provider: None,
+                subnets: subnets.iter().map(|s| s.to_string()).collect(),
+                task_arns,
+            },
+        )
+    }
+
     /// An ACTIVE ECS cluster `main` (the cluster [`Builder::service`] places services in)
     /// with no settings and no capacity providers.
     pub fn ecs_cluster(&mut self) -> &mut EcsCluster {

@@ -1,5 +1,5 @@
-//! ECS: clusters (100 per DescribeClusters), services (10 per DescribeServices, with their
-//! task sets) and every task definition those services, their deployments and their live
+//! ECS: clusters (100 per DescribeClusters), their running standalone tasks (ListTasks,
+//! DescribeTasks 100 a call), services (10 per DescribeServices, with their task sets) and every task definition those services, their deployments and their live
 //! task sets use, each described once, as soon as the batch of services that uses it is
 //! back.
 
@@ -11,7 +11,7 @@ use checks::model::{
     AwsVpcConfiguration, CapacityProviderItem, CircuitBreaker, ContainerDefinition,
     DeploymentAlarms, DeploymentConfiguration, EcsCluster, EcsDeployment, EcsService, EcsTaskSet,
     EnvVar, Inventory, KeyValue, PortMapping, Scope, ServiceEvent, ServiceLoadBalancer,
-    TaskDefinition,
+    StandaloneTasks, TaskDefinition,
 };
 use checks::secrets::classify_args;
 use futures::future::join_all;
@@ -64,11 +64,13 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
                 .await
             }
         })),
-        join_all(
-            cluster_arns
-                .iter()
-                .map(|arn| services(c, &client, scope, arn, &claimed)),
-        ),
+        join_all(cluster_arns.iter().map(|arn| async {
+            let (svcs, standalone) = tokio::join!(
+                services(c, &client, scope, arn, &claimed),
+                standalone_tasks(c, &client, scope, arn),
+            );
+            (svcs, standalone)
+        })),
     );
     for out in described.into_iter().flatten() {
         for cl in out.clusters() {
@@ -80,14 +82,109 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
             inv.ecs_clusters.push(ecs);
         }
     }
-    for (svcs, task_defs) in per_cluster {
+    for ((svcs, task_defs), standalone) in per_cluster {
         for (svc, tags) in svcs {
             inv.resource_tags.insert(svc.arn.clone(), tags);
             inv.ecs_services.push(svc);
         }
         inv.task_definitions.extend(task_defs);
+        inv.standalone_tasks.extend(standalone);
     }
     inv
+}
+
+/// Who started a task that belongs to another workload: a service or task set deployment
+/// (`ecs-svc/…`), an EventBridge rule (`events-rule/…`), EventBridge Scheduler
+/// (`chronos-schedule/…`, cut to 36 characters). Those tasks are judged as that workload.
+const OTHER_WORKLOADS: [&str; 3] = ["ecs-svc/", "events-rule/", "chronos-schedule/"];
+
+/// The running tasks of a cluster that no service, task set or schedule started
+/// (ListTasks, 100 a page, desired status RUNNING; DescribeTasks, 100 a call), grouped by
+/// (task group, task definition): a job that runs many copies is one workload.
+async fn standalone_tasks(
+    c: &Collector,
+    client: &aws_sdk_ecs::Client,
+    scope: &Scope,
+    cluster_arn: &str,
+) -> Vec<StandaloneTasks> {
+    let Some(pages) = c
+        .call(scope, "ecs", "ListTasks", Some(cluster_arn), async {
+            client
+                .list_tasks()
+                .cluster(cluster_arn)
+                .desired_status(t::DesiredStatus::Running)
+                .max_results(100)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+        })
+        .await
+    else {
+        return Vec::new();
+    };
+    let arns: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.task_arns().iter().cloned())
+        .collect();
+    let described = join_all(arns.chunks(100).map(|batch| {
+        let batch = batch.to_vec();
+        async move {
+            c.call(scope, "ecs", "DescribeTasks", Some(cluster_arn), async {
+                client
+                    .describe_tasks()
+                    .cluster(cluster_arn)
+                    .set_tasks(Some(batch))
+                    .send()
+                    .await
+            })
+            .await
+        }
+    }))
+    .await;
+    let mut groups: BTreeMap<(String, String), StandaloneTasks> = BTreeMap::new();
+    for task in described.iter().flatten().flat_map(|o| o.tasks()) {
+        let group = task.group().unwrap_or_default();
+        let started_by = task.started_by().filter(|b| !b.is_empty());
+        let other = group.starts_with("service:")
+            || started_by.is_some_and(|b| OTHER_WORKLOADS.iter().any(|p| b.starts_with(p)));
+        let Some(task_definition) = task.task_definition_arn().filter(|_| !other) else {
+            continue;
+        };
+        let entry = groups
+            .entry((group.to_string(), task_definition.to_string()))
+            .or_insert_with(|| StandaloneTasks {
+                scope: scope.clone(),
+                arn: format!("{cluster_arn}/standalone/{group}"),
+                cluster_arn: cluster_arn.to_string(),
+                group: group.to_string(),
+                task_definition: task_definition.to_string(),
+                started_by: started_by.map(str::to_string),
+                // An empty launch type (emulators send one for capacity provider runs) is none.
+                launch_type: task
+                    .launch_type()
+                    .map(|l| l.as_str().to_string())
+                    .filter(|l| !l.is_empty()),
+                capacity_provider: task.capacity_provider_name().map(str::to_string),
+                subnets: Vec::new(),
+                task_arns: Vec::new(),
+            });
+        entry
+            .task_arns
+            .push(task.task_arn().unwrap_or_default().to_string());
+        let subnets = task
+            .attachments()
+            .iter()
+            .flat_map(|a| a.details())
+            .filter(|d| d.name() == Some("subnetId"))
+            .filter_map(|d| d.value());
+        for subnet in subnets {
+            if !entry.subnets.iter().any(|s| s == subnet) {
+                entry.subnets.push(subnet.to_string());
+            }
+        }
+    }
+    groups.into_values().collect()
 }
 
 /// The services of a cluster, and the task definitions they (and their deployments) use

@@ -1616,6 +1616,44 @@ def seed_ecs_scheduled(session) -> Seeded:
     )
 
 
+def seed_ecs_standalone(session) -> Seeded:
+    """Standalone tasks are workloads: a privileged task started by hand (RunTask) and a clean
+    one in the same cluster, each running two copies; a task an EventBridge rule started is its
+    rule's, not a standalone workload."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("adhoc", "10.46")
+    priv, sg = net["private"], net["sg_app"]
+    ecr = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+    r.cluster("adhoc")
+    netcfg = {"awsvpcConfiguration": {"subnets": priv[:1], "securityGroups": [sg], "assignPublicIp": "DISABLED"}}
+
+    def run(td: str, count: int, **extra) -> None:
+        r.ecs.run_task(cluster="adhoc", taskDefinition=td, launchType="FARGATE", count=count,
+                       networkConfiguration=netcfg, **extra)
+
+    run(r.task_definition("debug-shell", f"{ecr}/debug-shell:1.0.0", privileged=True), 2)
+    run(r.task_definition("data-fix", f"{ecr}/data-fix:2.1.0"), 2, startedBy="ops-runbook")
+    # Started by an EventBridge rule: judged as that rule (not collected here), never twice.
+    run(r.task_definition("rule-job", f"{ecr}/rule-job:1.0.0", privileged=True), 1,
+        startedBy="events-rule/hourly-rule-job")
+    return Seeded(
+        name="ecs-standalone", regions=["us-east-1"],
+        summary="Tasks started by hand (RunTask) in a cluster with no service: a privileged debug shell "
+                "beside a clean data fix, and a task an EventBridge rule started.",
+        bad=["standalone tasks of group family:debug-shell: privileged container (ECS008)"],
+        clean=[
+            "standalone tasks of group family:data-fix: clean",
+            "task started by events-rule/hourly-rule-job: its rule's workload, not a standalone one",
+        ],
+        must=[Expect("ECS008", ("debug-shell",), "high", why="privileged standalone task")],
+        must_not=[
+            Expect("ECS008", ("data-fix",), why="clean"),
+            Expect("ECS008", ("rule-job",), why="started by a rule: not standalone"),
+        ],
+    )
+
+
 # Every secret shape the detector knows, in an environment variable each (ECS003 must name
 # every variable and print no value), plus values that must stay clear.
 SECRET_SHAPES = {
@@ -1866,6 +1904,7 @@ SCENARIOS = {
     "ecs-tasks": seed_ecs_tasks,
     "ecs-task-sets": seed_ecs_task_sets,
     "ecs-scheduled": seed_ecs_scheduled,
+    "ecs-standalone": seed_ecs_standalone,
     "ecs-catalog": seed_ecs_catalog,
     "elb-catalog": seed_elb_catalog,
     "vpc-paths": seed_vpc_paths,

@@ -174,11 +174,7 @@ impl<'a> EcsWorkload<'a> {
                     format!("scheduled task `{}` (EventBridge rule)", t.name)
                 }
             },
-            EcsWorkload::Standalone(t) => format!(
-                "standalone task{} of group `{}`",
-                if t.task_arns.len() == 1 { "" } else { "s" },
-                t.group
-            ),
+            EcsWorkload::Standalone(t) => format!("standalone task group `{}`", t.group),
         }
     }
 

@@ -73,6 +73,8 @@ declare_check! {
             "scheduler:GetSchedule",
             "events:ListRules",
             "events:ListTargetsByRule",
+            "ecs:ListTasks",
+            "ecs:DescribeTasks",
         ],
         run: run,
     };
@@ -241,5 +243,22 @@ mod tests {
             .map(|e| e.resource.as_str())
             .collect();
         assert_eq!(sets.len(), 2, "{sets:?}");
+    }
+
+    #[test]
+    fn standalone_tasks_are_one_workload_per_group() {
+        let mut b = Builder::new();
+        b.task_def("debug", Some("awsvpc"), &["shell:1"]).containers[0].privileged = Some(true);
+        b.standalone("debug", 3, &["subnet-1"]).launch_type = Some("EC2".into());
+        let out = b.run(&[&ECS008]);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(
+            out.findings[0].message,
+            "standalone task group `family:debug` runs container `c0` privileged: a compromise of it reaches its container instance and every task on it"
+        );
+        assert_eq!(
+            out.findings[0].evidence[0].fact,
+            "3 running tasks of task definition `debug:1` in cluster `main`"
+        );
     }
 }

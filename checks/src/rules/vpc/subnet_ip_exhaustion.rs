@@ -95,6 +95,8 @@ declare_check! {
             "scheduler:GetSchedule",
             "events:ListRules",
             "events:ListTargetsByRule",
+            "ecs:ListTasks",
+            "ecs:DescribeTasks",
         ],
         run: run,
     };
