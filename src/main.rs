@@ -242,7 +242,7 @@ fn list_checks(format: ListFormat) -> String {
                         "severity": c.severity,
                         "severities": c.severities,
                         "summary": c.summary,
-                        "needs": c.needs,
+                        "needs": c.needs(),
                     })
                 })
                 .collect();

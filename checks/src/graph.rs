@@ -1288,6 +1288,27 @@ impl<'a> Graph<'a> {
             .collect()
     }
 
+    /// Whether an `ip` target group health-checks a fixed port that no container of a
+    /// workload registering in it maps (and that is not the port it registers): its targets
+    /// fail every health check, so its having no healthy target follows from that mistake.
+    pub fn health_check_misses_containers(&self, tg: &TargetGroup) -> bool {
+        let Some(hc_port) = tg.fixed_health_check_port().filter(|_| tg.is_ip_type()) else {
+            return false;
+        };
+        self.workloads_on_target_group(&tg.arn).iter().any(|w| {
+            let Some(td) = self.task_definition(w.task_definition()) else {
+                return false;
+            };
+            w.load_balancers()
+                .iter()
+                .filter(|lb| lb.target_group_arn.as_deref() == Some(tg.arn.as_str()))
+                .any(|lb| {
+                    lb.registered_port(Some(td)) != Some(hc_port)
+                        && !td.mapped_ports().contains(&hc_port)
+                })
+        })
+    }
+
     /// Target groups of the workload's `loadBalancers` that were collected.
     pub fn workload_target_groups(&self, w: &EcsWorkload<'_>) -> Vec<&'a TargetGroup> {
         let mut seen: Vec<&str> = Vec::new();

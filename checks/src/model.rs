@@ -371,6 +371,22 @@ pub struct ServiceLoadBalancer {
     pub container_port: Option<i32>,
 }
 
+impl ServiceLoadBalancer {
+    /// The port ECS registers targets on: `containerPort`, else the first port mapping of
+    /// the named container.
+    pub fn registered_port(&self, td: Option<&TaskDefinition>) -> Option<i32> {
+        self.container_port.or_else(|| {
+            let name = self.container_name.as_deref()?;
+            td?.containers
+                .iter()
+                .find(|c| c.name == name)?
+                .port_mappings
+                .iter()
+                .find_map(|m| m.container_port)
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AwsVpcConfiguration {
     pub subnets: Vec<String>,
@@ -662,6 +678,22 @@ pub struct TargetGroup {
 }
 
 impl TargetGroup {
+    /// The fixed health check port; `None` for `traffic-port` (also AWS's default when the
+    /// field is absent) and for anything unparsable.
+    pub fn fixed_health_check_port(&self) -> Option<i32> {
+        let port = self.health_check_port.as_deref()?.trim();
+        if port.eq_ignore_ascii_case("traffic-port") {
+            return None;
+        }
+        port.parse().ok()
+    }
+
+    pub fn is_ip_type(&self) -> bool {
+        self.target_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("ip"))
+    }
+
     pub fn healthy_targets(&self) -> Option<usize> {
         self.targets
             .as_ref()
@@ -1055,6 +1087,17 @@ impl EcsService {
 }
 
 impl TaskDefinition {
+    /// Every port a container maps (container and host side; in awsvpc mode they are the
+    /// same).
+    pub fn mapped_ports(&self) -> std::collections::BTreeSet<i32> {
+        self.containers
+            .iter()
+            .flat_map(|c| &c.port_mappings)
+            .flat_map(|m| [m.container_port, m.host_port])
+            .flatten()
+            .collect()
+    }
+
     /// `family:revision`, the way the console and CLI name a revision.
     pub fn label(&self) -> String {
         format!("{}:{}", self.family, self.revision)

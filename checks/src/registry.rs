@@ -35,12 +35,46 @@ pub struct Check {
     pub summary: &'static str,
     /// Raw doc-comment text; see [`Check::documentation`].
     pub doc: &'static str,
-    /// Operations (`ecs:DescribeServices`) whose failure leaves this check unable to decide.
+    /// Operations (`ecs:DescribeServices`) whose failure leaves this check unable to decide,
+    /// besides [`ECS_WORKLOAD_OPS`] when `ecs_workloads` is set; see [`Check::needs`].
     pub needs: &'static [&'static str],
+    /// Whether it judges every ECS workload, and so needs every call that finds them.
+    pub ecs_workloads: bool,
     pub run: fn(&Ctx<'_>, &mut Emitter<'_>),
 }
 
+/// The calls that find every ECS workload: services and their task sets, scheduled tasks
+/// (EventBridge Scheduler, EventBridge rules), standalone tasks, and the task definitions
+/// they run.
+pub const ECS_WORKLOAD_OPS: [&str; 9] = [
+    "ecs:ListServices",
+    "ecs:DescribeServices",
+    "ecs:DescribeTaskDefinition",
+    "ecs:ListTasks",
+    "ecs:DescribeTasks",
+    "scheduler:ListSchedules",
+    "scheduler:GetSchedule",
+    "events:ListRules",
+    "events:ListTargetsByRule",
+];
+
 impl Check {
+    /// Every operation whose failure leaves the check unable to decide, without repeats.
+    pub fn needs(&self) -> Vec<&'static str> {
+        let workloads: &[&'static str] = if self.ecs_workloads {
+            &ECS_WORKLOAD_OPS
+        } else {
+            &[]
+        };
+        let mut all: Vec<&'static str> = Vec::new();
+        for op in self.needs.iter().chain(workloads) {
+            if !all.contains(op) {
+                all.push(op);
+            }
+        }
+        all
+    }
+
     /// `high / medium`: every severity it reports.
     pub fn severity_range(&self) -> String {
         self.severities
@@ -99,6 +133,7 @@ macro_rules! declare_check {
             $(lower: [$($lower:expr),* $(,)?],)?
             summary: $summary:literal,
             needs: [$($need:literal),* $(,)?],
+            $(ecs_workloads: $workloads:literal,)?
             run: $run:path $(,)?
         };
     ) => {
@@ -112,6 +147,7 @@ macro_rules! declare_check {
             summary: $summary,
             doc: concat!($($doc, "\n"),*),
             needs: &[$($need),*],
+            ecs_workloads: false $(|| $workloads)?,
             run: $run,
         };
     };
@@ -268,7 +304,7 @@ pub fn run(inventory: &Inventory, checks: &[&Check]) -> Outcome {
         out.notes.append(&mut e.notes);
         for gap in inventory.coverage.failures() {
             let op = gap.op();
-            if !check.needs.iter().any(|n| *n == op) {
+            if !check.needs().contains(&op.as_str()) {
                 continue;
             }
             let status = match gap.status {

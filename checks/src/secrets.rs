@@ -351,6 +351,9 @@ pub fn args_for_recording(args: &[String]) -> Vec<String> {
                 .map(|t| t.trim_matches(['"', '\'']))
                 .filter(|t| !t.is_empty())
                 .collect();
+            if tokens.is_empty() {
+                return CLEAR.to_string();
+            }
             tokens
                 .iter()
                 .enumerate()

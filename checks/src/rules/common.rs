@@ -8,7 +8,9 @@ use regex::Regex;
 
 use crate::finding::Evidence;
 use crate::graph::{EcsWorkload, Egress, Graph, SubnetFacts, Workload};
-use crate::model::{EcsCluster, EcsService, EksCluster, IamRole, Subnet, TaskDefinition};
+use crate::model::{
+    EcsCluster, EcsService, EksCluster, IamRole, Scope, Subnet, TargetHealth, TaskDefinition,
+};
 use crate::policy::Policy;
 use crate::registry::{Ctx, Emitter};
 
@@ -306,6 +308,66 @@ pub(crate) fn running_task_definitions<'a>(
         .ecs_workloads()
         .iter()
         .filter_map(move |w| Some((*w, graph.task_definition(w.task_definition())?)))
+}
+
+// ---------------------------------------------------------------- ELB data, explained
+
+/// Why a value collected per resource is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Missing {
+    /// The call failed for this resource itself: the engine already reports an unknown for
+    /// it through the check's `needs`, so the check adds none.
+    ReportedByEngine,
+    /// The call failed region-wide: the engine reports the region, the check names the
+    /// resource it leaves undecided.
+    RegionWide,
+    /// No failure is recorded: the collector did not ask.
+    NotCollected,
+}
+
+/// Why `op`'s data for `resource` is missing, from the coverage of `scope`.
+pub(crate) fn missing(ctx: &Ctx<'_>, scope: &Scope, op: &str, resource: &str) -> Missing {
+    let ops = [op];
+    let gaps: Vec<_> = ctx
+        .inventory
+        .coverage
+        .gaps(&scope.account, &scope.region, &ops, Some(resource))
+        .collect();
+    if gaps.iter().any(|g| g.scope.as_deref() == Some(resource)) {
+        Missing::ReportedByEngine
+    } else if gaps.is_empty() {
+        Missing::NotCollected
+    } else {
+        Missing::RegionWide
+    }
+}
+
+/// `3 unhealthy, 1 draining`: targets per state, in the order an operator reads them (the
+/// failing states first, states AWS may add later last, by name).
+pub(crate) fn state_counts(targets: &[TargetHealth]) -> String {
+    const ORDER: [&str; 7] = [
+        "unhealthy",
+        "unhealthy.draining",
+        "initial",
+        "draining",
+        "unused",
+        "unavailable",
+        "healthy",
+    ];
+    let mut counts: BTreeMap<(usize, String), usize> = BTreeMap::new();
+    for t in targets {
+        let state = t.state.to_ascii_lowercase();
+        let rank = ORDER
+            .iter()
+            .position(|s| *s == state)
+            .unwrap_or(ORDER.len());
+        *counts.entry((rank, state)).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|((_, state), n)| format!("{n} {state}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

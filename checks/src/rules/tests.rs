@@ -35,8 +35,8 @@ fn codes_and_names_are_unique_sorted_and_well_formed() {
                     .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit())
         });
         assert!(kebab, "{}: name `{}` is kebab-case", c.code, c.name);
-        assert!(!c.summary.is_empty() && !c.needs.is_empty(), "{}", c.code);
-        for need in c.needs {
+        assert!(!c.summary.is_empty() && !c.needs().is_empty(), "{}", c.code);
+        for need in c.needs() {
             let (service, op) = need.split_once(':').unwrap_or_default();
             assert!(
                 [

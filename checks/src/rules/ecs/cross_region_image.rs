@@ -8,7 +8,7 @@ use crate::rules::common::{image_source, running_task_definitions, ImageSource};
 declare_check! {
     /// ## What it finds
     ///
-    /// Containers of running ECS services (and their task sets) whose image is in a private ECR registry of a
+    /// Containers of running ECS services (their task sets, scheduled and standalone tasks) whose image is in a private ECR registry of a
     /// different region than the service (`…dkr.ecr.us-east-1.amazonaws.com/app` run by a
     /// service in `eu-west-1`).
     ///
@@ -46,17 +46,8 @@ declare_check! {
         name: "cross-region-image",
         severity: Severity::Low,
         summary: "ECS container pulls its image from ECR in another region",
-        needs: [
-            "ecs:ListServices",
-            "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-            "ecs:ListTasks",
-            "ecs:DescribeTasks",
-        ],
+        needs: [],
+        ecs_workloads: true,
         run: run,
     };
 }

@@ -11,7 +11,7 @@ use crate::rules::iam::role_permissions::{find_role, iam_complete, Access, RoleP
 declare_check! {
     /// ## What it finds
     ///
-    /// Running ECS services (and their task sets) whose task definition needs an execution role and has none,
+    /// Running ECS services (their task sets, scheduled and standalone tasks) whose task definition needs an execution role and has none,
     /// names a role that does not exist, or names one whose policies do not allow what
     /// starting the task takes:
     ///
@@ -66,17 +66,9 @@ declare_check! {
         severity: Severity::High,
         summary: "ECS task needs an execution role that is missing or cannot pull its image, write its logs or read its secrets",
         needs: [
-            "ecs:ListServices",
-            "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
             "iam:GetAccountAuthorizationDetails",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-            "ecs:ListTasks",
-            "ecs:DescribeTasks",
         ],
+        ecs_workloads: true,
         run: run,
     };
 }

@@ -8,7 +8,7 @@ use crate::rules::common::running_task_definitions;
 declare_check! {
     /// ## What it finds
     ///
-    /// Running ECS services (and their task sets) whose task definition names the same IAM role as
+    /// Running ECS services (their task sets, scheduled and standalone tasks) whose task definition names the same IAM role as
     /// `executionRoleArn` and `taskRoleArn`.
     ///
     /// ## Why it matters
@@ -43,17 +43,8 @@ declare_check! {
         name: "execution-role-reused-as-task-role",
         severity: Severity::Medium,
         summary: "ECS task definition uses one IAM role as both execution role and task role",
-        needs: [
-            "ecs:ListServices",
-            "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-            "ecs:ListTasks",
-            "ecs:DescribeTasks",
-        ],
+        needs: [],
+        ecs_workloads: true,
         run: run,
     };
 }

@@ -8,7 +8,7 @@ use crate::rules::common::running_task_definitions;
 declare_check! {
     /// ## What it finds
     ///
-    /// Essential containers of running ECS services (and their task sets) without a container `healthCheck`.
+    /// Essential containers of running ECS services (their task sets, scheduled and standalone tasks) without a container `healthCheck`.
     /// Medium when the service has no load balancer (nothing else probes the task), low
     /// when a target group health check covers the traffic-serving container.
     ///
@@ -48,17 +48,8 @@ declare_check! {
         severity: Severity::Medium,
         lower: [Severity::Low],
         summary: "Essential ECS container has no health check: a hung process is never replaced",
-        needs: [
-            "ecs:ListServices",
-            "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-            "ecs:ListTasks",
-            "ecs:DescribeTasks",
-        ],
+        needs: [],
+        ecs_workloads: true,
         run: run,
     };
 }

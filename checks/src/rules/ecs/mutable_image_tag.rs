@@ -27,7 +27,7 @@ fn mutable(image: &str) -> Option<&'static str> {
 declare_check! {
     /// ## What it finds
     ///
-    /// Containers of running ECS services (and their task sets) whose image is referenced by the `latest` tag or
+    /// Containers of running ECS services (their task sets, scheduled and standalone tasks) whose image is referenced by the `latest` tag or
     /// by no tag at all (which means `latest`), and not pinned by digest.
     ///
     /// ## Why it matters
@@ -65,17 +65,8 @@ declare_check! {
         name: "mutable-image-tag",
         severity: Severity::Medium,
         summary: "ECS container image referenced by `latest` or no tag, not pinned",
-        needs: [
-            "ecs:ListServices",
-            "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-            "ecs:ListTasks",
-            "ecs:DescribeTasks",
-        ],
+        needs: [],
+        ecs_workloads: true,
         run: run,
     };
 }

@@ -8,7 +8,7 @@ use crate::rules::common::running_task_definitions;
 declare_check! {
     /// ## What it finds
     ///
-    /// Containers of running ECS services (and their task sets) without a `logConfiguration`.
+    /// Containers of running ECS services (their task sets, scheduled and standalone tasks) without a `logConfiguration`.
     ///
     /// ## Why it matters
     ///
@@ -45,17 +45,8 @@ declare_check! {
         name: "no-log-configuration",
         severity: Severity::Medium,
         summary: "ECS container has no log configuration: its output is lost",
-        needs: [
-            "ecs:ListServices",
-            "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-            "ecs:ListTasks",
-            "ecs:DescribeTasks",
-        ],
+        needs: [],
+        ecs_workloads: true,
         run: run,
     };
 }

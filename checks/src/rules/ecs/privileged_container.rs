@@ -19,7 +19,7 @@ const DANGEROUS: [&str; 7] = [
 declare_check! {
     /// ## What it finds
     ///
-    /// Containers of running ECS services (and their task sets) with `privileged: true`, or with Linux
+    /// Containers of running ECS services (their task sets, scheduled and standalone tasks) with `privileged: true`, or with Linux
     /// capabilities added that amount to host control (`SYS_ADMIN`, `SYS_MODULE`,
     /// `SYS_PTRACE`, `SYS_RAWIO`, `DAC_READ_SEARCH`, `NET_ADMIN`, `ALL`). Judged for the
     /// launch type the tasks run on: high on EC2 (and wherever the launch type is not
@@ -65,17 +65,8 @@ declare_check! {
         severity: Severity::High,
         lower: [Severity::Medium],
         summary: "ECS container runs privileged or with host-level capabilities added",
-        needs: [
-            "ecs:ListServices",
-            "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-            "ecs:ListTasks",
-            "ecs:DescribeTasks",
-        ],
+        needs: [],
+        ecs_workloads: true,
         run: run,
     };
 }

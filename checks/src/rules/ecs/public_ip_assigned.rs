@@ -7,7 +7,7 @@ use crate::registry::{Ctx, Emitter, Report};
 declare_check! {
     /// ## What it finds
     ///
-    /// ECS services and their task sets whose awsvpc network configuration sets
+    /// ECS services, their task sets and scheduled tasks whose awsvpc network configuration sets
     /// `assignPublicIp` to `ENABLED`,
     /// so every task's network interface gets a public IPv4 address.
     ///
@@ -46,14 +46,8 @@ declare_check! {
         name: "public-ip-assigned",
         severity: Severity::Medium,
         summary: "ECS service assigns public IP addresses to its tasks",
-        needs: [
-            "ecs:ListServices",
-            "ecs:DescribeServices",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-        ],
+        needs: [],
+        ecs_workloads: true,
         run: run,
     };
 }

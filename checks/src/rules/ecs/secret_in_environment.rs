@@ -9,7 +9,7 @@ use crate::rules::common::running_task_definitions;
 declare_check! {
     /// ## What it finds
     ///
-    /// Containers of running ECS services (and their task sets) with a secret in plain sight: an `environment`
+    /// Containers of running ECS services (their task sets, scheduled and standalone tasks) with a secret in plain sight: an `environment`
     /// entry, or a `command` / `entryPoint` argument (`--db-password=…`, `--token …`, also
     /// inside a `sh -c "…"` string), whose value is in a known credential format (an AWS
     /// access key id, a private key, a GitHub/GitLab/Slack/Stripe/npm token, a JSON Web
@@ -58,17 +58,8 @@ declare_check! {
         name: "secret-in-environment",
         severity: Severity::High,
         summary: "ECS container receives a secret as a plain environment variable or argument",
-        needs: [
-            "ecs:ListServices",
-            "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-            "ecs:ListTasks",
-            "ecs:DescribeTasks",
-        ],
+        needs: [],
+        ecs_workloads: true,
         run: run,
     };
 }

@@ -12,7 +12,7 @@ use crate::rules::iam::role_permissions::{find_role, RolePermissions};
 declare_check! {
     /// ## What it finds
     ///
-    /// IAM roles used as the task role of running ECS services (and their task sets) whose policies allow every
+    /// IAM roles used as the task role of running ECS services (their task sets, scheduled and standalone tasks) whose policies allow every
     /// action on every resource (`"Action": "*"`, or a `NotAction` allow, with `"Resource":
     /// "*"`), or that carry `AdministratorAccess`, `PowerUserAccess` or `IAMFullAccess`.
     /// One finding per role, naming every service that uses it.
@@ -52,17 +52,9 @@ declare_check! {
         severity: Severity::High,
         summary: "ECS task role allows every action (or carries an administrator policy)",
         needs: [
-            "ecs:ListServices",
-            "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
             "iam:GetAccountAuthorizationDetails",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-            "ecs:ListTasks",
-            "ecs:DescribeTasks",
         ],
+        ecs_workloads: true,
         run: run,
     };
 }

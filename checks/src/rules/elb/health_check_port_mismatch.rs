@@ -7,7 +7,7 @@ use crate::finding::{Evidence, Severity};
 use crate::graph::EcsWorkload;
 use crate::model::{ServiceLoadBalancer, TargetGroup, TaskDefinition};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::elb::no_healthy_targets::state_counts;
+use crate::rules::common::state_counts;
 
 declare_check! {
     /// ## What it finds
@@ -80,41 +80,6 @@ declare_check! {
     };
 }
 
-/// The fixed health check port of a target group; `None` for `traffic-port` (also AWS's
-/// default when the field is absent) and for anything unparsable.
-fn fixed_health_check_port(tg: &TargetGroup) -> Option<i32> {
-    let port = tg.health_check_port.as_deref()?.trim();
-    if port.eq_ignore_ascii_case("traffic-port") {
-        return None;
-    }
-    port.parse().ok()
-}
-
-/// Every port a container of the task definition maps (container and host side; in awsvpc
-/// mode they are the same).
-fn mapped_ports(td: &TaskDefinition) -> BTreeSet<i32> {
-    td.containers
-        .iter()
-        .flat_map(|c| &c.port_mappings)
-        .flat_map(|m| [m.container_port, m.host_port])
-        .flatten()
-        .collect()
-}
-
-/// The port ECS registers targets on: the service's `containerPort`, else the first port
-/// mapping of the named container.
-fn registered_port(lb: &ServiceLoadBalancer, td: Option<&TaskDefinition>) -> Option<i32> {
-    lb.container_port.or_else(|| {
-        let name = lb.container_name.as_deref()?;
-        td?.containers
-            .iter()
-            .find(|c| c.name == name)?
-            .port_mappings
-            .iter()
-            .find_map(|m| m.container_port)
-    })
-}
-
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     for w in ctx.graph.ecs_workloads() {
         let td = ctx.graph.task_definition(w.task_definition());
@@ -127,21 +92,17 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             else {
                 continue;
             };
-            let is_ip = tg
-                .target_type
-                .as_deref()
-                .is_some_and(|t| t.eq_ignore_ascii_case("ip"));
-            if !is_ip || !seen.insert(&tg.arn) {
+            if !tg.is_ip_type() || !seen.insert(&tg.arn) {
                 continue;
             }
-            let Some(hc_port) = fixed_health_check_port(tg) else {
+            let Some(hc_port) = tg.fixed_health_check_port() else {
                 continue;
             };
             // A healthy target proves something answers the health checks.
             if tg.healthy_targets().is_some_and(|n| n > 0) {
                 continue;
             }
-            let registered = registered_port(lb, td);
+            let registered = lb.registered_port(td);
             if registered == Some(hc_port) {
                 continue;
             }
@@ -158,7 +119,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 );
                 continue;
             };
-            let ports = mapped_ports(td);
+            let ports = td.mapped_ports();
             if ports.contains(&hc_port) {
                 continue;
             }

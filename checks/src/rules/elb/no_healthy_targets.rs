@@ -1,15 +1,13 @@
 //! ELB004: target groups a listener forwards to that have no healthy target.
-//!
-//! Also home of two helpers the other ELB checks share: how a missing value is explained
-//! ([`missing`]) and how target states are counted ([`state_counts`]).
 
 use std::collections::BTreeMap;
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::{EdgeKind, ListenerRoute, Node};
-use crate::model::{Listener, LoadBalancer, Scope, TargetGroup, TargetHealth};
+use crate::model::{Listener, LoadBalancer, TargetGroup, TargetHealth};
 use crate::registry::{Ctx, Emitter, Report};
+use crate::rules::common::{missing, state_counts, Missing};
 
 const HEALTH_OP: &str = "elbv2:DescribeTargetHealth";
 
@@ -32,7 +30,9 @@ declare_check! {
     /// - a group that a weighted forward gives weight 0: it receives nothing (blue/green
     ///   setups park the idle colour that way on purpose);
     /// - an `instance` group that awsvpc ECS services register in: ELB001 reports that cause
-    ///   (one problem, one finding).
+    ///   (one problem, one finding);
+    /// - an `ip` group whose health checks aim at a port no container maps: ELB003 reports
+    ///   that cause.
     ///
     /// ## Why it matters
     ///
@@ -92,64 +92,6 @@ declare_check! {
     };
 }
 
-/// Why a value collected per resource is missing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Missing {
-    /// The call failed for this resource itself: the engine already reports an unknown for
-    /// it through the check's `needs`, so the check adds none.
-    ReportedByEngine,
-    /// The call failed region-wide: the engine reports the region, the check names the
-    /// resource it leaves undecided.
-    RegionWide,
-    /// No failure is recorded: the collector did not ask.
-    NotCollected,
-}
-
-/// Why `op`'s data for `resource` is missing, from the coverage of `scope`.
-pub(super) fn missing(ctx: &Ctx<'_>, scope: &Scope, op: &str, resource: &str) -> Missing {
-    let ops = [op];
-    let gaps: Vec<_> = ctx
-        .inventory
-        .coverage
-        .gaps(&scope.account, &scope.region, &ops, Some(resource))
-        .collect();
-    if gaps.iter().any(|g| g.scope.as_deref() == Some(resource)) {
-        Missing::ReportedByEngine
-    } else if gaps.is_empty() {
-        Missing::NotCollected
-    } else {
-        Missing::RegionWide
-    }
-}
-
-/// `3 unhealthy, 1 draining`: targets per state, in the order an operator reads them (the
-/// failing states first, states AWS may add later last, by name).
-pub(super) fn state_counts(targets: &[TargetHealth]) -> String {
-    const ORDER: [&str; 7] = [
-        "unhealthy",
-        "unhealthy.draining",
-        "initial",
-        "draining",
-        "unused",
-        "unavailable",
-        "healthy",
-    ];
-    let mut counts: BTreeMap<(usize, String), usize> = BTreeMap::new();
-    for t in targets {
-        let state = t.state.to_ascii_lowercase();
-        let rank = ORDER
-            .iter()
-            .position(|s| *s == state)
-            .unwrap_or(ORDER.len());
-        *counts.entry((rank, state)).or_default() += 1;
-    }
-    counts
-        .into_iter()
-        .map(|((_, state), n)| format!("{n} {state}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Whether the load balancer sends new requests to the target: `healthy`, or `unavailable`
 /// (health checks disabled, as on Lambda target groups by default, or health not known to
 /// the load balancer): neither proves the target is out of service.
@@ -164,6 +106,11 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         // An `instance` group that awsvpc services register in can never hold their tasks:
         // ELB001 reports that one cause, with its fix; a second ticket here would be noise.
         if routes.is_empty() || !graph.awsvpc_workloads_on_instance_group(tg).is_empty() {
+            continue;
+        }
+        // Health checks aimed at a port no container maps fail on every target: ELB003
+        // reports that cause and its fix.
+        if graph.health_check_misses_containers(tg) {
             continue;
         }
         // Whether that is the cause is unknown while a registering service's task
@@ -789,5 +736,23 @@ mod tests {
             .count();
         assert_eq!(listed, LISTED_TARGETS);
         assert!(f.evidence.iter().any(|e| e.fact == "… and 3 more targets"));
+    }
+
+    #[test]
+    fn a_health_check_on_an_unmapped_port_is_left_to_elb003() {
+        let mut b = alb(vec![unhealthy("10.0.1.5")]);
+        b.inv.target_groups[0].health_check_port = Some("8081".into());
+        b.task_def("web", Some("awsvpc"), &["nginx"]).containers[0].port_mappings =
+            vec![crate::model::PortMapping {
+                container_port: Some(8080),
+                host_port: Some(8080),
+                protocol: None,
+            }];
+        b.service("web", "web", &["subnet-1"]);
+        b.attach("web", "web-tg");
+        let elb003 = crate::rules::find("ELB003").expect("registered");
+        let out = b.run(&[&ELB004, elb003]);
+        let checks: Vec<&str> = out.findings.iter().map(|f| f.check.as_str()).collect();
+        assert_eq!(checks, ["ELB003"], "one problem, one finding");
     }
 }

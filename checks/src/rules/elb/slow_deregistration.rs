@@ -6,7 +6,7 @@ use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::{EcsService, TargetGroup};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::elb::no_healthy_targets::{missing, Missing};
+use crate::rules::common::{missing, Missing};
 
 /// The attribute call whose result ELB002 reads.
 const ATTRIBUTES_OP: &str = "elbv2:DescribeTargetGroupAttributes";

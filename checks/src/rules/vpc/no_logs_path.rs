@@ -12,7 +12,7 @@ const AWSLOGS: &str = "awslogs";
 declare_check! {
     /// ## What it finds
     ///
-    /// ECS services (and their task sets) on Fargate whose task definition sends container output to CloudWatch
+    /// ECS services (their task sets, scheduled and standalone tasks) on Fargate whose task definition sends container output to CloudWatch
     /// Logs with the `awslogs` log driver, while their tasks run in a private subnet that has
     /// no way to reach CloudWatch Logs: its route table (the explicit association, else the
     /// VPC's main table) has no usable 0.0.0.0/0 route at all, and the VPC has no available
@@ -82,15 +82,8 @@ declare_check! {
             "ec2:DescribeVpcEndpoints",
             "ec2:DescribeNatGateways",
             "ec2:DescribeInternetGateways",
-            "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-            "ecs:ListTasks",
-            "ecs:DescribeTasks",
         ],
+        ecs_workloads: true,
         run: run,
     };
 }

@@ -12,7 +12,7 @@ use crate::rules::common::dead_end_services;
 declare_check! {
     /// ## What it finds
     ///
-    /// ECS services (and their task sets) on Fargate whose task definition injects `secrets` into its containers,
+    /// ECS services (their task sets, scheduled and standalone tasks) on Fargate whose task definition injects `secrets` into its containers,
     /// while their tasks run in a private subnet (its route table has no usable 0.0.0.0/0
     /// route at all) from which the store holding them cannot be reached:
     ///
@@ -92,15 +92,8 @@ declare_check! {
             "ec2:DescribeVpcEndpoints",
             "ec2:DescribeNatGateways",
             "ec2:DescribeInternetGateways",
-            "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-            "ecs:ListTasks",
-            "ecs:DescribeTasks",
         ],
+        ecs_workloads: true,
         run: run,
     };
 }

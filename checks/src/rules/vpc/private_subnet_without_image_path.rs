@@ -74,17 +74,10 @@ declare_check! {
             "ec2:DescribeVpcEndpoints",
             "ec2:DescribeNatGateways",
             "ec2:DescribeInternetGateways",
-            "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
             "eks:DescribeNodegroup",
             "eks:DescribeFargateProfile",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-            "ecs:ListTasks",
-            "ecs:DescribeTasks",
         ],
+        ecs_workloads: true,
         run: run,
     };
 }

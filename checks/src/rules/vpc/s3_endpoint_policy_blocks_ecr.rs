@@ -104,16 +104,9 @@ declare_check! {
             "ec2:DescribeRouteTables",
             "ec2:DescribeVpcEndpoints",
             "ec2:DescribeInstances",
-            "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
             "eks:DescribeNodegroup",
-            "scheduler:ListSchedules",
-            "scheduler:GetSchedule",
-            "events:ListRules",
-            "events:ListTargetsByRule",
-            "ecs:ListTasks",
-            "ecs:DescribeTasks",
         ],
+        ecs_workloads: true,
         run: run,
     };
 }
