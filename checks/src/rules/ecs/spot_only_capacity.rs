@@ -2,6 +2,7 @@
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
+use crate::graph::EcsWorkload;
 use crate::model::CapacityProviderItem;
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::service_cluster;
@@ -11,7 +12,7 @@ const SPOT: &str = "FARGATE_SPOT";
 declare_check! {
     /// ## What it finds
     ///
-    /// Live ECS services whose capacity provider strategy — the service's own, or the
+    /// Live ECS services (and their task sets) whose capacity provider strategy — the service's own, or the
     /// cluster's default when the service names neither a launch type nor a strategy —
     /// places every task on `FARGATE_SPOT`: no on-demand provider with a `base` or a
     /// `weight`. Strategies over EC2 Auto Scaling group capacity providers are not judged
@@ -61,24 +62,33 @@ fn active(strategy: &[CapacityProviderItem]) -> impl Iterator<Item = &CapacityPr
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for svc in ctx.inventory.ecs_services.iter().filter(|s| s.is_live()) {
+    // Services and their task sets: a batch job on Spot alone is a sound choice, a service
+    // that must stay up is not.
+    for w in ctx.graph.ecs_workloads().iter().filter(|w| w.is_service()) {
+        let Some(svc) = w.service() else { continue };
         if svc.desired_count <= 0 {
             continue;
         }
-        let (strategy, source, source_arn) = if !svc.capacity_provider_strategy.is_empty() {
-            (&svc.capacity_provider_strategy, "the service's", &svc.arn)
-        } else if svc.launch_type.is_none() {
-            match service_cluster(ctx, out, svc, "default capacity provider strategy") {
-                Some(c) => (
-                    &c.default_capacity_provider_strategy,
-                    "the cluster's default",
-                    &c.arn,
-                ),
-                None => continue,
-            }
-        } else {
-            continue;
-        };
+        let own = w.capacity_provider_strategy();
+        let (strategy, source, source_arn): (&[CapacityProviderItem], &str, &str) =
+            if !own.is_empty() {
+                let source = match w {
+                    EcsWorkload::TaskSet(..) => "the task set's",
+                    _ => "the service's",
+                };
+                (own, source, w.arn())
+            } else if w.launch_type().is_none() {
+                match service_cluster(ctx, out, svc, "default capacity provider strategy") {
+                    Some(c) => (
+                        c.default_capacity_provider_strategy.as_slice(),
+                        "the cluster's default",
+                        c.arn.as_str(),
+                    ),
+                    None => continue,
+                }
+            } else {
+                continue;
+            };
         // Spot only: some provider receives tasks, and every one that does is Spot.
         let mut receiving = active(strategy).peekable();
         if receiving.peek().is_none() || !receiving.all(|i| i.capacity_provider == SPOT) {
@@ -94,14 +104,15 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             })
             .collect();
         out.report(
-            &svc.scope,
+            w.scope(),
             Report {
                 severity: Severity::Medium,
-                resource: svc.arn.clone(),
+                resource: w.resource().to_string(),
                 discriminator: String::new(),
                 message: format!(
-                    "service `{}` runs all {} of its tasks on Fargate Spot ({source} capacity provider strategy): one capacity reclaim can stop them together",
-                    svc.name, svc.desired_count
+                    "{} runs all {} of its tasks on Fargate Spot ({source} capacity provider strategy): one capacity reclaim can stop them together",
+                    w.describe(),
+                    svc.desired_count
                 ),
                 remediation: format!(
                     "Give the service an on-demand base: `aws ecs update-service --cluster {} --service {} --force-new-deployment --capacity-provider-strategy capacityProvider=FARGATE,base=1,weight=1 capacityProvider=FARGATE_SPOT,weight=3`.",
@@ -177,5 +188,31 @@ mod tests {
         let out = b.run(&[&ECS012]);
         assert!(out.findings.is_empty());
         assert!(out.unknowns.iter().any(|u| u.resource.is_some()));
+    }
+
+    #[test]
+    fn a_task_set_on_spot_alone_fires_and_scheduled_jobs_never_do() {
+        let mut b = Builder::new();
+        b.task_def("web", Some("awsvpc"), &["nginx"]);
+        b.service("web", "web", &["subnet-1"]);
+        b.task_set("web", "ecs-svc/1", "PRIMARY", "web", &["subnet-1"]);
+        let ts = b.task_set("web", "ecs-svc/2", "ACTIVE", "web", &["subnet-1"]);
+        ts.launch_type = None;
+        ts.capacity_provider_strategy = vec![CapacityProviderItem {
+            capacity_provider: "FARGATE_SPOT".into(),
+            weight: 1,
+            base: 0,
+        }];
+        let mut job = b.scheduled("nightly", "web", &["subnet-1"]).clone();
+        job.launch_type = None;
+        job.capacity_provider_strategy = b.inv.ecs_services[0].task_sets[1]
+            .capacity_provider_strategy
+            .clone();
+        b.inv.scheduled_tasks[0] = job;
+        let out = b.run(&[&ECS012]);
+        assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+        assert!(out.findings[0].message.starts_with(
+            "task set `ecs-svc/2` (ACTIVE, 100%) of service `web` runs all 2 of its tasks on Fargate Spot (the task set's"
+        ));
     }
 }
