@@ -25,6 +25,69 @@ fn is_ecs_cluster(arn: &str) -> bool {
             .is_some_and(|r| r.starts_with("cluster/"))
 }
 
+/// The task an `EcsParameters` of either API starts (Scheduler's and EventBridge's types
+/// differ, their accessors do not): launch type, capacity provider strategy, platform
+/// version, awsvpc network configuration and task count.
+macro_rules! ecs_run {
+    ($ecs:expr) => {{
+        let ecs = $ecs;
+        EcsRun {
+            task_definition: ecs.task_definition_arn().to_string(),
+            launch_type: ecs.launch_type().map(|l| l.as_str().to_string()),
+            capacity_provider_strategy: ecs
+                .capacity_provider_strategy()
+                .iter()
+                .map(|i| CapacityProviderItem {
+                    capacity_provider: i.capacity_provider().to_string(),
+                    weight: i.weight(),
+                    base: i.base(),
+                })
+                .collect(),
+            platform_version: ecs.platform_version().map(str::to_string),
+            network: ecs
+                .network_configuration()
+                .and_then(|n| n.awsvpc_configuration())
+                .map(|v| AwsVpcConfiguration {
+                    subnets: v.subnets().to_vec(),
+                    security_groups: v.security_groups().to_vec(),
+                    assign_public_ip: v.assign_public_ip().map(|a| a.as_str().to_string()),
+                }),
+            task_count: ecs.task_count().unwrap_or(1),
+        }
+    }};
+}
+
+struct EcsRun {
+    task_definition: String,
+    launch_type: Option<String>,
+    capacity_provider_strategy: Vec<CapacityProviderItem>,
+    platform_version: Option<String>,
+    network: Option<AwsVpcConfiguration>,
+    task_count: i32,
+}
+
+impl EcsRun {
+    /// The scheduled task it describes, in `cluster_arn`; the caller names it.
+    fn into_task(self, scope: &Scope, cluster_arn: &str, source: ScheduleSource) -> ScheduledTask {
+        ScheduledTask {
+            scope: scope.clone(),
+            arn: String::new(),
+            name: String::new(),
+            source,
+            group: None,
+            target_id: None,
+            schedule_expression: None,
+            cluster_arn: cluster_arn.to_string(),
+            task_definition: self.task_definition,
+            launch_type: self.launch_type,
+            capacity_provider_strategy: self.capacity_provider_strategy,
+            platform_version: self.platform_version,
+            network: self.network,
+            task_count: self.task_count,
+        }
+    }
+}
+
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     let (schedules, rules) = tokio::join!(schedules(c, scope), rules(c, scope));
     Inventory {
@@ -77,37 +140,13 @@ async fn schedules(c: &Collector, scope: &Scope) -> Vec<ScheduledTask> {
                 })
                 .await?;
             let target = out.target()?;
-            let ecs = target.ecs_parameters()?;
+            let run = ecs_run!(target.ecs_parameters()?);
             Some(ScheduledTask {
-                scope: scope.clone(),
                 arn: out.arn().unwrap_or(arn).to_string(),
                 name: out.name().unwrap_or(name).to_string(),
-                source: ScheduleSource::Scheduler,
                 group: out.group_name().map(str::to_string).or(group.clone()),
-                target_id: None,
                 schedule_expression: out.schedule_expression().map(str::to_string),
-                cluster_arn: target.arn().to_string(),
-                task_definition: ecs.task_definition_arn().to_string(),
-                launch_type: ecs.launch_type().map(|l| l.as_str().to_string()),
-                capacity_provider_strategy: ecs
-                    .capacity_provider_strategy()
-                    .iter()
-                    .map(|i| CapacityProviderItem {
-                        capacity_provider: i.capacity_provider().to_string(),
-                        weight: i.weight(),
-                        base: i.base(),
-                    })
-                    .collect(),
-                platform_version: ecs.platform_version().map(str::to_string),
-                network: ecs
-                    .network_configuration()
-                    .and_then(|n| n.awsvpc_configuration())
-                    .map(|v| AwsVpcConfiguration {
-                        subnets: v.subnets().to_vec(),
-                        security_groups: v.security_groups().to_vec(),
-                        assign_public_ip: v.assign_public_ip().map(|a| a.as_str().to_string()),
-                    }),
-                task_count: ecs.task_count().unwrap_or(1),
+                ..run.into_task(scope, target.arn(), ScheduleSource::Scheduler)
             })
         }
     }))
@@ -230,36 +269,13 @@ async fn rules(c: &Collector, scope: &Scope) -> Vec<ScheduledTask> {
 }
 
 fn rule_task(scope: &Scope, rule: &ev::Rule, bus: &str, t: &ev::Target) -> Option<ScheduledTask> {
-    let ecs = t.ecs_parameters()?;
+    let run = ecs_run!(t.ecs_parameters()?);
     Some(ScheduledTask {
-        scope: scope.clone(),
         arn: rule.arn().unwrap_or_default().to_string(),
         name: rule.name().unwrap_or_default().to_string(),
-        source: ScheduleSource::EventsRule,
         group: Some(bus.to_string()),
         target_id: Some(t.id().to_string()),
         schedule_expression: rule.schedule_expression().map(str::to_string),
-        cluster_arn: t.arn().to_string(),
-        task_definition: ecs.task_definition_arn().to_string(),
-        launch_type: ecs.launch_type().map(|l| l.as_str().to_string()),
-        capacity_provider_strategy: ecs
-            .capacity_provider_strategy()
-            .iter()
-            .map(|i| CapacityProviderItem {
-                capacity_provider: i.capacity_provider().to_string(),
-                weight: i.weight(),
-                base: i.base(),
-            })
-            .collect(),
-        platform_version: ecs.platform_version().map(str::to_string),
-        network: ecs
-            .network_configuration()
-            .and_then(|n| n.awsvpc_configuration())
-            .map(|v| AwsVpcConfiguration {
-                subnets: v.subnets().to_vec(),
-                security_groups: v.security_groups().to_vec(),
-                assign_public_ip: v.assign_public_ip().map(|a| a.as_str().to_string()),
-            }),
-        task_count: ecs.task_count().unwrap_or(1),
+        ..run.into_task(scope, t.arn(), ScheduleSource::EventsRule)
     })
 }
