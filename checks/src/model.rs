@@ -275,6 +275,21 @@ pub struct ScheduledTask {
     pub network: Option<AwsVpcConfiguration>,
     /// Tasks started per firing (1 when the target does not say).
     pub task_count: i32,
+    /// Container overrides the target's input passes to RunTask (`containerOverrides`):
+    /// they add to, or replace, what the task definition sets.
+    #[serde(default)]
+    pub overrides: Vec<ContainerOverride>,
+}
+
+/// What a RunTask input overrides in one container, without any value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ContainerOverride {
+    /// The container's name.
+    pub name: String,
+    /// Environment variables set by the override (names and verdicts).
+    pub environment: Vec<EnvVar>,
+    /// Secrets in the override's `command`, when it replaces the command.
+    pub command_secrets: Vec<ArgSecret>,
 }
 
 /// Running ECS tasks that no service, task set or schedule started (RunTask or StartTask by

@@ -416,6 +416,7 @@ impl Builder {
                     assign_public_ip: Some("DISABLED".into()),
                 }),
                 task_count: 1,
+                overrides: vec![],
             },
         )
     }

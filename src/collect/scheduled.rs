@@ -10,9 +10,12 @@
 use aws_sdk_eventbridge::types as ev;
 use aws_sdk_scheduler::types as sc;
 use checks::model::{
-    AwsVpcConfiguration, CapacityProviderItem, Inventory, ScheduleSource, ScheduledTask, Scope,
+    AwsVpcConfiguration, CapacityProviderItem, ContainerOverride, EnvVar, Inventory,
+    ScheduleSource, ScheduledTask, Scope,
 };
+use checks::secrets::classify_args;
 use futures::future::join_all;
+use serde_json::Value;
 
 use super::Collector;
 
@@ -84,8 +87,48 @@ impl EcsRun {
             platform_version: self.platform_version,
             network: self.network,
             task_count: self.task_count,
+            overrides: Vec::new(),
         }
     }
+}
+
+/// The container overrides a target's input passes to RunTask (`{"containerOverrides": […]}`),
+/// judged: names and verdicts, never a value. Anything else in the input is not a task's.
+fn overrides(input: Option<&str>) -> Vec<ContainerOverride> {
+    let Some(input) = input.and_then(|i| serde_json::from_str::<Value>(i).ok()) else {
+        return Vec::new();
+    };
+    let list = input.get("containerOverrides").and_then(Value::as_array);
+    list.into_iter()
+        .flatten()
+        .filter_map(|o| {
+            let environment = o
+                .get("environment")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.get("name")?.as_str()?;
+                    Some(EnvVar::judge(
+                        name,
+                        e.get("value").and_then(Value::as_str).unwrap_or(""),
+                    ))
+                })
+                .collect();
+            let command: Vec<String> = o
+                .get("command")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str().map(str::to_string))
+                .collect();
+            Some(ContainerOverride {
+                name: o.get("name")?.as_str()?.to_string(),
+                environment,
+                command_secrets: classify_args(&command),
+            })
+        })
+        .collect()
 }
 
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
@@ -146,6 +189,7 @@ async fn schedules(c: &Collector, scope: &Scope) -> Vec<ScheduledTask> {
                 name: out.name().unwrap_or(name).to_string(),
                 group: out.group_name().map(str::to_string).or(group.clone()),
                 schedule_expression: out.schedule_expression().map(str::to_string),
+                overrides: overrides(target.input()),
                 ..run.into_task(scope, target.arn(), ScheduleSource::Scheduler)
             })
         }
@@ -276,6 +320,48 @@ fn rule_task(scope: &Scope, rule: &ev::Rule, bus: &str, t: &ev::Target) -> Optio
         group: Some(bus.to_string()),
         target_id: Some(t.id().to_string()),
         schedule_expression: rule.schedule_expression().map(str::to_string),
+        overrides: overrides(t.input()),
         ..run.into_task(scope, t.arn(), ScheduleSource::EventsRule)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_overrides_are_judged_and_their_recorded_form_judges_the_same() {
+        let input = r#"{"containerOverrides":[{"name":"app","environment":[{"name":"DB_PASSWORD","value":"hunter2-prod"},{"name":"MODE","value":"full"}],"command":["export","--token","s3cr3t-value-77"]}],"taskRoleArn":"arn:aws:iam::1:role/x"}"#;
+        let live = overrides(Some(input));
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].name, "app");
+        let secret: Vec<&str> = live[0]
+            .environment
+            .iter()
+            .filter(|v| v.secret.is_some())
+            .map(|v| v.name.as_str())
+            .collect();
+        assert_eq!(secret, ["DB_PASSWORD"]);
+        assert_eq!(live[0].command_secrets.len(), 1);
+        // What a recording keeps of the input gives the same verdicts.
+        let ex = crate::recording::Exchange::new(
+            crate::recording::RequestKey {
+                account: None,
+                service: "events".into(),
+                region: "us-east-1".into(),
+                operation: "ListTargetsByRule".into(),
+                params: serde_json::json!({}),
+            },
+            200,
+            &[("content-type".into(), "application/x-amz-json-1.1".into())],
+            serde_json::json!({"Targets": [{"Id": "t", "Input": input}]})
+                .to_string()
+                .as_bytes(),
+        );
+        let recorded = ex.body["Targets"][0]["Input"].as_str().unwrap().to_string();
+        assert!(!recorded.contains("hunter2") && !recorded.contains("s3cr3t"));
+        assert_eq!(overrides(Some(&recorded)), live);
+        assert!(overrides(Some("not json")).is_empty());
+        assert!(overrides(None).is_empty());
+    }
 }

@@ -1527,6 +1527,7 @@ def seed_ecs_task_sets(session) -> Seeded:
 
 
 SCHEDULED_SECRET = "nightly-export-pass-2291"
+SCHEDULED_INPUT_SECRET = "compaction-input-token-6604"
 
 
 def seed_ecs_scheduled(session) -> Seeded:
@@ -1572,8 +1573,11 @@ def seed_ecs_scheduled(session) -> Seeded:
     # The bad rule: hourly compaction in the same subnet.
     td_compact = r.task_definition("ledger-compaction", f"{ecr}/ledger-compaction:1.4.0")
     events.put_rule(Name="hourly-compaction", ScheduleExpression="rate(1 hour)", State="ENABLED")
+    # Its input overrides the container's environment with a token (ECS003 through the input).
     events.put_targets(Rule="hourly-compaction", Targets=[{
         "Id": "compaction", "Arn": cluster, "RoleArn": role,
+        "Input": json.dumps({"containerOverrides": [{"name": "ledger-compaction", "environment": [
+            {"name": "LEDGER_API_TOKEN", "value": SCHEDULED_INPUT_SECRET}]}]}),
         "EcsParameters": ecs_target(td_compact, sub_a, sg_a, events_api=True)}])
     # Clean twins: a schedule and a rule in the subnet with the S3 gateway endpoint.
     td_reconcile = r.task_definition("reconcile", f"{ecr}/reconcile:2.0.1")
@@ -1597,7 +1601,8 @@ def seed_ecs_scheduled(session) -> Seeded:
         bad=[
             "schedule nightly-export: private subnet with ECR endpoints, no S3 gateway (VPC002); "
             "EXPORT_DB_PASSWORD in plain environment (ECS003)",
-            "rule hourly-compaction: same subnet (VPC002)",
+            "rule hourly-compaction: same subnet (VPC002); its input overrides the container's "
+            "environment with LEDGER_API_TOKEN (ECS003)",
         ],
         clean=[
             "schedule daily-reconcile and rule nightly-sweep: subnet with the S3 gateway endpoint",
@@ -1607,6 +1612,7 @@ def seed_ecs_scheduled(session) -> Seeded:
             Expect("VPC002", ("nightly-export",), "high", why="schedule pulls through ECR endpoints, no S3"),
             Expect("VPC002", ("hourly-compaction",), "high", why="rule pulls through ECR endpoints, no S3"),
             Expect("ECS003", ("nightly-export",), "high", why="EXPORT_DB_PASSWORD"),
+            Expect("ECS003", ("hourly-compaction",), "high", why="LEDGER_API_TOKEN in the rule's input"),
         ],
         must_not=[
             Expect("VPC002", ("daily-reconcile",), why="S3 gateway endpoint"),
@@ -1614,7 +1620,7 @@ def seed_ecs_scheduled(session) -> Seeded:
             Expect("VPC002", ("retired-export",), why="disabled"),
             Expect("ECS003", ("daily-reconcile",), why="no secret"),
         ],
-        secrets=[SCHEDULED_SECRET],
+        secrets=[SCHEDULED_SECRET, SCHEDULED_INPUT_SECRET],
     )
 
 

@@ -5,8 +5,8 @@
 //! starts, or running tasks that nothing of these started.
 
 use crate::model::{
-    AwsVpcConfiguration, CapacityProviderItem, EcsService, EcsTaskSet, ScheduleSource,
-    ScheduledTask, Scope, ServiceLoadBalancer, StandaloneTasks,
+    AwsVpcConfiguration, CapacityProviderItem, ContainerOverride, EcsService, EcsTaskSet,
+    ScheduleSource, ScheduledTask, Scope, ServiceLoadBalancer, StandaloneTasks,
 };
 
 /// A unit that runs ECS tasks. Copy, and cheap: it only borrows the inventory.
@@ -141,6 +141,14 @@ impl<'a> EcsWorkload<'a> {
             EcsWorkload::TaskSet(_, t) => &t.capacity_provider_strategy,
             EcsWorkload::Scheduled(t) => &t.capacity_provider_strategy,
             EcsWorkload::Standalone(_) => &[],
+        }
+    }
+
+    /// What a scheduled task's input overrides in container `name`.
+    pub fn container_override(&self, name: &str) -> Option<&'a ContainerOverride> {
+        match *self {
+            EcsWorkload::Scheduled(t) => t.overrides.iter().find(|o| o.name == name),
+            _ => None,
         }
     }
 

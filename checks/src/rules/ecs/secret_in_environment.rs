@@ -2,7 +2,7 @@
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
-use crate::model::ContainerDefinition;
+use crate::model::{ContainerDefinition, ContainerOverride};
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::running_task_definitions;
 
@@ -15,7 +15,9 @@ declare_check! {
     /// access key id, a private key, a GitHub/GitLab/Slack/Stripe/npm token, a JSON Web
     /// Token or PASETO token), a long random token, or whose name says it is one
     /// (`DB_PASSWORD`, `API_TOKEN`) with a value that is not a reference or a setting
-    /// (`SECRET_ARN=arn:…` and `TOKEN_TTL=3600` are not reported). One finding per
+    /// (`SECRET_ARN=arn:…` and `TOKEN_TTL=3600` are not reported). A scheduled task's
+    /// input may override a container's environment and command (`containerOverrides`):
+    /// those count too, and the fix names the input. One finding per
     /// container names every variable and argument and why; no value is ever kept: the
     /// collector keeps only the verdict, and `--record` stores a marker in place of every
     /// environment value and argument.
@@ -95,9 +97,39 @@ fn secret_labels(c: &ContainerDefinition) -> (Vec<String>, Vec<String>) {
     (env, args)
 }
 
+/// The container as the workload runs it: a scheduled task's input may override its
+/// environment (a variable of the same name replaces the task definition's) and replace its
+/// command.
+fn effective(c: &ContainerDefinition, o: Option<&ContainerOverride>) -> ContainerDefinition {
+    let mut c = c.clone();
+    if let Some(o) = o {
+        for var in &o.environment {
+            c.environment.retain(|v| v.name != var.name);
+            c.environment.push(var.clone());
+        }
+        if !o.command_secrets.is_empty() {
+            c.command_secrets = o.command_secrets.clone();
+        }
+    }
+    c
+}
+
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     for (w, td) in running_task_definitions(ctx) {
-        for c in &td.containers {
+        for own in &td.containers {
+            let overridden = w.container_override(&own.name);
+            let c = &effective(own, overridden);
+            // What the revision itself holds (an input may override a variable of it).
+            let set_by_input = |name: &str| {
+                overridden.is_some_and(|o| o.environment.iter().any(|v| v.name == name))
+            };
+            let td_names: Vec<&str> = own
+                .environment
+                .iter()
+                .filter(|v| v.secret.is_some() && !set_by_input(&v.name))
+                .map(|v| v.name.as_str())
+                .collect();
+            let td_args = overridden.is_none_or(|o| o.command_secrets.is_empty());
             let (env, args) = secret_labels(c);
             if env.is_empty() && args.is_empty() {
                 continue;
@@ -131,14 +163,14 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 ));
             }
             let mut facts = Vec::new();
-            if !env_names.is_empty() {
+            if !td_names.is_empty() {
                 facts.push(format!(
                     "container `{}` environment holds {} (values not shown)",
                     c.name,
-                    env_names.join(", ")
+                    td_names.join(", ")
                 ));
             }
-            if !args.is_empty() {
+            if !args.is_empty() && td_args {
                 facts.push(format!(
                     "container `{}` command line holds {} (values not shown)",
                     c.name,
@@ -147,6 +179,37 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             }
             let mut evidence = vec![Evidence::new(w.arn(), w.runs_fact(&td.label()))];
             evidence.extend(facts.into_iter().map(|f| Evidence::new(&td.arn, f)));
+            // Secrets the scheduled task's input passes: fixed there, not in the revision.
+            let from_input: Vec<String> = overridden
+                .map(|o| {
+                    o.environment
+                        .iter()
+                        .filter(|v| v.secret.is_some())
+                        .map(|v| format!("`{}`", v.name))
+                        .chain((!o.command_secrets.is_empty()).then(|| "its command".to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut remediation = format!(
+                "Move {} into Secrets Manager or SSM Parameter Store, reference them from `secrets` in a new revision of `{}`, deploy it, rotate the exposed values and deregister the old revisions.",
+                moved.join(" and "),
+                td.family
+            );
+            if !from_input.is_empty() {
+                evidence.push(Evidence::new(
+                    w.arn(),
+                    format!(
+                        "its input's containerOverrides for `{}` set {} (values not shown)",
+                        c.name,
+                        from_input.join(", ")
+                    ),
+                ));
+                remediation.push_str(&format!(
+                    " Remove {} from the containerOverrides in the input of {}.",
+                    from_input.join(", "),
+                    w.describe()
+                ));
+            }
             out.report(
                 w.scope(),
                 Report {
@@ -160,11 +223,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                         c.name,
                         places.join(" and ")
                     ),
-                    remediation: format!(
-                        "Move {} into Secrets Manager or SSM Parameter Store, reference them from `secrets` in a new revision of `{}`, deploy it, rotate the exposed values and deregister the old revisions.",
-                        moved.join(" and "),
-                        td.family
-                    ),
+                    remediation,
                     evidence,
                 },
             );
@@ -278,5 +337,31 @@ mod tests {
         assert!(out.findings[0]
             .message
             .starts_with("task set `ecs-svc/2` (ACTIVE, 100%) of service `web` passes a secret"));
+    }
+
+    #[test]
+    fn a_secret_in_a_scheduled_task_s_input_overrides_is_found() {
+        let mut b = Builder::new();
+        b.task_def("export", Some("awsvpc"), &["export:1"])
+            .containers[0]
+            .environment = vec![EnvVar::judge("DB_PASSWORD", "")];
+        b.scheduled("nightly-export", "export", &["subnet-1"])
+            .overrides = vec![crate::model::ContainerOverride {
+            name: "c0".into(),
+            environment: vec![EnvVar::judge("DB_PASSWORD", "hunter2-from-input")],
+            command_secrets: vec![],
+        }];
+        let out = b.run(&[&ECS003]);
+        assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+        let f = &out.findings[0];
+        assert!(f.message.starts_with(
+            "scheduled task `nightly-export` (EventBridge Scheduler) passes a secret to container `c0`"
+        ));
+        assert!(f
+            .remediation
+            .ends_with("Remove `DB_PASSWORD` from the containerOverrides in the input of scheduled task `nightly-export` (EventBridge Scheduler)."));
+        assert!(!serde_json::to_string(&out.findings)
+            .unwrap()
+            .contains("hunter2"));
     }
 }
