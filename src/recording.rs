@@ -248,15 +248,27 @@ static XML_TAG: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid")
 });
 
+static REQUEST_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?s)<(RequestId|requestId|RequestID)>.*?</(RequestId|requestId|RequestID)>")
+        .expect("valid")
+});
+
+/// Each secret XML element with its pattern, compiled once (every recorded body is scanned).
+static SECRET_ELEMENTS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
+    SECRET_FIELDS
+        .iter()
+        .map(|f| {
+            (
+                *f,
+                Regex::new(&format!(r"(?s)<{f}>.*?</{f}>")).expect("valid"),
+            )
+        })
+        .collect()
+});
+
 fn redact_text(text: &str) -> String {
-    static REQUEST_ID: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
-    let request_id = REQUEST_ID.get_or_init(|| {
-        Regex::new(r"(?s)<(RequestId|requestId|RequestID)>.*?</(RequestId|requestId|RequestID)>")
-            .expect("valid")
-    });
-    let mut out = request_id.replace_all(text, "").into_owned();
-    for field in SECRET_FIELDS {
-        let re = Regex::new(&format!(r"(?s)<{field}>.*?</{field}>")).expect("valid");
+    let mut out = REQUEST_ID.replace_all(text, "").into_owned();
+    for (field, re) in SECRET_ELEMENTS.iter() {
         out = re
             .replace_all(&out, format!("<{field}>{REDACTED}</{field}>").as_str())
             .into_owned();

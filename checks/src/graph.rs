@@ -1053,6 +1053,8 @@ pub struct Graph<'a> {
     ip_demand_by_arn: HashMap<&'a str, Vec<usize>>,
     /// Every ECS workload of the live services.
     ecs_workloads: Vec<EcsWorkload<'a>>,
+    /// Index into `ecs_workloads` by the target groups a workload registers in.
+    workloads_by_target_group: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Graph<'a> {
@@ -1068,14 +1070,26 @@ impl<'a> Graph<'a> {
             outgoing.entry(e.from.clone()).or_default().push(i);
             incoming.entry(e.to.clone()).or_default().push(i);
         }
-        let subnet_facts = subnet_facts(inventory, &idx);
+        let ecs_workloads = ecs_workload::ecs_workloads(inventory);
+        let mut workloads_by_target_group: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, w) in ecs_workloads.iter().enumerate() {
+            let mut seen: Vec<&str> = Vec::new();
+            for tg in w.target_group_arns() {
+                if !seen.contains(&tg) {
+                    seen.push(tg);
+                    workloads_by_target_group.entry(tg).or_default().push(i);
+                }
+            }
+        }
+        let subnet_facts = subnet_facts(inventory, &idx, &ecs_workloads);
         let ip_demands = ip_demands(inventory, &idx);
         let mut ip_demand_by_arn: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, (w, _)) in ip_demands.iter().enumerate() {
             ip_demand_by_arn.entry(w.arn()).or_default().push(i);
         }
         Graph {
-            ecs_workloads: ecs_workload::ecs_workloads(inventory),
+            ecs_workloads,
+            workloads_by_target_group,
             inventory,
             nodes,
             edges,
@@ -1265,10 +1279,11 @@ impl<'a> Graph<'a> {
 
     /// ECS workloads whose tasks register in the target group.
     pub fn workloads_on_target_group(&self, tg_arn: &str) -> Vec<EcsWorkload<'a>> {
-        self.ecs_workloads
-            .iter()
-            .filter(|w| w.target_group_arns().any(|t| t == tg_arn))
-            .copied()
+        self.workloads_by_target_group
+            .get(tg_arn)
+            .into_iter()
+            .flatten()
+            .map(|&i| self.ecs_workloads[i])
             .collect()
     }
 
@@ -1664,8 +1679,12 @@ fn collect_edges(inv: &Inventory, idx: &Indexes<'_>) -> Vec<Edge> {
     edges
 }
 
-fn subnet_facts<'a>(inv: &'a Inventory, idx: &Indexes<'a>) -> BTreeMap<&'a str, SubnetFacts<'a>> {
-    let workloads = workloads_by_subnet(inv);
+fn subnet_facts<'a>(
+    inv: &'a Inventory,
+    idx: &Indexes<'a>,
+    ecs: &[EcsWorkload<'a>],
+) -> BTreeMap<&'a str, SubnetFacts<'a>> {
+    let workloads = workloads_by_subnet(inv, ecs);
     let mut facts = BTreeMap::new();
     for subnet in &inv.subnets {
         let (route_table, association) = idx.effective_table(subnet);
@@ -1725,8 +1744,11 @@ fn subnet_facts<'a>(inv: &'a Inventory, idx: &Indexes<'a>) -> BTreeMap<&'a str, 
     facts
 }
 
-/// Live container workloads, by (account, region, subnet id).
-fn workloads_by_subnet<'a>(inv: &'a Inventory) -> HashMap<Key<'a>, Vec<Workload<'a>>> {
+/// Live container workloads (`ecs`: the graph's ECS workloads), by (account, region, subnet id).
+fn workloads_by_subnet<'a>(
+    inv: &'a Inventory,
+    ecs: &[EcsWorkload<'a>],
+) -> HashMap<Key<'a>, Vec<Workload<'a>>> {
     let mut map: HashMap<Key<'a>, Vec<Workload<'a>>> = HashMap::new();
     let mut place = |scope: &'a Scope, subnets: &'a [String], w: Workload<'a>| {
         // A subnet listed twice in one record is still one placement.
@@ -1738,8 +1760,8 @@ fn workloads_by_subnet<'a>(inv: &'a Inventory) -> HashMap<Key<'a>, Vec<Workload<
             }
         }
     };
-    for w in ecs_workload::ecs_workloads(inv) {
-        place(w.scope(), w.subnet_ids(), Workload::Ecs(w));
+    for w in ecs {
+        place(w.scope(), w.subnet_ids(), Workload::Ecs(*w));
     }
     for n in inv.eks_nodegroups.iter().filter(|n| n.is_live()) {
         place(&n.scope, &n.subnets, Workload::Nodegroup(n));

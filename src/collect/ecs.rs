@@ -1,7 +1,7 @@
 //! ECS: clusters (100 per DescribeClusters), their running standalone tasks (ListTasks,
-//! DescribeTasks 100 a call), services (10 per DescribeServices, with their task sets) and every task definition those services, their deployments and their live
-//! task sets use, each described once, as soon as the batch of services that uses it is
-//! back.
+//! DescribeTasks 100 a call), services (10 per DescribeServices, with their task sets) and
+//! every task definition those services, their deployments and their live task sets use,
+//! each described once, as soon as the batch of services that uses it is back.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -160,11 +160,7 @@ async fn standalone_tasks(
                 group: group.to_string(),
                 task_definition: task_definition.to_string(),
                 started_by: started_by.map(str::to_string),
-                // An empty launch type (emulators send one for capacity provider runs) is none.
-                launch_type: task
-                    .launch_type()
-                    .map(|l| l.as_str().to_string())
-                    .filter(|l| !l.is_empty()),
+                launch_type: launch_type(task.launch_type()),
                 capacity_provider: task.capacity_provider_name().map(str::to_string),
                 subnets: Vec::new(),
                 task_arns: Vec::new(),
@@ -263,20 +259,13 @@ async fn services(
                     .filter(|a| claimed.insert(a.clone()))
                     .collect()
             };
-            let task_defs = join_all(mine.iter().map(|arn| async move {
-                c.call(scope, "ecs", "DescribeTaskDefinition", Some(arn), async {
-                    client
-                        .describe_task_definition()
-                        .task_definition(arn)
-                        .send()
-                        .await
-                })
-                .await
-            }))
+            let task_defs = join_all(
+                mine.iter()
+                    .map(|arn| describe_task_definition(c, client, scope, arn)),
+            )
             .await
             .into_iter()
             .flatten()
-            .filter_map(|o| o.task_definition().map(|td| task_definition(scope, td)))
             .collect();
             (services, task_defs)
         }
@@ -345,17 +334,19 @@ fn load_balancers(v: &[t::LoadBalancer]) -> Vec<ServiceLoadBalancer> {
         .collect()
 }
 
+/// A launch type as reported; an empty one (emulators send it for capacity provider runs)
+/// is none.
+fn launch_type(l: Option<&t::LaunchType>) -> Option<String> {
+    l.map(|l| l.as_str().to_string()).filter(|l| !l.is_empty())
+}
+
 fn task_set(ts: &t::TaskSet) -> EcsTaskSet {
     EcsTaskSet {
         arn: ts.task_set_arn().unwrap_or_default().to_string(),
         id: ts.id().unwrap_or_default().to_string(),
         status: ts.status().unwrap_or_default().to_string(),
         task_definition: ts.task_definition().unwrap_or_default().to_string(),
-        // An empty launch type (emulators send one for capacity provider runs) is none.
-        launch_type: ts
-            .launch_type()
-            .map(|l| l.as_str().to_string())
-            .filter(|l| !l.is_empty()),
+        launch_type: launch_type(ts.launch_type()),
         capacity_provider_strategy: capacity_items(ts.capacity_provider_strategy()),
         platform_version: ts.platform_version().map(str::to_string),
         network: awsvpc(ts.network_configuration()),
@@ -505,6 +496,31 @@ fn container(c: &t::ContainerDefinition) -> ContainerDefinition {
     }
 }
 
+/// One task definition, by ARN, `family:revision` or family (its latest ACTIVE revision).
+async fn describe_task_definition(
+    c: &Collector,
+    client: &aws_sdk_ecs::Client,
+    scope: &Scope,
+    reference: &str,
+) -> Option<TaskDefinition> {
+    let out = c
+        .call(
+            scope,
+            "ecs",
+            "DescribeTaskDefinition",
+            Some(reference),
+            async {
+                client
+                    .describe_task_definition()
+                    .task_definition(reference)
+                    .send()
+                    .await
+            },
+        )
+        .await?;
+    Some(task_definition(scope, out.task_definition()?))
+}
+
 /// Describes the task definitions that scheduled and standalone tasks name and no service
 /// batch described, once each, and returns each reference with the revision it resolved to
 /// (a family alone means its latest ACTIVE revision).
@@ -515,24 +531,9 @@ pub async fn describe_references(
 ) -> Vec<(String, TaskDefinition)> {
     let client = c.session(&scope.account).ecs(&scope.region);
     join_all(references.iter().map(|reference| {
-        let client = client.clone();
+        let client = &client;
         async move {
-            let out = c
-                .call(
-                    scope,
-                    "ecs",
-                    "DescribeTaskDefinition",
-                    Some(reference),
-                    async {
-                        client
-                            .describe_task_definition()
-                            .task_definition(reference)
-                            .send()
-                            .await
-                    },
-                )
-                .await?;
-            let td = task_definition(scope, out.task_definition()?);
+            let td = describe_task_definition(c, client, scope, reference).await?;
             Some((reference.clone(), td))
         }
     }))

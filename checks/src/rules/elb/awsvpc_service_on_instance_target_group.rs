@@ -162,45 +162,58 @@ fn tg_evidence(ctx: &Ctx<'_>, tg: &TargetGroup) -> Evidence {
     )
 }
 
-fn check_task_set(ctx: &Ctx<'_>, out: &mut Emitter<'_>, w: &EcsWorkload<'_>, svc: &EcsService) {
+/// Path 1, the configuration itself: each `instance` target group the workload registers
+/// in while its task definition uses awsvpc, with the finding's message and evidence.
+fn config_mismatches<'g>(
+    ctx: &Ctx<'g>,
+    w: &EcsWorkload<'_>,
+) -> Vec<(&'g TargetGroup, String, Vec<Evidence>)> {
     let Some(td) = ctx
         .graph
         .task_definition(w.task_definition())
         .filter(|td| td.is_awsvpc())
     else {
-        return;
+        return Vec::new();
     };
-    for tg in ctx
-        .graph
+    let runs = match w {
+        EcsWorkload::Service(_) => format!("task definition `{}`", td.label()),
+        _ => w.runs_fact(&td.label()),
+    };
+    ctx.graph
         .workload_target_groups(w)
         .into_iter()
         .filter(|tg| tg.is_instance_type())
-    {
+        .map(|tg| {
+            let message = format!(
+                "{} uses target group `{}` of target type `instance`, but its task definition `{}` uses awsvpc networking: its tasks never become healthy targets and clients get 503s",
+                w.describe(),
+                tg.name,
+                td.label()
+            );
+            let evidence = vec![
+                Evidence::new(
+                    w.arn(),
+                    format!("loadBalancers use target group `{}`; {runs}", tg.name),
+                ),
+                tg_evidence(ctx, tg),
+                Evidence::new(&td.arn, "networkMode awsvpc"),
+            ];
+            (tg, message, evidence)
+        })
+        .collect()
+}
+
+fn check_task_set(ctx: &Ctx<'_>, out: &mut Emitter<'_>, w: &EcsWorkload<'_>, svc: &EcsService) {
+    for (tg, message, evidence) in config_mismatches(ctx, w) {
         out.report(
             w.scope(),
             Report {
                 severity: Severity::High,
                 resource: w.resource().to_string(),
                 discriminator: tg.arn.clone(),
-                message: format!(
-                    "{} uses target group `{}` of target type `instance`, but its task definition `{}` uses awsvpc networking: its tasks never become healthy targets and clients get 503s",
-                    w.describe(),
-                    tg.name,
-                    td.label()
-                ),
+                message,
                 remediation: ecs_remediation(svc, &tg.name),
-                evidence: vec![
-                    Evidence::new(
-                        w.arn(),
-                        format!(
-                            "loadBalancers use target group `{}`; {}",
-                            tg.name,
-                            w.runs_fact(&td.label())
-                        ),
-                    ),
-                    tg_evidence(ctx, tg),
-                    Evidence::new(&td.arn, "networkMode awsvpc"),
-                ],
+                evidence,
             },
         );
     }
@@ -235,27 +248,8 @@ fn check_service(ctx: &Ctx<'_>, out: &mut Emitter<'_>, svc: &EcsService) {
     };
 
     // 1. The configuration itself.
-    if let Some(td) = current.filter(|td| td.is_awsvpc()) {
-        for tg in &instance_tgs {
-            report(
-                out,
-                (&tg.arn, &tg.name),
-                format!(
-                    "service `{}` uses target group `{}` of target type `instance`, but its task definition `{}` uses awsvpc networking: its tasks never become healthy targets and clients get 503s",
-                    svc.name,
-                    tg.name,
-                    td.label()
-                ),
-                vec![
-                    Evidence::new(
-                        &svc.arn,
-                        format!("loadBalancers use target group `{}`; task definition `{}`", tg.name, td.label()),
-                    ),
-                    tg_evidence(ctx, tg),
-                    Evidence::new(&td.arn, "networkMode awsvpc"),
-                ],
-            );
-        }
+    for (tg, message, evidence) in config_mismatches(ctx, &EcsWorkload::Service(svc)) {
+        report(out, (&tg.arn, &tg.name), message, evidence);
     }
 
     // 2a. ECS's own error event. Ignored once the current revision is known not to be awsvpc
