@@ -572,7 +572,7 @@ impl ProvideCredentials for FirstThenRefresh {
     where
         Self: 'a,
     {
-        match self.first.lock().expect("credentials lock").take() {
+        match crate::sync::lock(&self.first).take() {
             Some(c) => aws_credential_types::provider::future::ProvideCredentials::ready(Ok(c)),
             None => self.provider.provide_credentials(),
         }

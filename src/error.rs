@@ -32,6 +32,9 @@ pub enum AppError {
     Config(String),
     #[error(transparent)]
     Recording(#[from] crate::recording::RecordingError),
+    /// A bug: a panic outside the collection, where it cannot be a coverage gap.
+    #[error("internal error (a bug in awsaudit; please report it): {0}; nothing was reported")]
+    Internal(String),
 }
 
 impl AppError {

@@ -49,6 +49,7 @@ fn toml_like(keys: &'static [&'static str]) -> impl Strategy<Value = String> {
         Just("true".to_string()),
         Just("\"throttle\"".to_string()),
         Just("\"slow\"".to_string()),
+        Just("\"panic\"".to_string()),
         Just("{ a = 1 }".to_string()),
         "\"[^\"\\\\\\n]{0,8}\"".prop_map(|s| s),
     ];
@@ -195,6 +196,228 @@ proptest! {
         for cut in 1..whole {
             prop_assert!(xml_cut_short(&doc.as_bytes()[..cut]), "{cut}: {doc}");
         }
+    }
+}
+
+/// One edit of a recorded exchange.
+#[derive(Debug, Clone)]
+enum Edit {
+    Status(u16),
+    Header(String, String),
+    Body(Value),
+    /// The body's JSON text cut at a fraction of its length, as a string.
+    Cut(f64),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    let header_name = prop_oneof![
+        Just("content-type".to_string()),
+        Just("content-length".to_string()),
+        Just("x-amzn-errortype".to_string()),
+        Just("x-amzn-query-error".to_string()),
+        Just("retry-after".to_string()),
+        ".{0,10}".prop_map(|s| s),
+    ];
+    prop_oneof![
+        prop_oneof![
+            Just(200u16),
+            Just(400),
+            Just(403),
+            Just(404),
+            Just(429),
+            Just(500),
+            Just(503),
+            any::<u16>()
+        ]
+        .prop_map(Edit::Status),
+        (header_name, ".{0,24}").prop_map(|(k, v)| Edit::Header(k, v)),
+        json().prop_map(Edit::Body),
+        (0.0f64..1.0).prop_map(Edit::Cut),
+    ]
+}
+
+fn apply(ex: &mut Value, edit: &Edit) {
+    match edit {
+        Edit::Status(s) => ex["status"] = Value::from(*s),
+        Edit::Header(k, v) => {
+            if let Some(h) = ex["headers"].as_array_mut() {
+                h.push(serde_json::json!([k, v]));
+            }
+        }
+        Edit::Body(b) => ex["body"] = b.clone(),
+        Edit::Cut(at) => {
+            let text = match &ex["body"] {
+                Value::String(t) => t.clone(),
+                other => other.to_string(),
+            };
+            let mut end = (text.len() as f64 * at) as usize;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            ex["body"] = Value::String(text[..end].to_string());
+        }
+    }
+}
+
+thread_local! {
+    /// Panics on this thread since the hook was installed (the serving test runs the whole
+    /// collection on its own thread).
+    static PANICS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn count_panics() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.with(|p| p.set(p.get() + 1));
+            previous(info);
+        }));
+    });
+}
+
+/// The demo recording with `edits` applied to its exchanges, served through the real
+/// session, transport (and `sim`, when it parses) to the real collector, then checked.
+fn serve(edits: &[(prop::sample::Index, Edit)], sim: &str) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("mocks/demo");
+    copy_tree(&demo, dir.path());
+    let mut files = Vec::new();
+    collect_files(&dir.path().join("exchanges"), &mut files);
+    files.sort();
+    for (index, edit) in edits {
+        let file = index.get(&files);
+        let mut ex: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        apply(&mut ex, edit);
+        std::fs::write(file, ex.to_string()).unwrap();
+    }
+    let replayer = match Replayer::load(dir.path()) {
+        Ok(r) => r,
+        Err(e) => {
+            // Refused at load: by name, never served.
+            let m = e.to_string();
+            prop_assert!(m.contains(&dir.path().display().to_string()), "{m}");
+            return Ok(());
+        }
+    };
+    drop(replayer);
+    let sim_path = dir.path().join("sim.toml");
+    std::fs::write(&sim_path, sim).unwrap();
+    let mut argv = vec!["audit", "--replay", dir.path().to_str().unwrap()];
+    argv.extend(["--max-attempts", "2", "--call-timeout", "2s"]);
+    if Simulator::parse(sim).is_ok() {
+        argv.extend(["--simulate", sim_path.to_str().unwrap()]);
+    }
+    let args = <crate::cli::Cli as clap::Parser>::try_parse_from(argv)
+        .unwrap()
+        .audit;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    count_panics();
+    let before = PANICS.with(|p| p.get());
+    let result = runtime.block_on(crate::audit(
+        &args,
+        crate::progress::Progress::new(false),
+        None,
+        crate::stop::Stop::new(),
+    ));
+    let panics = PANICS.with(|p| p.get()) - before;
+    let report = match result {
+        Ok(report) => report,
+        // Set-up failed before any collection (the identity call): a clean error, and a
+        // panic there is named as one.
+        Err(crate::error::AppError::Internal(m)) => {
+            prop_assert!(panics > 0 && m.contains("panic"), "{m}");
+            return Ok(());
+        }
+        Err(e) => {
+            prop_assert_eq!(panics, 0, "{}", e);
+            return Ok(());
+        }
+    };
+    let panicked = report
+        .coverage
+        .gaps
+        .iter()
+        .any(|g| g.error_code.as_deref() == Some(crate::collect::PANICKED));
+    prop_assert_eq!(panicked, panics > 0, "{} panic(s) on this thread", panics);
+    prop_assert_eq!(
+        crate::exit_for(&report, None) == crate::error::Exit::Incomplete,
+        !report.coverage.gaps.is_empty()
+    );
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// Simulation files of well-formed faults, every kind on any service.
+fn faults() -> impl Strategy<Value = String> {
+    let fault = (
+        prop::sample::select(&["*", "ecs", "ec2", "eks", "elbv2", "iam", "sts"][..]),
+        prop::sample::select(
+            &[
+                "throttle",
+                "server-error",
+                "unavailable",
+                "reset",
+                "access-denied",
+                "opt-in",
+                "truncated",
+                "malformed",
+                "panic",
+            ][..],
+        ),
+        prop::option::of(1u32..3),
+    )
+        .prop_map(|(service, kind, attempts)| {
+            let attempts = attempts
+                .map(|n| format!("attempts = {n}\n"))
+                .unwrap_or_default();
+            format!("[[fault]]\nservice = \"{service}\"\nkind = \"{kind}\"\n{attempts}")
+        });
+    prop::collection::vec(fault, 1..4).prop_map(|f| f.join("\n"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// What a recording or a simulation file holds reaches the SDK: a panic anywhere on the
+    /// way is a `Panicked` coverage gap, never a lost region and never a crash.
+    #[test]
+    fn served_recordings_and_simulations_never_lose_a_panic(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), edit()), 1..8),
+        sim in prop_oneof![Just(String::new()), toml_like(SIMULATE_KEYS), faults()],
+    ) {
+        serve(&edits, &sim)?;
     }
 }
 

@@ -19,6 +19,7 @@ pub mod sink;
 pub mod stats;
 pub mod stop;
 pub mod suppress;
+pub mod sync;
 pub mod throttling;
 pub mod transport;
 pub mod webhook;
@@ -72,7 +73,10 @@ pub async fn audit(
         }
         (None, None) => (Mode::Live, None),
     };
-    let result = audit_with(
+    // Collection panics are coverage gaps (collect::Collector::call); one anywhere else
+    // (session set-up, checks, the report) leaves nothing trustworthy to report: a clean
+    // error, and the recording is not kept.
+    let result = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(audit_with(
         args,
         &selected,
         mode,
@@ -82,8 +86,9 @@ pub async fn audit(
         started_at,
         suppressions,
         stop,
-    )
-    .await;
+    )))
+    .await
+    .unwrap_or_else(|panic| Err(AppError::Internal(collect::panic_message(&*panic))));
     if let (Err(_), Some(rec)) = (&result, &recorder) {
         rec.abandon();
     }

@@ -218,6 +218,25 @@ impl Exchange {
     }
 
     /// The response body as the SDK expects it on the wire.
+    /// Checks what the replayer will hand to the HTTP stack: a status code HTTP has and
+    /// headers an HTTP message can carry.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(100..=999).contains(&self.status) {
+            return Err(format!(
+                "status {} is not an HTTP status code (100-999)",
+                self.status
+            ));
+        }
+        for (name, value) in &self.headers {
+            http::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("header name {name:?} is not a valid HTTP header name"))?;
+            http::HeaderValue::from_str(value).map_err(|_| {
+                format!("header {name}: value {value:?} is not a valid HTTP header value")
+            })?;
+        }
+        Ok(())
+    }
+
     pub fn body_bytes(&self) -> Vec<u8> {
         match &self.body {
             Value::String(s) => s.clone().into_bytes(),
@@ -521,6 +540,10 @@ impl Replayer {
         collect_json_files(&dir.join("exchanges"), &mut files)?;
         for file in files {
             let ex: Exchange = read_json(&file)?;
+            ex.validate().map_err(|message| RecordingError::Corrupt {
+                path: file.clone(),
+                message,
+            })?;
             exchanges.insert(
                 ex.key.canonical(),
                 Recorded {
@@ -623,10 +646,7 @@ impl Recorder {
         let mut text = serde_json::to_string_pretty(ex).expect("an exchange always serialises");
         text.push('\n');
         write_atomic(&path, text.as_bytes())?;
-        self.written
-            .lock()
-            .expect("recorder lock")
-            .insert(rel.to_string_lossy().into_owned(), ());
+        crate::sync::lock(&self.written).insert(rel.to_string_lossy().into_owned(), ());
         Ok(())
     }
 
@@ -644,7 +664,7 @@ impl Recorder {
             recorded_at: crate::report::now_rfc3339(),
             accounts: accounts.to_vec(),
             regions: regions.to_vec(),
-            exchanges: self.written.lock().expect("recorder lock").len(),
+            exchanges: crate::sync::lock(&self.written).len(),
             fleet,
         };
         let mut text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");

@@ -66,6 +66,9 @@ pub enum FaultKind {
     Truncated,
     /// HTTP 200 with a body cut in half.
     Malformed,
+    /// The simulator itself panics, holding its lock: tests that a bug in the auditor's own
+    /// HTTP stack is that call's coverage gap, and does not spread to other calls.
+    Panic,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,11 +87,11 @@ struct RawFault {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     #[serde(default)]
-    latency_ms: u64,
+    latency_ms: Option<toml::Spanned<u64>>,
     #[serde(default = "yes")]
     published_limits: bool,
     #[serde(default)]
-    bucket: Vec<BucketDef>,
+    bucket: Vec<toml::Spanned<BucketDef>>,
     #[serde(default)]
     fault: Vec<toml::Spanned<RawFault>>,
 }
@@ -167,18 +170,28 @@ impl Simulator {
     /// Parses a simulation file's text; an error carries its 1-based line and column.
     pub fn parse(text: &str) -> Result<Self, (usize, usize, String)> {
         let raw: RawConfig = crate::suppress::parse_toml(text)?;
-        if raw.latency_ms > 600_000 {
-            return Err((1, 1, "latency_ms is above 600000 (ten minutes)".into()));
-        }
-        for b in &raw.bucket {
-            b.validate().map_err(|e| (1, 1, e))?;
+        let at = |span: std::ops::Range<usize>| crate::suppress::line_col(text, span.start);
+        let latency_ms = match raw.latency_ms {
+            Some(ms) if *ms.get_ref() > 600_000 => {
+                let (line, col) = at(ms.span());
+                return Err((line, col, "latency_ms is above 600000 (ten minutes)".into()));
+            }
+            Some(ms) => ms.into_inner(),
+            None => 0,
+        };
+        let mut buckets = Vec::new();
+        for b in raw.bucket {
+            let (line, col) = at(b.span());
+            let b = b.into_inner();
+            b.validate().map_err(|e| (line, col, e))?;
+            buckets.push(b);
         }
         let mut defs: Vec<BucketDef> = if raw.published_limits {
             Limits::published()
                 .defs()
                 .iter()
                 .filter(|d| {
-                    !raw.bucket
+                    !buckets
                         .iter()
                         .any(|b| b.service == d.service && b.name == d.name)
                 })
@@ -187,7 +200,7 @@ impl Simulator {
         } else {
             Vec::new()
         };
-        defs.extend(raw.bucket);
+        defs.extend(buckets);
         let mut faults = Vec::new();
         for spanned in raw.fault {
             let (line, col) = crate::suppress::line_col(text, spanned.span().start);
@@ -223,7 +236,7 @@ impl Simulator {
             });
         }
         Ok(Simulator {
-            latency: Duration::from_millis(raw.latency_ms),
+            latency: Duration::from_millis(latency_ms),
             limits: Limits::new(defs),
             faults,
             buckets: Mutex::new(HashMap::new()),
@@ -239,6 +252,10 @@ impl Simulator {
                 if f.kind == FaultKind::Slow {
                     tokio::time::sleep(f.delay).await;
                 }
+                if f.kind == FaultKind::Panic {
+                    let _poisoned = crate::sync::lock(&self.buckets);
+                    panic!("simulated panic (`panic` fault) in {}", key.describe());
+                }
                 fault_answer(&key.service, f.kind)
             }
             None if self.admit(key, arrived) => Answer::Recorded,
@@ -251,7 +268,7 @@ impl Simulator {
     /// Takes a token from every bucket the call draws from, or none if one is empty.
     fn admit(&self, key: &RequestKey, now: Instant) -> bool {
         let account = key.account.as_deref().unwrap_or("");
-        let mut buckets = self.buckets.lock().expect("simulator lock");
+        let mut buckets = crate::sync::lock(&self.buckets);
         let ids: Vec<(String, &BucketDef)> = self
             .limits
             .buckets_for(&key.service, &key.operation)
@@ -353,7 +370,11 @@ fn error_code(service: &str, kind: FaultKind) -> (u16, &'static str, &'static st
                 "The security token included in the request is invalid.",
             ),
         },
-        FaultKind::Reset | FaultKind::Slow | FaultKind::Truncated | FaultKind::Malformed => {
+        FaultKind::Reset
+        | FaultKind::Slow
+        | FaultKind::Truncated
+        | FaultKind::Malformed
+        | FaultKind::Panic => {
             unreachable!("not an error response")
         }
     }
@@ -361,7 +382,7 @@ fn error_code(service: &str, kind: FaultKind) -> (u16, &'static str, &'static st
 
 fn fault_answer(service: &str, kind: FaultKind) -> Answer {
     match kind {
-        FaultKind::Slow => Answer::Recorded,
+        FaultKind::Slow | FaultKind::Panic => Answer::Recorded,
         FaultKind::Malformed => Answer::Malformed,
         FaultKind::Reset => Answer::ConnectionFailed(
             std::io::ErrorKind::ConnectionReset,

@@ -23,7 +23,7 @@ pub struct Stats {
 impl Stats {
     /// Counts one HTTP attempt; attempt 1 is a new call, later ones are retries.
     pub fn attempt(&self, service: &str, operation: &str, attempt: u32) {
-        let mut ops = self.ops.lock().expect("stats lock");
+        let mut ops = crate::sync::lock(&self.ops);
         let s = ops
             .entry((service.to_string(), operation.to_string()))
             .or_default();
@@ -35,7 +35,7 @@ impl Stats {
     }
 
     pub fn throttle(&self, service: &str, operation: &str) {
-        let mut ops = self.ops.lock().expect("stats lock");
+        let mut ops = crate::sync::lock(&self.ops);
         ops.entry((service.to_string(), operation.to_string()))
             .or_default()
             .throttles += 1;
@@ -43,6 +43,6 @@ impl Stats {
 
     /// `(service, operation) → stats`, sorted.
     pub fn snapshot(&self) -> BTreeMap<(String, String), OpStats> {
-        self.ops.lock().expect("stats lock").clone()
+        crate::sync::lock(&self.ops).clone()
     }
 }

@@ -45,9 +45,17 @@ impl BucketDef {
                 self.name, self.service
             ));
         }
-        if !(self.per_second.is_finite() && self.per_second > 0.0) {
+        if self.burst > MAX_RATE {
             return Err(format!(
-                "bucket `{}` of {}: per_second must be above 0",
+                "bucket `{}` of {}: burst is above {MAX_RATE}",
+                self.name, self.service
+            ));
+        }
+        // Below one token in a thousand seconds a wait no longer means anything, and
+        // the waits computed from it would leave the range of a duration.
+        if !(self.per_second.is_finite() && (MIN_RATE..=MAX_RATE).contains(&self.per_second)) {
+            return Err(format!(
+                "bucket `{}` of {}: per_second must be between {MIN_RATE} and {MAX_RATE}",
                 self.name, self.service
             ));
         }
@@ -59,6 +67,18 @@ impl BucketDef {
         }
         Ok(())
     }
+}
+
+/// The slowest refill a bucket may be given, in tokens per second.
+pub const MIN_RATE: f64 = 0.001;
+/// The largest burst and the fastest refill a bucket may be given.
+pub const MAX_RATE: f64 = 1_000_000.0;
+
+/// `secs` as a duration; a figure past a duration's range is as good as forever (a
+/// century), never a panic.
+fn seconds(secs: f64) -> Duration {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
+    Duration::try_from_secs_f64(secs).map_or(CENTURY, |d| d.min(CENTURY))
 }
 
 /// The bundled table; its `as_of` and `about` are for readers of the file.
@@ -160,7 +180,7 @@ impl TokenBucket {
         if self.tokens + EPSILON >= 1.0 {
             Duration::ZERO
         } else {
-            Duration::from_secs_f64((1.0 - self.tokens) / per_second)
+            seconds((1.0 - self.tokens) / per_second)
         }
     }
 
@@ -177,7 +197,7 @@ impl TokenBucket {
         if self.tokens >= 0.0 {
             now
         } else {
-            now + Duration::from_secs_f64(-self.tokens / per_second)
+            now + seconds(-self.tokens / per_second)
         }
     }
 }
@@ -225,7 +245,7 @@ impl Pacer {
     pub async fn wait(&self, account: &str, region: &str, service: &str, operation: &str) {
         let at = {
             let now = Instant::now();
-            let mut state = self.state.lock().expect("pacer lock");
+            let mut state = crate::sync::lock(&self.state);
             let mut at = now;
             for (id, def) in self.limits.buckets_for(service, operation) {
                 let p = state
@@ -253,7 +273,7 @@ impl Pacer {
         operation: &str,
     ) -> Result<(), Duration> {
         let now = Instant::now();
-        let mut state = self.state.lock().expect("pacer lock");
+        let mut state = crate::sync::lock(&self.state);
         let mut short = Duration::ZERO;
         let ids: Vec<(String, f64)> = self
             .limits
@@ -280,7 +300,7 @@ impl Pacer {
     /// [`SLOWDOWN_WINDOW`]).
     pub fn throttled(&self, account: &str, region: &str, service: &str, operation: &str) {
         let now = Instant::now();
-        let mut state = self.state.lock().expect("pacer lock");
+        let mut state = crate::sync::lock(&self.state);
         for (id, _) in self.limits.buckets_for(service, operation) {
             if let Some(p) = state.get_mut(&format!("{account}/{region}/{id}")) {
                 p.schedule.tokens = p.schedule.tokens.min(0.0);
@@ -295,7 +315,7 @@ impl Pacer {
 
     /// A call went through: the pace creeps back towards the published rate.
     pub fn succeeded(&self, account: &str, region: &str, service: &str, operation: &str) {
-        let mut state = self.state.lock().expect("pacer lock");
+        let mut state = crate::sync::lock(&self.state);
         for (id, _) in self.limits.buckets_for(service, operation) {
             if let Some(p) = state.get_mut(&format!("{account}/{region}/{id}")) {
                 if p.factor < 1.0 {

@@ -294,7 +294,12 @@ async fn exchange(
         SdkBody::from(body),
     );
     for (k, v) in headers {
-        response.headers_mut().append(k, v);
+        // Checked when a recording is loaded; a header no HTTP message could carry is the
+        // call's error here too, never the SDK's panic.
+        response
+            .headers_mut()
+            .try_append(k, v)
+            .map_err(|e| ConnectorError::other(e.into(), None))?;
     }
     Ok(response)
 }

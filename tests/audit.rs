@@ -1766,6 +1766,15 @@ fn merge_combines_shards_and_refuses_what_does_not_fit() {
 // ------------------------------------------------------------ faults (--simulate)
 
 /// A simulation file in a temporary directory.
+/// Whether `check` says it could not decide something in `region`.
+fn has_unknown(report: &Value, check: &str, region: &str) -> bool {
+    report["unknowns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["check"] == check && u["region"] == region)
+}
+
 fn sim_file(dir: &Path, text: &str) -> String {
     let path = dir.join("sim.toml");
     std::fs::write(&path, text).unwrap();
@@ -2010,13 +2019,7 @@ delay_ms = 10000
     assert_eq!(tg["retries"], tg["calls"]);
     assert_nothing_silently_dropped(&clean, &faulted);
     // Checks that needed the missing data say so, for the scope they lost.
-    let unknown = |check: &str, region: &str| {
-        faulted["unknowns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|u| u["check"] == check && u["region"] == region)
-    };
+    let unknown = |check: &str, region: &str| has_unknown(&faulted, check, region);
     assert!(unknown("VPC001", "us-east-1"), "subnets denied");
     assert!(unknown("ECS001", "eu-west-1"), "services throttled");
     assert!(unknown("IAM001", "global"), "IAM denied");
@@ -2286,5 +2289,125 @@ per_second = 100
     assert_eq!(paced["coverage"]["gaps"], serde_json::json!([]));
     for key in ["findings", "unknowns", "summary"] {
         assert_eq!(clean[key], paced[key], "{key} differ");
+    }
+}
+
+// ------------------------------------------------------------ no silent loss (issue 13)
+
+#[test]
+fn a_panic_is_a_coverage_gap_and_exit_3_never_a_clean_report() {
+    // The simulator panics holding its own lock, as a rate overflow once did: the call is
+    // a gap named `Panicked`, and no other call is lost to the poisoned lock.
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim_file(
+        dir.path(),
+        r#"
+latency_ms = 1
+[[fault]]
+service = "ecs"
+operation = "DescribeServices"
+region = "us-east-1"
+kind = "panic"
+[[fault]]
+service = "iam"
+operation = "GetAccountAuthorizationDetails"
+kind = "panic"
+"#,
+    );
+    let clean = replay_json("demo");
+    let (faulted, err) = replay_report(&root().join("mocks/demo"), &["--simulate", &sim], 3);
+    assert!(err.contains("collection incomplete"), "{err}");
+    assert_eq!(faulted["run"]["complete"], false);
+    let gaps: Vec<&Value> = faulted["coverage"]["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    for (region, service, operation) in [
+        ("us-east-1", "ecs", "DescribeServices"),
+        ("global", "iam", "GetAccountAuthorizationDetails"),
+    ] {
+        let gap = gaps
+            .iter()
+            .find(|g| {
+                g["region"] == region && g["service"] == service && g["operation"] == operation
+            })
+            .unwrap_or_else(|| panic!("no gap for {region} {service}:{operation}: {gaps:?}"));
+        assert_eq!(gap["error_code"], "Panicked", "{gap}");
+        assert!(
+            gap["message"].as_str().unwrap().contains("simulated panic"),
+            "{gap}"
+        );
+    }
+    // Only the panicking calls are gaps: every other call of the run still answered.
+    assert!(
+        gaps.iter().all(|g| g["error_code"] == "Panicked"),
+        "one panic became more gaps: {gaps:?}"
+    );
+    assert_nothing_silently_dropped(&clean, &faulted);
+    let unknown = |check: &str, region: &str| has_unknown(&faulted, check, region);
+    assert!(unknown("ECS001", "us-east-1"), "services lost to the panic");
+    assert!(unknown("IAM001", "global"), "IAM lost to the panic");
+    // eu-west-1 kept its findings.
+    let kept = |region: &str| {
+        faulted["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["region"] == region)
+            .count()
+    };
+    let clean_eu = clean["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["region"] == "eu-west-1")
+        .count();
+    assert!(clean_eu > 0);
+    assert_eq!(kept("eu-west-1"), clean_eu);
+}
+
+#[test]
+fn a_recorded_header_no_http_message_can_carry_is_named_when_loading() {
+    let copy = scenario_copy("demo");
+    let file = recorded(copy.path(), "ecs", "ListClusters");
+    let mut ex: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    for (name, value) in [("x-amzn-requestid", "a\nb"), ("bad header", "v")] {
+        ex["headers"] = serde_json::json!([[name, value]]);
+        std::fs::write(&file, serde_json::to_string(&ex).unwrap()).unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let o = audit(&["--replay", copy.path().to_str().unwrap()], home.path());
+        assert_config_error(&o, &format!("{}: header", file.display()));
+    }
+    ex["headers"] = serde_json::json!([]);
+    ex["status"] = serde_json::json!(42);
+    std::fs::write(&file, serde_json::to_string(&ex).unwrap()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let o = audit(&["--replay", copy.path().to_str().unwrap()], home.path());
+    assert_config_error(&o, "status 42 is not an HTTP status code");
+}
+
+#[test]
+fn impossible_simulator_figures_are_refused_with_file_line_and_column() {
+    let home = tempfile::tempdir().unwrap();
+    let bucket = |burst: &str, per_second: &str| {
+        format!(
+            "latency_ms = 1\n\n[[bucket]]\nservice = \"ecs\"\nname = \"read\"\noperations = [\"*\"]\nshared = true\nburst = {burst}\nper_second = {per_second}\n"
+        )
+    };
+    for (text, at, what) in [
+        (bucket("10", "1e-300"), "3:1", "per_second must be between"),
+        (bucket("10", "1e300"), "3:1", "per_second must be between"),
+        (bucket("1e300", "10"), "3:1", "burst is above"),
+        (
+            "\nlatency_ms = 600001\n".to_string(),
+            "2:14",
+            "latency_ms is above",
+        ),
+    ] {
+        let sim = sim_file(home.path(), &text);
+        let o = audit(&["--replay", "mocks/demo", "--simulate", &sim], home.path());
+        assert_config_error(&o, &format!("--simulate {sim}:{at}: "));
+        assert!(stderr(&o).contains(what), "{}", stderr(&o));
     }
 }

@@ -240,7 +240,7 @@ async fn services(
                 })
                 .collect();
             let mine: Vec<String> = {
-                let mut claimed = claimed.lock().expect("task definition set");
+                let mut claimed = crate::sync::lock(claimed);
                 services
                     .iter()
                     .flat_map(|(s, _)| {

@@ -13,14 +13,18 @@ mod elbv2;
 mod iam;
 mod scheduled;
 
+use std::any::Any;
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, RwLock};
 
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use checks::model::{CallStatus, CoverageEntry, Inventory, Scope, GLOBAL_REGION};
+use futures::FutureExt;
+use tokio::task::JoinError;
 
 use crate::aws::{error_chain, Session};
 use crate::fleet::{Assumed, Target};
@@ -213,12 +217,31 @@ impl Collector {
                 self.stopped(scope, service, operation, resource, &why, true);
                 return None;
             }
-            r = fut => r,
+            // A panic in the SDK, the transport or a simulator ends this call only: it is
+            // the call's coverage gap, never a region silently missing from the report.
+            r = AssertUnwindSafe(fut).catch_unwind() => r,
         };
         self.progress.tick();
+        let result = match result {
+            Ok(r) => r,
+            Err(panic) => {
+                let message = format!("the call panicked: {}", panic_message(&*panic));
+                tracing::error!(account = %scope.account, region = %scope.region, "{service}:{operation}: {message}");
+                self.fail(
+                    scope,
+                    service,
+                    operation,
+                    resource,
+                    CallStatus::Failed,
+                    Some(PANICKED.into()),
+                    message,
+                );
+                return None;
+            }
+        };
         match result {
             Ok(v) => {
-                self.ok.lock().expect("coverage lock").insert((
+                crate::sync::lock(&self.ok).insert((
                     scope.account.clone(),
                     scope.region.clone(),
                     service.to_string(),
@@ -281,26 +304,21 @@ impl Collector {
             "{service}:{operation}{} {status:?}: {message}",
             resource.map(|r| format!(" ({r})")).unwrap_or_default()
         );
-        self.failures
-            .lock()
-            .expect("coverage lock")
-            .push(CoverageEntry {
-                account: scope.account.clone(),
-                region: scope.region.clone(),
-                service: service.to_string(),
-                operation: operation.to_string(),
-                scope: resource.map(str::to_string),
-                status,
-                error_code,
-                message: Some(message),
-            });
+        crate::sync::lock(&self.failures).push(CoverageEntry {
+            account: scope.account.clone(),
+            region: scope.region.clone(),
+            service: service.to_string(),
+            operation: operation.to_string(),
+            scope: resource.map(str::to_string),
+            status,
+            error_code,
+            message: Some(message),
+        });
     }
 
     /// The session that reaches `account`: a member's in a fleet run, else the caller's.
     pub fn session(&self, account: &str) -> Arc<Session> {
-        self.members
-            .read()
-            .expect("members lock")
+        crate::sync::read(&self.members)
             .get(account)
             .cloned()
             .unwrap_or_else(|| self.home.clone())
@@ -308,7 +326,7 @@ impl Collector {
 
     /// What happened to each account, sorted by account id.
     pub fn account_outcomes(&self) -> Vec<AccountOutcome> {
-        let mut v = self.accounts.lock().expect("accounts lock").clone();
+        let mut v = crate::sync::lock(&self.accounts).clone();
         v.sort_by(|a, b| a.account.cmp(&b.account));
         v
     }
@@ -316,16 +334,13 @@ impl Collector {
     /// Inventories every region of the caller's account, and IAM once.
     pub async fn run(self: &Arc<Self>) -> Inventory {
         let session = self.home.clone();
-        self.accounts
-            .lock()
-            .expect("accounts lock")
-            .push(AccountOutcome {
-                account: session.account.clone(),
-                name: None,
-                role_arn: None,
-                assumed: None,
-                regions: session.regions.clone(),
-            });
+        crate::sync::lock(&self.accounts).push(AccountOutcome {
+            account: session.account.clone(),
+            name: None,
+            role_arn: None,
+            assumed: None,
+            regions: session.regions.clone(),
+        });
         let regions = session.regions.clone();
         let mut inv = self.clone().account(session, regions).await;
         inv.coverage.entries = self.coverage_entries();
@@ -342,14 +357,16 @@ impl Collector {
         let mut tasks = Vec::new();
         for target in plan.targets.clone() {
             let c = self.clone();
-            let plan = plan.clone();
-            tasks.push(tokio::spawn(async move { c.member(target, &plan).await }));
+            let plan2 = plan.clone();
+            let owned = target.clone();
+            let task = tokio::spawn(async move { c.member(owned, &plan2).await });
+            tasks.push((target, task));
         }
         let mut inv = Inventory::default();
-        for t in tasks {
+        for (target, t) in tasks {
             match t.await {
                 Ok(part) => inv.merge(part),
-                Err(e) => tracing::error!("an account's collection panicked: {e}"),
+                Err(e) => self.member_ended(&target, &plan, e),
             }
         }
         inv.coverage.entries = self.coverage_entries();
@@ -413,26 +430,20 @@ impl Collector {
         // Registered before its first call, so the account's calls use its credentials
         // and its limit.
         let session = Arc::new(session);
-        self.members
-            .write()
-            .expect("members lock")
-            .insert(target.account.clone(), session.clone());
+        crate::sync::write(&self.members).insert(target.account.clone(), session.clone());
         let regions = self.member_regions(&session, plan).await;
         self.outcome(&target, Assumed::Ok, regions.clone());
         self.account(session, regions).await
     }
 
     fn outcome(&self, target: &Target, assumed: Assumed, regions: Vec<String>) {
-        self.accounts
-            .lock()
-            .expect("accounts lock")
-            .push(AccountOutcome {
-                account: target.account.clone(),
-                name: target.name.clone(),
-                role_arn: Some(target.role_arn.clone()),
-                assumed: Some(assumed),
-                regions,
-            });
+        crate::sync::lock(&self.accounts).push(AccountOutcome {
+            account: target.account.clone(),
+            name: target.name.clone(),
+            role_arn: Some(target.role_arn.clone()),
+            assumed: Some(assumed),
+            regions,
+        });
     }
 
     /// The regions to audit in a member account: its enabled regions (`--all-regions`), or
@@ -507,7 +518,10 @@ impl Collector {
         for region in regions {
             let c = self.clone();
             let scope = Scope::new(&account, &region);
-            tasks.push(tokio::spawn(async move { c.region(scope).await }));
+            tasks.push((
+                scope.clone(),
+                tokio::spawn(async move { c.region(scope).await }),
+            ));
         }
         let global = {
             let c = self.clone();
@@ -515,15 +529,18 @@ impl Collector {
             tokio::spawn(async move { iam::collect(&c, &scope, &iam_region).await })
         };
         let mut inv = Inventory::default();
-        for t in tasks {
+        for (scope, t) in tasks {
             match t.await {
                 Ok(part) => inv.merge(part),
-                Err(e) => tracing::error!("a region's collection panicked: {e}"),
+                Err(e) => self.ended_abnormally(&scope, "region", &ended(e)),
             }
         }
         match global.await {
             Ok(part) => inv.merge(part),
-            Err(e) => tracing::error!("IAM collection panicked: {e}"),
+            Err(e) => {
+                let scope = Scope::new(&account, GLOBAL_REGION);
+                self.ended_abnormally(&scope, "IAM", &ended(e));
+            }
         }
         inv
     }
@@ -594,11 +611,48 @@ impl Collector {
         }
     }
 
+    /// A collection task that panicked or was cancelled took everything it had collected
+    /// with it: every operation of its scope is a gap, so each check that needs one says
+    /// *not evaluated* there, and the run is incomplete (exit 3).
+    fn ended_abnormally(&self, scope: &Scope, what: &str, ended: &(&'static str, String)) {
+        tracing::error!(account = %scope.account, region = %scope.region, "the {what} collection {}", ended.1);
+        crate::sync::lock(&self.failures).extend(abnormal_end_gaps(scope, what, ended));
+    }
+
+    /// A fleet member's task ended abnormally: each of its regions and IAM are gaps.
+    fn member_ended(&self, target: &Target, plan: &FleetPlan, e: JoinError) {
+        let ended = ended(e);
+        let known = crate::sync::lock(&self.accounts)
+            .iter()
+            .find(|o| o.account == target.account)
+            .map(|o| o.regions.clone());
+        let regions = match known {
+            Some(r) => r,
+            None => {
+                // It ended before its regions were known: the ones it would have audited.
+                self.outcome(
+                    target,
+                    Assumed::Failed {
+                        error_code: Some(ended.0.into()),
+                        message: format!("the account's collection {}", ended.1),
+                    },
+                    Vec::new(),
+                );
+                if plan.all_regions {
+                    self.home.regions.clone()
+                } else {
+                    plan.requested.clone()
+                }
+            }
+        };
+        for region in regions {
+            self.ended_abnormally(&Scope::new(&target.account, &region), "region", &ended);
+        }
+        self.ended_abnormally(&Scope::new(&target.account, GLOBAL_REGION), "IAM", &ended);
+    }
+
     fn coverage_entries(&self) -> Vec<CoverageEntry> {
-        let mut entries: Vec<CoverageEntry> = self
-            .ok
-            .lock()
-            .expect("coverage lock")
+        let mut entries: Vec<CoverageEntry> = crate::sync::lock(&self.ok)
             .iter()
             .map(|(account, region, service, operation)| CoverageEntry {
                 account: account.clone(),
@@ -611,7 +665,7 @@ impl Collector {
                 message: None,
             })
             .collect();
-        entries.extend(self.failures.lock().expect("coverage lock").iter().cloned());
+        entries.extend(crate::sync::lock(&self.failures).iter().cloned());
         entries.sort_by(|a, b| {
             (
                 &a.account,
@@ -634,7 +688,71 @@ impl Collector {
     }
 }
 
-/// Formats an SDK timestamp as RFC 3339.
+/// The gap code of a call or collection task that panicked.
+pub const PANICKED: &str = "Panicked";
+/// The gap code of a collection task that was cancelled.
+pub const CANCELLED: &str = "Cancelled";
+
+/// The gap code and a description of how a collection task ended.
+fn ended(e: JoinError) -> (&'static str, String) {
+    if e.is_panic() {
+        let panic = e.into_panic();
+        (PANICKED, format!("panicked: {}", panic_message(&*panic)))
+    } else {
+        (CANCELLED, "was cancelled".into())
+    }
+}
+
+/// What a panic said.
+pub fn panic_message(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// The gaps of a collection task of `scope` that ended abnormally: one per operation it
+/// owned.
+fn abnormal_end_gaps(
+    scope: &Scope,
+    what: &str,
+    (code, why): &(&'static str, String),
+) -> Vec<CoverageEntry> {
+    owned_operations(&scope.region)
+        .into_iter()
+        .map(|op| {
+            let (service, operation) = op.split_once(':').unwrap_or(("", op));
+            CoverageEntry {
+                account: scope.account.clone(),
+                region: scope.region.clone(),
+                service: service.into(),
+                operation: operation.into(),
+                scope: None,
+                status: CallStatus::Failed,
+                error_code: Some((*code).into()),
+                message: Some(format!(
+                    "the {what} collection {why}; nothing it collected is reported"
+                )),
+            }
+        })
+        .collect()
+}
+
+/// Every operation whose data a collection task of `region` owns: what any check needs
+/// from IAM for the account-wide scope, everything else for a region.
+fn owned_operations(region: &str) -> Vec<&'static str> {
+    let global = region == GLOBAL_REGION;
+    let mut ops: Vec<&'static str> = checks::rules::ALL
+        .iter()
+        .flat_map(|c| c.needs())
+        .filter(|op| op.starts_with("iam:") == global)
+        .collect();
+    ops.sort_unstable();
+    ops.dedup();
+    ops
+}
+
 /// A tag list as a map (entries without a key are dropped; a missing value is empty).
 pub fn tag_map<'a>(
     tags: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
@@ -644,6 +762,53 @@ pub fn tag_map<'a>(
         .collect()
 }
 
+/// Formats an SDK timestamp as RFC 3339.
 pub fn rfc3339(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
     t.and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_region_task_that_panics_leaves_every_check_of_the_region_not_evaluated() {
+        let e = tokio::spawn(async { panic!("boom in a collector") })
+            .await
+            .unwrap_err();
+        let ended = ended(e);
+        assert_eq!(ended.0, PANICKED);
+        assert!(ended.1.contains("boom in a collector"), "{}", ended.1);
+        let scope = Scope::new("123456789012", "us-east-1");
+        let mut inv = Inventory::default();
+        inv.coverage.entries = abnormal_end_gaps(&scope, "region", &ended);
+        inv.coverage.entries.extend(abnormal_end_gaps(
+            &Scope::new("123456789012", GLOBAL_REGION),
+            "IAM",
+            &ended,
+        ));
+        let outcome = checks::registry::run(&inv, checks::rules::ALL);
+        // Every check that needs anything says it could not decide, in the scope lost.
+        for check in checks::rules::ALL.iter().filter(|c| !c.needs().is_empty()) {
+            assert!(
+                outcome.unknowns.iter().any(|u| u.check == check.code),
+                "{} is silent about the panicked region",
+                check.code
+            );
+        }
+        let regional = owned_operations("us-east-1");
+        assert!(regional.contains(&"ecs:DescribeServices"));
+        assert!(!regional.iter().any(|op| op.starts_with("iam:")));
+        assert!(owned_operations(GLOBAL_REGION)
+            .iter()
+            .all(|op| op.starts_with("iam:")));
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_task_is_named_as_cancelled() {
+        let t = tokio::spawn(std::future::pending::<()>());
+        t.abort();
+        let ended = ended(t.await.unwrap_err());
+        assert_eq!(ended.0, CANCELLED);
+    }
 }
