@@ -112,6 +112,11 @@ async fn audit_with(
         Mode::Record(_) => "record",
         Mode::Replay(_) => "replay",
     };
+    if let Mode::Replay(r) = &mode {
+        if let Some(why) = &r.manifest.incomplete {
+            eprintln!("warning: replaying an incomplete recording ({why}): what it lacks is reported as coverage gaps");
+        }
+    }
     // Date-relative checks judge a replay as of its recording, so it answers the same
     // whenever it is replayed.
     let collected_at = match &mode {
@@ -119,49 +124,71 @@ async fn audit_with(
         _ => started_at.clone(),
     };
     let stats = Arc::new(Stats::default());
-    let session = Session::connect(
-        SessionOptions {
-            profile: args.profile.clone(),
-            regions: args.regions.clone(),
-            all_regions: args.all_regions,
-            endpoint_url: args.endpoint_url.clone(),
-            max_attempts: args.max_attempts,
-            concurrency: usize::from(args.concurrency),
-            call_timeout: args.call_timeout,
-            mode: mode.clone(),
-            fleet: is_fleet(args, &mode),
-        },
-        stats.clone(),
-    )
-    .await?;
-    let plan = fleet_plan(args, &mode, &session).await?;
-    match &plan {
-        Some(p) => tracing::info!(
-            caller = %session.account,
-            accounts = p.targets.len(),
-            regions = %if p.all_regions { "all enabled".to_string() } else { p.requested.join(",") },
-            "auditing a fleet"
+    let setup = async {
+        let session = Session::connect(
+            SessionOptions {
+                profile: args.profile.clone(),
+                regions: args.regions.clone(),
+                all_regions: args.all_regions,
+                endpoint_url: args.endpoint_url.clone(),
+                max_attempts: args.max_attempts,
+                concurrency: usize::from(args.concurrency),
+                call_timeout: args.call_timeout,
+                mode: mode.clone(),
+                fleet: is_fleet(args, &mode),
+            },
+            stats.clone(),
+        )
+        .await?;
+        let plan = fleet_plan(args, &mode, &session).await?;
+        Ok::<_, AppError>((session, plan))
+    };
+    // --timeout and signals bound the set-up too (identity, regions, Organizations): a stop
+    // there is reported as such, not waited out against an endpoint that never answers.
+    let setup = tokio::select! {
+        biased;
+        why = stop.wait() => Err(why),
+        r = setup => Ok(r?),
+    };
+    let (mut inventory, outcomes, is_fleet, all_regions, home_regions) = match setup {
+        Ok((session, plan)) => {
+            match &plan {
+                Some(p) => tracing::info!(
+                    caller = %session.account,
+                    accounts = p.targets.len(),
+                    regions = %if p.all_regions { "all enabled".to_string() } else { p.requested.join(",") },
+                    "auditing a fleet"
+                ),
+                None => tracing::info!(
+                    account = %session.account,
+                    regions = %session.regions.join(","),
+                    "auditing"
+                ),
+            }
+            let all_regions = plan.as_ref().is_some_and(|p| p.all_regions);
+            let is_fleet = plan.is_some();
+            let home_regions = session.regions.clone();
+            let collector = Collector::new(Arc::new(session), stop.clone(), progress.clone());
+            let inventory = match plan {
+                Some(plan) => collector.run_fleet(plan).await,
+                None => collector.run().await,
+            };
+            let outcomes = collector.account_outcomes();
+            (inventory, outcomes, is_fleet, all_regions, home_regions)
+        }
+        Err(why) => (
+            stopped_in_setup(&args.regions, &why),
+            Vec::new(),
+            false,
+            false,
+            args.regions.clone(),
         ),
-        None => tracing::info!(
-            account = %session.account,
-            regions = %session.regions.join(","),
-            "auditing"
-        ),
-    }
-    let all_regions = plan.as_ref().is_some_and(|p| p.all_regions);
-    let is_fleet = plan.is_some();
-    let session = Arc::new(session);
-    let collector = Collector::new(session.clone(), stop.clone(), progress.clone());
-    let mut inventory = match plan {
-        Some(plan) => collector.run_fleet(plan).await,
-        None => collector.run().await,
     };
     // Whether the collection was cut short, judged as it ends: a --timeout that expires
     // while the report is being written does not make a complete collection incomplete.
     let stopped = stop.reason().map(|r| r.describe());
     inventory.collected_at = Some(collected_at);
     progress.finish();
-    let outcomes = collector.account_outcomes();
 
     let mut outcome = checks::registry::run(&inventory, selected);
     // Expiry is judged on the day the data describes, like every date in the audit.
@@ -194,7 +221,23 @@ async fn audit_with(
                 })
                 .collect(),
         });
-        rec.finish(&accounts, &session.regions, fleet)?;
+        let incomplete = recording_incomplete(stopped.as_deref(), &inventory.coverage);
+        match rec.finish(&accounts, &home_regions, fleet, incomplete.clone())? {
+            recording::Placed::Beside { partial, kept } => eprintln!(
+                "warning: the recording is incomplete ({}): the complete one in {} is kept, and this one is in {}",
+                incomplete.unwrap_or_default(),
+                kept.display(),
+                partial.display()
+            ),
+            recording::Placed::Target(path) => {
+                if let Some(why) = incomplete {
+                    eprintln!(
+                        "warning: the recording in {} is incomplete ({why}); replaying it says so",
+                        path.display()
+                    );
+                }
+            }
+        }
     }
     let regions: Vec<String> = if is_fleet {
         outcomes
@@ -204,7 +247,7 @@ async fn audit_with(
             .into_iter()
             .collect()
     } else {
-        session.regions.clone()
+        home_regions
     };
     let wall_ms = started.elapsed().as_millis() as u64;
     let mut report = Report::new(
@@ -227,6 +270,48 @@ async fn audit_with(
     report.suppressions = suppressed;
     report.refresh_summary();
     Ok(report)
+}
+
+/// The inventory of a run stopped before its session was set up: nothing, and a gap that
+/// says so.
+fn stopped_in_setup(regions: &[String], why: &stop::StopReason) -> checks::model::Inventory {
+    let mut inventory = checks::model::Inventory::default();
+    inventory
+        .coverage
+        .entries
+        .push(checks::model::CoverageEntry {
+            account: "unknown".into(),
+            region: regions
+                .first()
+                .cloned()
+                .unwrap_or_else(|| checks::model::GLOBAL_REGION.into()),
+            service: "sts".into(),
+            operation: "GetCallerIdentity".into(),
+            scope: None,
+            status: checks::model::CallStatus::Failed,
+            error_code: Some(why.code().into()),
+            message: Some(format!(
+            "{} while setting up the session (identity, regions, accounts): nothing was audited",
+            why.describe()
+        )),
+        });
+    inventory
+}
+
+/// Why a recording of this run would not replay as the run went: it was stopped, or calls
+/// ended without an answer from AWS (an answer, even an error, is recorded and replays).
+fn recording_incomplete(
+    stopped: Option<&str>,
+    coverage: &checks::model::Coverage,
+) -> Option<String> {
+    if let Some(why) = stopped {
+        return Some(format!("the run was stopped: {why}"));
+    }
+    let unanswered = coverage
+        .failures()
+        .filter(|g| !collect::answered(g.error_code.as_deref()))
+        .count();
+    (unanswered > 0).then(|| format!("{unanswered} call(s) got no answer"))
 }
 
 /// Whether this run audits a fleet: through roles, or replaying a fleet recording.

@@ -120,13 +120,23 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
                 .map(|p| awsaudit::suppress::Suppressions::load(p, checks::rules::ALL))
                 .transpose()?;
             let runtime = runtime()?;
-            let s3 = runtime.block_on(awsaudit::connect_s3(
-                &outputs,
-                args.profile.as_deref(),
-                args.endpoint_url.as_deref(),
-            ))?;
+            // The time limit and the signals cover the whole run, from the first call.
             let stop = Stop::new();
             watch_for_stop(&runtime, &stop, args.timeout);
+            let s3 = runtime.block_on(async {
+                tokio::select! {
+                    biased;
+                    why = stop.wait() => Err(AppError::Config(format!(
+                        "{} while checking the S3 output buckets; nothing was audited",
+                        why.describe()
+                    ))),
+                    r = awsaudit::connect_s3(
+                        &outputs,
+                        args.profile.as_deref(),
+                        args.endpoint_url.as_deref(),
+                    ) => r,
+                }
+            })?;
             let mut report = runtime.block_on(awsaudit::audit(
                 &args,
                 Progress::new(true),

@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 
@@ -459,7 +459,18 @@ pub struct Manifest {
     /// The accounts of a fleet run and how each role assumption ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fleet: Option<crate::fleet::FleetManifest>,
+    /// Why the recording does not hold every answer of its run (a stopped run, calls that
+    /// got no answer); absent when it does. Replaying it says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
 }
+
+/// The largest exchange file a recording may hold: well above any AWS answer (an IAM
+/// authorization details page is a few MB), far below what would exhaust memory.
+pub const MAX_EXCHANGE_BYTES: u64 = 32 << 20;
+/// The most a whole recording may hold, and the largest manifest.
+pub const MAX_RECORDING_BYTES: u64 = 2 << 30;
+const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 
 /// Errors reading or writing recordings; each names the file.
 #[derive(Debug, thiserror::Error)]
@@ -481,6 +492,8 @@ pub enum RecordingError {
     MissingKey { key: String, file: PathBuf },
     #[error("{0}: exists and is not a recording; refusing to overwrite it")]
     NotARecording(PathBuf),
+    #[error("--record {0}: is the current directory or holds it; record somewhere else")]
+    HoldsWorkingDirectory(PathBuf),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RecordingError + '_ {
@@ -522,10 +535,10 @@ impl Replayer {
             return Err(RecordingError::Missing(dir.to_path_buf()));
         }
         let manifest_path = dir.join("manifest.json");
-        if !manifest_path.is_file() {
+        if fs::symlink_metadata(&manifest_path).is_err() {
             return Err(RecordingError::NoManifest(dir.to_path_buf()));
         }
-        let manifest: Manifest = read_json(&manifest_path)?;
+        let manifest: Manifest = read_json(&manifest_path, MAX_MANIFEST_BYTES)?;
         if manifest.format != FORMAT || manifest.version != FORMAT_VERSION {
             return Err(RecordingError::Corrupt {
                 path: manifest_path,
@@ -536,16 +549,42 @@ impl Replayer {
             });
         }
         let mut exchanges = HashMap::new();
+        let mut sources: HashMap<String, PathBuf> = HashMap::new();
         let mut files = Vec::new();
         collect_json_files(&dir.join("exchanges"), &mut files)?;
+        files.sort();
+        let mut total: u64 = 0;
         for file in files {
-            let ex: Exchange = read_json(&file)?;
+            let ex: Exchange = read_json(&file, MAX_EXCHANGE_BYTES)?;
+            total += fs::symlink_metadata(&file).map_or(0, |m| m.len());
+            if total > MAX_RECORDING_BYTES {
+                return Err(RecordingError::Corrupt {
+                    path: dir.to_path_buf(),
+                    message: format!(
+                        "the recording holds more than {} MiB of exchanges (at {}); this build replays at most that",
+                        MAX_RECORDING_BYTES >> 20,
+                        file.display()
+                    ),
+                });
+            }
             ex.validate().map_err(|message| RecordingError::Corrupt {
                 path: file.clone(),
                 message,
             })?;
+            let key = ex.key.canonical();
+            if let Some(first) = sources.get(&key) {
+                return Err(RecordingError::Corrupt {
+                    path: file,
+                    message: format!(
+                        "records the same request as {} ({}); keep one of them",
+                        first.display(),
+                        ex.key.describe()
+                    ),
+                });
+            }
+            sources.insert(key.clone(), file);
             exchanges.insert(
-                ex.key.canonical(),
+                key,
                 Recorded {
                     status: ex.status,
                     body: ex.body_bytes().into_boxed_slice(),
@@ -571,23 +610,93 @@ impl Replayer {
     }
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, RecordingError> {
-    let text = fs::read_to_string(path).map_err(io_err(path))?;
-    serde_json::from_str(&text).map_err(|e| RecordingError::Corrupt {
+/// Reads a recording file: a regular file (never a link, which could lead outside the
+/// recording, nor a FIFO, which would never end) of at most `cap` bytes.
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, cap: u64) -> Result<T, RecordingError> {
+    let corrupt = |message: String| RecordingError::Corrupt {
         path: path.to_path_buf(),
-        message: format!("invalid recording file: {e}"),
-    })
+        message,
+    };
+    let meta = fs::symlink_metadata(path).map_err(io_err(path))?;
+    if !meta.file_type().is_file() {
+        return Err(corrupt(format!(
+            "is a {}, not a regular file; a recording holds only regular files",
+            file_kind(&meta.file_type())
+        )));
+    }
+    if meta.len() > cap {
+        return Err(corrupt(format!(
+            "is {} bytes, above the {} MiB a recording file may be",
+            meta.len(),
+            cap >> 20
+        )));
+    }
+    let mut text = String::new();
+    // Bounded even if the file grows while it is read.
+    (fs::File::open(path).map_err(io_err(path))?)
+        .take(cap + 1)
+        .read_to_string(&mut text)
+        .map_err(io_err(path))?;
+    if text.len() as u64 > cap {
+        return Err(corrupt(format!(
+            "is above the {} MiB a recording file may be",
+            cap >> 20
+        )));
+    }
+    // The parser's message only: never the file's content, which may not be a recording
+    // at all.
+    serde_json::from_str(&text).map_err(|e| corrupt(format!("invalid recording file: {e}")))
 }
 
+/// What a directory entry is, in words.
+fn file_kind(t: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "FIFO";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "device";
+        }
+    }
+    if t.is_symlink() {
+        "symbolic link"
+    } else if t.is_dir() {
+        "directory"
+    } else {
+        "special file"
+    }
+}
+
+/// Every `.json` file under `dir`, descending only into real directories (a link to a
+/// directory could lead outside the recording, or back into it forever).
 fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), RecordingError> {
-    if !dir.exists() {
-        return Ok(());
+    match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err(dir)(e)),
+        Ok(m) if !m.is_dir() => {
+            return Err(RecordingError::Corrupt {
+                path: dir.to_path_buf(),
+                message: format!(
+                    "is a {}, not a directory of the recording",
+                    file_kind(&m.file_type())
+                ),
+            })
+        }
+        Ok(_) => {}
     }
     for entry in fs::read_dir(dir).map_err(io_err(dir))? {
-        let path = entry.map_err(io_err(dir))?.path();
-        if path.is_dir() {
+        let entry = entry.map_err(io_err(dir))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(io_err(&path))?;
+        if kind.is_dir() {
             collect_json_files(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "json") {
+            // Links and special files are refused by read_json, by name.
             out.push(path);
         }
     }
@@ -597,42 +706,72 @@ fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Recordin
 // ---------------------------------------------------------------- record
 
 /// Writes exchanges into a staging directory beside the target, then swaps it into place
-/// when the run finishes, so an interrupted recording never leaves a half-written one.
+/// when the run finishes. At no instant is the target missing or half-written: the swap is
+/// one atomic exchange of two directories where the system has one (Linux), and a
+/// recording that is not complete never replaces one that is.
 #[derive(Debug)]
 pub struct Recorder {
     target: PathBuf,
     staging: PathBuf,
+    /// Held for the run: a staging directory whose lock is free belongs to a run that
+    /// was killed, and the next run removes it.
+    _lock: fs::File,
     written: Mutex<BTreeMap<String, ()>>,
 }
 
+/// Where a finished recording went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placed {
+    /// At the target (new, or replacing an older recording).
+    Target(PathBuf),
+    /// Incomplete, beside a complete recording at the target, which is kept.
+    Beside { partial: PathBuf, kept: PathBuf },
+}
+
+const STAGING_LOCK: &str = ".awsaudit-recording.lock";
+
 impl Recorder {
-    /// Checks that `target` can be (re)placed and creates the staging directory.
+    /// Checks that `target` can be (re)placed, clears what killed runs left beside it, and
+    /// creates the staging directory.
     pub fn create(target: &Path) -> Result<Self, RecordingError> {
-        if target.exists() && !target.join("manifest.json").is_file() {
-            let empty = fs::read_dir(target)
-                .map_err(io_err(target))?
-                .next()
-                .is_none();
+        if fs::symlink_metadata(target).is_ok() && !target.join("manifest.json").is_file() {
+            let empty = target.is_dir()
+                && fs::read_dir(target)
+                    .map_err(io_err(target))?
+                    .next()
+                    .is_none();
             if !empty {
                 return Err(RecordingError::NotARecording(target.to_path_buf()));
+            }
+        }
+        // Replacing the directory the process (and the user's shell) is in, or one that
+        // holds it, would pull the ground from under both.
+        if let (Ok(t), Ok(cwd)) = (fs::canonicalize(target), std::env::current_dir()) {
+            if fs::canonicalize(&cwd).unwrap_or(cwd).starts_with(&t) {
+                return Err(RecordingError::HoldsWorkingDirectory(target.to_path_buf()));
             }
         }
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "recording".into());
+        let prefix = staging_prefix(target);
+        clear_stale_staging(&parent, &prefix);
         let staging = tempfile::Builder::new()
-            .prefix(&format!(".{name}.recording-"))
+            .prefix(&prefix)
             .tempdir_in(&parent)
             .map_err(io_err(&parent))?
             .keep();
+        let lock_path = staging.join(STAGING_LOCK);
+        let lock = fs::File::create(&lock_path).map_err(io_err(&lock_path))?;
+        lock.try_lock().map_err(|e| RecordingError::Io {
+            path: lock_path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
         Ok(Recorder {
             target: target.to_path_buf(),
             staging,
+            _lock: lock,
             written: Mutex::new(BTreeMap::new()),
         })
     }
@@ -650,13 +789,16 @@ impl Recorder {
         Ok(())
     }
 
-    /// Writes the manifest and moves the recording into place.
+    /// Writes the manifest and moves the recording into place; `incomplete` says why it
+    /// does not hold every answer of the run.
     pub fn finish(
         &self,
         accounts: &[String],
         regions: &[String],
         fleet: Option<crate::fleet::FleetManifest>,
-    ) -> Result<PathBuf, RecordingError> {
+        incomplete: Option<String>,
+    ) -> Result<Placed, RecordingError> {
+        let partial = incomplete.is_some();
         let manifest = Manifest {
             format: FORMAT.into(),
             version: FORMAT_VERSION,
@@ -666,21 +808,130 @@ impl Recorder {
             regions: regions.to_vec(),
             exchanges: crate::sync::lock(&self.written).len(),
             fleet,
+            incomplete,
         };
         let mut text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
         text.push('\n');
         write_atomic(&self.staging.join("manifest.json"), text.as_bytes())?;
-        if self.target.exists() {
-            fs::remove_dir_all(&self.target).map_err(io_err(&self.target))?;
+        let _ = fs::remove_file(self.staging.join(STAGING_LOCK));
+        let existing = self.target.join("manifest.json");
+        let old_is_complete = existing.is_file()
+            && read_json::<Manifest>(&existing, MAX_MANIFEST_BYTES)
+                .is_ok_and(|m| m.incomplete.is_none());
+        if partial && old_is_complete {
+            let beside = sibling(&self.target, "incomplete");
+            if fs::symlink_metadata(&beside).is_ok() {
+                swap_in(&self.staging, &beside)?;
+            } else {
+                fs::rename(&self.staging, &beside).map_err(io_err(&beside))?;
+            }
+            return Ok(Placed::Beside {
+                partial: beside,
+                kept: self.target.clone(),
+            });
         }
-        fs::rename(&self.staging, &self.target).map_err(io_err(&self.target))?;
-        Ok(self.target.clone())
+        if fs::symlink_metadata(&self.target).is_ok() {
+            swap_in(&self.staging, &self.target)?;
+        } else {
+            fs::rename(&self.staging, &self.target).map_err(io_err(&self.target))?;
+        }
+        Ok(Placed::Target(self.target.clone()))
     }
 
     /// Removes the staging directory of an abandoned recording.
     pub fn abandon(&self) {
         let _ = fs::remove_dir_all(&self.staging);
     }
+}
+
+/// `.NAME.recording-`: the prefix of the target's staging directories.
+fn staging_prefix(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "recording".into());
+    format!(".{name}.recording-")
+}
+
+/// `NAME.SUFFIX` beside `target`.
+fn sibling(target: &Path, suffix: &str) -> PathBuf {
+    let mut name = target.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{suffix}"));
+    target.with_file_name(name)
+}
+
+/// Removes the staging directories of killed runs (their lock is free), saying so; a
+/// staging directory whose lock is held belongs to a run still recording, and is left.
+fn clear_stale_staging(parent: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with(prefix)
+            || !entry.file_type().is_ok_and(|t| t.is_dir())
+        {
+            continue;
+        }
+        let path = entry.path();
+        let in_use = match fs::File::open(path.join(STAGING_LOCK)) {
+            Ok(f) => f.try_lock().is_err(),
+            // No lock file: being created this instant by another run, or finished and
+            // killed mid-swap; only the second is old.
+            Err(_) => entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| {
+                t.elapsed().unwrap_or_default() < std::time::Duration::from_secs(60)
+            }),
+        };
+        if in_use {
+            continue;
+        }
+        match fs::remove_dir_all(&path) {
+            Ok(()) => eprintln!(
+                "warning: removed {}, left by an interrupted recording",
+                path.display()
+            ),
+            Err(e) => eprintln!(
+                "warning: {} was left by an interrupted recording and could not be removed: {e}",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Puts the directory `new` at `target` in place of the one there, then removes the old
+/// one (now at `new`). On Linux the two change places in one atomic step; elsewhere the old
+/// one is moved aside first and put back if the new one cannot take its place.
+fn swap_in(new: &Path, target: &Path) -> Result<(), RecordingError> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).ok();
+        if let (Some(a), Some(b)) = (c(new), c(target)) {
+            // SAFETY: both are valid NUL-terminated paths, relative to the working directory.
+            let rc = unsafe {
+                libc::renameat2(
+                    libc::AT_FDCWD,
+                    a.as_ptr(),
+                    libc::AT_FDCWD,
+                    b.as_ptr(),
+                    libc::RENAME_EXCHANGE,
+                )
+            };
+            if rc == 0 {
+                let _ = fs::remove_dir_all(new);
+                return Ok(());
+            }
+            // A filesystem without RENAME_EXCHANGE: the portable way below.
+        }
+    }
+    let aside = sibling(new, "old");
+    fs::rename(target, &aside).map_err(io_err(target))?;
+    if let Err(e) = fs::rename(new, target) {
+        let _ = fs::rename(&aside, target);
+        return Err(io_err(target)(e));
+    }
+    let _ = fs::remove_dir_all(&aside);
+    Ok(())
 }
 
 /// Writes a file atomically: a temporary file in the same directory, then a rename.

@@ -26,6 +26,11 @@ impl StopReason {
         }
     }
 
+    /// Whether `code` is one [`StopReason::code`] gives.
+    pub fn is_code(code: &str) -> bool {
+        matches!(code, "RunTimeout" | "Interrupted")
+    }
+
     /// One line for the report: `--timeout 30s reached`, `interrupted by SIGINT`.
     pub fn describe(&self) -> String {
         match self {

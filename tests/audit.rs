@@ -2411,3 +2411,213 @@ fn impossible_simulator_figures_are_refused_with_file_line_and_column() {
         assert!(stderr(&o).contains(what), "{}", stderr(&o));
     }
 }
+
+/// An endpoint that takes connections and never answers: bound, never accepted.
+fn silent_endpoint() -> (std::net::TcpListener, String) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", l.local_addr().unwrap().port());
+    (l, url)
+}
+
+const TEST_KEYS: [(&str, &str); 2] = [
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+];
+
+#[test]
+fn a_time_limit_bounds_the_session_set_up_and_the_stop_is_reported() {
+    let (_listener, url) = silent_endpoint();
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("r.json");
+    let started = std::time::Instant::now();
+    let o = audit_env(
+        &[
+            "--endpoint-url",
+            &url,
+            "--region",
+            "us-east-1",
+            "--timeout",
+            "2s",
+            "--format",
+            "json",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        home.path(),
+        &TEST_KEYS,
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    // Not a wall-clock assertion on speed: the run must not outlive its limit by the SDK's
+    // own connect and read timeouts and retries (152 s before).
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(report["run"]["complete"], false);
+    assert!(report["run"]["stopped"]
+        .as_str()
+        .unwrap()
+        .contains("--timeout 2s"));
+    let gap = &report["coverage"]["gaps"][0];
+    assert_eq!(gap["operation"], "GetCallerIdentity", "{gap}");
+    assert_eq!(gap["error_code"], "RunTimeout", "{gap}");
+    assert!(gap["message"]
+        .as_str()
+        .unwrap()
+        .contains("nothing was audited"));
+}
+
+#[test]
+fn a_stopped_recording_never_replaces_a_complete_one() {
+    let (_listener, url) = silent_endpoint();
+    let home = tempfile::tempdir().unwrap();
+    let target = home.path().join("rec");
+    copy_dir(&root().join("mocks/demo"), &target);
+    let manifest = std::fs::read(target.join("manifest.json")).unwrap();
+    let run = |target: &Path| {
+        audit_env(
+            &[
+                "--endpoint-url",
+                &url,
+                "--region",
+                "us-east-1",
+                "--timeout",
+                "1s",
+                "--record",
+                target.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            home.path(),
+            &TEST_KEYS,
+        )
+    };
+    let o = run(&target);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is kept"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(target.join("manifest.json")).unwrap(),
+        manifest,
+        "the complete recording is untouched"
+    );
+    let partial = home.path().join("rec.incomplete");
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(partial.join("manifest.json")).unwrap())
+            .unwrap();
+    assert!(m["incomplete"].as_str().unwrap().contains("stopped"), "{m}");
+    // No staging directory is left beside them.
+    let left: Vec<_> = std::fs::read_dir(home.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // Replaying the partial one says so.
+    let o = audit(&["--replay", partial.to_str().unwrap()], home.path());
+    assert!(
+        stderr(&o).contains("replaying an incomplete recording"),
+        "{}",
+        stderr(&o)
+    );
+    // A partial recording where there was none is kept, marked, at the target.
+    let fresh = home.path().join("fresh");
+    let o = run(&fresh);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(fresh.join("manifest.json")).unwrap())
+            .unwrap();
+    assert!(m["incomplete"].is_string(), "{m}");
+}
+
+#[test]
+fn record_refuses_the_working_directory_and_clears_what_killed_runs_left() {
+    let home = tempfile::tempdir().unwrap();
+    let rec = home.path().join("rec");
+    copy_dir(&root().join("mocks/demo"), &rec);
+    for (cwd, target) in [(&rec, "."), (&rec.join("exchanges"), "../")] {
+        let o = Command::new(env!("CARGO_BIN_EXE_audit"))
+            .env_clear()
+            .env("HOME", home.path())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .current_dir(cwd)
+            .args(["--record", target, "--region", "us-east-1"])
+            .output()
+            .unwrap();
+        assert_config_error(&o, "is the current directory or holds it");
+        assert!(
+            rec.join("manifest.json").is_file(),
+            "the recording is intact"
+        );
+    }
+    // A staging directory of a run killed long ago is removed, and said so; one of a run
+    // still recording (its lock held) would be left alone.
+    let stale = home.path().join(".rec.recording-killed");
+    std::fs::create_dir_all(stale.join("exchanges")).unwrap();
+    std::fs::File::open(&stale)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .unwrap();
+    let (_listener, url) = silent_endpoint();
+    let o = audit_env(
+        &[
+            "--endpoint-url",
+            &url,
+            "--region",
+            "us-east-1",
+            "--timeout",
+            "1s",
+            "--record",
+            rec.to_str().unwrap(),
+        ],
+        home.path(),
+        &TEST_KEYS,
+    );
+    assert!(!stale.exists(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("left by an interrupted recording"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_recording_is_untrusted_input_read_only_within_bounds() {
+    let home = tempfile::tempdir().unwrap();
+    let replay = |dir: &Path| audit(&["--replay", dir.to_str().unwrap()], home.path());
+    // A link out of the recording is refused by name, and what it points at is never shown.
+    let outside = home.path().join("outside.json");
+    std::fs::write(&outside, "{\"SECRET-OUTSIDE\": 1}").unwrap();
+    let copy = scenario_copy("demo");
+    let victim = recorded(copy.path(), "ecs", "ListClusters");
+    std::fs::remove_file(&victim).unwrap();
+    std::os::unix::fs::symlink(&outside, &victim).unwrap();
+    let o = replay(copy.path());
+    assert_config_error(&o, &format!("{}: is a symbolic link", victim.display()));
+    assert!(!stderr(&o).contains("SECRET-OUTSIDE"));
+    // A FIFO would block the replay forever.
+    std::fs::remove_file(&victim).unwrap();
+    let made = Command::new("mkfifo").arg(&victim).status().unwrap();
+    assert!(made.success());
+    assert_config_error(&replay(copy.path()), "is a FIFO");
+    // A link to a directory is not descended into (it could loop, or lead outside).
+    std::fs::remove_file(&victim).unwrap();
+    let copy = scenario_copy("demo");
+    let ecs = recorded(copy.path(), "ecs", "ListClusters");
+    std::os::unix::fs::symlink("..", ecs.parent().unwrap().join("loop")).unwrap();
+    let o = replay(copy.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A duplicate of a recorded request names both files.
+    let twin = ecs.with_file_name("ListClusters-twin.json");
+    std::fs::copy(&ecs, &twin).unwrap();
+    let o = replay(copy.path());
+    assert_config_error(&o, "records the same request as");
+    assert!(
+        stderr(&o).contains("ListClusters-twin.json")
+            && stderr(&o).contains(&ecs.display().to_string()),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_file(&twin).unwrap();
+    // An exchange above the cap is refused before it is read.
+    let big = std::fs::File::options().append(true).open(&ecs).unwrap();
+    big.set_len(33 << 20).unwrap();
+    assert_config_error(&replay(copy.path()), "above the 32 MiB");
+}

@@ -693,6 +693,26 @@ pub const PANICKED: &str = "Panicked";
 /// The gap code of a collection task that was cancelled.
 pub const CANCELLED: &str = "Cancelled";
 
+/// Whether a gap with this code is an answer from AWS (an error the service returned,
+/// or one the collector derived from answers), which a recording keeps and a replay gives
+/// again; rather than a call that got none (a timeout, a connection failure, a stopped
+/// run, a panic).
+pub fn answered(code: Option<&str>) -> bool {
+    !matches!(
+        code,
+        Some(
+            "Timeout"
+                | "ConnectionError"
+                | "DispatchFailure"
+                | "TruncatedResponse"
+                | "ConstructionFailure"
+                | "NotInRecording"
+                | PANICKED
+                | CANCELLED
+        )
+    ) && !code.is_some_and(crate::stop::StopReason::is_code)
+}
+
 /// The gap code and a description of how a collection task ended.
 fn ended(e: JoinError) -> (&'static str, String) {
     if e.is_panic() {
