@@ -56,7 +56,8 @@ pub enum Command {
         check: String,
     },
     /// Combine the JSON reports of `--shard K/N` runs into one report: rejects overlapping
-    /// shards or accounts, and reports missing shards as coverage gaps (exit 3).
+    /// shards or accounts, shard numbers `--shard` would not take and counters that would
+    /// overflow, and reports missing shards as coverage gaps (exit 3).
     Merge {
         /// The shard reports (JSON, as written by --format json).
         #[arg(value_name = "REPORT.json", required = true)]

@@ -20,24 +20,49 @@ pub struct Shard {
     pub count: u32,
 }
 
+/// The most shards a fleet may be cut into.
+pub const MAX_SHARDS: u32 = 10_000;
+
+/// Which half of K/N is out of range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardRange {
+    /// N is 0 or above [`MAX_SHARDS`].
+    Count,
+    /// K is not below N.
+    Index,
+}
+
+impl Shard {
+    /// Shard K of N when 1 ≤ N ≤ [`MAX_SHARDS`] and K < N. Takes u64 so that a number
+    /// read from outside is judged whole, never truncated into range first.
+    pub fn checked(index: u64, count: u64) -> Result<Shard, ShardRange> {
+        let count = u32::try_from(count)
+            .ok()
+            .filter(|n| (1..=MAX_SHARDS).contains(n))
+            .ok_or(ShardRange::Count)?;
+        let index = u32::try_from(index)
+            .ok()
+            .filter(|k| *k < count)
+            .ok_or(ShardRange::Index)?;
+        Ok(Shard { index, count })
+    }
+}
+
 impl FromStr for Shard {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || format!("`{s}`: expected K/N, such as 0/4 (K counts from 0 to N-1)");
         let (k, n) = s.split_once('/').ok_or_else(bad)?;
-        let index: u32 = k.trim().parse().map_err(|_| bad())?;
-        let count: u32 = n.trim().parse().map_err(|_| bad())?;
-        if count == 0 || count > 10_000 {
-            return Err(format!("`{s}`: N must be between 1 and 10000"));
-        }
-        if index >= count {
-            return Err(format!(
+        let index: u64 = k.trim().parse().map_err(|_| bad())?;
+        let count: u64 = n.trim().parse().map_err(|_| bad())?;
+        Shard::checked(index, count).map_err(|why| match why {
+            ShardRange::Count => format!("`{s}`: N must be between 1 and {MAX_SHARDS}"),
+            ShardRange::Index => format!(
                 "`{s}`: K counts from 0, so shard K of {count} is 0 to {} (as JOB_COMPLETION_INDEX and AWS_BATCH_JOB_ARRAY_INDEX count)",
                 count - 1
-            ));
-        }
-        Ok(Shard { index, count })
+            ),
+        })
     }
 }
 
@@ -221,9 +246,30 @@ mod tests {
     #[test]
     fn shards_parse_and_partition_every_account_exactly_once() {
         assert_eq!("1/4".parse::<Shard>(), Ok(Shard { index: 1, count: 4 }));
-        for bad in ["4/4", "1", "a/4", "0/0", "-1/4", "1/4/2"] {
+        for bad in [
+            "4/4",
+            "1",
+            "a/4",
+            "0/0",
+            "-1/4",
+            "1/4/2",
+            "0/10001",
+            "4294967296/4",
+        ] {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }
+        assert_eq!(
+            Shard::checked(9_999, u64::from(MAX_SHARDS)),
+            Ok(Shard {
+                index: 9_999,
+                count: MAX_SHARDS
+            })
+        );
+        // Numbers past u32 are out of range, not wrapped into it.
+        assert_eq!(Shard::checked(0, 1 << 60), Err(ShardRange::Count));
+        assert_eq!(Shard::checked((1 << 32) + 1, 4), Err(ShardRange::Index));
+        assert_eq!(Shard::checked(0, 0), Err(ShardRange::Count));
+        assert_eq!(Shard::checked(3, 3), Err(ShardRange::Index));
         let accounts: Vec<String> = (0..200).map(|i| format!("{:012}", 100_000 + i)).collect();
         let mut counts = [0usize; 4];
         for a in &accounts {

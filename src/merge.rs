@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use checks::model::{CallStatus, CoverageEntry};
 
 use crate::error::AppError;
+use crate::fleet::{Shard, ShardRange, MAX_SHARDS};
 use crate::report::{CallStats, MergeInfo, OperationStats, Report, SCHEMA_VERSION};
 
 fn load(path: &Path) -> Result<Report, AppError> {
@@ -36,9 +37,54 @@ fn load(path: &Path) -> Result<Report, AppError> {
             )))
         }
     }
+    check_shard(path, &value)?;
     serde_json::from_value(value).map_err(|e| {
         AppError::Config(format!(
             "{}: not a valid awsaudit report: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// `run.shard` as `--shard` would accept it. Read from the JSON before the typed read, so
+/// a number past u32 is named as the field it is rather than a serde position, and a
+/// count past [`MAX_SHARDS`] never sizes the list of missing shards.
+fn check_shard(path: &Path, value: &serde_json::Value) -> Result<(), AppError> {
+    let shard = match value.get("run").and_then(|run| run.get("shard")) {
+        None | Some(serde_json::Value::Null) => return Ok(()),
+        Some(shard) => shard,
+    };
+    let bad = |what: String| AppError::Config(format!("{}: {what}", path.display()));
+    let number = |field: &str| {
+        shard
+            .get(field)
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| bad(format!("run.shard.{field} is not a whole number")))
+    };
+    let (index, count) = (number("index")?, number("count")?);
+    match Shard::checked(index, count) {
+        Ok(_) => Ok(()),
+        Err(ShardRange::Count) => Err(bad(format!(
+            "run.shard.count is {count}; a fleet has 1 to {MAX_SHARDS} shards"
+        ))),
+        Err(ShardRange::Index) => Err(bad(format!(
+            "run.shard.index is {index}; shard K of {count} counts from 0 to {}",
+            count - 1
+        ))),
+    }
+}
+
+/// `total + more`, or an error naming the report and the field whose total would wrap.
+fn sum<T>(
+    total: T,
+    more: T,
+    add: fn(T, T) -> Option<T>,
+    path: &Path,
+    field: &str,
+) -> Result<T, AppError> {
+    add(total, more).ok_or_else(|| {
+        AppError::Config(format!(
+            "{}: {field} does not fit in the sum of the shards: not a count awsaudit wrote",
             path.display()
         ))
     })
@@ -101,6 +147,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
             }
         }
     }
+    // At most MAX_SHARDS long: every report's count was checked in `load`.
     let missing: Vec<u32> = (0..count).filter(|k| !by_index.contains_key(k)).collect();
     let present: Vec<u32> = by_index.keys().copied().collect();
 
@@ -124,7 +171,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
     let mut regions = BTreeSet::new();
     let mut ops: BTreeMap<(String, String), OperationStats> = BTreeMap::new();
     let mut stats = CallStats::default();
-    for (_, r) in &shards {
+    for (path, r) in &shards {
         out.run.started_at = out.run.started_at.clone().min(r.run.started_at.clone());
         out.run.finished_at = out.run.finished_at.clone().max(r.run.finished_at.clone());
         out.run.wall_ms = out.run.wall_ms.max(r.run.wall_ms);
@@ -148,12 +195,13 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
             .collected
             .extend(r.coverage.collected.iter().cloned());
         out.coverage.gaps.extend(r.coverage.gaps.iter().cloned());
-        stats.calls += r.stats.calls;
-        stats.retries += r.stats.retries;
-        stats.throttles += r.stats.throttles;
+        let add = |total, more, field: &str| sum(total, more, u64::checked_add, path, field);
+        stats.calls = add(stats.calls, r.stats.calls, "stats.calls")?;
+        stats.retries = add(stats.retries, r.stats.retries, "stats.retries")?;
+        stats.throttles = add(stats.throttles, r.stats.throttles, "stats.throttles")?;
         stats.wall_ms = stats.wall_ms.max(r.stats.wall_ms);
         stats.peak_rss_kb = stats.peak_rss_kb.max(r.stats.peak_rss_kb);
-        for o in &r.stats.operations {
+        for (i, o) in r.stats.operations.iter().enumerate() {
             let e = ops
                 .entry((o.service.clone(), o.operation.clone()))
                 .or_insert_with(|| OperationStats {
@@ -163,12 +211,13 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
                     retries: 0,
                     throttles: 0,
                 });
-            e.calls += o.calls;
-            e.retries += o.retries;
-            e.throttles += o.throttles;
+            let field = |name: &str| format!("stats.operations[{i}].{name}");
+            e.calls = add(e.calls, o.calls, &field("calls"))?;
+            e.retries = add(e.retries, o.retries, &field("retries"))?;
+            e.throttles = add(e.throttles, o.throttles, &field("throttles"))?;
         }
         merge_suppressions(&mut out, r);
-        merge_baseline(&mut out, r);
+        merge_baseline(&mut out, r, path)?;
     }
     stats.operations = ops.into_values().collect();
     out.stats = stats;
@@ -236,15 +285,22 @@ fn merge_suppressions(out: &mut Report, r: &Report) {
 }
 
 /// New and unchanged counts add up; resolved and unverified findings are each shard's own.
-fn merge_baseline(out: &mut Report, r: &Report) {
-    let Some(b) = &r.baseline else { return };
+fn merge_baseline(out: &mut Report, r: &Report, path: &Path) -> Result<(), AppError> {
+    let Some(b) = &r.baseline else { return Ok(()) };
     match &mut out.baseline {
         None => out.baseline = Some(b.clone()),
         Some(m) => {
-            m.new += b.new;
-            m.unchanged += b.unchanged;
+            m.new = sum(m.new, b.new, usize::checked_add, path, "baseline.new")?;
+            m.unchanged = sum(
+                m.unchanged,
+                b.unchanged,
+                usize::checked_add,
+                path,
+                "baseline.unchanged",
+            )?;
             m.resolved.extend(b.resolved.iter().cloned());
             m.unverified.extend(b.unverified.iter().cloned());
         }
     }
+    Ok(())
 }

@@ -1763,6 +1763,87 @@ fn merge_combines_shards_and_refuses_what_does_not_fit() {
     }
 }
 
+/// A copy of the report at `src`, changed by `edit`, as `name` beside it.
+fn edited_report(src: &Path, name: &str, edit: impl Fn(&mut Value)) -> PathBuf {
+    let mut r: Value = serde_json::from_str(&std::fs::read_to_string(src).unwrap()).unwrap();
+    edit(&mut r);
+    let path = src.with_file_name(name);
+    std::fs::write(&path, serde_json::to_string(&r).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn merge_refuses_shard_numbers_and_counters_no_run_could_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let a = shard_report(d, 0, 2, "111111111111");
+    let b = shard_report(d, 1, 2, "222222222222");
+    let merge = |files: &[&Path]| {
+        let mut argv = vec!["merge"];
+        argv.extend(files.iter().map(|f| f.to_str().unwrap()));
+        audit(&argv, d)
+    };
+    assert_eq!(merge(&[&a, &b]).status.code(), Some(0), "the pair merges");
+
+    for (name, shard, needle) in [
+        (
+            "k-past-n",
+            serde_json::json!({"index": 2, "count": 2}),
+            "run.shard.index is 2",
+        ),
+        (
+            "no-shards",
+            serde_json::json!({"index": 0, "count": 0}),
+            "run.shard.count is 0",
+        ),
+        (
+            "negative-k",
+            serde_json::json!({"index": -1, "count": 2}),
+            "run.shard.index is not a whole number",
+        ),
+        // Past u32: named as the field it is, and nothing is sized by it.
+        (
+            "2^60",
+            serde_json::json!({"index": 0, "count": 1u64 << 60}),
+            "run.shard.count is 1152921504606846976",
+        ),
+        // Within u32 but past what --shard takes: never a list of four billion missing shards.
+        (
+            "u32-max",
+            serde_json::json!({"index": 0, "count": u32::MAX}),
+            "run.shard.count is 4294967295",
+        ),
+    ] {
+        let bad = edited_report(&b, &format!("{name}.json"), |r| {
+            r["run"]["shard"] = shard.clone()
+        });
+        assert_config_error(&merge(&[&bad]), &format!("{}: {needle}", bad.display()));
+    }
+
+    // Counters that would wrap when added: the second report's sum is refused, by field.
+    for (field, pointer) in [
+        ("stats.calls", "/stats/calls"),
+        ("stats.throttles", "/stats/throttles"),
+        ("stats.operations[0].retries", "/stats/operations/0/retries"),
+        ("baseline.new", "/baseline/new"),
+        ("baseline.unchanged", "/baseline/unchanged"),
+    ] {
+        let edit = |r: &mut Value| {
+            r["baseline"] = serde_json::json!({
+                "file": "last.json", "started_at": "2026-01-01T00:00:00Z",
+                "new": 0, "unchanged": 0, "resolved": [], "unverified": []
+            });
+            *r.pointer_mut(pointer).unwrap() = serde_json::json!(u64::MAX);
+        };
+        let first = edited_report(&a, &format!("a-{field}.json"), edit);
+        let second = edited_report(&b, &format!("b-{field}.json"), edit);
+        assert_config_error(
+            &merge(&[&first, &second]),
+            &format!("{}: {field} does not fit", second.display()),
+        );
+    }
+}
+
 // ------------------------------------------------------------ faults (--simulate)
 
 /// A simulation file in a temporary directory.
