@@ -9,7 +9,8 @@ Exit codes:
   0  the run completed; no finding at or above --fail-on
   1  the run completed with findings at or above --fail-on
   2  usage, configuration or I/O error (bad flag, profile, credentials, region, endpoint,
-     recording or output path); nothing was reported
+     recording or output path, a --skip or suppression that would leave nothing to
+     report); nothing was reported
   3  the report was written but collection was incomplete (access denied, throttled past
      retries, unavailable operations, --timeout reached, interrupted): see its coverage
      gaps; checks that needed the missing data report 'not evaluated', never pass
@@ -358,7 +359,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "CHECK", value_delimiter = ',')]
     pub checks: Vec<String>,
 
-    /// Skip these checks: codes, names or globs (`--skip EKS001,*-ip-*`).
+    /// Skip these checks: codes, names or globs (`--skip EKS001,*-ip-*`). Skipping every
+    /// check is an error: its empty report would read as all clear.
     #[arg(long, value_name = "CHECK", value_delimiter = ',')]
     pub skip: Vec<String>,
 

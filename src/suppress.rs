@@ -125,8 +125,9 @@ pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
 
 impl Suppressions {
     /// Reads and checks the file. Errors name the file, line and column: TOML syntax,
-    /// unknown keys, an entry without a reason, an entry with no matcher at all, a `check`
-    /// that names no check, an `expires` that is not a date.
+    /// unknown keys, an entry without a reason, an entry that would suppress every finding
+    /// (no matcher, or only match-anything ones), a `check` that names no check, an
+    /// `expires` that is not a date.
     pub fn load(path: &Path, checks: &[&Check]) -> Result<Self, AppError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| AppError::Config(format!("--suppressions {}: {e}", path.display())))?;
@@ -153,17 +154,8 @@ impl Suppressions {
                         .into(),
                 ));
             }
-            if raw.check.is_none()
-                && raw.account.is_none()
-                && raw.region.is_none()
-                && raw.resource.is_none()
-                && raw.tags.is_empty()
-            {
-                return Err(err(
-                    line,
-                    col,
-                    "this entry would suppress every finding: give at least one of check, account, region, resource, tags".into(),
-                ));
+            if let Some(why) = suppresses_everything(&raw, checks) {
+                return Err(err(line, col, why));
             }
             if let Some(pattern) = &raw.check {
                 if !checks
@@ -250,6 +242,46 @@ impl Suppressions {
     }
 }
 
+/// Why an entry would suppress every finding, if it would: no matcher at all, or only
+/// matchers that match anything (`check = "*"`, `account = "*"`). Such an entry empties the
+/// report, which a scheduled job would read as all clear.
+fn suppresses_everything(raw: &RawEntry, checks: &[&Check]) -> Option<String> {
+    let any_text = |p: &Option<String>| {
+        p.as_deref()
+            .is_none_or(|p| !p.is_empty() && p.chars().all(|c| c == '*'))
+    };
+    let any_check = raw.check.as_deref().is_none_or(|p| {
+        checks
+            .iter()
+            .all(|c| check_pattern_matches(p, c.code, c.name))
+    });
+    if !(any_check
+        && any_text(&raw.account)
+        && any_text(&raw.region)
+        && any_text(&raw.resource)
+        && raw.tags.is_empty())
+    {
+        return None;
+    }
+    let given: Vec<String> = [
+        ("check", &raw.check),
+        ("account", &raw.account),
+        ("region", &raw.region),
+        ("resource", &raw.resource),
+    ]
+    .into_iter()
+    .filter_map(|(key, pattern)| pattern.as_ref().map(|p| format!("{key} = {p:?}")))
+    .collect();
+    Some(if given.is_empty() {
+        "this entry would suppress every finding: give at least one of check, account, region, resource, tags".into()
+    } else {
+        format!(
+            "this entry would suppress every finding ({} matches them all): give a check, account, region, resource or tags that narrows it",
+            given.join(", ")
+        )
+    })
+}
+
 impl Entry {
     fn matches(&self, f: &Finding, tags: Option<&BTreeMap<String, String>>) -> bool {
         let glob = |p: &Option<String>, v: &str| p.as_deref().is_none_or(|p| glob_match(p, v));
@@ -299,6 +331,26 @@ mod tests {
             load("[[suppress]]\nreason = \"accepted\"\n").unwrap_err(),
             "--suppressions s.toml:1:1: this entry would suppress every finding: give at least one of check, account, region, resource, tags"
         );
+        assert_eq!(
+            load("[[suppress]]\nreason = \"all\"\ncheck = \"*\"\n").unwrap_err(),
+            "--suppressions s.toml:1:1: this entry would suppress every finding (check = \"*\" matches them all): give a check, account, region, resource or tags that narrows it"
+        );
+        let e = load("\n\n[[suppress]]\nreason = \"all\"\ncheck = \"*\"\naccount = \"**\"\n")
+            .unwrap_err();
+        assert!(
+            e.starts_with("--suppressions s.toml:3:1: this entry would suppress every finding (check = \"*\", account = \"**\" matches"),
+            "{e}"
+        );
+        // Any other matcher narrows it: every check, but only in one account, is legitimate.
+        for narrow in [
+            "account = \"1111*\"",
+            "region = \"eu-west-1\"",
+            "resource = \"arn:aws:ecs:*:*:service/legacy/*\"",
+            "tags = { team = \"*\" }",
+        ] {
+            let text = format!("[[suppress]]\nreason = \"x\"\ncheck = \"*\"\n{narrow}\n");
+            assert!(load(&text).is_ok(), "{narrow}");
+        }
         assert_eq!(
             load("\n[[suppress]]\nreason = \"x\"\ncheck = \"ECS999\"\n").unwrap_err(),
             "--suppressions s.toml:2:1: check `ECS999` matches no check (`audit checks` lists them)"

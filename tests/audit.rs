@@ -1249,6 +1249,70 @@ reason = "no load balancers there yet"
     }
 }
 
+#[test]
+fn a_suppression_of_every_finding_is_an_error_not_an_all_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("accepted.toml");
+    let suppressed_by = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        audit(
+            &[
+                "--replay",
+                "mocks/demo",
+                "--format",
+                "json",
+                "--suppressions",
+                file.to_str().unwrap(),
+            ],
+            dir.path(),
+        )
+    };
+    // Alone, `check = "*"` would empty the report and exit 0.
+    let o = suppressed_by("# accepted\n\n[[suppress]]\ncheck = \"*\"\nreason = \"noise\"\n");
+    assert_config_error(
+        &o,
+        &format!(
+            "--suppressions {}:3:1: this entry would suppress every finding (check = \"*\" matches them all)",
+            file.display()
+        ),
+    );
+    // Narrowed by region, every check there is a legitimate acceptance.
+    let o = suppressed_by(
+        "[[suppress]]\ncheck = \"*\"\nregion = \"eu-west-1\"\nreason = \"sandbox region\"\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = r["findings"].as_array().unwrap();
+    let suppressed = r["suppressions"]["suppressed"].as_array().unwrap();
+    assert!(!findings.is_empty() && !suppressed.is_empty());
+    assert!(findings.iter().all(|f| f["region"] != "eu-west-1"));
+    assert!(suppressed
+        .iter()
+        .all(|s| s["finding"]["region"] == "eu-west-1"));
+}
+
+#[test]
+fn skipping_every_check_is_an_error_not_an_all_clear() {
+    let home = tempfile::tempdir().unwrap();
+    let o = audit(&["--replay", "mocks/demo", "--skip", "*"], home.path());
+    assert_config_error(
+        &o,
+        "--skip * skips every check: nothing would be audited, and an empty report would read as all clear",
+    );
+    let o = audit(
+        &[
+            "--replay",
+            "mocks/demo",
+            "--checks",
+            "ELB001",
+            "--skip",
+            "elb*",
+        ],
+        home.path(),
+    );
+    assert_config_error(&o, "--skip elb* skips every check --checks ELB001 selects");
+}
+
 /// A webhook receiver on 127.0.0.1 that misbehaves on a script: one action per request
 /// (`503`, `429`, `drop`, `slow`, `200`), then `200` for ever (or `500` with `always_fail`).
 /// It keeps every event key it received, like a receiver that dedupes by key.

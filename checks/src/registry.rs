@@ -360,7 +360,8 @@ pub fn check_pattern_matches(pattern: &str, code: &str, name: &str) -> bool {
 
 /// Picks checks for a run: `include` (empty = all) and `skip` are lists of check codes
 /// (case-insensitive), names, or globs over either (`VPC*`, `*-eks-*`). A pattern that
-/// matches no check is an error naming it, so a typo never silently runs nothing.
+/// matches no check is an error naming it, so a typo never silently runs nothing; so is a
+/// `skip` that leaves no check, whose empty report would read as all clear.
 pub fn select<'c>(
     all: &[&'c Check],
     include: &[String],
@@ -374,12 +375,24 @@ pub fn select<'c>(
             ));
         }
     }
-    Ok(all
+    let selected: Vec<&'c Check> = all
         .iter()
         .copied()
         .filter(|c| include.is_empty() || include.iter().any(|p| matches(p, c)))
         .filter(|c| !skip.iter().any(|p| matches(p, c)))
-        .collect())
+        .collect();
+    if selected.is_empty() {
+        let which = if include.is_empty() {
+            "every check".to_string()
+        } else {
+            format!("every check --checks {} selects", include.join(","))
+        };
+        return Err(format!(
+            "--skip {} skips {which}: nothing would be audited, and an empty report would read as all clear",
+            skip.join(",")
+        ));
+    }
+    Ok(selected)
 }
 
 #[cfg(test)]
@@ -428,6 +441,13 @@ mod select_tests {
         assert!(s(&[], &["nope-*"])
             .unwrap_err()
             .starts_with("--skip: `nope-*`"));
+        // A selection that leaves nothing is refused, however it gets there.
+        assert!(s(&[], &["*"])
+            .unwrap_err()
+            .starts_with("--skip * skips every check: nothing would be audited"));
+        assert!(s(&["ELB00?"], &["ELB*"]).unwrap_err().starts_with(
+            "--skip ELB* skips every check --checks ELB00? selects: nothing would be audited"
+        ));
     }
 }
 
