@@ -667,6 +667,16 @@ async fn check_credentials(base: &SdkConfig, profile: Option<&str>) -> Result<()
                 CredentialsError::CredentialsNotLoaded(_) => {
                     format!("no AWS credentials found for {which}: {NO_CREDENTIALS_HINT}")
                 }
+                // Instance metadata is the chain's last resort, asked only when nothing else
+                // is configured: its failure (403 where IMDS is off, an unreadable instance
+                // role) means no usable credentials, and the same advice applies.
+                _ if from_instance_metadata(&e) => {
+                    // The cause alone: the wrapper only says credentials failed to load.
+                    let cause = std::error::Error::source(&e).map_or(detail, error_chain);
+                    format!(
+                        "no AWS credentials found for {which} (instance metadata: {cause}): {NO_CREDENTIALS_HINT}"
+                    )
+                }
                 _ if detail.contains("was not defined") || detail.contains("could not find") => {
                     format!(
                         "{which} does not exist in ~/.aws/config or ~/.aws/credentials ({detail})"
@@ -677,6 +687,21 @@ async fn check_credentials(base: &SdkConfig, profile: Option<&str>) -> Result<()
             Err(AppError::Config(msg))
         }
     }
+}
+
+/// Whether a credentials error came from the instance metadata provider: an IMDS client
+/// error anywhere in its causes, or one of the provider's own messages, which carry no type.
+fn from_instance_metadata(e: &CredentialsError) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.is::<aws_config::imds::client::error::ImdsError>()
+            || err.to_string().contains("IMDS")
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 fn identity_error<E>(

@@ -621,6 +621,73 @@ fn credentials_problems_say_how_to_fix_them() {
     assert_config_error(&o, "profile `prod` does not exist");
 }
 
+/// An instance metadata service on 127.0.0.1 that refuses every request with 403, as on a
+/// host where IMDS is turned off; it counts what it was asked. It serves a few requests
+/// and stops, so it never outlives the test's need.
+fn forbidding_imds() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = asked.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(8) {
+            let Ok(mut s) = stream else { continue };
+            // The request head; IMDS requests carry no body.
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = s.write_all(
+                b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    (url, asked)
+}
+
+#[test]
+fn no_credentials_hint_survives_a_forbidding_instance_metadata_service() {
+    let home = tempfile::tempdir().unwrap();
+    let empty = home.path().join("empty");
+    std::fs::write(&empty, "").unwrap();
+    let empty = empty.to_str().unwrap();
+    let (imds, asked) = forbidding_imds();
+    // IMDS on (the sealed environment turns it off) and pointed at the local 403 server;
+    // no other credentials anywhere.
+    let o = audit_env(
+        &["--region", "us-east-1"],
+        home.path(),
+        &[
+            ("AWS_EC2_METADATA_DISABLED", "false"),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds),
+            ("AWS_CONFIG_FILE", empty),
+            ("AWS_SHARED_CREDENTIALS_FILE", empty),
+        ],
+    );
+    assert!(
+        asked.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "the chain asked the local IMDS: {}",
+        stderr(&o)
+    );
+    assert_config_error(
+        &o,
+        "no AWS credentials found for the default credential chain",
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("--replay mocks/demo"),
+        "points at the demo: {err}"
+    );
+    assert!(
+        err.contains("instance metadata: "),
+        "keeps the cause: {err}"
+    );
+    assert!(err.contains("forbidden"), "keeps the cause: {err}");
+}
+
 #[test]
 fn an_unreachable_endpoint_is_a_clear_error() {
     let home = tempfile::tempdir().unwrap();
