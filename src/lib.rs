@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod formats;
 pub mod interchange;
 pub mod merge;
+pub mod output;
 pub mod progress;
 pub mod recording;
 pub mod render;
@@ -665,7 +666,7 @@ pub fn resolve_outputs(
             )));
         }
         if let Destination::File(path) = dest {
-            preflight_output(path)?;
+            output::preflight(path)?;
         }
     }
     Ok(outputs)
@@ -686,46 +687,6 @@ fn normalise(path: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// Fails early, before any AWS call, when the report could not be written to `path`.
-pub fn preflight_output(path: &Path) -> Result<(), AppError> {
-    if path.is_dir() {
-        return Err(AppError::Config(format!(
-            "--output {}: is a directory; give a file path",
-            path.display()
-        )));
-    }
-    let dir: PathBuf = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        let what = if dir.exists() {
-            "is not a directory"
-        } else {
-            "does not exist"
-        };
-        return Err(AppError::Config(format!(
-            "--output {}: directory {} {what}",
-            path.display(),
-            dir.display()
-        )));
-    }
-    tempfile::NamedTempFile::new_in(&dir).map_err(|e| {
-        AppError::Config(format!(
-            "--output {}: cannot write in {}: {e}",
-            path.display(),
-            dir.display()
-        ))
-    })?;
-    Ok(())
-}
-
-/// Writes the report atomically.
-pub fn write_output(path: &Path, text: &str) -> Result<(), AppError> {
-    recording::write_atomic(path, text.as_bytes())
-        .map_err(|e| AppError::Config(format!("could not write the report: {e}")))
 }
 
 /// Connects to the S3 buckets among `outputs` and checks each (before any audit call);
@@ -752,9 +713,10 @@ pub async fn connect_s3(
         .map(Some)
 }
 
-/// Renders every format first, then writes each: files atomically, S3 objects whole.
-/// When an upload fails, the renderings that did not reach S3 are kept in a local
-/// directory the error names, so a long fleet run is never lost to a transient S3 error.
+/// Renders every format first, then writes the files (all of them or none, see
+/// [`output::write_all`]), then stdout, then S3 objects whole. When an upload fails, the
+/// renderings that did not reach S3 are kept in a local directory the error names, so a
+/// long fleet run is never lost to a transient S3 error.
 pub async fn deliver(
     report: &Report,
     outputs: &[(Format, Destination)],
@@ -765,18 +727,27 @@ pub async fn deliver(
         .iter()
         .map(|(format, dest)| (render(report, *format), dest))
         .collect();
-    let mut failed: Vec<(String, &sink::S3Location, String)> = Vec::new();
-    for (text, dest) in rendered {
-        match dest {
-            Destination::File(path) => write_output(path, &text)?,
-            Destination::Stdout => stdout(&text)?,
-            Destination::S3(to) => {
-                let sink = s3.ok_or_else(|| {
-                    AppError::Config(format!("{to}: S3 was not connected before the audit"))
-                })?;
-                if let Err(e) = sink.put(to, &text).await {
-                    failed.push((text, to, e));
-                }
+    let files: Vec<(&Path, &str)> = rendered
+        .iter()
+        .filter_map(|(text, dest)| match dest {
+            Destination::File(path) => Some((path.as_path(), text.as_str())),
+            _ => None,
+        })
+        .collect();
+    output::write_all(&files)?;
+    for (text, dest) in &rendered {
+        if let Destination::Stdout = dest {
+            stdout(text)?;
+        }
+    }
+    let mut failed: Vec<(&String, &sink::S3Location, String)> = Vec::new();
+    for (text, dest) in &rendered {
+        if let Destination::S3(to) = dest {
+            let sink = s3.ok_or_else(|| {
+                AppError::Config(format!("{to}: S3 was not connected before the audit"))
+            })?;
+            if let Err(e) = sink.put(to, text).await {
+                failed.push((text, to, e));
             }
         }
     }
@@ -793,9 +764,13 @@ pub async fn deliver(
                 failed[0].2
             ))
         })?;
-    for (text, to, _) in &failed {
+    for (i, (text, to, _)) in failed.iter().enumerate() {
         let name = to.key.rsplit('/').next().unwrap_or("report");
-        write_output(&keep.join(name), text)?;
+        let mut path = keep.join(name);
+        if path.exists() {
+            path = keep.join(format!("{i}-{name}"));
+        }
+        output::write_private(&path, text)?;
     }
     Err(AppError::Config(format!(
         "could not write {} report(s) to S3 ({}); they are kept in {}",

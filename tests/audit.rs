@@ -2833,3 +2833,94 @@ fn a_recording_is_untrusted_input_read_only_within_bounds() {
     big.set_len(33 << 20).unwrap();
     assert_config_error(&replay(copy.path()), "above the 32 MiB");
 }
+
+#[test]
+fn outputs_write_through_pipes_and_links_and_never_replace_them() {
+    use std::os::unix::fs::FileTypeExt;
+    let home = tempfile::tempdir().unwrap();
+    // A FIFO is written to, not replaced by a regular file.
+    let fifo = home.path().join("pipe");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let o = audit(
+        &[
+            "--replay",
+            "mocks/demo",
+            "--format",
+            "json",
+            "-o",
+            fifo.to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = reader.join().unwrap();
+    assert!(serde_json::from_str::<Value>(&text).is_ok());
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    // A link to a report: the report it points to is replaced, the link stays.
+    let real = home.path().join("real.json");
+    std::fs::write(&real, "old").unwrap();
+    let link = home.path().join("link.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let o = audit(
+        &[
+            "--replay",
+            "mocks/demo",
+            "--format",
+            "json",
+            "-o",
+            link.to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(&real).unwrap().starts_with('{'));
+    // A link to nothing is refused before the audit.
+    let dangling = home.path().join("dangling.json");
+    std::os::unix::fs::symlink(home.path().join("nowhere"), &dangling).unwrap();
+    let o = audit(
+        &["--replay", "mocks/demo", "-o", dangling.to_str().unwrap()],
+        home.path(),
+    );
+    assert_config_error(&o, "which does not exist");
+}
+
+#[test]
+fn exit_2_leaves_no_output_written() {
+    let home = tempfile::tempdir().unwrap();
+    let good = home.path().join("good.json");
+    // A name too long for the filesystem is found before the audit, not after it.
+    let long = home.path().join(format!("{}.csv", "x".repeat(300)));
+    let o = audit(
+        &[
+            "--replay",
+            "mocks/demo",
+            "--format",
+            "json",
+            "--format",
+            "csv",
+            "-o",
+            good.to_str().unwrap(),
+            "-o",
+            long.to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    assert_config_error(&o, "File name too long");
+    assert!(!good.exists(), "no output of a run that exits 2");
+    assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
+}
