@@ -962,6 +962,72 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordingError> {
 mod tests {
     use super::*;
 
+    fn record(target: &Path, marker: &str, incomplete: Option<&str>) -> Placed {
+        let rec = Recorder::create(target).unwrap();
+        fs::write(rec.staging.join("marker"), marker).unwrap();
+        rec.finish(
+            &[],
+            &["us-east-1".into()],
+            None,
+            incomplete.map(str::to_string),
+        )
+        .unwrap()
+    }
+
+    fn marker(dir: &Path) -> String {
+        fs::read_to_string(dir.join("marker")).unwrap()
+    }
+
+    #[test]
+    fn a_recording_replaces_only_what_it_is_at_least_as_whole_as() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("rec");
+        // A partial recording where there was none: at the target, marked.
+        assert_eq!(
+            record(&target, "1", Some("stopped")),
+            Placed::Target(target.clone())
+        );
+        // A partial one replaces a partial one; a complete one replaces anything.
+        record(&target, "2", Some("stopped"));
+        assert_eq!(marker(&target), "2");
+        record(&target, "3", None);
+        assert_eq!(marker(&target), "3");
+        // A partial one never replaces a complete one: it goes beside it.
+        let placed = record(&target, "4", Some("stopped"));
+        let beside = dir.path().join("rec.incomplete");
+        assert_eq!(
+            placed,
+            Placed::Beside {
+                partial: beside.clone(),
+                kept: target.clone()
+            }
+        );
+        assert_eq!(marker(&target), "3");
+        assert_eq!(marker(&beside), "4");
+        let m: Manifest = read_json(&beside.join("manifest.json"), MAX_MANIFEST_BYTES).unwrap();
+        assert_eq!(m.incomplete.as_deref(), Some("stopped"));
+        // Nothing of the runs is left beside them: no staging, no lock.
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["rec", "rec.incomplete"]);
+        assert!(!target.join(STAGING_LOCK).exists());
+    }
+
+    #[test]
+    fn a_staging_directory_of_a_live_run_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("rec");
+        let live = Recorder::create(&target).unwrap();
+        // A second recorder to the same place does not take the first one's staging.
+        let second = Recorder::create(&target).unwrap();
+        assert!(live.staging.is_dir());
+        second.abandon();
+        live.abandon();
+    }
+
     #[test]
     fn form_bodies_are_canonical_and_drop_the_action() {
         let a = canonical_body(
