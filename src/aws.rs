@@ -30,6 +30,7 @@ use crate::error::AppError;
 use crate::stats::Stats;
 use crate::throttling::{Limits, Pacer};
 use crate::transport::{Gate, Mode, OpTagger, Transport, TransportParts, UnreadableBody};
+use crate::url_redact::redacted;
 
 /// What the command line asked for.
 #[derive(Debug, Clone)]
@@ -604,13 +605,14 @@ pub fn validate_region_syntax(r: &str) -> Result<(), AppError> {
 }
 
 fn validate_endpoint(url: &str) -> Result<(), AppError> {
+    let shown = redacted(url);
     let uri: http::Uri = url
         .parse()
-        .map_err(|e| AppError::Config(format!("invalid --endpoint-url `{url}`: {e}")))?;
+        .map_err(|e| AppError::Config(format!("invalid --endpoint-url `{shown}`: {e}")))?;
     match (uri.scheme_str(), uri.host()) {
         (Some("http" | "https"), Some(_)) => Ok(()),
         _ => Err(AppError::Config(format!(
-            "invalid --endpoint-url `{url}`: expected http://HOST[:PORT] or https://HOST[:PORT]"
+            "invalid --endpoint-url `{shown}`: expected http://HOST[:PORT] or https://HOST[:PORT]"
         ))),
     }
 }
@@ -720,11 +722,12 @@ where
         ));
     }
     let target = endpoint
-        .map(str::to_string)
+        .map(|u| redacted(u).into_owned())
         .or_else(|| {
             std::env::var("AWS_ENDPOINT_URL")
                 .ok()
                 .filter(|u| !u.is_empty())
+                .map(|u| redacted(&u).into_owned())
         })
         .unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com"));
     match e {

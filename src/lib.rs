@@ -23,6 +23,7 @@ pub mod suppress;
 pub mod sync;
 pub mod throttling;
 pub mod transport;
+pub mod url_redact;
 pub mod webhook;
 
 #[cfg(test)]

@@ -20,11 +20,13 @@ use checks::{Change, Finding};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 use crate::report::Report;
+use crate::url_redact::redacted;
 
 /// Events per POST.
 const BATCH: usize = 100;
@@ -32,8 +34,12 @@ const BATCH: usize = 100;
 /// Where and how to deliver.
 #[derive(Debug, Clone)]
 pub struct Webhook {
+    /// The URL without its userinfo: credentials go in `authorization`, not the request line.
     url: hyper::Uri,
-    /// `scheme://host[:port]/…`: the URL without path or query, which may hold a token.
+    /// `Basic base64(user:password)` from the URL's userinfo (marked sensitive: no Debug).
+    authorization: Option<hyper::header::HeaderValue>,
+    /// `scheme://[***@]host[:port]/…`: the URL without path or query, which may hold a
+    /// token, nor userinfo.
     shown: String,
     spool: PathBuf,
     attempts: u32,
@@ -99,10 +105,26 @@ impl Webhook {
         if scheme != "http" && scheme != "https" {
             return Err(bad("only http:// and https:// URLs are supported"));
         }
-        let Some(authority) = uri.authority() else {
+        let Some(authority) = uri.authority().map(|a| a.as_str().to_string()) else {
             return Err(bad("the URL has no host"));
         };
-        let shown = format!("{scheme}://{authority}/…");
+        let shown = format!("{}/…", redacted(&format!("{scheme}://{authority}")));
+        let (uri, authorization, key) = match authority.rsplit_once('@') {
+            None => (uri, None, url.to_string()),
+            Some((userinfo, host)) => {
+                let mut parts = uri.into_parts();
+                parts.authority = Some(
+                    host.parse()
+                        .map_err(|_| bad("the URL has no valid host after its userinfo"))?,
+                );
+                let uri = hyper::Uri::from_parts(parts)
+                    .map_err(|_| bad("the URL has no valid host after its userinfo"))?;
+                // The spool is named after the URL without its credentials, so a new password
+                // finds the batches the old one left.
+                let key = url.replacen(&format!("{userinfo}@"), "", 1);
+                (uri, Some(basic_auth(userinfo)), key)
+            }
+        };
         let spool = match spool {
             Some(p) => p.to_path_buf(),
             None => {
@@ -114,7 +136,7 @@ impl Webhook {
                     .ok_or_else(|| {
                         bad("no HOME to keep the delivery spool in; give --webhook-spool DIR")
                     })?;
-                let hash: String = Sha256::digest(url.as_bytes())[..8]
+                let hash: String = Sha256::digest(key.as_bytes())[..8]
                     .iter()
                     .map(|b| format!("{b:02x}"))
                     .collect();
@@ -137,6 +159,7 @@ impl Webhook {
         })?;
         Ok(Webhook {
             url: uri,
+            authorization,
             shown,
             spool,
             attempts: attempts.max(1),
@@ -151,10 +174,13 @@ impl Webhook {
 
     /// Spools this run's events, then sends every spooled batch, oldest first.
     pub async fn deliver(&self, report: &Report) -> Result<Delivered, DeliveryError> {
-        let earlier = self.pending().map_err(|e| self.error(e, 0))?.len();
-        self.spool_events(report)
-            .map_err(|e| self.error(e, earlier))?;
-        let pending = self.pending().map_err(|e| self.error(e, earlier))?;
+        let mine = self.spool_events(report).map_err(|e| self.error(e, 0))?;
+        self.send_spool(&mine).await
+    }
+
+    /// Sends every spooled batch, oldest first; `mine` are this run's.
+    async fn send_spool(&self, mine: &[PathBuf]) -> Result<Delivered, DeliveryError> {
+        let pending = self.pending().map_err(|e| self.error(e, 0))?;
         let client = https_client().map_err(|e| self.error(e, pending.len()))?;
         let mut done = Delivered::default();
         for (i, path) in pending.iter().enumerate() {
@@ -181,7 +207,7 @@ impl Webhook {
             })?;
             done.batches += 1;
             done.events += batch.events.len();
-            if i < earlier {
+            if !mine.contains(path) {
                 done.from_earlier_runs += 1;
             }
         }
@@ -208,8 +234,9 @@ impl Webhook {
         Ok(files)
     }
 
-    /// Writes this run's events as batch files (atomically, before any is sent).
-    fn spool_events(&self, report: &Report) -> Result<(), String> {
+    /// Writes this run's events as batch files (atomically, before any is sent), and
+    /// returns their paths.
+    fn spool_events(&self, report: &Report) -> Result<Vec<PathBuf>, String> {
         let events = events(report);
         // Sortable by run start, and unique per process: two runs in one second each keep
         // their batches (the receiver dedupes by key).
@@ -221,6 +248,7 @@ impl Webhook {
             report.run.started_at.replace([':', '-'], ""),
             std::process::id()
         );
+        let mut paths = Vec::new();
         for (n, chunk) in events.chunks(BATCH).enumerate() {
             let mut h = Sha256::new();
             for e in chunk {
@@ -241,8 +269,9 @@ impl Webhook {
             let path = self.spool.join(format!("{stamp}-{n:05}-{batch_id}.json"));
             let bytes = serde_json::to_vec(&batch).expect("a batch serialises");
             crate::recording::write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
+            paths.push(path);
         }
-        Ok(())
+        Ok(paths)
     }
 
     /// POSTs one batch, retrying what is worth retrying.
@@ -255,13 +284,17 @@ impl Webhook {
         let body = Bytes::from(body);
         let mut last = String::new();
         for attempt in 1..=self.attempts {
-            let request = hyper::Request::post(self.url.clone())
+            let mut request = hyper::Request::post(self.url.clone())
                 .header("content-type", "application/json")
                 .header(
                     "user-agent",
                     concat!("awsaudit/", env!("CARGO_PKG_VERSION")),
                 )
-                .header("idempotency-key", batch_id)
+                .header("idempotency-key", batch_id);
+            if let Some(auth) = &self.authorization {
+                request = request.header(hyper::header::AUTHORIZATION, auth.clone());
+            }
+            let request = request
                 .body(Full::new(body.clone()))
                 .expect("a POST with static headers is valid");
             let outcome = tokio::time::timeout(self.timeout, async {
@@ -308,6 +341,22 @@ impl Webhook {
     }
 }
 
+/// `Authorization: Basic …` for a URL's `user:password` (each percent-decoded, as a browser
+/// or curl does; the password may be absent).
+fn basic_auth(userinfo: &str) -> hyper::header::HeaderValue {
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let mut credentials: Vec<u8> = percent_decode_str(user).collect();
+    credentials.push(b':');
+    credentials.extend(percent_decode_str(password));
+    let mut value = hyper::header::HeaderValue::try_from(format!(
+        "Basic {}",
+        aws_smithy_types::base64::encode(&credentials)
+    ))
+    .expect("base64 is a valid header value");
+    value.set_sensitive(true);
+    value
+}
+
 type HttpsClient = Client<
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
     Full<Bytes>,
@@ -342,4 +391,145 @@ pub fn events(report: &Report) -> Vec<Event> {
         out.extend(b.resolved.iter().map(|f| event("resolved", f)));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, Read, Write};
+    use std::sync::{Arc, Mutex};
+
+    /// One request a [`Receiver`] got.
+    #[derive(Debug, Clone)]
+    struct Got {
+        batch_id: String,
+        authorization: Option<String>,
+        host: Option<String>,
+    }
+
+    /// A webhook receiver on 127.0.0.1: each POST is answered with the status and body that
+    /// `answer` gives for its batch id, on a thread of its own (so that two senders overlap).
+    struct Receiver {
+        addr: std::net::SocketAddr,
+        got: Arc<Mutex<Vec<Got>>>,
+    }
+
+    impl Receiver {
+        fn start(answer: fn(&str) -> (u16, String)) -> Receiver {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let got = Arc::new(Mutex::new(Vec::new()));
+            let log = got.clone();
+            std::thread::spawn(move || {
+                for stream in listener.incoming().flatten() {
+                    let log = log.clone();
+                    std::thread::spawn(move || {
+                        let mut reader = std::io::BufReader::new(&stream);
+                        let mut headers = Vec::new();
+                        loop {
+                            let mut line = String::new();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                                break;
+                            }
+                            headers.push(line.trim_end().to_string());
+                        }
+                        let header = |name: &str| {
+                            headers.iter().find_map(|h| {
+                                let (k, v) = h.split_once(':')?;
+                                k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                            })
+                        };
+                        let len = header("content-length").map_or(0, |v| v.parse().unwrap());
+                        let mut body = vec![0; len];
+                        if reader.read_exact(&mut body).is_err() {
+                            return;
+                        }
+                        let batch: Batch = serde_json::from_slice(&body).unwrap();
+                        log.lock().unwrap().push(Got {
+                            batch_id: batch.batch_id.clone(),
+                            authorization: header("authorization"),
+                            host: header("host"),
+                        });
+                        // Long enough for a second sender to be at work meanwhile.
+                        std::thread::sleep(Duration::from_millis(20));
+                        let (status, text) = answer(&batch.batch_id);
+                        let _ = write!(
+                            &stream,
+                            "HTTP/1.1 {status} {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                            hyper::StatusCode::from_u16(status)
+                                .unwrap()
+                                .canonical_reason()
+                                .unwrap_or(""),
+                            text.len()
+                        );
+                    });
+                }
+            });
+            Receiver { addr, got }
+        }
+
+        fn batch_ids(&self) -> Vec<String> {
+            self.got
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|g| g.batch_id.clone())
+                .collect()
+        }
+    }
+
+    /// A webhook to `url` with a spool of `spool`, quick to give up.
+    fn hook(url: &str, spool: &Path) -> Webhook {
+        let mut hook = Webhook::new(url, Some(spool), 2, Duration::from_secs(5)).unwrap();
+        hook.backoff = Duration::from_millis(1);
+        hook
+    }
+
+    /// Writes a batch file into `spool` as an earlier run would have.
+    fn spool_batch(spool: &Path, name: &str) -> PathBuf {
+        let batch = Batch {
+            batch_id: name.to_string(),
+            tool: "awsaudit test".into(),
+            run_started_at: "2026-01-01T00:00:00Z".into(),
+            accounts: vec!["123456789012".into()],
+            events: Vec::new(),
+        };
+        let path = spool.join(format!("{name}.json"));
+        std::fs::write(&path, serde_json::to_vec(&batch).unwrap()).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn url_credentials_become_basic_auth_and_are_never_shown() {
+        let r = Receiver::start(|_| (500, String::new()));
+        let spool = tempfile::tempdir().unwrap();
+        // A user and a password holding characters a URL must percent-encode.
+        let url = format!("http://hook%40ops:pa%3As5w0rd@{}/hooks/awsaudit", r.addr);
+        let hook = hook(&url, spool.path());
+        spool_batch(spool.path(), "b1");
+        let err = hook.send_spool(&[]).await.unwrap_err().to_string();
+        assert_eq!(r.batch_ids(), ["b1", "b1"], "both attempts arrived");
+        let got = r.got.lock().unwrap().clone();
+        for g in &got {
+            assert_eq!(
+                g.authorization.as_deref(),
+                Some(
+                    format!(
+                        "Basic {}",
+                        aws_smithy_types::base64::encode("hook@ops:pa:s5w0rd")
+                    )
+                    .as_str()
+                ),
+            );
+            assert_eq!(g.host.as_deref(), Some(r.addr.to_string().as_str()));
+        }
+        assert!(
+            err.starts_with(&format!("webhook http://***@{}/…: answered 500", r.addr)),
+            "{err}"
+        );
+        for secret in ["pa%3As5w0rd", "s5w0rd", "hook%40ops"] {
+            assert!(!err.contains(secret), "{err}");
+            assert!(!format!("{hook:?}").contains(secret), "{hook:?}");
+        }
+    }
 }

@@ -688,36 +688,68 @@ fn no_credentials_hint_survives_a_forbidding_instance_metadata_service() {
     assert!(err.contains("forbidden"), "keeps the cause: {err}");
 }
 
-#[test]
-fn an_unreachable_endpoint_is_a_clear_error() {
-    let home = tempfile::tempdir().unwrap();
-    // A port nothing listens on: bind one, then drop it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+/// A port on 127.0.0.1 nothing listens on: bound, then dropped.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
+        .port()
+}
+
+/// A live run in us-east-1 with test credentials and one attempt a call, every call sent to
+/// `endpoint`: given as `--endpoint-url`, or with `from_env` as AWS_ENDPOINT_URL.
+fn audit_at_endpoint(endpoint: &str, from_env: bool, extra: &[&str], home: &Path) -> Output {
+    let mut args = vec!["--region", "us-east-1", "--max-attempts", "1"];
+    let mut env = vec![
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ];
+    if from_env {
+        env.push(("AWS_ENDPOINT_URL", endpoint));
+    } else {
+        args.extend(["--endpoint-url", endpoint]);
+    }
+    args.extend_from_slice(extra);
+    audit_env(&args, home, &env)
+}
+
+#[test]
+fn an_unreachable_endpoint_is_a_clear_error() {
+    let home = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{}", closed_port());
     let out = home.path().join("r.json");
-    let o = audit_env(
-        &[
-            "--endpoint-url",
-            &url,
-            "--region",
-            "us-east-1",
-            "--max-attempts",
-            "1",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-        home.path(),
-        &[
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ],
-    );
+    let o = audit_at_endpoint(&url, false, &["-o", out.to_str().unwrap()], home.path());
     assert_config_error(&o, &format!("cannot reach AWS at {url}"));
     assert!(!out.exists(), "no partial output file");
+}
+
+#[test]
+fn an_endpoint_url_password_is_never_printed() {
+    let home = tempfile::tempdir().unwrap();
+    let port = closed_port();
+    let unreachable = format!("http://moto:pa55w0rd@127.0.0.1:{port}");
+    for (url, from_env, needle) in [
+        (
+            unreachable.as_str(),
+            false,
+            format!("cannot reach AWS at http://***@127.0.0.1:{port}"),
+        ),
+        (
+            unreachable.as_str(),
+            true,
+            format!("cannot reach AWS at http://***@127.0.0.1:{port}"),
+        ),
+        (
+            "ftp://moto:pa55w0rd@127.0.0.1",
+            false,
+            "invalid --endpoint-url `ftp://***@127.0.0.1`".to_string(),
+        ),
+    ] {
+        let o = audit_at_endpoint(url, from_env, &[], home.path());
+        assert_config_error(&o, &needle);
+        assert!(!stderr(&o).contains("pa55w0rd"), "{}", stderr(&o));
+    }
 }
 
 #[test]
