@@ -14,8 +14,10 @@ Exit codes:
   3  the report was written but collection was incomplete (access denied, throttled past
      retries, unavailable operations, --timeout reached, interrupted): see its coverage
      gaps; checks that needed the missing data report 'not evaluated', never pass
-  4  the report was written but --webhook delivery failed after its retries; the
-     undelivered batches are kept and sent first by the next run (takes precedence)
+  4  the report was written but --webhook delivery failed after its retries (the
+     undelivered batches are kept and sent first by the next run), or this run moved a
+     refused batch to the spool's dead-letter/ or a bad file to its quarantine/ (takes
+     precedence)
 
 Examples:
   audit --replay mocks/demo                      audit the bundled demo recording offline

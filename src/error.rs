@@ -13,8 +13,9 @@ pub enum Exit {
     Usage = 2,
     /// The report was written, but some data could not be collected (see its coverage).
     Incomplete = 3,
-    /// The report was written, but `--webhook` delivery failed after its retries; the
-    /// undelivered batches are kept for the next run. Takes precedence over 1 and 3.
+    /// The report was written, but `--webhook` delivery failed after its retries (the
+    /// undelivered batches are kept for the next run), or this run set a refused batch or
+    /// an unreadable spool file aside. Takes precedence over 1 and 3.
     Delivery = 4,
 }
 

@@ -154,18 +154,20 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
             ))?;
             let mut exit = awsaudit::exit_for(&report, args.fail_on.threshold());
             if let Some(hook) = &webhook {
-                match runtime.block_on(hook.deliver(&report)) {
-                    Ok(d) => tracing::info!(
-                        batches = d.batches,
-                        events = d.events,
-                        from_earlier_runs = d.from_earlier_runs,
-                        "webhook delivered"
-                    ),
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        exit = Exit::Delivery;
-                    }
+                let d = runtime.block_on(hook.deliver(&report));
+                for problem in d.problems() {
+                    eprintln!("error: {problem}");
                 }
+                if d.failed() {
+                    exit = Exit::Delivery;
+                }
+                tracing::info!(
+                    batches = d.batches,
+                    events = d.events,
+                    from_earlier_runs = d.from_earlier_runs,
+                    set_aside = d.set_aside.len(),
+                    "webhook delivered"
+                );
             }
             warn_gaps(&report);
             Ok(exit)

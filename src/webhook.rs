@@ -9,8 +9,13 @@
 //! makes the sender retry a batch the receiver already took.
 //!
 //! Retries: connection failures, timeouts, 408, 429 (honouring `Retry-After`) and 5xx,
-//! with exponential backoff; any other answer is permanent. After the last attempt the run
-//! ends with [`crate::error::Exit::Delivery`] and the undelivered batches stay spooled.
+//! with exponential backoff. After the last attempt the delivery stops, the run ends with
+//! [`crate::error::Exit::Delivery`] and the undelivered batches stay spooled.
+//!
+//! No batch blocks the others: one the receiver refuses for good (any other 4xx but 401
+//! and 407) moves to `<spool>/dead-letter/`, a spool file that is not a readable batch to
+//! `<spool>/quarantine/`; each is reported once, in the run that moved it (which exits
+//! with [`crate::error::Exit::Delivery`]), and the later batches are still sent.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -69,13 +74,55 @@ pub struct Batch {
     pub events: Vec<Event>,
 }
 
+/// Spool subfolders for batches the receiver refused for good, and for files that are not
+/// readable batches: out of the way of the others, kept for a person to look at.
+const DEAD_LETTER: &str = "dead-letter";
+const QUARANTINE: &str = "quarantine";
+
+/// At most this much of a receiver's refusal is read, and this many characters of it shown.
+const ANSWER_BYTES: usize = 4096;
+const ANSWER_CHARS: usize = 200;
+
 /// What a delivery did.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default)]
 pub struct Delivered {
     pub batches: usize,
     pub events: usize,
     /// Of those, batches left over from earlier runs.
     pub from_earlier_runs: usize,
+    /// Spool files moved out of the way this run: batches the receiver refused for good,
+    /// files that are not batches.
+    pub set_aside: Vec<SetAside>,
+    /// Why the delivery stopped before the end of the spool, if it did.
+    pub stopped: Option<DeliveryError>,
+}
+
+impl Delivered {
+    /// Whether the run must end with [`crate::error::Exit::Delivery`]. A file set aside
+    /// counts in the run that set it aside only: later runs no longer see it.
+    pub fn failed(&self) -> bool {
+        !self.set_aside.is_empty() || self.stopped.is_some()
+    }
+
+    /// One line for each problem, to print as errors.
+    pub fn problems(&self) -> Vec<String> {
+        self.set_aside
+            .iter()
+            .map(|s| s.message.clone())
+            .chain(self.stopped.iter().map(ToString::to_string))
+            .collect()
+    }
+}
+
+/// A spool file moved out of the way (or that could not be).
+#[derive(Debug, Clone)]
+pub struct SetAside {
+    /// Where it was in the spool.
+    pub file: PathBuf,
+    /// Where it is now; `None` when it could not be moved (it is tried again next run).
+    pub moved_to: Option<PathBuf>,
+    /// What happened, naming the file, the receiver's status and answer.
+    pub message: String,
 }
 
 /// Why a delivery stopped.
@@ -173,52 +220,94 @@ impl Webhook {
     }
 
     /// Spools this run's events, then sends every spooled batch, oldest first.
-    pub async fn deliver(&self, report: &Report) -> Result<Delivered, DeliveryError> {
-        let mine = self.spool_events(report).map_err(|e| self.error(e, 0))?;
-        self.send_spool(&mine).await
+    pub async fn deliver(&self, report: &Report) -> Delivered {
+        match self.spool_events(report) {
+            Ok(mine) => self.send_spool(&mine).await,
+            Err(cause) => Delivered {
+                stopped: Some(self.error(cause)),
+                ..Delivered::default()
+            },
+        }
     }
 
     /// Sends every spooled batch, oldest first; `mine` are this run's.
-    async fn send_spool(&self, mine: &[PathBuf]) -> Result<Delivered, DeliveryError> {
-        let pending = self.pending().map_err(|e| self.error(e, 0))?;
-        let client = https_client().map_err(|e| self.error(e, pending.len()))?;
+    async fn send_spool(&self, mine: &[PathBuf]) -> Delivered {
         let mut done = Delivered::default();
-        for (i, path) in pending.iter().enumerate() {
-            let body = std::fs::read(path).map_err(|e| {
-                self.error(
-                    format!("cannot read {}: {e}", path.display()),
-                    pending.len() - i,
-                )
-            })?;
-            let batch: Batch = serde_json::from_slice(&body).map_err(|e| {
-                self.error(
-                    format!("{} is not a batch: {e}", path.display()),
-                    pending.len() - i,
-                )
-            })?;
-            self.post(&client, &batch.batch_id, body)
-                .await
-                .map_err(|cause| self.error(cause, pending.len() - i))?;
-            std::fs::remove_file(path).map_err(|e| {
-                self.error(
-                    format!("delivered, but cannot remove {}: {e}", path.display()),
-                    pending.len() - i - 1,
-                )
-            })?;
+        let (pending, client) = match self.pending().and_then(|p| Ok((p, https_client()?))) {
+            Ok(ready) => ready,
+            Err(cause) => {
+                done.stopped = Some(self.error(cause));
+                return done;
+            }
+        };
+        for path in &pending {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let (body, batch) = match read_batch(path) {
+                Ok(Some(read)) => read,
+                // Gone since the listing: nothing to send.
+                Ok(None) => continue,
+                Err(why) => {
+                    let what = format!("spool file {name} {why}");
+                    done.set_aside.push(self.set_aside(path, QUARANTINE, what));
+                    continue;
+                }
+            };
+            match self.post(&client, &batch.batch_id, body).await {
+                Sent::Taken => {}
+                Sent::Refused(answer) => {
+                    let what = format!("the receiver refused batch {name} for good: {answer}");
+                    done.set_aside.push(self.set_aside(path, DEAD_LETTER, what));
+                    continue;
+                }
+                // The receiver is down or refuses every batch: each later one would fail
+                // the same way after its own retries, for minutes, adding load to a
+                // receiver that is struggling. They stay spooled, in order, for the next run.
+                Sent::NotNow(cause) => {
+                    done.stopped = Some(self.error(cause));
+                    break;
+                }
+            }
+            if let Err(e) = std::fs::remove_file(path) {
+                done.stopped = Some(self.error(format!(
+                    "delivered {name}, but cannot remove it from the spool (it will be sent again): {e}"
+                )));
+                break;
+            }
             done.batches += 1;
             done.events += batch.events.len();
             if !mine.contains(path) {
                 done.from_earlier_runs += 1;
             }
         }
-        Ok(done)
+        done
     }
 
-    fn error(&self, cause: String, pending: usize) -> DeliveryError {
+    /// Moves a spool file into `<spool>/<folder>/`, and says what happened to it.
+    fn set_aside(&self, path: &Path, folder: &str, what: String) -> SetAside {
+        let dir = self.spool.join(folder);
+        let to = dir.join(path.file_name().unwrap_or_default());
+        let moved = std::fs::create_dir_all(&dir).and_then(|()| std::fs::rename(path, &to));
+        let message = match &moved {
+            Ok(()) => format!("webhook {}: {what}; moved to {}", self.shown, to.display()),
+            Err(e) => format!(
+                "webhook {}: {what}; it stays in the spool, as it cannot be moved to {}: {e}",
+                self.shown,
+                dir.display()
+            ),
+        };
+        SetAside {
+            file: path.to_path_buf(),
+            moved_to: moved.ok().map(|()| to),
+            message,
+        }
+    }
+
+    /// Why the delivery stops, with the number of batches left in the spool.
+    fn error(&self, cause: String) -> DeliveryError {
         DeliveryError {
             url: self.shown.clone(),
             cause,
-            pending,
+            pending: self.pending().map_or(0, |p| p.len()),
             spool: self.spool.display().to_string(),
         }
     }
@@ -275,12 +364,7 @@ impl Webhook {
     }
 
     /// POSTs one batch, retrying what is worth retrying.
-    async fn post(
-        &self,
-        client: &HttpsClient,
-        batch_id: &str,
-        body: Vec<u8>,
-    ) -> Result<(), String> {
+    async fn post(&self, client: &HttpsClient, batch_id: &str, body: Vec<u8>) -> Sent {
         let body = Bytes::from(body);
         let mut last = String::new();
         for attempt in 1..=self.attempts {
@@ -305,23 +389,45 @@ impl Webhook {
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<u64>().ok());
-                // Read the answer to the end so the connection can be reused.
-                let _ = response.into_body().collect().await;
-                Ok::<_, hyper_util::client::legacy::Error>((status, retry_after))
+                let body = response.into_body();
+                let text = if status.is_success() {
+                    // Read the answer to the end so the connection can be reused.
+                    let _ = body.collect().await;
+                    Vec::new()
+                } else {
+                    head(body).await
+                };
+                Ok::<_, hyper_util::client::legacy::Error>(Answer {
+                    status,
+                    retry_after,
+                    text,
+                })
             })
             .await;
             let wait = match outcome {
-                Ok(Ok((status, _))) if status.is_success() => return Ok(()),
-                Ok(Ok((status, retry_after)))
-                    if status.is_server_error()
-                        || status == hyper::StatusCode::TOO_MANY_REQUESTS
-                        || status == hyper::StatusCode::REQUEST_TIMEOUT =>
+                Ok(Ok(answer)) if answer.status.is_success() => return Sent::Taken,
+                Ok(Ok(answer))
+                    if answer.status.is_server_error()
+                        || answer.status == hyper::StatusCode::TOO_MANY_REQUESTS
+                        || answer.status == hyper::StatusCode::REQUEST_TIMEOUT =>
                 {
-                    last = format!("answered {status}");
-                    retry_after.map(|s| Duration::from_secs(s.min(30)))
+                    last = answer.to_string();
+                    answer.retry_after.map(|s| Duration::from_secs(s.min(30)))
                 }
-                Ok(Ok((status, _))) => {
-                    return Err(format!("answered {status}, which retrying will not fix"))
+                // 401 and 407 say the credentials are wrong, not the batch: no batch can be
+                // judged until they are fixed, and dead-lettering them all would leave every
+                // one to be moved back by hand.
+                Ok(Ok(answer))
+                    if answer.status.is_client_error()
+                        && !matches!(answer.status.as_u16(), 401 | 407) =>
+                {
+                    return Sent::Refused(answer.to_string())
+                }
+                // A redirect (not followed), 401 or 407: the URL or its credentials are wrong.
+                Ok(Ok(answer)) => {
+                    return Sent::NotNow(format!(
+                        "{answer}, which retrying will not fix: check the URL and its credentials"
+                    ))
                 }
                 Ok(Err(e)) => {
                     last = crate::aws::error_chain(&e);
@@ -337,8 +443,72 @@ impl Webhook {
                 tokio::time::sleep(wait.unwrap_or(backoff).min(Duration::from_secs(30))).await;
             }
         }
-        Err(format!("{last} (after {} attempts)", self.attempts))
+        Sent::NotNow(format!("{last} (after {} attempts)", self.attempts))
     }
+}
+
+/// How one batch's POST ended.
+enum Sent {
+    Taken,
+    /// Refused for good: this batch will never be taken (the receiver's answer).
+    Refused(String),
+    /// Not taken, for a reason that is not this batch's: the receiver is down, or refuses
+    /// every batch.
+    NotNow(String),
+}
+
+/// A receiver's answer: its status, `Retry-After` and, when it refused, the start of its text.
+struct Answer {
+    status: hyper::StatusCode,
+    retry_after: Option<u64>,
+    text: Vec<u8>,
+}
+
+/// `answered 400 Bad Request: "field `x` is required"`: the text cut short, and quoted with
+/// its control characters escaped, so that a receiver's answer cannot forge a line of
+/// output or drive the terminal.
+impl std::fmt::Display for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "answered {}", self.status)?;
+        let text = String::from_utf8_lossy(&self.text);
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(());
+        }
+        let shown: String = text.chars().take(ANSWER_CHARS).collect();
+        write!(f, ": {shown:?}")?;
+        if shown.len() < text.len() {
+            f.write_str("…")?;
+        }
+        Ok(())
+    }
+}
+
+/// The first [`ANSWER_BYTES`] of a body; the rest is not waited for.
+async fn head(mut body: hyper::body::Incoming) -> Vec<u8> {
+    let mut text = Vec::new();
+    while text.len() < ANSWER_BYTES {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    text.extend_from_slice(&data[..data.len().min(ANSWER_BYTES - text.len())]);
+                }
+            }
+            _ => break,
+        }
+    }
+    text
+}
+
+/// A spool file's bytes and batch; `None` when it is gone; why not when it is no batch.
+fn read_batch(path: &Path) -> Result<Option<(Vec<u8>, Batch)>, String> {
+    let body = match std::fs::read(path) {
+        Ok(body) => body,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot be read ({e})")),
+    };
+    let batch = serde_json::from_slice(&body).map_err(|e| format!("is not a batch ({e})"))?;
+    Ok(Some((body, batch)))
 }
 
 /// `Authorization: Basic …` for a URL's `user:password` (each percent-decoded, as a browser
@@ -468,6 +638,10 @@ mod tests {
             Receiver { addr, got }
         }
 
+        fn url(&self) -> String {
+            format!("http://{}/hooks/awsaudit?token=s3cr3t", self.addr)
+        }
+
         fn batch_ids(&self) -> Vec<String> {
             self.got
                 .lock()
@@ -499,6 +673,142 @@ mod tests {
         path
     }
 
+    /// The batch files waiting in `dir`, by name.
+    fn json_files(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".json"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[tokio::test]
+    async fn a_batch_refused_for_good_is_dead_lettered_and_the_later_ones_still_go() {
+        let r = Receiver::start(|id| match id {
+            "b2" => (
+                400,
+                format!(
+                    "field `x` is required\n\x1b[31merror: forged line\u{202e}{}",
+                    "y".repeat(5000)
+                ),
+            ),
+            _ => (200, String::new()),
+        });
+        let spool = tempfile::tempdir().unwrap();
+        let hook = hook(&r.url(), spool.path());
+        for b in ["b1", "b2", "b3"] {
+            spool_batch(spool.path(), b);
+        }
+        let d = hook.send_spool(&[]).await;
+        assert_eq!(r.batch_ids(), ["b1", "b2", "b3"], "oldest first, b2 once");
+        assert_eq!((d.batches, d.from_earlier_runs), (2, 2));
+        assert!(d.stopped.is_none(), "{:?}", d.stopped);
+        assert!(d.failed(), "the run exits 4");
+        let problems = d.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let line = &problems[0];
+        let dead = spool.path().join(DEAD_LETTER).join("b2.json");
+        assert!(
+            line.starts_with(&format!(
+                "webhook http://{}/…: the receiver refused batch b2.json for good: answered 400 Bad Request: \"field `x` is required\\n\\u{{1b}}[31merror: forged line\\u{{202e}}yyy",
+                r.addr
+            )),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(&format!("…; moved to {}", dead.display())),
+            "{line}"
+        );
+        assert!(line.len() < 400, "the answer is cut short: {line}");
+        assert!(!line.contains(['\n', '\x1b', '\u{202e}']), "{line}");
+        assert!(!line.contains("s3cr3t"), "{line}");
+        assert_eq!(d.set_aside[0].moved_to.as_deref(), Some(dead.as_path()));
+        assert!(dead.is_file());
+        assert!(json_files(spool.path()).is_empty());
+
+        // Reported once: the next run has nothing to say.
+        let again = hook.send_spool(&[]).await;
+        assert!(!again.failed(), "{:?}", again.problems());
+        assert_eq!(r.batch_ids().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_spool_file_is_quarantined_and_the_later_batches_still_go() {
+        let r = Receiver::start(|_| (200, String::new()));
+        let spool = tempfile::tempdir().unwrap();
+        let hook = hook(&r.url(), spool.path());
+        std::fs::write(spool.path().join("a-garbage.json"), b"{\"batch_id\": tru").unwrap();
+        spool_batch(spool.path(), "b1");
+        let d = hook.send_spool(&[]).await;
+        assert_eq!(r.batch_ids(), ["b1"]);
+        assert_eq!(d.batches, 1);
+        assert!(d.failed());
+        let quarantined = spool.path().join(QUARANTINE).join("a-garbage.json");
+        assert_eq!(
+            d.problems(),
+            [format!(
+                "webhook http://{}/…: spool file a-garbage.json is not a batch (EOF while parsing a value at line 1 column 16); moved to {}",
+                r.addr,
+                quarantined.display()
+            )]
+        );
+        assert!(quarantined.is_file());
+        assert!(json_files(spool.path()).is_empty());
+        assert!(!hook.send_spool(&[]).await.failed(), "reported once");
+    }
+
+    #[tokio::test]
+    async fn a_receiver_outage_stops_the_delivery_and_keeps_every_batch() {
+        let r = Receiver::start(|_| (503, "down for maintenance".into()));
+        let spool = tempfile::tempdir().unwrap();
+        let hook = hook(&r.url(), spool.path());
+        for b in ["b1", "b2", "b3"] {
+            spool_batch(spool.path(), b);
+        }
+        let d = hook.send_spool(&[]).await;
+        // Two attempts at the oldest batch, none at the others.
+        assert_eq!(r.batch_ids(), ["b1", "b1"]);
+        assert!(d.set_aside.is_empty());
+        assert_eq!(
+            d.stopped.map(|e| e.to_string()),
+            Some(format!(
+                "webhook http://{}/…: answered 503 Service Unavailable: \"down for maintenance\" (after 2 attempts); 3 undelivered batch(es) kept in {} for the next run",
+                r.addr,
+                spool.path().display()
+            ))
+        );
+        assert_eq!(json_files(spool.path()), ["b1.json", "b2.json", "b3.json"]);
+    }
+
+    #[tokio::test]
+    async fn a_credentials_refusal_keeps_every_batch_spooled() {
+        let r = Receiver::start(|_| (401, "bad token".into()));
+        let spool = tempfile::tempdir().unwrap();
+        let hook = hook(&r.url(), spool.path());
+        for b in ["b1", "b2"] {
+            spool_batch(spool.path(), b);
+        }
+        let d = hook.send_spool(&[]).await;
+        assert_eq!(
+            r.batch_ids(),
+            ["b1"],
+            "not retried, and no other batch tried"
+        );
+        assert!(d.set_aside.is_empty(), "nothing dead-lettered");
+        let err = d.stopped.unwrap().to_string();
+        assert!(
+            err.contains("answered 401 Unauthorized: \"bad token\", which retrying will not fix: check the URL and its credentials; 2 undelivered"),
+            "{err}"
+        );
+        assert_eq!(json_files(spool.path()), ["b1.json", "b2.json"]);
+        assert!(!spool.path().join(DEAD_LETTER).exists());
+    }
+
     #[tokio::test]
     async fn url_credentials_become_basic_auth_and_are_never_shown() {
         let r = Receiver::start(|_| (500, String::new()));
@@ -507,7 +817,7 @@ mod tests {
         let url = format!("http://hook%40ops:pa%3As5w0rd@{}/hooks/awsaudit", r.addr);
         let hook = hook(&url, spool.path());
         spool_batch(spool.path(), "b1");
-        let err = hook.send_spool(&[]).await.unwrap_err().to_string();
+        let err = hook.send_spool(&[]).await.problems().join("\n");
         assert_eq!(r.batch_ids(), ["b1", "b1"], "both attempts arrived");
         let got = r.got.lock().unwrap().clone();
         for g in &got {

@@ -1413,7 +1413,8 @@ fn skipping_every_check_is_an_error_not_an_all_clear() {
 }
 
 /// A webhook receiver on 127.0.0.1 that misbehaves on a script: one action per request
-/// (`503`, `429`, `drop`, `slow`, `200`), then `200` for ever (or `500` with `always_fail`).
+/// (`503`, `429`, `400`, `drop`, `slow`, `200`), then `200` for ever (or `500` with
+/// `always_fail`).
 /// It keeps every event key it received, like a receiver that dedupes by key.
 struct Receiver {
     url: String,
@@ -1474,6 +1475,15 @@ impl Receiver {
                         "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n{extra}\r\n"
                     );
                 };
+                // A refusal that explains itself on two lines, the second one in red.
+                let refuse = |s: &mut std::net::TcpStream| {
+                    let text = "unknown field `events`\n\x1b[31merror: forged";
+                    let _ = write!(
+                        s,
+                        "HTTP/1.1 400 Bad Request\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                        text.len()
+                    );
+                };
                 let take = |k: &std::sync::Mutex<Vec<String>>| {
                     let batch: Value = serde_json::from_slice(&body).unwrap();
                     for e in batch["events"].as_array().unwrap() {
@@ -1486,6 +1496,7 @@ impl Receiver {
                     "503" => reply(&mut s, "503 Service Unavailable", ""),
                     "429" => reply(&mut s, "429 Too Many Requests", "retry-after: 0\r\n"),
                     "500" => reply(&mut s, "500 Internal Server Error", ""),
+                    "400" => refuse(&mut s),
                     "drop" => drop(s),
                     "slow" => {
                         // Processed, but the answer comes after the sender gave up.
@@ -1640,6 +1651,83 @@ fn webhook_outage_keeps_the_batches_and_the_next_run_delivers_them() {
         &o,
         &format!("--webhook-spool {}: is not a directory", file.display()),
     );
+}
+
+/// The `*.json` files in a spool directory: the batches waiting there.
+fn spooled(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".json")
+        })
+        .count()
+}
+
+#[test]
+fn webhook_dead_letters_a_refused_batch_once_and_still_delivers_the_rest() {
+    let home = tempfile::tempdir().unwrap();
+    let spool = tempfile::tempdir().unwrap();
+    // Left by earlier runs, so sent before this run's batches: a batch the receiver will
+    // refuse, and a file that is no batch at all.
+    let refused = "20000101T000000Z.000000000-1-00000-0123456789abcdef.json";
+    std::fs::write(
+        spool.path().join(refused),
+        r#"{"batch_id":"0123456789abcdef","tool":"awsaudit 0.0.0","run_started_at":"2000-01-01T00:00:00Z","accounts":[],"events":[]}"#,
+    )
+    .unwrap();
+    std::fs::write(spool.path().join("1999-garbage.json"), b"\0not json").unwrap();
+    let r = Receiver::start(&["400"], false);
+    let url = r.url.replacen("http://", "http://ops:pa55w0rd@", 1);
+    let args = [
+        "--replay",
+        "mocks/demo",
+        "--format",
+        "json",
+        "--webhook",
+        &url,
+        "--webhook-spool",
+        spool.path().to_str().unwrap(),
+    ];
+    let o = audit(&args, home.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        !o.stdout.is_empty(),
+        "the report is written whatever the delivery"
+    );
+    let dead = spool.path().join("dead-letter").join(refused);
+    let quarantined = spool.path().join("quarantine/1999-garbage.json");
+    let shown = r
+        .url
+        .split("/hooks")
+        .next()
+        .unwrap()
+        .replacen("http://", "http://***@", 1);
+    for line in [
+        format!("error: webhook {shown}/…: the receiver refused batch {refused} for good: answered 400 Bad Request: \"unknown field `events`\\n\\u{{1b}}[31merror: forged\"; moved to {}", dead.display()),
+        format!("error: webhook {shown}/…: spool file 1999-garbage.json is not a batch (expected value at line 1 column 1); moved to {}", quarantined.display()),
+    ] {
+        assert!(err.lines().any(|l| l == line), "expected {line} in:\n{err}");
+    }
+    for secret in ["pa55w0rd", "s3cr3t", "\x1b"] {
+        assert!(!err.contains(secret), "{secret:?} in {err}");
+    }
+    assert!(dead.is_file() && quarantined.is_file());
+    assert_eq!(
+        r.distinct_keys(),
+        expected_keys(),
+        "this run's batches arrived"
+    );
+    assert_eq!(spooled(spool.path()), 0);
+
+    // Reported once: the next run delivers its batches and exits 0.
+    let o = audit(&args, home.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("error"), "{}", stderr(&o));
 }
 
 #[test]
