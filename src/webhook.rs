@@ -16,6 +16,10 @@
 //! and 407) moves to `<spool>/dead-letter/`, a spool file that is not a readable batch to
 //! `<spool>/quarantine/`; each is reported once, in the run that moved it (which exits
 //! with [`crate::error::Exit::Delivery`]), and the later batches are still sent.
+//!
+//! Runs sharing a spool (shards on one host) take turns: the one sending holds an
+//! exclusive lock on `<spool>/.lock`, so no batch is sent twice or half-removed under
+//! another run. A run that finds the lock held waits for it, up to [`LOCK_WAIT`].
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -50,6 +54,7 @@ pub struct Webhook {
     attempts: u32,
     timeout: Duration,
     backoff: Duration,
+    lock_wait: Duration,
 }
 
 /// One thing to tell the ticketing system.
@@ -78,6 +83,15 @@ pub struct Batch {
 /// readable batches: out of the way of the others, kept for a person to look at.
 const DEAD_LETTER: &str = "dead-letter";
 const QUARANTINE: &str = "quarantine";
+
+/// The spool's lock file (see the module's documentation).
+const LOCK_FILE: &str = ".lock";
+
+/// How long a run waits for another to finish sending from the same spool. Long enough for
+/// a run with the default settings to try a batch through an outage (5 attempts of 10 s
+/// with backoff, under a minute) a few times over; past it, this run's batches stay
+/// spooled for the next run (exit 4), rather than a scheduled job hanging.
+pub const LOCK_WAIT: Duration = Duration::from_secs(300);
 
 /// At most this much of a receiver's refusal is read, and this many characters of it shown.
 const ANSWER_BYTES: usize = 4096;
@@ -212,6 +226,7 @@ impl Webhook {
             attempts: attempts.max(1),
             timeout,
             backoff: Duration::from_millis(250),
+            lock_wait: LOCK_WAIT,
         })
     }
 
@@ -233,6 +248,14 @@ impl Webhook {
     /// Sends every spooled batch, oldest first; `mine` are this run's.
     async fn send_spool(&self, mine: &[PathBuf]) -> Delivered {
         let mut done = Delivered::default();
+        // Held to the end: the listing, the sending and the moves are this run's alone.
+        let _lock = match self.lock().await {
+            Ok(lock) => lock,
+            Err(cause) => {
+                done.stopped = Some(self.error(cause));
+                return done;
+            }
+        };
         let (pending, client) = match self.pending().and_then(|p| Ok((p, https_client()?))) {
             Ok(ready) => ready,
             Err(cause) => {
@@ -280,6 +303,37 @@ impl Webhook {
             }
         }
         done
+    }
+
+    /// Takes the spool's lock, waiting up to `lock_wait` for a run that holds it.
+    async fn lock(&self) -> Result<SpoolLock, String> {
+        let path = self.spool.join(LOCK_FILE);
+        let since = std::time::Instant::now();
+        let mut told = false;
+        loop {
+            match SpoolLock::try_take(&path) {
+                Ok(Some(lock)) => return Ok(lock),
+                Ok(None) if since.elapsed() >= self.lock_wait => {
+                    return Err(format!(
+                        "another run was still sending from this spool after {} s",
+                        self.lock_wait.as_secs_f32()
+                    ))
+                }
+                Ok(None) => {
+                    if !told {
+                        tracing::warn!(
+                            "webhook {}: another run is sending from the spool {}; waiting up to {} s for it",
+                            self.shown,
+                            self.spool.display(),
+                            self.lock_wait.as_secs_f32()
+                        );
+                        told = true;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(format!("cannot lock {}: {e}", path.display())),
+            }
+        }
     }
 
     /// Moves a spool file into `<spool>/<folder>/`, and says what happened to it.
@@ -444,6 +498,42 @@ impl Webhook {
             }
         }
         Sent::NotNow(format!("{last} (after {} attempts)", self.attempts))
+    }
+}
+
+/// An exclusive lock on a file, released when dropped, or when the process ends however it
+/// ends: a crashed run never leaves the spool locked.
+struct SpoolLock {
+    _file: std::fs::File,
+}
+
+impl SpoolLock {
+    /// Takes the lock on `path` (created if need be), or `None` when another process, or
+    /// another `SpoolLock` in this one, holds it.
+    fn try_take(path: &Path) -> std::io::Result<Option<SpoolLock>> {
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use rustix::fs::{flock, FlockOperation};
+            let file = open.open(path)?;
+            match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => Ok(Some(SpoolLock { _file: file })),
+                Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        }
+        #[cfg(windows)]
+        {
+            use std::os::windows::fs::OpenOptionsExt;
+            // Opened unshared: any other open fails until this handle is closed.
+            const ERROR_SHARING_VIOLATION: i32 = 32;
+            match open.share_mode(0).open(path) {
+                Ok(file) => Ok(Some(SpoolLock { _file: file })),
+                Err(e) if e.raw_os_error() == Some(ERROR_SHARING_VIOLATION) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
     }
 }
 
@@ -642,6 +732,15 @@ mod tests {
             format!("http://{}/hooks/awsaudit?token=s3cr3t", self.addr)
         }
 
+        /// The line a delivery to this receiver that stopped for `cause` prints.
+        fn stop_line(&self, cause: &str, kept: usize, spool: &Path) -> String {
+            format!(
+                "webhook http://{}/…: {cause}; {kept} undelivered batch(es) kept in {} for the next run",
+                self.addr,
+                spool.display()
+            )
+        }
+
         fn batch_ids(&self) -> Vec<String> {
             self.got
                 .lock()
@@ -776,10 +875,10 @@ mod tests {
         assert!(d.set_aside.is_empty());
         assert_eq!(
             d.stopped.map(|e| e.to_string()),
-            Some(format!(
-                "webhook http://{}/…: answered 503 Service Unavailable: \"down for maintenance\" (after 2 attempts); 3 undelivered batch(es) kept in {} for the next run",
-                r.addr,
-                spool.path().display()
+            Some(r.stop_line(
+                "answered 503 Service Unavailable: \"down for maintenance\" (after 2 attempts)",
+                3,
+                spool.path()
             ))
         );
         assert_eq!(json_files(spool.path()), ["b1.json", "b2.json", "b3.json"]);
@@ -800,13 +899,69 @@ mod tests {
             "not retried, and no other batch tried"
         );
         assert!(d.set_aside.is_empty(), "nothing dead-lettered");
-        let err = d.stopped.unwrap().to_string();
-        assert!(
-            err.contains("answered 401 Unauthorized: \"bad token\", which retrying will not fix: check the URL and its credentials; 2 undelivered"),
-            "{err}"
+        assert_eq!(
+            d.stopped.map(|e| e.to_string()),
+            Some(r.stop_line(
+                "answered 401 Unauthorized: \"bad token\", which retrying will not fix: check the URL and its credentials",
+                2,
+                spool.path()
+            ))
         );
         assert_eq!(json_files(spool.path()), ["b1.json", "b2.json"]);
         assert!(!spool.path().join(DEAD_LETTER).exists());
+    }
+
+    #[tokio::test]
+    async fn two_runs_sharing_a_spool_send_each_batch_once() {
+        let r = Receiver::start(|_| (200, String::new()));
+        let spool = tempfile::tempdir().unwrap();
+        let names: Vec<String> = (0..8).map(|i| format!("b{i}")).collect();
+        for n in &names {
+            spool_batch(spool.path(), n);
+        }
+        let (a, b) = (hook(&r.url(), spool.path()), hook(&r.url(), spool.path()));
+        // Polled together: while one waits for the receiver, the other tries to send.
+        let (da, db) = tokio::join!(a.send_spool(&[]), b.send_spool(&[]));
+        let mut got = r.batch_ids();
+        got.sort();
+        assert_eq!(got, names, "each batch sent once");
+        assert_eq!(da.batches + db.batches, names.len());
+        assert!(
+            !da.failed() && !db.failed(),
+            "{:?} {:?}",
+            da.problems(),
+            db.problems()
+        );
+        assert!(json_files(spool.path()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_run_kept_waiting_for_the_spool_lock_leaves_its_batches_spooled() {
+        let r = Receiver::start(|_| (200, String::new()));
+        let spool = tempfile::tempdir().unwrap();
+        spool_batch(spool.path(), "b1");
+        let held = SpoolLock::try_take(&spool.path().join(LOCK_FILE))
+            .unwrap()
+            .expect("the lock is free");
+        let mut hook = hook(&r.url(), spool.path());
+        hook.lock_wait = Duration::from_millis(300);
+        let d = hook.send_spool(&[]).await;
+        assert!(r.batch_ids().is_empty());
+        assert_eq!(
+            d.stopped.map(|e| e.to_string()),
+            Some(r.stop_line(
+                "another run was still sending from this spool after 0.3 s",
+                1,
+                spool.path()
+            ))
+        );
+        assert_eq!(json_files(spool.path()), ["b1.json"]);
+        drop(held);
+        assert_eq!(
+            hook.send_spool(&[]).await.batches,
+            1,
+            "sent once the lock is free"
+        );
     }
 
     #[tokio::test]
