@@ -12,14 +12,14 @@
 //! with exponential backoff. After the last attempt the delivery stops, the run ends with
 //! [`crate::error::Exit::Delivery`] and the undelivered batches stay spooled.
 //!
-//! No batch blocks the others: one the receiver refuses for good (any other 4xx but 401
-//! and 407) moves to `<spool>/dead-letter/`, a spool file that is not a readable batch to
+//! No batch blocks the others: one the receiver refuses for good (a 4xx other than 401,
+//! 407, 408 and 429) moves to `<spool>/dead-letter/`, a spool file that is not a batch to
 //! `<spool>/quarantine/`; each is reported once, in the run that moved it (which exits
 //! with [`crate::error::Exit::Delivery`]), and the later batches are still sent.
 //!
 //! Runs sharing a spool (shards on one host) take turns: the one sending holds an
-//! exclusive lock on `<spool>/.lock`, so no batch is sent twice or half-removed under
-//! another run. A run that finds the lock held waits for it, up to [`LOCK_WAIT`].
+//! exclusive lock on `<spool>/.lock`, so no batch is sent twice, nor moved while another
+//! run sends it. A run that finds the lock held waits for it, up to [`LOCK_WAIT`].
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -151,7 +151,8 @@ pub struct DeliveryError {
 
 impl Webhook {
     /// Checks the URL and the spool directory, before any AWS call. The spool defaults to
-    /// `$XDG_STATE_HOME/awsaudit/webhook/<hash of the URL>` (or `~/.local/state/…`).
+    /// `$XDG_STATE_HOME/awsaudit/webhook/<hash of the URL without its credentials>` (or
+    /// `~/.local/state/…`).
     pub fn new(
         url: &str,
         spool: Option<&Path>,
