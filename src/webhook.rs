@@ -512,28 +512,16 @@ impl SpoolLock {
     /// Takes the lock on `path` (created if need be), or `None` when another process, or
     /// another `SpoolLock` in this one, holds it.
     fn try_take(path: &Path) -> std::io::Result<Option<SpoolLock>> {
-        let mut open = std::fs::OpenOptions::new();
-        open.write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        {
-            use rustix::fs::{flock, FlockOperation};
-            let file = open.open(path)?;
-            match flock(&file, FlockOperation::NonBlockingLockExclusive) {
-                Ok(()) => Ok(Some(SpoolLock { _file: file })),
-                Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(None),
-                Err(e) => Err(e.into()),
-            }
-        }
-        #[cfg(windows)]
-        {
-            use std::os::windows::fs::OpenOptionsExt;
-            // Opened unshared: any other open fails until this handle is closed.
-            const ERROR_SHARING_VIOLATION: i32 = 32;
-            match open.share_mode(0).open(path) {
-                Ok(file) => Ok(Some(SpoolLock { _file: file })),
-                Err(e) if e.raw_os_error() == Some(ERROR_SHARING_VIOLATION) => Ok(None),
-                Err(e) => Err(e),
-            }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        // The same std lock the recorder's staging directories use (flock on unix).
+        match file.try_lock() {
+            Ok(()) => Ok(Some(SpoolLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
         }
     }
 }

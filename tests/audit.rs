@@ -2751,23 +2751,16 @@ fn silent_endpoint() -> (std::net::TcpListener, String) {
     (l, url)
 }
 
-const TEST_KEYS: [(&str, &str); 2] = [
-    ("AWS_ACCESS_KEY_ID", "testing"),
-    ("AWS_SECRET_ACCESS_KEY", "testing"),
-];
-
 #[test]
 fn a_time_limit_bounds_the_session_set_up_and_the_stop_is_reported() {
     let (_listener, url) = silent_endpoint();
     let home = tempfile::tempdir().unwrap();
     let out = home.path().join("r.json");
     let started = std::time::Instant::now();
-    let o = audit_env(
+    let o = audit_at_endpoint(
+        &url,
+        false,
         &[
-            "--endpoint-url",
-            &url,
-            "--region",
-            "us-east-1",
             "--timeout",
             "2s",
             "--format",
@@ -2776,7 +2769,6 @@ fn a_time_limit_bounds_the_session_set_up_and_the_stop_is_reported() {
             out.to_str().unwrap(),
         ],
         home.path(),
-        &TEST_KEYS,
     );
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     // Not a wall-clock assertion on speed: the run must not outlive its limit by the SDK's
@@ -2805,22 +2797,8 @@ fn a_stopped_recording_never_replaces_a_complete_one() {
     copy_dir(&root().join("mocks/demo"), &target);
     let manifest = std::fs::read(target.join("manifest.json")).unwrap();
     let run = |target: &Path| {
-        audit_env(
-            &[
-                "--endpoint-url",
-                &url,
-                "--region",
-                "us-east-1",
-                "--timeout",
-                "1s",
-                "--record",
-                target.to_str().unwrap(),
-                "--format",
-                "json",
-            ],
-            home.path(),
-            &TEST_KEYS,
-        )
+        let record = ["--timeout", "1s", "--record", target.to_str().unwrap()];
+        audit_at_endpoint(&url, false, &record, home.path())
     };
     let o = run(&target);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
@@ -2888,20 +2866,8 @@ fn record_refuses_the_working_directory_and_clears_what_killed_runs_left() {
         .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
         .unwrap();
     let (_listener, url) = silent_endpoint();
-    let o = audit_env(
-        &[
-            "--endpoint-url",
-            &url,
-            "--region",
-            "us-east-1",
-            "--timeout",
-            "1s",
-            "--record",
-            rec.to_str().unwrap(),
-        ],
-        home.path(),
-        &TEST_KEYS,
-    );
+    let record = ["--timeout", "1s", "--record", rec.to_str().unwrap()];
+    let o = audit_at_endpoint(&url, false, &record, home.path());
     assert!(!stale.exists(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("left by an interrupted recording"),
@@ -2958,6 +2924,19 @@ fn a_recording_is_untrusted_input_read_only_within_bounds() {
 fn outputs_write_through_pipes_and_links_and_never_replace_them() {
     use std::os::unix::fs::FileTypeExt;
     let home = tempfile::tempdir().unwrap();
+    let json_to = |path: &Path| {
+        audit(
+            &[
+                "--replay",
+                "mocks/demo",
+                "--format",
+                "json",
+                "-o",
+                path.to_str().unwrap(),
+            ],
+            home.path(),
+        )
+    };
     // A FIFO is written to, not replaced by a regular file.
     let fifo = home.path().join("pipe");
     assert!(Command::new("mkfifo")
@@ -2969,17 +2948,7 @@ fn outputs_write_through_pipes_and_links_and_never_replace_them() {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
     };
-    let o = audit(
-        &[
-            "--replay",
-            "mocks/demo",
-            "--format",
-            "json",
-            "-o",
-            fifo.to_str().unwrap(),
-        ],
-        home.path(),
-    );
+    let o = json_to(&fifo);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = reader.join().unwrap();
     assert!(serde_json::from_str::<Value>(&text).is_ok());
@@ -2992,17 +2961,7 @@ fn outputs_write_through_pipes_and_links_and_never_replace_them() {
     std::fs::write(&real, "old").unwrap();
     let link = home.path().join("link.json");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let o = audit(
-        &[
-            "--replay",
-            "mocks/demo",
-            "--format",
-            "json",
-            "-o",
-            link.to_str().unwrap(),
-        ],
-        home.path(),
-    );
+    let o = json_to(&link);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(std::fs::symlink_metadata(&link)
         .unwrap()
