@@ -289,7 +289,7 @@ impl Session {
                 None => {
                     return Err(AssumeFailure {
                         status: checks::model::CallStatus::Failed,
-                        error_code: Some("NotInRecording".into()),
+                        error_code: Some(crate::gap::GapCode::NotInRecording.into()),
                         message: format!(
                             "the recording holds no role assumption for account {}",
                             target.account
@@ -547,7 +547,7 @@ impl AssumeFailure {
             error_code: Some(
                 match e {
                     CredentialsError::InvalidConfiguration(_) => "InvalidConfiguration",
-                    CredentialsError::ProviderTimedOut(_) => "Timeout",
+                    CredentialsError::ProviderTimedOut(_) => crate::gap::GapCode::Timeout.as_str(),
                     _ => "CredentialsError",
                 }
                 .into(),

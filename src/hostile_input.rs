@@ -342,7 +342,7 @@ fn serve(edits: &[(prop::sample::Index, Edit)], sim: &str) -> Result<(), TestCas
         .coverage
         .gaps
         .iter()
-        .any(|g| g.error_code.as_deref() == Some(crate::collect::PANICKED));
+        .any(|g| g.error_code.as_deref() == Some(crate::gap::GapCode::Panicked.as_str()));
     prop_assert_eq!(panicked, panics > 0, "{} panic(s) on this thread", panics);
     prop_assert_eq!(
         crate::exit_for(&report, None) == crate::error::Exit::Incomplete,

@@ -8,6 +8,7 @@ pub mod collect;
 pub mod error;
 pub mod fleet;
 pub mod formats;
+pub mod gap;
 pub mod interchange;
 pub mod merge;
 pub mod output;
@@ -311,7 +312,7 @@ fn recording_incomplete(
     }
     let unanswered = coverage
         .failures()
-        .filter(|g| !collect::answered(g.error_code.as_deref()))
+        .filter(|g| !gap::answered(g.error_code.as_deref()))
         .count();
     (unanswered > 0).then(|| format!("{unanswered} call(s) got no answer"))
 }

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::gap::GapCode;
+
 /// Why a run was stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopReason {
@@ -19,16 +21,11 @@ pub enum StopReason {
 
 impl StopReason {
     /// The error code of the coverage gaps it leaves.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> GapCode {
         match self {
-            StopReason::Timeout(_) => "RunTimeout",
-            StopReason::Signal(_) => "Interrupted",
+            StopReason::Timeout(_) => GapCode::RunTimeout,
+            StopReason::Signal(_) => GapCode::Interrupted,
         }
-    }
-
-    /// Whether `code` is one [`StopReason::code`] gives.
-    pub fn is_code(code: &str) -> bool {
-        matches!(code, "RunTimeout" | "Interrupted")
     }
 
     /// One line for the report: `--timeout 30s reached`, `interrupted by SIGINT`.

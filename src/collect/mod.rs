@@ -28,6 +28,7 @@ use tokio::task::JoinError;
 
 use crate::aws::{error_chain, Session};
 use crate::fleet::{Assumed, Target};
+use crate::gap::GapCode;
 use crate::progress::Progress;
 use crate::recording::RecordingError;
 use crate::stop::{Stop, StopReason};
@@ -126,32 +127,34 @@ where
             };
             (
                 status,
-                Some(format!("MalformedResponse (HTTP {http})")),
+                Some(format!("{} (HTTP {http})", GapCode::MalformedResponse)),
                 message,
             )
         }
-        SdkError::DispatchFailure(_) if missing_from_recording(err) => {
-            (CallStatus::Failed, Some("NotInRecording".into()), message)
-        }
+        SdkError::DispatchFailure(_) if missing_from_recording(err) => (
+            CallStatus::Failed,
+            Some(GapCode::NotInRecording.into()),
+            message,
+        ),
         SdkError::DispatchFailure(_) if caused_by::<crate::transport::TruncatedBody>(err) => (
             CallStatus::Failed,
-            Some("TruncatedResponse".into()),
+            Some(GapCode::TruncatedResponse.into()),
             message,
         ),
         SdkError::DispatchFailure(d) => {
             let code = if d.is_timeout() {
-                "Timeout"
+                GapCode::Timeout
             } else if d.is_io() {
-                "ConnectionError"
+                GapCode::ConnectionError
             } else {
-                "DispatchFailure"
+                GapCode::DispatchFailure
             };
             (CallStatus::Failed, Some(code.into()), message)
         }
-        SdkError::TimeoutError(_) => (CallStatus::Failed, Some("Timeout".into()), message),
+        SdkError::TimeoutError(_) => (CallStatus::Failed, Some(GapCode::Timeout.into()), message),
         _ => (
             CallStatus::Failed,
-            Some("ConstructionFailure".into()),
+            Some(GapCode::ConstructionFailure.into()),
             message,
         ),
     }
@@ -233,7 +236,7 @@ impl Collector {
                     operation,
                     resource,
                     CallStatus::Failed,
-                    Some(PANICKED.into()),
+                    Some(GapCode::Panicked.into()),
                     message,
                 );
                 return None;
@@ -499,7 +502,7 @@ impl Collector {
                 "DescribeRegions",
                 Some(r),
                 CallStatus::NotAvailable,
-                Some("RegionNotEnabled".into()),
+                Some(GapCode::RegionNotEnabled.into()),
                 why,
             );
         }
@@ -614,7 +617,7 @@ impl Collector {
     /// A collection task that panicked or was cancelled took everything it had collected
     /// with it: every operation of its scope is a gap, so each check that needs one says
     /// *not evaluated* there, and the run is incomplete (exit 3).
-    fn ended_abnormally(&self, scope: &Scope, what: &str, ended: &(&'static str, String)) {
+    fn ended_abnormally(&self, scope: &Scope, what: &str, ended: &(GapCode, String)) {
         tracing::error!(account = %scope.account, region = %scope.region, "the {what} collection {}", ended.1);
         crate::sync::lock(&self.failures).extend(abnormal_end_gaps(scope, what, ended));
     }
@@ -688,38 +691,16 @@ impl Collector {
     }
 }
 
-/// The gap code of a call or collection task that panicked.
-pub const PANICKED: &str = "Panicked";
-/// The gap code of a collection task that was cancelled.
-pub const CANCELLED: &str = "Cancelled";
-
-/// Whether a gap with this code is an answer from AWS (an error the service returned,
-/// or one the collector derived from answers), which a recording keeps and a replay gives
-/// again; rather than a call that got none (a timeout, a connection failure, a stopped
-/// run, a panic).
-pub fn answered(code: Option<&str>) -> bool {
-    !matches!(
-        code,
-        Some(
-            "Timeout"
-                | "ConnectionError"
-                | "DispatchFailure"
-                | "TruncatedResponse"
-                | "ConstructionFailure"
-                | "NotInRecording"
-                | PANICKED
-                | CANCELLED
-        )
-    ) && !code.is_some_and(crate::stop::StopReason::is_code)
-}
-
 /// The gap code and a description of how a collection task ended.
-fn ended(e: JoinError) -> (&'static str, String) {
+fn ended(e: JoinError) -> (GapCode, String) {
     if e.is_panic() {
         let panic = e.into_panic();
-        (PANICKED, format!("panicked: {}", panic_message(&*panic)))
+        (
+            GapCode::Panicked,
+            format!("panicked: {}", panic_message(&*panic)),
+        )
     } else {
-        (CANCELLED, "was cancelled".into())
+        (GapCode::Cancelled, "was cancelled".into())
     }
 }
 
@@ -737,7 +718,7 @@ pub fn panic_message(panic: &(dyn Any + Send)) -> String {
 fn abnormal_end_gaps(
     scope: &Scope,
     what: &str,
-    (code, why): &(&'static str, String),
+    (code, why): &(GapCode, String),
 ) -> Vec<CoverageEntry> {
     owned_operations(&scope.region)
         .into_iter()
@@ -797,7 +778,7 @@ mod tests {
             .await
             .unwrap_err();
         let ended = ended(e);
-        assert_eq!(ended.0, PANICKED);
+        assert_eq!(ended.0, GapCode::Panicked);
         assert!(ended.1.contains("boom in a collector"), "{}", ended.1);
         let scope = Scope::new("123456789012", "us-east-1");
         let mut inv = Inventory::default();
@@ -829,6 +810,6 @@ mod tests {
         let t = tokio::spawn(std::future::pending::<()>());
         t.abort();
         let ended = ended(t.await.unwrap_err());
-        assert_eq!(ended.0, CANCELLED);
+        assert_eq!(ended.0, GapCode::Cancelled);
     }
 }
