@@ -27,9 +27,9 @@ use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProt
 use checks::model::partition_of;
 
 use crate::error::AppError;
-use crate::stats::Stats;
-use crate::throttling::{Limits, Pacer};
-use crate::transport::{Gate, Mode, OpTagger, Transport, TransportParts, UnreadableBody};
+use crate::http::stats::Stats;
+use crate::http::throttling::{Limits, Pacer};
+use crate::http::transport::{Gate, Mode, OpTagger, Transport, TransportParts, UnreadableBody};
 use crate::url_redact::redacted;
 
 /// What the command line asked for.
@@ -139,7 +139,7 @@ impl Session {
             validate_endpoint(url)?;
         }
         // Standard retries (exponential backoff with jitter). Rate adaptation is the pacer's
-        // (crate::throttling): per AWS bucket, where the SDK's adaptive mode slows a whole
+        // (crate::http::throttling): per AWS bucket, where the SDK's adaptive mode slows a whole
         // service of a region after one throttle, and recovers slowly (35 s instead of 3 s
         // for the demo with two throttles per DescribeServices call, measured).
         let retry = RetryConfig::standard()
@@ -236,7 +236,7 @@ impl Session {
             gate: Arc::new(Gate {
                 global: tokio::sync::Semaphore::new(opts.concurrency.max(1)),
                 pacer,
-                // Timed by the transport from when the attempt is sent (transport::fetch):
+                // Timed by the transport from when the attempt is sent (http::transport::fetch):
                 // the SDK's attempt timeout would also count the wait for the pacer.
                 call_timeout: opts.call_timeout,
             }),

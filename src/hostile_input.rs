@@ -10,11 +10,11 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use crate::baseline::Baseline;
-use crate::recording::{Exchange, Replayer, RequestKey};
-use crate::simulate::Simulator;
+use crate::http::recording::{Exchange, Replayer, RequestKey};
+use crate::http::simulate::Simulator;
+use crate::http::transport::xml_cut_short;
 use crate::stop::parse_duration;
 use crate::suppress::Suppressions;
-use crate::transport::xml_cut_short;
 
 /// Arbitrary JSON, a few levels deep.
 fn json() -> impl Strategy<Value = Value> {
@@ -455,8 +455,8 @@ fn floats_in_keys_read_back_exactly() {
 
 fn write_recording(dir: &Path, ex: &Exchange) {
     let manifest = serde_json::json!({
-        "format": crate::recording::FORMAT,
-        "version": crate::recording::FORMAT_VERSION,
+        "format": crate::http::recording::FORMAT,
+        "version": crate::http::recording::FORMAT_VERSION,
         "tool_version": "0",
         "recorded_at": "2026-11-22T00:00:00Z",
         "accounts": ["123456789012"],

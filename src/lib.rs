@@ -9,21 +9,17 @@ pub mod error;
 pub mod fleet;
 pub mod formats;
 pub mod gap;
+pub mod http;
 pub mod interchange;
 pub mod merge;
 pub mod output;
 pub mod progress;
-pub mod recording;
 pub mod render;
 pub mod report;
-pub mod simulate;
 pub mod sink;
-pub mod stats;
 pub mod stop;
 pub mod suppress;
 pub mod sync;
-pub mod throttling;
-pub mod transport;
 pub mod url_redact;
 pub mod webhook;
 
@@ -40,11 +36,11 @@ use crate::aws::{Session, SessionOptions};
 use crate::cli::{AuditArgs, Format};
 use crate::collect::{Collector, FleetPlan};
 use crate::error::{AppError, Exit};
+use crate::http::recording::{Recorder, Replayer};
+use crate::http::stats::Stats;
+use crate::http::transport::Mode;
 use crate::progress::Progress;
-use crate::recording::{Recorder, Replayer};
 use crate::report::{CallStats, Report, RunMeta};
-use crate::stats::Stats;
-use crate::transport::Mode;
 
 /// Runs an audit: resolve the session, collect, check, and build the report.
 pub async fn audit(
@@ -62,7 +58,7 @@ pub async fn audit(
     let simulator = args
         .simulate
         .as_deref()
-        .map(simulate::Simulator::load)
+        .map(http::simulate::Simulator::load)
         .transpose()?;
     let (mode, recorder) = match (&args.record, &args.replay) {
         (_, Some(dir)) => {
@@ -226,13 +222,13 @@ async fn audit_with(
         });
         let incomplete = recording_incomplete(stopped.as_deref(), &inventory.coverage);
         match rec.finish(&accounts, &home_regions, fleet, incomplete.clone())? {
-            recording::Placed::Beside { partial, kept } => eprintln!(
+            http::recording::Placed::Beside { partial, kept } => eprintln!(
                 "warning: the recording is incomplete ({}): the complete one in {} is kept, and this one is in {}",
                 incomplete.unwrap_or_default(),
                 kept.display(),
                 partial.display()
             ),
-            recording::Placed::Target(path) => {
+            http::recording::Placed::Target(path) => {
                 if let Some(why) = incomplete {
                     eprintln!(
                         "warning: the recording in {} is incomplete ({why}); replaying it says so",

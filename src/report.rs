@@ -7,7 +7,7 @@ use checks::model::{CoverageEntry, Inventory};
 use checks::{Finding, Note, Outcome, Severity, Unknown};
 use serde::{Deserialize, Serialize};
 
-use crate::stats::OpStats;
+use crate::http::stats::OpStats;
 
 /// Bumped on any incompatible change to the JSON report.
 pub const SCHEMA_VERSION: u32 = 1;

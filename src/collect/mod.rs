@@ -29,8 +29,8 @@ use tokio::task::JoinError;
 use crate::aws::{error_chain, Session};
 use crate::fleet::{Assumed, Target};
 use crate::gap::GapCode;
+use crate::http::recording::RecordingError;
 use crate::progress::Progress;
-use crate::recording::RecordingError;
 use crate::stop::{Stop, StopReason};
 
 /// Shared state of one collection run.
@@ -136,11 +136,13 @@ where
             Some(GapCode::NotInRecording.into()),
             message,
         ),
-        SdkError::DispatchFailure(_) if caused_by::<crate::transport::TruncatedBody>(err) => (
-            CallStatus::Failed,
-            Some(GapCode::TruncatedResponse.into()),
-            message,
-        ),
+        SdkError::DispatchFailure(_) if caused_by::<crate::http::transport::TruncatedBody>(err) => {
+            (
+                CallStatus::Failed,
+                Some(GapCode::TruncatedResponse.into()),
+                message,
+            )
+        }
         SdkError::DispatchFailure(d) => {
             let code = if d.is_timeout() {
                 GapCode::Timeout
@@ -209,7 +211,7 @@ impl Collector {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         // Pacing and the concurrency limits apply to each HTTP attempt (see
-        // transport::Gate); a stopped run ends every call still waiting or in flight.
+        // http::transport::Gate); a stopped run ends every call still waiting or in flight.
         if let Some(why) = self.stop.reason() {
             self.stopped(scope, service, operation, resource, &why, false);
             return None;

@@ -344,8 +344,8 @@ mod tests {
         assert_eq!(secret, ["DB_PASSWORD"]);
         assert_eq!(live[0].command_secrets.len(), 1);
         // What a recording keeps of the input gives the same verdicts.
-        let ex = crate::recording::Exchange::new(
-            crate::recording::RequestKey {
+        let ex = crate::http::recording::Exchange::new(
+            crate::http::recording::RequestKey {
                 account: None,
                 service: "events".into(),
                 region: "us-east-1".into(),

@@ -98,7 +98,7 @@ impl Limits {
     pub fn published() -> &'static Limits {
         static PUBLISHED: OnceLock<Limits> = OnceLock::new();
         PUBLISHED.get_or_init(|| {
-            let table: Table = serde_json::from_str(include_str!("data/aws-throttling.json"))
+            let table: Table = serde_json::from_str(include_str!("../data/aws-throttling.json"))
                 .expect("the bundled throttling table parses");
             Limits {
                 defs: table.buckets,

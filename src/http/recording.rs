@@ -522,7 +522,7 @@ pub struct Replayer {
     /// recording held as parsed JSON would take several times its size on disk).
     exchanges: HashMap<String, Recorded>,
     /// Answers in front of the recording: latency, rate limits, faults (`--simulate`).
-    pub simulator: Option<crate::simulate::Simulator>,
+    pub simulator: Option<crate::http::simulate::Simulator>,
 }
 
 impl Replayer {

@@ -39,8 +39,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::recording::RequestKey;
-use crate::throttling::{BucketDef, Limits, TokenBucket};
+use crate::http::recording::RequestKey;
+use crate::http::throttling::{BucketDef, Limits, TokenBucket};
 
 /// What a fault does to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -488,7 +488,7 @@ mod tests {
                 "{service}: {text}"
             );
             assert!(
-                crate::transport::is_throttle(status, &body) || status == 429,
+                crate::http::transport::is_throttle(status, &body) || status == 429,
                 "{service}"
             );
         }

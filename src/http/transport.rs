@@ -33,10 +33,10 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 use aws_smithy_types::config_bag::ConfigBag;
 
-use crate::recording::{Exchange, RequestKey};
-use crate::simulate::Answer;
-use crate::stats::Stats;
-use crate::throttling::Pacer;
+use crate::http::recording::{Exchange, RequestKey};
+use crate::http::simulate::Answer;
+use crate::http::stats::Stats;
+use crate::http::throttling::Pacer;
 
 /// Where responses come from.
 #[derive(Clone, Debug)]
@@ -44,9 +44,9 @@ pub enum Mode {
     /// Real HTTP.
     Live,
     /// Real HTTP, every exchange also written to a recording.
-    Record(Arc<crate::recording::Recorder>),
+    Record(Arc<crate::http::recording::Recorder>),
     /// No network: answers come from a recording.
-    Replay(Arc<crate::recording::Replayer>),
+    Replay(Arc<crate::http::recording::Replayer>),
 }
 
 /// What the interceptor tells the transport about an attempt.
@@ -252,7 +252,7 @@ async fn exchange(
         match pacer.map(|p| p.take(&t.pace_account, &t.region, t.service, &info.operation)) {
             Some(Err(wait)) => {
                 drop((account_permit, permit));
-                crate::throttling::sleep_until(tokio::time::Instant::now() + wait).await;
+                crate::http::throttling::sleep_until(tokio::time::Instant::now() + wait).await;
             }
             _ => break (account_permit, permit),
         }
@@ -337,7 +337,7 @@ async fn fetch(
                         .get(key)
                         .map_err(|e| ConnectorError::other(e.into(), None))?;
                     let body = match answer {
-                        Answer::Malformed => crate::simulate::cut_in_half(&ex.body),
+                        Answer::Malformed => crate::http::simulate::cut_in_half(&ex.body),
                         _ => ex.body.to_vec(),
                     };
                     (ex.status, ex.headers.clone(), body)
