@@ -80,11 +80,11 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
             output,
             fail_on,
         }) => {
-            let outputs = awsaudit::resolve_outputs(&output, None)?;
+            let outputs = awsaudit::output::resolve_outputs(&output, None)?;
             let runtime = runtime()?;
-            let s3 = runtime.block_on(awsaudit::connect_s3(&outputs, None, None))?;
+            let s3 = runtime.block_on(awsaudit::output::connect_s3(&outputs, None, None))?;
             let report = awsaudit::merge::merge(&reports)?;
-            runtime.block_on(awsaudit::deliver(
+            runtime.block_on(awsaudit::output::deliver(
                 &report,
                 &outputs,
                 s3.as_ref(),
@@ -96,7 +96,7 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
         None => {
             let args = cli.audit;
             // Every bad output path or baseline is an error before any AWS call.
-            let outputs = awsaudit::resolve_outputs(&args.output, args.shard)?;
+            let outputs = awsaudit::output::resolve_outputs(&args.output, args.shard)?;
             let baseline = args
                 .baseline
                 .as_deref()
@@ -106,7 +106,7 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
                 .webhook
                 .as_deref()
                 .map(|url| {
-                    awsaudit::webhook::Webhook::new(
+                    awsaudit::output::webhook::Webhook::new(
                         url,
                         args.webhook_spool.as_deref(),
                         args.webhook_attempts,
@@ -130,7 +130,7 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
                         "{} while checking the S3 output buckets; nothing was audited",
                         why.describe()
                     ))),
-                    r = awsaudit::connect_s3(
+                    r = awsaudit::output::connect_s3(
                         &outputs,
                         args.profile.as_deref(),
                         args.endpoint_url.as_deref(),
@@ -146,7 +146,7 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
             if let Some(b) = &baseline {
                 b.apply(&mut report, args.only_new);
             }
-            runtime.block_on(awsaudit::deliver(
+            runtime.block_on(awsaudit::output::deliver(
                 &report,
                 &outputs,
                 s3.as_ref(),

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use checks::model::CallStatus;
 use checks::Severity;
 
+use crate::cli::Format;
 use crate::report::Report;
 
 /// The report as pretty JSON (the versioned schema), with a trailing newline.
@@ -275,4 +276,18 @@ pub fn table(report: &Report) -> String {
         report.stats.wall_ms as f64 / 1000.0,
     );
     out
+}
+
+/// Renders the report in the requested format.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Table => table(report),
+        Format::Json => json(report),
+        Format::Jsonl => crate::formats::jsonl(report),
+        Format::Csv => crate::formats::csv(report),
+        Format::Markdown => crate::formats::markdown(report),
+        Format::Sarif => crate::interchange::sarif(report),
+        Format::Asff => crate::interchange::asff(report),
+        Format::Ocsf => crate::interchange::ocsf(report),
+    }
 }
