@@ -9,12 +9,12 @@ use std::path::Path;
 use proptest::prelude::*;
 use serde_json::Value;
 
-use crate::baseline::Baseline;
 use crate::http::recording::{Exchange, Replayer, RequestKey};
 use crate::http::simulate::Simulator;
 use crate::http::transport::xml_cut_short;
+use crate::report::baseline::Baseline;
+use crate::report::suppress::Suppressions;
 use crate::stop::parse_duration;
-use crate::suppress::Suppressions;
 
 /// Arbitrary JSON, a few levels deep.
 fn json() -> impl Strategy<Value = Value> {

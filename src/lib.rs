@@ -2,7 +2,6 @@
 //! and renderers. The model, graph and checks live in the SDK-free `checks` crate.
 
 pub mod aws;
-pub mod baseline;
 pub mod cli;
 pub mod collect;
 pub mod error;
@@ -11,14 +10,13 @@ pub mod formats;
 pub mod gap;
 pub mod http;
 pub mod interchange;
-pub mod merge;
 pub mod output;
 pub mod progress;
 pub mod render;
 pub mod report;
 pub mod stop;
-pub mod suppress;
 pub mod sync;
+pub mod toml_file;
 pub mod url_redact;
 
 #[cfg(test)]
@@ -43,7 +41,7 @@ use crate::report::{CallStats, Report, RunMeta};
 pub async fn audit(
     args: &AuditArgs,
     progress: Progress,
-    suppressions: Option<&suppress::Suppressions>,
+    suppressions: Option<&report::suppress::Suppressions>,
     stop: stop::Stop,
 ) -> Result<Report, AppError> {
     // A selection that matches nothing is a usage error, found before any AWS call.
@@ -100,7 +98,7 @@ async fn audit_with(
     progress: Progress,
     started: Instant,
     started_at: String,
-    suppressions: Option<&suppress::Suppressions>,
+    suppressions: Option<&report::suppress::Suppressions>,
     stop: stop::Stop,
 ) -> Result<Report, AppError> {
     let mode_name = match mode {

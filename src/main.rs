@@ -83,7 +83,7 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
             let outputs = awsaudit::output::resolve_outputs(&output, None)?;
             let runtime = runtime()?;
             let s3 = runtime.block_on(awsaudit::output::connect_s3(&outputs, None, None))?;
-            let report = awsaudit::merge::merge(&reports)?;
+            let report = awsaudit::report::merge::merge(&reports)?;
             runtime.block_on(awsaudit::output::deliver(
                 &report,
                 &outputs,
@@ -100,7 +100,7 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
             let baseline = args
                 .baseline
                 .as_deref()
-                .map(awsaudit::baseline::Baseline::load)
+                .map(awsaudit::report::baseline::Baseline::load)
                 .transpose()?;
             let webhook = args
                 .webhook
@@ -117,7 +117,7 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
             let suppressions = args
                 .suppressions
                 .as_deref()
-                .map(|p| awsaudit::suppress::Suppressions::load(p, checks::rules::ALL))
+                .map(|p| awsaudit::report::suppress::Suppressions::load(p, checks::rules::ALL))
                 .transpose()?;
             let runtime = runtime()?;
             // The time limit and the signals cover the whole run, from the first call.

@@ -169,8 +169,8 @@ impl Simulator {
 
     /// Parses a simulation file's text; an error carries its 1-based line and column.
     pub fn parse(text: &str) -> Result<Self, (usize, usize, String)> {
-        let raw: RawConfig = crate::suppress::parse_toml(text)?;
-        let at = |span: std::ops::Range<usize>| crate::suppress::line_col(text, span.start);
+        let raw: RawConfig = crate::toml_file::parse_toml(text)?;
+        let at = |span: std::ops::Range<usize>| crate::toml_file::line_col(text, span.start);
         let latency_ms = match raw.latency_ms {
             Some(ms) if *ms.get_ref() > 600_000 => {
                 let (line, col) = at(ms.span());
@@ -203,7 +203,7 @@ impl Simulator {
         defs.extend(buckets);
         let mut faults = Vec::new();
         for spanned in raw.fault {
-            let (line, col) = crate::suppress::line_col(text, spanned.span().start);
+            let (line, col) = crate::toml_file::line_col(text, spanned.span().start);
             let f = spanned.into_inner();
             if f.attempts == Some(0) {
                 return Err((

@@ -7,7 +7,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Err(e) = awsaudit::baseline::Baseline::parse(text, "b.json") {
+    if let Err(e) = awsaudit::report::baseline::Baseline::parse(text, "b.json") {
         assert!(e.to_string().starts_with("--baseline b.json:"));
     }
 });

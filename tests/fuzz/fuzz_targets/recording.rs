@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let ex = dir.path().join("exchanges/ecs/us-east-1");
     std::fs::create_dir_all(&ex).expect("writable");
     std::fs::write(ex.join("ListClusters-0.json"), exchange).expect("writable");
-    if let Ok(replayer) = awsaudit::recording::Replayer::load(dir.path()) {
+    if let Ok(replayer) = awsaudit::http::recording::Replayer::load(dir.path()) {
         let _ = replayer.manifest.accounts.len();
     }
 });

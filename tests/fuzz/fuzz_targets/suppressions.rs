@@ -7,7 +7,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Err(e) = awsaudit::suppress::Suppressions::parse(text, "s.toml", checks::rules::ALL) {
+    if let Err(e) = awsaudit::report::suppress::Suppressions::parse(text, "s.toml", checks::rules::ALL) {
         assert!(e.to_string().starts_with("--suppressions s.toml:"));
     }
 });

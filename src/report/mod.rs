@@ -1,6 +1,10 @@
 //! The report: what renderers and sinks read. Its JSON form is versioned
 //! ([`SCHEMA_VERSION`]) and documented in the README.
 
+pub mod baseline;
+pub mod merge;
+pub mod suppress;
+
 use std::collections::BTreeMap;
 
 use checks::model::{CoverageEntry, Inventory};
@@ -32,7 +36,7 @@ pub struct Report {
     pub stats: CallStats,
     /// What `--suppressions` did; absent without a suppressions file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suppressions: Option<crate::suppress::SuppressionReport>,
+    pub suppressions: Option<crate::report::suppress::SuppressionReport>,
     /// The comparison with `--baseline`; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineSummary>,
