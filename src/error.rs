@@ -43,3 +43,33 @@ impl AppError {
         Exit::Usage
     }
 }
+
+/// An error and its causes on one line (`dispatch failure: io error: connection refused`),
+/// without the Debug dump `DisplayErrorContext` appends.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string();
+        // Wrappers often repeat their source's text; keep each piece once.
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = err.source();
+    }
+    one_line(&parts.join(": "))
+}
+
+/// Collapses an error chain to one line and bounds its length.
+pub fn one_line(s: &str) -> String {
+    let mut out: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if out.len() > 400 {
+        let mut cut = 400;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push('…');
+    }
+    out
+}

@@ -1,11 +1,9 @@
 //! awsaudit: the binary's library — session, collector, record/replay transport, report
 //! and renderers. The model, graph and checks live in the SDK-free `checks` crate.
 
-pub mod aws;
 pub mod cli;
 pub mod collect;
 pub mod error;
-pub mod fleet;
 pub mod formats;
 pub mod gap;
 pub mod http;
@@ -14,6 +12,7 @@ pub mod output;
 pub mod progress;
 pub mod render;
 pub mod report;
+pub mod session;
 pub mod stop;
 pub mod sync;
 pub mod toml_file;
@@ -27,7 +26,6 @@ use std::time::Instant;
 
 use checks::registry::Check;
 
-use crate::aws::{Session, SessionOptions};
 use crate::cli::AuditArgs;
 use crate::collect::{Collector, FleetPlan};
 use crate::error::{AppError, Exit};
@@ -36,6 +34,7 @@ use crate::http::stats::Stats;
 use crate::http::transport::Mode;
 use crate::progress::Progress;
 use crate::report::{CallStats, Report, RunMeta};
+use crate::session::{Session, SessionOptions};
 
 /// Runs an audit: resolve the session, collect, check, and build the report.
 pub async fn audit(
@@ -199,13 +198,13 @@ async fn audit_with(
     }
     let accounts: Vec<String> = outcomes.iter().map(|o| o.account.clone()).collect();
     if let Some(rec) = recorder {
-        let fleet = is_fleet.then(|| fleet::FleetManifest {
+        let fleet = is_fleet.then(|| session::fleet::FleetManifest {
             all_regions,
             targets: outcomes
                 .iter()
                 .filter_map(|o| {
-                    Some(fleet::RecordedTarget {
-                        target: fleet::Target {
+                    Some(session::fleet::RecordedTarget {
+                        target: session::fleet::Target {
                             account: o.account.clone(),
                             name: o.name.clone(),
                             role_arn: o.role_arn.clone()?,
@@ -320,7 +319,7 @@ fn is_fleet(args: &AuditArgs, mode: &Mode) -> bool {
 fn validate_fleet_flags(args: &AuditArgs) -> Result<(), AppError> {
     let fleet = args.role_arn.is_some() || args.role_name.is_some();
     if let Some(arn) = &args.role_arn {
-        fleet::parse_role_arn(arn)?;
+        session::fleet::parse_role_arn(arn)?;
         if !args.accounts.is_empty() {
             return Err(AppError::Config(
                 "--accounts goes with --role-name (the role to assume in each); --role-arn names one account's role".into(),
@@ -328,7 +327,7 @@ fn validate_fleet_flags(args: &AuditArgs) -> Result<(), AppError> {
         }
     }
     if let Some(name) = &args.role_name {
-        fleet::validate_role_name(name)?;
+        session::fleet::validate_role_name(name)?;
         if args.accounts.is_empty() && !args.org {
             return Err(AppError::Config(
                 "--role-name needs the accounts to audit: --accounts ID,… or --org".into(),
@@ -336,10 +335,10 @@ fn validate_fleet_flags(args: &AuditArgs) -> Result<(), AppError> {
         }
     }
     for id in &args.accounts {
-        fleet::validate_account_id(id, "--accounts")?;
+        session::fleet::validate_account_id(id, "--accounts")?;
     }
     for id in &args.exclude_accounts {
-        fleet::validate_account_id(id, "--exclude-accounts")?;
+        session::fleet::validate_account_id(id, "--exclude-accounts")?;
     }
     if args.replay.is_none() && !fleet {
         let needs = [
@@ -355,12 +354,12 @@ fn validate_fleet_flags(args: &AuditArgs) -> Result<(), AppError> {
         }
     }
     if let Some(name) = &args.session_name {
-        fleet::validate_session_name(name)?;
+        session::fleet::validate_session_name(name)?;
     }
     // An external id exported for fleet runs is harmless in a single-account run; only a
     // bad one given to a fleet run is an error.
     if let (true, Some(id)) = (fleet, &args.external_id) {
-        fleet::validate_external_id(id)?;
+        session::fleet::validate_external_id(id)?;
     }
     Ok(())
 }
@@ -385,7 +384,7 @@ async fn fleet_plan(
                 }
                 return Ok(None);
             };
-            let mut targets: Vec<fleet::Target> =
+            let mut targets: Vec<session::fleet::Target> =
                 manifest.targets.iter().map(|t| t.target.clone()).collect();
             if !args.accounts.is_empty() {
                 if let Some(missing) = args
@@ -413,8 +412,8 @@ async fn fleet_plan(
         }
         _ => {
             let targets = if let Some(arn) = &args.role_arn {
-                let (account, _) = fleet::parse_role_arn(arn)?;
-                vec![fleet::Target {
+                let (account, _) = session::fleet::parse_role_arn(arn)?;
+                vec![session::fleet::Target {
                     account,
                     name: None,
                     role_arn: arn.clone(),
@@ -425,10 +424,10 @@ async fn fleet_plan(
                 } else {
                     args.accounts
                         .iter()
-                        .map(|a| fleet::Target {
+                        .map(|a| session::fleet::Target {
                             account: a.clone(),
                             name: None,
-                            role_arn: fleet::role_arn(&partition, a, name),
+                            role_arn: session::fleet::role_arn(&partition, a, name),
                         })
                         .collect()
                 }
@@ -439,7 +438,7 @@ async fn fleet_plan(
         }
     };
     let before = targets.len();
-    let targets = fleet::narrow(targets, &args.exclude_accounts, args.shard);
+    let targets = session::fleet::narrow(targets, &args.exclude_accounts, args.shard);
     if targets.is_empty() && args.shard.is_none() {
         return Err(AppError::Config(format!(
             "no accounts to audit: {before} listed, all excluded by --exclude-accounts"
@@ -451,7 +450,7 @@ async fn fleet_plan(
         session_name: args
             .session_name
             .clone()
-            .unwrap_or_else(fleet::default_session_name),
+            .unwrap_or_else(session::fleet::default_session_name),
         all_regions,
         requested: home.regions.clone(),
         account_limit: usize::from(args.account_concurrency),

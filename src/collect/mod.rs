@@ -26,11 +26,12 @@ use checks::model::{CallStatus, CoverageEntry, Inventory, Scope, GLOBAL_REGION};
 use futures::FutureExt;
 use tokio::task::JoinError;
 
-use crate::aws::{error_chain, Session};
-use crate::fleet::{Assumed, Target};
+use crate::error::error_chain;
 use crate::gap::GapCode;
 use crate::http::recording::RecordingError;
 use crate::progress::Progress;
+use crate::session::fleet::{Assumed, Target};
+use crate::session::Session;
 use crate::stop::{Stop, StopReason};
 
 /// Shared state of one collection run.
@@ -401,7 +402,7 @@ impl Collector {
         };
         let assumed = tokio::select! {
             biased;
-            why = self.stop.wait() => Err(crate::aws::AssumeFailure {
+            why = self.stop.wait() => Err(crate::session::AssumeFailure {
                 status: CallStatus::Failed,
                 error_code: Some(why.code().into()),
                 message: format!("{} before the role was assumed", why.describe()),
@@ -470,8 +471,8 @@ impl Collector {
                 plan.requested.clone()
             };
         };
-        let known = crate::aws::region_statuses(&out);
-        let enabled = crate::aws::region_enabled;
+        let known = crate::session::region_statuses(&out);
+        let enabled = crate::session::region_enabled;
         if plan.all_regions {
             let partition = checks::model::partition_of(&session.home_region);
             let mut regions: Vec<String> = known

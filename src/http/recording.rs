@@ -458,7 +458,7 @@ pub struct Manifest {
     pub exchanges: usize,
     /// The accounts of a fleet run and how each role assumption ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fleet: Option<crate::fleet::FleetManifest>,
+    pub fleet: Option<crate::session::fleet::FleetManifest>,
     /// Why the recording does not hold every answer of its run (a stopped run, calls that
     /// got no answer); absent when it does. Replaying it says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -795,7 +795,7 @@ impl Recorder {
         &self,
         accounts: &[String],
         regions: &[String],
-        fleet: Option<crate::fleet::FleetManifest>,
+        fleet: Option<crate::session::fleet::FleetManifest>,
         incomplete: Option<String>,
     ) -> Result<Placed, RecordingError> {
         let partial = incomplete.is_some();

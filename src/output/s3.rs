@@ -13,7 +13,7 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::aws::error_chain;
+use crate::error::error_chain;
 use crate::error::AppError;
 
 /// An object a report is written to.

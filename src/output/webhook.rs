@@ -485,7 +485,7 @@ impl Webhook {
                     ))
                 }
                 Ok(Err(e)) => {
-                    last = crate::aws::error_chain(&e);
+                    last = crate::error::error_chain(&e);
                     None
                 }
                 Err(_) => {

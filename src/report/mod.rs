@@ -85,7 +85,7 @@ pub struct RunInfo {
     pub stopped: Option<String>,
     /// The slice of the fleet this run audited (`--shard K/N`); absent when unsharded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::fleet::Shard>,
+    pub shard: Option<crate::session::fleet::Shard>,
     /// The reports `audit merge` combined into this one; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<MergeInfo>,
@@ -238,7 +238,7 @@ pub struct RunMeta {
     pub min_severity: Option<Severity>,
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
-    pub shard: Option<crate::fleet::Shard>,
+    pub shard: Option<crate::session::fleet::Shard>,
     pub outcomes: Vec<crate::collect::AccountOutcome>,
     pub stopped: Option<String>,
 }
@@ -289,7 +289,7 @@ impl Report {
                     status: AccountStatus::Audited,
                     role_arn: o.role_arn,
                     reason: match o.assumed {
-                        Some(crate::fleet::Assumed::Failed {
+                        Some(crate::session::fleet::Assumed::Failed {
                             error_code,
                             message,
                         }) => Some(format!(
