@@ -4,10 +4,8 @@
 pub mod cli;
 pub mod collect;
 pub mod error;
-pub mod formats;
 pub mod gap;
 pub mod http;
-pub mod interchange;
 pub mod output;
 pub mod progress;
 pub mod render;

@@ -1,53 +1,12 @@
-//! Renderers: read a [`Report`], produce text.
+//! The terminal table: findings grouped by severity, then the coverage, then a summary.
 
 use std::fmt::Write;
 
 use checks::model::CallStatus;
 use checks::Severity;
 
-use crate::cli::Format;
+use super::plural;
 use crate::report::Report;
-
-/// The report as pretty JSON (the versioned schema), with a trailing newline.
-pub fn json(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(report).expect("a report always serialises");
-    s.push('\n');
-    s
-}
-
-/// One line: how many gaps, grouped by operation and status.
-pub fn gap_summary(report: &Report) -> String {
-    let mut groups: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    for g in &report.coverage.gaps {
-        let key = format!(
-            "{}:{} {}",
-            g.service,
-            g.operation,
-            g.error_code.as_deref().unwrap_or("failed")
-        );
-        *groups.entry(key).or_default() += 1;
-    }
-    let parts: Vec<String> = groups
-        .into_iter()
-        .map(|(k, n)| if n == 1 { k } else { format!("{k} ×{n}") })
-        .collect();
-    let stopped = report
-        .run
-        .stopped
-        .as_deref()
-        .map(|why| format!("{why}; "))
-        .unwrap_or_default();
-    format!(
-        "{stopped}collection incomplete: {} ({}); {} not evaluated — see the report's coverage",
-        plural(report.coverage.gaps.len(), "coverage gap", "coverage gaps"),
-        parts.join(", "),
-        plural(report.unknowns.len(), "check scope", "check scopes"),
-    )
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
 
 /// The report for a terminal: findings grouped by severity, the unknowns, the coverage
 /// gaps, and a summary line.
@@ -276,18 +235,4 @@ pub fn table(report: &Report) -> String {
         report.stats.wall_ms as f64 / 1000.0,
     );
     out
-}
-
-/// Renders the report in the requested format.
-pub fn render(report: &Report, format: Format) -> String {
-    match format {
-        Format::Table => table(report),
-        Format::Json => json(report),
-        Format::Jsonl => crate::formats::jsonl(report),
-        Format::Csv => crate::formats::csv(report),
-        Format::Markdown => crate::formats::markdown(report),
-        Format::Sarif => crate::interchange::sarif(report),
-        Format::Asff => crate::interchange::asff(report),
-        Format::Ocsf => crate::interchange::ocsf(report),
-    }
 }

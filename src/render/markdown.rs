@@ -1,83 +1,10 @@
-//! Exports for tools beyond a terminal: JSON lines for log pipelines, CSV for spreadsheets
-//! and imports, Markdown for tickets and pull request comments.
+//! Markdown for tickets and pull request comments.
 
 use std::fmt::Write;
 
 use checks::{Finding, Severity};
 
 use crate::report::Report;
-
-/// One finding per line, each a complete JSON object (the report's finding, with its
-/// baseline change when a baseline was given). No findings: empty output.
-pub fn jsonl(report: &Report) -> String {
-    let mut out = String::new();
-    for f in &report.findings {
-        out.push_str(&serde_json::to_string(f).expect("a finding always serialises"));
-        out.push('\n');
-    }
-    out
-}
-
-const CSV_COLUMNS: [&str; 11] = [
-    "severity",
-    "check",
-    "name",
-    "account",
-    "region",
-    "resource",
-    "message",
-    "remediation",
-    "evidence",
-    "fingerprint",
-    "change",
-];
-
-/// A CSV field: quoted when it holds a separator, quote or line break, and prefixed with
-/// `'` when a spreadsheet would read it as a formula (resource names come from the audited
-/// account, so they are not trusted).
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-/// One finding per row (RFC 4180, CRLF line ends), evidence joined with ` | `.
-pub fn csv(report: &Report) -> String {
-    let mut out = CSV_COLUMNS.join(",");
-    out.push_str("\r\n");
-    for f in &report.findings {
-        let evidence: Vec<String> = f
-            .evidence
-            .iter()
-            .map(|e| format!("{}: {}", e.resource, e.fact))
-            .collect();
-        let change = f.change.map(|c| c.as_str()).unwrap_or("");
-        let row = [
-            f.severity.as_str(),
-            &f.check,
-            &f.name,
-            &f.account,
-            &f.region,
-            &f.resource,
-            &f.message,
-            &f.remediation,
-            &evidence.join(" | "),
-            &f.fingerprint,
-            change,
-        ];
-        let fields: Vec<String> = row.iter().map(|v| csv_field(v)).collect();
-        out.push_str(&fields.join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
 
 /// Text safe inside a Markdown table cell or paragraph: no pipe, no HTML, no line break.
 fn md(text: &str) -> String {
@@ -287,16 +214,6 @@ pub fn markdown(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("-1"), "'-1");
-        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
-    }
 
     #[test]
     fn markdown_text_cannot_break_tables_or_inject_html() {

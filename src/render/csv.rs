@@ -1,0 +1,80 @@
+//! CSV for spreadsheets and imports: one finding per row, fields defused against formula
+//! injection.
+
+use crate::report::Report;
+
+const CSV_COLUMNS: [&str; 11] = [
+    "severity",
+    "check",
+    "name",
+    "account",
+    "region",
+    "resource",
+    "message",
+    "remediation",
+    "evidence",
+    "fingerprint",
+    "change",
+];
+
+/// A CSV field: quoted when it holds a separator, quote or line break, and prefixed with
+/// `'` when a spreadsheet would read it as a formula (resource names come from the audited
+/// account, so they are not trusted).
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+/// One finding per row (RFC 4180, CRLF line ends), evidence joined with ` | `.
+pub fn csv(report: &Report) -> String {
+    let mut out = CSV_COLUMNS.join(",");
+    out.push_str("\r\n");
+    for f in &report.findings {
+        let evidence: Vec<String> = f
+            .evidence
+            .iter()
+            .map(|e| format!("{}: {}", e.resource, e.fact))
+            .collect();
+        let change = f.change.map(|c| c.as_str()).unwrap_or("");
+        let row = [
+            f.severity.as_str(),
+            &f.check,
+            &f.name,
+            &f.account,
+            &f.region,
+            &f.resource,
+            &f.message,
+            &f.remediation,
+            &evidence.join(" | "),
+            &f.fingerprint,
+            change,
+        ];
+        let fields: Vec<String> = row.iter().map(|v| csv_field(v)).collect();
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
+    }
+}

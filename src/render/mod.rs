@@ -1,0 +1,99 @@
+//! Renderers: each reads a [`Report`] and produces one format's text, in a file of its own.
+//!
+//! - `table`: the terminal table (the default)
+//! - `json`: the versioned report schema
+//! - `jsonl`, `csv`, `markdown`: for log pipelines, spreadsheets, tickets
+//! - `sarif`, `asff`, `ocsf`: for code scanning, Security Hub, Security Lake and SIEMs
+
+mod asff;
+mod csv;
+mod json;
+mod jsonl;
+mod markdown;
+mod ocsf;
+mod sarif;
+mod table;
+
+pub use asff::asff;
+pub use csv::csv;
+pub use json::json;
+pub use jsonl::jsonl;
+pub use markdown::markdown;
+pub use ocsf::ocsf;
+pub use sarif::sarif;
+pub use table::table;
+
+use checks::model::GLOBAL_REGION;
+use checks::registry::Check;
+use checks::Finding;
+
+use crate::cli::Format;
+use crate::report::Report;
+
+/// Renders the report in the requested format.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Table => table(report),
+        Format::Json => json(report),
+        Format::Jsonl => jsonl(report),
+        Format::Csv => csv(report),
+        Format::Markdown => markdown(report),
+        Format::Sarif => sarif(report),
+        Format::Asff => asff(report),
+        Format::Ocsf => ocsf(report),
+    }
+}
+
+/// One line: how many gaps, grouped by operation and status.
+pub fn gap_summary(report: &Report) -> String {
+    let mut groups: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for g in &report.coverage.gaps {
+        let key = format!(
+            "{}:{} {}",
+            g.service,
+            g.operation,
+            g.error_code.as_deref().unwrap_or("failed")
+        );
+        *groups.entry(key).or_default() += 1;
+    }
+    let parts: Vec<String> = groups
+        .into_iter()
+        .map(|(k, n)| if n == 1 { k } else { format!("{k} ×{n}") })
+        .collect();
+    let stopped = report
+        .run
+        .stopped
+        .as_deref()
+        .map(|why| format!("{why}; "))
+        .unwrap_or_default();
+    format!(
+        "{stopped}collection incomplete: {} ({}); {} not evaluated — see the report's coverage",
+        plural(report.coverage.gaps.len(), "coverage gap", "coverage gaps"),
+        parts.join(", "),
+        plural(report.unknowns.len(), "check scope", "check scopes"),
+    )
+}
+
+pub(super) const INFORMATION_URI: &str = "https://github.com/awsaudit/awsaudit";
+
+/// The first reference URL of a check's documentation.
+pub(super) fn help_uri(check: &Check) -> Option<String> {
+    check
+        .section("References")?
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("- ").map(str::to_string))
+}
+
+/// The region a finding is filed in. IAM is global, but Security Hub and OCSF consumers
+/// file findings by region: the first audited one.
+pub(super) fn home_region<'r>(report: &'r Report, f: &'r Finding) -> &'r str {
+    if f.region == GLOBAL_REGION {
+        report.regions.first().map_or("us-east-1", String::as_str)
+    } else {
+        f.region.as_str()
+    }
+}
+
+pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
