@@ -318,7 +318,7 @@ fn serve(edits: &[(prop::sample::Index, Edit)], sim: &str) -> Result<(), TestCas
         .unwrap();
     count_panics();
     let before = PANICS.with(|p| p.get());
-    let result = runtime.block_on(crate::audit(
+    let result = runtime.block_on(crate::run::collect_and_check(
         &args,
         crate::progress::Progress::new(false),
         None,
@@ -345,7 +345,7 @@ fn serve(edits: &[(prop::sample::Index, Edit)], sim: &str) -> Result<(), TestCas
         .any(|g| g.error_code.as_deref() == Some(crate::gap::GapCode::Panicked.as_str()));
     prop_assert_eq!(panicked, panics > 0, "{} panic(s) on this thread", panics);
     prop_assert_eq!(
-        crate::exit_for(&report, None) == crate::error::Exit::Incomplete,
+        crate::run::exit_for(&report, None) == crate::error::Exit::Incomplete,
         !report.coverage.gaps.is_empty()
     );
     Ok(())
