@@ -4,8 +4,9 @@
 //! What a path may be:
 //! - a regular file, or none yet: replaced atomically (a temporary file beside it, then a
 //!   rename), keeping an existing file's permissions;
-//! - a character device or a FIFO (`/dev/null`, a terminal, a named pipe), or anything under
-//!   `/dev` or `/proc` (`/dev/stdout`): written directly, never replaced;
+//! - a character device or a FIFO (`/dev/null`, a terminal, a named pipe), or a file
+//!   descriptor's path (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`): appended to, never
+//!   replaced;
 //! - a symbolic link: followed deliberately. A link to a regular file has that file replaced
 //!   (the link stays); a link to a device or pipe is written through; a dangling link, a
 //!   directory, a block device or a socket is an error.
@@ -55,7 +56,13 @@ fn classify(path: &Path) -> Result<Kind, AppError> {
         Err(e) => return Err(bad(path, e)),
     };
     let resolved = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    if resolved.starts_with("/dev") || resolved.starts_with("/proc") {
+    // A file descriptor's path (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`) is whatever
+    // the shell opened: written through, never replaced, even when it is a regular file
+    // (`audit -o /dev/stdout >> log` appends to the log).
+    let descriptor = |p: &Path| {
+        p.starts_with("/dev/fd") || p.starts_with("/proc") || p == Path::new("/dev/stdout")
+    };
+    if descriptor(path) || descriptor(&resolved) {
         return Ok(Kind::Stream);
     }
     let t = meta.file_type();
@@ -139,8 +146,10 @@ pub fn write_all(files: &[(&Path, &str)]) -> Result<(), AppError> {
     }
     commit(staged)?;
     for (path, text) in streams {
+        // Appending: a descriptor the shell opened with `>` is empty, one opened with `>>`
+        // keeps what it holds; devices and pipes ignore it.
         fs::OpenOptions::new()
-            .write(true)
+            .append(true)
             .open(path)
             .and_then(|mut f| f.write_all(text.as_bytes()))
             .map_err(|e| bad(path, format_args!("could not write the report: {e}")))?;
@@ -296,6 +305,26 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_descriptor_path_is_written_through_and_a_regular_file_under_dev_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        fs::write(&log, "earlier\n").unwrap();
+        let f = fs::OpenOptions::new().append(true).open(&log).unwrap();
+        use std::os::fd::AsRawFd;
+        let fd = PathBuf::from(format!("/dev/fd/{}", f.as_raw_fd()));
+        assert_eq!(classify(&fd).unwrap(), Kind::Stream);
+        write_all(&[(&fd, "report\n")]).unwrap();
+        assert_eq!(fs::read_to_string(&log).unwrap(), "earlier\nreport\n");
+        if Path::new("/dev/shm").is_dir() {
+            let shm = Path::new("/dev/shm").join(format!("awsaudit-test-{}", std::process::id()));
+            fs::write(&shm, "old").unwrap();
+            assert_eq!(classify(&shm).unwrap(), Kind::Replace(shm.clone()));
+            let _ = fs::remove_file(&shm);
+        }
     }
 
     #[cfg(unix)]
