@@ -734,14 +734,18 @@ impl Recorder {
     /// Checks that `target` can be (re)placed, clears what killed runs left beside it, and
     /// creates the staging directory.
     pub fn create(target: &Path) -> Result<Self, RecordingError> {
-        if fs::symlink_metadata(target).is_ok() && !target.join("manifest.json").is_file() {
-            let empty = target.is_dir()
-                && fs::read_dir(target)
-                    .map_err(io_err(target))?
-                    .next()
-                    .is_none();
-            if !empty {
-                return Err(RecordingError::NotARecording(target.to_path_buf()));
+        // The target, and DIR.incomplete beside it where a partial recording may go, are
+        // replaced only if they hold a recording (or nothing).
+        for place in [target.to_path_buf(), sibling(target, "incomplete")] {
+            if fs::symlink_metadata(&place).is_ok() && !place.join("manifest.json").is_file() {
+                let empty = place.is_dir()
+                    && fs::read_dir(&place)
+                        .map_err(io_err(&place))?
+                        .next()
+                        .is_none();
+                if !empty {
+                    return Err(RecordingError::NotARecording(place));
+                }
             }
         }
         // Replacing the directory the process (and the user's shell) is in, or one that
@@ -1014,6 +1018,20 @@ mod tests {
         names.sort();
         assert_eq!(names, ["rec", "rec.incomplete"]);
         assert!(!target.join(STAGING_LOCK).exists());
+    }
+
+    #[test]
+    fn what_is_beside_the_target_is_replaced_only_if_it_is_a_recording() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("rec");
+        let beside = dir.path().join("rec.incomplete");
+        fs::create_dir(&beside).unwrap();
+        fs::write(beside.join("notes.txt"), "mine").unwrap();
+        assert!(matches!(
+            Recorder::create(&target),
+            Err(RecordingError::NotARecording(p)) if p == beside
+        ));
+        assert!(beside.join("notes.txt").is_file());
     }
 
     #[test]
