@@ -286,7 +286,7 @@ pub struct AuditArgs {
     /// AWS_BATCH_JOB_ARRAY_INDEX): the accounts whose stable hash falls in it. `audit merge`
     /// combines the N reports.
     #[arg(long, value_name = "K/N", help_heading = "Fleet")]
-    pub shard: Option<crate::session::fleet::Shard>,
+    pub shard: Option<crate::fleet::Shard>,
 
     /// Send every AWS call to this endpoint (an emulator such as moto). Defaults to
     /// AWS_ENDPOINT_URL when set.

@@ -31,8 +31,6 @@ pub enum AppError {
     /// Bad flags, profile, credentials, region, endpoint, recording or output path.
     #[error("{0}")]
     Config(String),
-    #[error(transparent)]
-    Recording(#[from] crate::http::recording::RecordingError),
     /// A bug: a panic outside the collection, where it cannot be a coverage gap.
     #[error("internal error (a bug in awsaudit; please report it): {0}; nothing was reported")]
     Internal(String),

@@ -3,19 +3,21 @@
 //! (`run.rs` calls them in that order):
 //!
 //! - `cli`: the command line
-//! - `session/`: credentials, regions, assume-role, Organizations, fleet targets
+//! - `session/`: credentials, regions, assume-role, Organizations
 //! - `collect/`: the inventory, one module per service, and the coverage of every call
 //! - `http/`: the transport under every SDK client (live, record, replay, simulate, pacing)
 //! - `report/`: the report, suppressions, baseline, `audit merge`
 //! - `render/`: one file per format
 //! - `output/`: files, S3 objects, the webhook
 //!
-//! Leaves any stage may use: `error`, `gap`, `progress`, `stop`, `sync`, `toml_file`,
-//! `url_redact`.
+//! Leaves any stage may use: `clock`, `error`, `fleet` (targets, shards, what a fleet
+//! recording keeps), `gap`, `progress`, `stop`, `sync`, `toml_file`, `url_redact`.
 
 pub mod cli;
+pub mod clock;
 pub mod collect;
 pub mod error;
+pub mod fleet;
 pub mod gap;
 pub mod http;
 pub mod output;

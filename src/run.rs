@@ -32,7 +32,7 @@ pub async fn collect_and_check(
         .map_err(AppError::Config)?;
     validate_fleet_flags(args)?;
     let started = Instant::now();
-    let started_at = crate::report::now_rfc3339();
+    let started_at = crate::clock::now_rfc3339();
     let simulator = args
         .simulate
         .as_deref()
@@ -182,13 +182,13 @@ async fn audit_with(
     }
     let accounts: Vec<String> = outcomes.iter().map(|o| o.account.clone()).collect();
     if let Some(rec) = recorder {
-        let fleet = is_fleet.then(|| crate::session::fleet::FleetManifest {
+        let fleet = is_fleet.then(|| crate::fleet::FleetManifest {
             all_regions,
             targets: outcomes
                 .iter()
                 .filter_map(|o| {
-                    Some(crate::session::fleet::RecordedTarget {
-                        target: crate::session::fleet::Target {
+                    Some(crate::fleet::RecordedTarget {
+                        target: crate::fleet::Target {
                             account: o.account.clone(),
                             name: o.name.clone(),
                             role_arn: o.role_arn.clone()?,
@@ -303,7 +303,7 @@ fn is_fleet(args: &AuditArgs, mode: &Mode) -> bool {
 fn validate_fleet_flags(args: &AuditArgs) -> Result<(), AppError> {
     let fleet = args.role_arn.is_some() || args.role_name.is_some();
     if let Some(arn) = &args.role_arn {
-        crate::session::fleet::parse_role_arn(arn)?;
+        crate::fleet::parse_role_arn(arn)?;
         if !args.accounts.is_empty() {
             return Err(AppError::Config(
                 "--accounts goes with --role-name (the role to assume in each); --role-arn names one account's role".into(),
@@ -311,7 +311,7 @@ fn validate_fleet_flags(args: &AuditArgs) -> Result<(), AppError> {
         }
     }
     if let Some(name) = &args.role_name {
-        crate::session::fleet::validate_role_name(name)?;
+        crate::fleet::validate_role_name(name)?;
         if args.accounts.is_empty() && !args.org {
             return Err(AppError::Config(
                 "--role-name needs the accounts to audit: --accounts ID,… or --org".into(),
@@ -319,10 +319,10 @@ fn validate_fleet_flags(args: &AuditArgs) -> Result<(), AppError> {
         }
     }
     for id in &args.accounts {
-        crate::session::fleet::validate_account_id(id, "--accounts")?;
+        crate::fleet::validate_account_id(id, "--accounts")?;
     }
     for id in &args.exclude_accounts {
-        crate::session::fleet::validate_account_id(id, "--exclude-accounts")?;
+        crate::fleet::validate_account_id(id, "--exclude-accounts")?;
     }
     if args.replay.is_none() && !fleet {
         let needs = [
@@ -338,12 +338,12 @@ fn validate_fleet_flags(args: &AuditArgs) -> Result<(), AppError> {
         }
     }
     if let Some(name) = &args.session_name {
-        crate::session::fleet::validate_session_name(name)?;
+        crate::fleet::validate_session_name(name)?;
     }
     // An external id exported for fleet runs is harmless in a single-account run; only a
     // bad one given to a fleet run is an error.
     if let (true, Some(id)) = (fleet, &args.external_id) {
-        crate::session::fleet::validate_external_id(id)?;
+        crate::fleet::validate_external_id(id)?;
     }
     Ok(())
 }
@@ -368,7 +368,7 @@ async fn fleet_plan(
                 }
                 return Ok(None);
             };
-            let mut targets: Vec<crate::session::fleet::Target> =
+            let mut targets: Vec<crate::fleet::Target> =
                 manifest.targets.iter().map(|t| t.target.clone()).collect();
             if !args.accounts.is_empty() {
                 if let Some(missing) = args
@@ -396,8 +396,8 @@ async fn fleet_plan(
         }
         _ => {
             let targets = if let Some(arn) = &args.role_arn {
-                let (account, _) = crate::session::fleet::parse_role_arn(arn)?;
-                vec![crate::session::fleet::Target {
+                let (account, _) = crate::fleet::parse_role_arn(arn)?;
+                vec![crate::fleet::Target {
                     account,
                     name: None,
                     role_arn: arn.clone(),
@@ -408,10 +408,10 @@ async fn fleet_plan(
                 } else {
                     args.accounts
                         .iter()
-                        .map(|a| crate::session::fleet::Target {
+                        .map(|a| crate::fleet::Target {
                             account: a.clone(),
                             name: None,
-                            role_arn: crate::session::fleet::role_arn(&partition, a, name),
+                            role_arn: crate::fleet::role_arn(&partition, a, name),
                         })
                         .collect()
                 }
@@ -422,7 +422,7 @@ async fn fleet_plan(
         }
     };
     let before = targets.len();
-    let targets = crate::session::fleet::narrow(targets, &args.exclude_accounts, args.shard);
+    let targets = crate::fleet::narrow(targets, &args.exclude_accounts, args.shard);
     if targets.is_empty() && args.shard.is_none() {
         return Err(AppError::Config(format!(
             "no accounts to audit: {before} listed, all excluded by --exclude-accounts"
@@ -434,7 +434,7 @@ async fn fleet_plan(
         session_name: args
             .session_name
             .clone()
-            .unwrap_or_else(crate::session::fleet::default_session_name),
+            .unwrap_or_else(crate::fleet::default_session_name),
         all_regions,
         requested: home.regions.clone(),
         account_limit: usize::from(args.account_concurrency),

@@ -3003,3 +3003,66 @@ fn exit_2_leaves_no_output_written() {
     assert!(!good.exists(), "no output of a run that exits 2");
     assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
 }
+
+/// src/'s modules import in one direction, the way data flows: none imports a module that
+/// imports it back, through any chain. The one exception is said where it is: the replayer
+/// owns its simulator, which reads the replayer's request keys.
+#[test]
+fn src_has_no_import_cycle() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut files = Vec::new();
+    walk_ext(&root().join("src"), "rs", &mut files);
+    let id = |p: &Path| {
+        let rel = p
+            .strip_prefix(root().join("src"))
+            .unwrap()
+            .with_extension("");
+        let s = rel.to_string_lossy().into_owned();
+        s.strip_suffix("/mod").map(str::to_string).unwrap_or(s)
+    };
+    let modules: BTreeSet<String> = files.iter().map(|p| id(p)).collect();
+    let path = regex::Regex::new(r"\bcrate::((?:[a-z_]+::)*[a-z_]+)").unwrap();
+    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in &files {
+        let from = id(f);
+        if ["main", "lib", "hostile_input"].contains(&from.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).unwrap();
+        // Unit tests may reach anywhere.
+        let code = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+        for c in path.captures_iter(code) {
+            let parts: Vec<&str> = c[1].split("::").collect();
+            let to = (1..=parts.len())
+                .rev()
+                .map(|k| parts[..k].join("/"))
+                .find(|m| modules.contains(m));
+            if let Some(to) = to.filter(|t| *t != from) {
+                deps.entry(from.clone()).or_default().insert(to);
+            }
+        }
+    }
+    let allowed: BTreeSet<(&str, &str)> = [("http/simulate", "http/recording")].into();
+    // A cycle exists when a module reaches itself; report each one found.
+    let mut cycles = Vec::new();
+    for start in deps.keys() {
+        let mut stack = vec![(start.clone(), vec![start.clone()])];
+        let mut seen = BTreeSet::new();
+        while let Some((at, trail)) = stack.pop() {
+            for next in deps.get(&at).into_iter().flatten() {
+                if allowed.contains(&(at.as_str(), next.as_str())) {
+                    continue;
+                }
+                if next == start {
+                    cycles.push(format!("{} -> {start}", trail.join(" -> ")));
+                } else if seen.insert(next.clone()) {
+                    let mut t = trail.clone();
+                    t.push(next.clone());
+                    stack.push((next.clone(), t));
+                }
+            }
+        }
+    }
+    assert!(cycles.is_empty(), "import cycles in src/: {cycles:#?}");
+    assert!(deps.len() > 20, "the scan finds the modules: {deps:?}");
+}

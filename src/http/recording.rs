@@ -458,7 +458,7 @@ pub struct Manifest {
     pub exchanges: usize,
     /// The accounts of a fleet run and how each role assumption ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fleet: Option<crate::session::fleet::FleetManifest>,
+    pub fleet: Option<crate::fleet::FleetManifest>,
     /// Why the recording does not hold every answer of its run (a stopped run, calls that
     /// got no answer); absent when it does. Replaying it says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -494,6 +494,13 @@ pub enum RecordingError {
     NotARecording(PathBuf),
     #[error("--record {0}: is the current directory or holds it; record somewhere else")]
     HoldsWorkingDirectory(PathBuf),
+}
+
+/// A recording that cannot be read or written stops the run, as bad input does.
+impl From<RecordingError> for crate::error::AppError {
+    fn from(e: RecordingError) -> Self {
+        crate::error::AppError::Config(e.to_string())
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RecordingError + '_ {
@@ -799,7 +806,7 @@ impl Recorder {
         &self,
         accounts: &[String],
         regions: &[String],
-        fleet: Option<crate::session::fleet::FleetManifest>,
+        fleet: Option<crate::fleet::FleetManifest>,
         incomplete: Option<String>,
     ) -> Result<Placed, RecordingError> {
         let partial = incomplete.is_some();
@@ -807,7 +814,7 @@ impl Recorder {
             format: FORMAT.into(),
             version: FORMAT_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").into(),
-            recorded_at: crate::report::now_rfc3339(),
+            recorded_at: crate::clock::now_rfc3339(),
             accounts: accounts.to_vec(),
             regions: regions.to_vec(),
             exchanges: crate::sync::lock(&self.written).len(),

@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{self, Format};
 use crate::error::AppError;
+use crate::fleet;
 use crate::render::render;
 use crate::report::Report;
-use crate::session::fleet;
 
 /// Where one rendering of the report goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

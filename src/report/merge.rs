@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use checks::model::{CallStatus, CoverageEntry};
 
 use crate::error::AppError;
+use crate::fleet::{Shard, ShardRange, MAX_SHARDS};
 use crate::report::{CallStats, MergeInfo, OperationStats, Report, SCHEMA_VERSION};
-use crate::session::fleet::{Shard, ShardRange, MAX_SHARDS};
 
 fn load(path: &Path) -> Result<Report, AppError> {
     let text = std::fs::read_to_string(path)

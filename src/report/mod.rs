@@ -85,7 +85,7 @@ pub struct RunInfo {
     pub stopped: Option<String>,
     /// The slice of the fleet this run audited (`--shard K/N`); absent when unsharded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::session::fleet::Shard>,
+    pub shard: Option<crate::fleet::Shard>,
     /// The reports `audit merge` combined into this one; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<MergeInfo>,
@@ -238,7 +238,7 @@ pub struct RunMeta {
     pub min_severity: Option<Severity>,
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
-    pub shard: Option<crate::session::fleet::Shard>,
+    pub shard: Option<crate::fleet::Shard>,
     pub outcomes: Vec<crate::collect::AccountOutcome>,
     pub stopped: Option<String>,
 }
@@ -266,7 +266,7 @@ impl Report {
             },
             run: RunInfo {
                 started_at: meta.started_at,
-                finished_at: now_rfc3339(),
+                finished_at: crate::clock::now_rfc3339(),
                 wall_ms: meta.wall_ms,
                 mode: meta.mode.into(),
                 checks: meta.checks,
@@ -289,7 +289,7 @@ impl Report {
                     status: AccountStatus::Audited,
                     role_arn: o.role_arn,
                     reason: match o.assumed {
-                        Some(crate::session::fleet::Assumed::Failed {
+                        Some(crate::fleet::Assumed::Failed {
                             error_code,
                             message,
                         }) => Some(format!(
@@ -365,16 +365,4 @@ fn peak_rss_kb() -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-/// The current time as RFC 3339 (UTC, seconds).
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }

@@ -21,22 +21,22 @@ impl Session {
     /// long the run. A replay answers from the outcome the recording kept.
     pub async fn assume(
         &self,
-        target: &crate::session::fleet::Target,
+        target: &crate::fleet::Target,
         external_id: Option<&str>,
         session_name: &str,
-        recorded: Option<&crate::session::fleet::Assumed>,
+        recorded: Option<&crate::fleet::Assumed>,
         limit: usize,
     ) -> Result<Session, AssumeFailure> {
         let base = match &self.mode {
             Mode::Replay(_) => match recorded {
-                Some(crate::session::fleet::Assumed::Ok) => self.base.clone(),
-                Some(crate::session::fleet::Assumed::Failed {
+                Some(crate::fleet::Assumed::Ok) => self.base.clone(),
+                Some(crate::fleet::Assumed::Failed {
                     error_code,
                     message,
                 }) => {
                     let code = error_code.clone();
                     let status = match code.as_deref() {
-                        Some(c) if crate::collect::ACCESS_DENIED.contains(&c) => {
+                        Some(c) if crate::gap::ACCESS_DENIED.contains(&c) => {
                             checks::model::CallStatus::AccessDenied
                         }
                         _ => checks::model::CallStatus::Failed,
@@ -112,7 +112,7 @@ impl AssumeFailure {
                 aws_sdk_sts::operation::assume_role::AssumeRoleError,
                 HttpResponse,
             >>() {
-                let (status, error_code, chain) = crate::collect::classify(sdk);
+                let (status, error_code, chain) = crate::gap::classify(sdk);
                 // AWS's own sentence says who may not assume what; the chain is the fallback.
                 let message = sdk
                     .as_service_error()

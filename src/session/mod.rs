@@ -11,11 +11,9 @@
 //! - `regions`: which regions exist, are enabled and are audited
 //! - `assume`: member accounts' sessions through their roles (fleet runs)
 //! - `organizations`: the organization's accounts (`--org`)
-//! - `fleet`: fleet targets, role ARNs, shards and what a fleet recording keeps
 
 mod assume;
 mod credentials;
-pub mod fleet;
 mod organizations;
 mod regions;
 

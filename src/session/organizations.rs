@@ -10,7 +10,7 @@ impl Session {
         &self,
         partition: &str,
         role_name: &str,
-    ) -> Result<Vec<crate::session::fleet::Target>, AppError> {
+    ) -> Result<Vec<crate::fleet::Target>, AppError> {
         let client = self.organizations(&self.home_region);
         let mut pages = client.list_accounts().into_paginator().send();
         let mut targets = Vec::new();
@@ -32,10 +32,10 @@ impl Session {
                     })
                     .unwrap_or(false);
                 if let (true, Some(id)) = (active, a.id()) {
-                    targets.push(crate::session::fleet::Target {
+                    targets.push(crate::fleet::Target {
                         account: id.to_string(),
                         name: a.name().map(str::to_string),
-                        role_arn: crate::session::fleet::role_arn(partition, id, role_name),
+                        role_arn: crate::fleet::role_arn(partition, id, role_name),
                     });
                 }
             }
