@@ -10,9 +10,10 @@
 //! - `render/`: one file per format
 //! - `output/`: files, S3 objects, the webhook
 //!
-//! Leaves any stage may use: `clock`, `error`, `fleet` (targets, shards, what a fleet
+//! Leaves any stage may use: `atomic_file`, `clock`, `error`, `fleet` (targets, shards, what a fleet
 //! recording keeps), `gap`, `progress`, `stop`, `sync`, `toml_file`, `url_redact`.
 
+pub mod atomic_file;
 pub mod cli;
 pub mod clock;
 pub mod collect;

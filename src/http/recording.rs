@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -364,8 +364,8 @@ impl Replayer {
         files.sort();
         let mut total: u64 = 0;
         for file in files {
-            let ex: Exchange = read_json(&file, MAX_EXCHANGE_BYTES)?;
-            total += fs::symlink_metadata(&file).map_or(0, |m| m.len());
+            let text = read_bounded(&file, MAX_EXCHANGE_BYTES)?;
+            total += text.len() as u64;
             if total > MAX_RECORDING_BYTES {
                 return Err(RecordingError::Corrupt {
                     path: dir.to_path_buf(),
@@ -376,6 +376,7 @@ impl Replayer {
                     ),
                 });
             }
+            let ex: Exchange = parse_json(&file, &text)?;
             ex.validate().map_err(|message| RecordingError::Corrupt {
                 path: file.clone(),
                 message,
@@ -419,9 +420,14 @@ impl Replayer {
     }
 }
 
+/// Reads and parses a recording file (see [`read_bounded`]).
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, cap: u64) -> Result<T, RecordingError> {
+    parse_json(path, &read_bounded(path, cap)?)
+}
+
 /// Reads a recording file: a regular file (never a link, which could lead outside the
 /// recording, nor a FIFO, which would never end) of at most `cap` bytes.
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, cap: u64) -> Result<T, RecordingError> {
+fn read_bounded(path: &Path, cap: u64) -> Result<String, RecordingError> {
     let corrupt = |message: String| RecordingError::Corrupt {
         path: path.to_path_buf(),
         message,
@@ -452,9 +458,16 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, cap: u64) -> Result<T, R
             cap >> 20
         )));
     }
-    // The parser's message only: never the file's content, which may not be a recording
-    // at all.
-    serde_json::from_str(&text).map_err(|e| corrupt(format!("invalid recording file: {e}")))
+    Ok(text)
+}
+
+/// Parses a recording file's text; the error is the parser's message only, never the
+/// file's content, which may not be a recording at all.
+fn parse_json<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T, RecordingError> {
+    serde_json::from_str(text).map_err(|e| RecordingError::Corrupt {
+        path: path.to_path_buf(),
+        message: format!("invalid recording file: {e}"),
+    })
 }
 
 /// What a directory entry is, in words.
@@ -564,10 +577,7 @@ impl Recorder {
                 return Err(RecordingError::HoldsWorkingDirectory(target.to_path_buf()));
             }
         }
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let parent = crate::atomic_file::dir_of(target);
         let prefix = staging_prefix(target);
         clear_stale_staging(&parent, &prefix);
         let staging = tempfile::Builder::new()
@@ -747,28 +757,9 @@ fn swap_in(new: &Path, target: &Path) -> Result<(), RecordingError> {
     Ok(())
 }
 
-/// Writes a file atomically: a temporary file in the same directory, then a rename.
+/// Writes a file of the recording atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordingError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    // A report, recording or spool file gets the mode any new file gets here (0666 less
-    // the umask), not the temporary file's private 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(io_err(path))?;
-    tmp.write_all(bytes).map_err(io_err(path))?;
-    tmp.as_file().sync_all().map_err(io_err(path))?;
-    tmp.persist(path).map_err(|e| RecordingError::Io {
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
-    Ok(())
+    crate::atomic_file::write(path, bytes).map_err(io_err(path))
 }
 
 #[cfg(test)]

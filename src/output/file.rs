@@ -15,6 +15,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::atomic_file::{self, dir_of};
 use crate::error::AppError;
 
 /// How a report reaches a path.
@@ -85,14 +86,6 @@ fn classify(path: &Path) -> Result<Kind, AppError> {
     ))
 }
 
-/// The directory a file is replaced in.
-fn dir_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
 /// Fails, before any AWS call, when a report could not be written to `path`: its kind,
 /// its directory, the permission to write there, and the name itself (one too long for the
 /// filesystem is found now, not after the audit).
@@ -160,24 +153,8 @@ pub fn write_all(files: &[(&Path, &str)]) -> Result<(), AppError> {
 /// The whole report in a temporary file beside `target`, synced, with the permissions of
 /// the file it will replace (or those any new file gets).
 fn stage(shown: &Path, target: &Path, text: &str) -> Result<Staged, AppError> {
-    let fail = |e: std::io::Error| bad(shown, format_args!("could not write the report: {e}"));
-    let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(target).map_or(0o666, |m| m.permissions().mode() & 0o7777);
-        builder.permissions(fs::Permissions::from_mode(mode));
-    }
-    let mut temp = builder.tempfile_in(dir_of(target)).map_err(fail)?;
-    temp.write_all(text.as_bytes()).map_err(fail)?;
-    temp.as_file().sync_all().map_err(fail)?;
-    // The mode given at creation was masked by the umask; an existing file's is restored.
-    #[cfg(unix)]
-    if let Ok(m) = fs::metadata(target) {
-        temp.as_file()
-            .set_permissions(m.permissions())
-            .map_err(fail)?;
-    }
+    let temp = atomic_file::stage(target, text.as_bytes())
+        .map_err(|e| bad(shown, format_args!("could not write the report: {e}")))?;
     Ok(Staged {
         target: target.to_path_buf(),
         shown: shown.to_path_buf(),

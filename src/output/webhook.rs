@@ -412,7 +412,8 @@ impl Webhook {
             };
             let path = self.spool.join(format!("{stamp}-{n:05}-{batch_id}.json"));
             let bytes = serde_json::to_vec(&batch).expect("a batch serialises");
-            crate::http::recording::write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
+            crate::atomic_file::write(&path, &bytes)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             paths.push(path);
         }
         Ok(paths)
