@@ -321,7 +321,7 @@ fn serve(edits: &[(prop::sample::Index, Edit)], sim: &str) -> Result<(), TestCas
     let result = runtime.block_on(crate::run::collect_and_check(
         &args,
         crate::progress::Progress::new(false),
-        None,
+        &crate::run::Judging::default(),
         crate::stop::Stop::new(),
     ));
     let panics = PANICS.with(|p| p.get()) - before;

@@ -1,6 +1,6 @@
 //! awsaudit: the binary's library. The model, graph and checks live in the SDK-free `checks`
 //! crate; this crate is the rest of a run, one folder per stage, in the order data flows
-//! (`run.rs` calls them in that order):
+//! (`run/` calls them in that order):
 //!
 //! - `cli`: the command line
 //! - `session/`: credentials, regions, assume-role, Organizations

@@ -129,6 +129,54 @@ impl Stop {
     }
 }
 
+/// Ends the collection on `--timeout`, Ctrl-C or SIGTERM, keeping what it has; a second
+/// signal exits at once.
+pub fn watch(runtime: &tokio::runtime::Runtime, stop: &Stop, timeout: Option<std::time::Duration>) {
+    if let Some(d) = timeout {
+        let stop = stop.clone();
+        runtime.spawn(async move {
+            tokio::time::sleep(d).await;
+            if stop.stop(StopReason::Timeout(d)) {
+                eprintln!(
+                    "warning: {}: ending the collection and reporting what it has",
+                    StopReason::Timeout(d).describe()
+                );
+            }
+        });
+    }
+    let stop = stop.clone();
+    runtime.spawn(async move {
+        #[cfg(unix)]
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut signals = 0;
+        loop {
+            #[cfg(unix)]
+            let name = tokio::select! {
+                r = tokio::signal::ctrl_c() => { if r.is_err() { return; } "SIGINT" }
+                _ = async {
+                    match term.as_mut() {
+                        Some(t) => { t.recv().await; }
+                        None => std::future::pending::<()>().await,
+                    }
+                } => "SIGTERM",
+            };
+            #[cfg(not(unix))]
+            let name = match tokio::signal::ctrl_c().await {
+                Ok(()) => "SIGINT",
+                Err(_) => return,
+            };
+            signals += 1;
+            if signals > 1 {
+                eprintln!("error: {name} again: exiting without a report");
+                std::process::exit(130);
+            }
+            stop.stop(StopReason::Signal(name));
+            eprintln!("warning: {name}: ending the collection and reporting what it has (again to exit at once)");
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,6 +76,13 @@ pub struct AccountOutcome {
     pub regions: Vec<String>,
 }
 
+impl AccountOutcome {
+    /// Whether its role could not be assumed: nothing in it was audited.
+    pub fn role_failed(&self) -> bool {
+        matches!(self.assumed, Some(Assumed::Failed { .. }))
+    }
+}
+
 impl Collector {
     pub fn new(home: Arc<Session>, stop: Stop, progress: Progress) -> Arc<Self> {
         Arc::new(Collector {

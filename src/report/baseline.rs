@@ -5,11 +5,12 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use checks::{Change, Finding};
+use checks::{Change, Finding, Outcome, Unknown};
 use serde_json::Value;
 
 use crate::error::AppError;
-use crate::report::{BaselineSummary, Report, SCHEMA_VERSION};
+use crate::report::suppress::SuppressionReport;
+use crate::report::{BaselineSummary, Report, RunMeta, SCHEMA_VERSION};
 
 /// A previous report, read and checked before any AWS call.
 pub struct Baseline {
@@ -55,25 +56,35 @@ impl Baseline {
         })
     }
 
-    /// Marks every finding of `report` `new` or `unchanged`, sorts the baseline's other
-    /// findings into resolved and unverified, and with `only_new` keeps only new findings.
-    pub fn apply(&self, report: &mut Report, only_new: bool) {
+    /// Marks every finding `new` or `unchanged`, sorts the baseline's other findings into
+    /// resolved and unverified, and with `only_new` keeps only new findings. `suppressed`
+    /// are the findings `--suppressions` moved out: still there, so never resolved.
+    pub fn compare(
+        &self,
+        outcome: &mut Outcome,
+        suppressed: Option<&SuppressionReport>,
+        run: &RunMeta,
+        only_new: bool,
+    ) -> BaselineSummary {
         let previous: BTreeSet<&str> = self
             .report
             .findings
             .iter()
             .map(|f| f.fingerprint.as_str())
             .collect();
-        // A suppressed finding is still there: its ticket is not resolved.
-        let suppressed = report.suppressions.iter().flat_map(|s| &s.suppressed);
-        let current: BTreeSet<String> = report
+        let current: BTreeSet<String> = outcome
             .findings
             .iter()
-            .chain(suppressed.map(|s| &s.finding))
+            .chain(
+                suppressed
+                    .iter()
+                    .flat_map(|s| &s.suppressed)
+                    .map(|s| &s.finding),
+            )
             .map(|f| f.fingerprint.clone())
             .collect();
         let (mut new, mut unchanged) = (0, 0);
-        for f in &mut report.findings {
+        for f in &mut outcome.findings {
             let change = if previous.contains(f.fingerprint.as_str()) {
                 unchanged += 1;
                 Change::Unchanged
@@ -90,48 +101,46 @@ impl Baseline {
             }
             let mut f = f.clone();
             f.change = None;
-            if looked_again(report, &f) {
+            if looked_again(run, &outcome.unknowns, &f) {
                 resolved.push(f);
             } else {
                 unverified.push(f);
             }
         }
         if only_new {
-            report.findings.retain(|f| f.change == Some(Change::New));
+            outcome.findings.retain(|f| f.change == Some(Change::New));
         }
-        report.baseline = Some(BaselineSummary {
+        BaselineSummary {
             file: self.file.clone(),
             started_at: self.report.run.started_at.clone(),
             new,
             unchanged,
             resolved,
             unverified,
-        });
-        report.refresh_summary();
+        }
     }
 }
 
 /// Whether this run looked for `f` again: its check ran, its account and region were
 /// audited, nothing kept the check from being evaluated there, and `--min-severity` did
 /// not hide it. Only then is its absence a fix.
-fn looked_again(report: &Report, f: &Finding) -> bool {
-    let check_ran = report.run.checks.contains(&f.check);
+fn looked_again(run: &RunMeta, unknowns: &[Unknown], f: &Finding) -> bool {
+    let check_ran = run.checks.contains(&f.check);
     // In a fleet run an account may be listed but not audited (its role was not assumed),
-    // and each account has its own regions: only its own summary says what was looked at.
-    let summary = report.per_account.iter().find(|a| a.account == f.account);
-    let account_audited = match summary {
-        Some(a) => a.status != crate::report::AccountStatus::NotAudited,
-        None => report.accounts.contains(&f.account),
+    // and each account has its own regions: only its own outcome says what was looked at.
+    let outcome = run.outcomes.iter().find(|a| a.account == f.account);
+    let account_audited = match outcome {
+        Some(a) => !a.role_failed(),
+        None => run.accounts.contains(&f.account),
     };
     let region_audited = f.region == checks::model::GLOBAL_REGION
-        || match summary {
+        || match outcome {
             Some(a) => a.regions.contains(&f.region),
-            None => report.regions.contains(&f.region),
+            None => run.regions.contains(&f.region),
         };
-    let evaluated = !report
-        .unknowns
+    let evaluated = !unknowns
         .iter()
         .any(|u| u.check == f.check && u.account == f.account && u.region == f.region);
-    let shown = report.run.min_severity.is_none_or(|min| f.severity >= min);
+    let shown = run.min_severity.is_none_or(|min| f.severity >= min);
     check_ran && account_audited && region_audited && evaluated && shown
 }

@@ -261,7 +261,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
         ))
     });
     out.run.complete = out.coverage.gaps.is_empty() && out.run.stopped.is_none();
-    out.refresh_summary();
+    out.count();
     Ok(out)
 }
 

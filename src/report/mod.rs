@@ -229,6 +229,15 @@ impl CallStats {
     }
 }
 
+/// The checks' outcome once judged, in the pipeline's order: the findings `--suppressions`
+/// matched moved out, those below `--min-severity` dropped, and the rest compared with
+/// `--baseline`.
+pub struct Judged {
+    pub outcome: Outcome,
+    pub suppressions: Option<crate::report::suppress::SuppressionReport>,
+    pub baseline: Option<BaselineSummary>,
+}
+
 /// Everything needed to assemble a report besides the outcome.
 pub struct RunMeta {
     pub started_at: String,
@@ -244,7 +253,14 @@ pub struct RunMeta {
 }
 
 impl Report {
-    pub fn new(meta: RunMeta, inventory: &Inventory, outcome: Outcome, stats: CallStats) -> Self {
+    /// The report of a run, counted once: everything that changes which findings it holds
+    /// happened before, in [`Judged`].
+    pub fn new(meta: RunMeta, inventory: &Inventory, judged: Judged, stats: CallStats) -> Self {
+        let Judged {
+            outcome,
+            suppressions,
+            baseline,
+        } = judged;
         let gaps: Vec<CoverageEntry> = inventory.coverage.failures().cloned().collect();
         let collected = inventory
             .coverage
@@ -278,7 +294,7 @@ impl Report {
             },
             accounts: meta.accounts,
             regions: meta.regions,
-            // Counted, with per_account, by refresh_summary below.
+            // Counted, with per_account, by count() below.
             summary: Summary::of([], 0, 0),
             per_account: meta
                 .outcomes
@@ -310,15 +326,15 @@ impl Report {
             notes: outcome.notes,
             coverage: CoverageReport { collected, gaps },
             stats,
-            suppressions: None,
-            baseline: None,
+            suppressions,
+            baseline,
         };
-        report.refresh_summary();
+        report.count();
         report
     }
 
-    /// Recounts the summary after findings were filtered or marked.
-    pub fn refresh_summary(&mut self) {
+    /// Counts the summaries, once, as a report is built (here or by a merge).
+    fn count(&mut self) {
         self.summary = Summary::of(
             &self.findings,
             self.unknowns.len(),

@@ -1,0 +1,532 @@
+//! One run, start to end, each stage one call: check every input → session → collect →
+//! graph and checks → suppressions → `--min-severity` → baseline → report → render and
+//! outputs → webhook → exit code. `main.rs` parses the command line and maps the outcome to
+//! the process's exit code; everything else a run does is here, in that order.
+
+mod fleet;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use checks::model::{CallStatus, Coverage, CoverageEntry, Inventory, GLOBAL_REGION};
+use checks::registry::Check;
+use checks::{Outcome, Severity};
+
+use crate::cli::{AuditArgs, Format, OutputArgs};
+use crate::collect::{AccountOutcome, Collector};
+use crate::error::{AppError, Exit};
+use crate::fleet::{FleetManifest, RecordedTarget, Target};
+use crate::http::recording::{Placed, Recorder, Replayer};
+use crate::http::simulate::Simulator;
+use crate::http::stats::Stats;
+use crate::http::transport::Mode;
+use crate::output::s3::S3Sink;
+use crate::output::webhook::Webhook;
+use crate::output::Destination;
+use crate::progress::Progress;
+use crate::report::baseline::Baseline;
+use crate::report::suppress::Suppressions;
+use crate::report::{CallStats, Judged, Report, RunMeta};
+use crate::session::{Session, SessionOptions};
+use crate::stop::{Stop, StopReason};
+
+/// What turns the checks' outcome into the report's findings, read before any AWS call.
+#[derive(Default)]
+pub struct Judging<'a> {
+    pub suppressions: Option<&'a Suppressions>,
+    pub baseline: Option<&'a Baseline>,
+    /// `--only-new`: keep only the findings the baseline does not have.
+    pub only_new: bool,
+}
+
+/// Sets up the session, collects, checks, judges the outcome (suppressions,
+/// `--min-severity`, baseline) and builds the report (and the recording, with `--record`).
+pub async fn collect_and_check(
+    args: &AuditArgs,
+    progress: Progress,
+    judging: &Judging<'_>,
+    stop: Stop,
+) -> Result<Report, AppError> {
+    // A selection that matches nothing is a usage error, found before any AWS call.
+    let selected = checks::registry::select(checks::rules::ALL, &args.checks, &args.skip)
+        .map_err(AppError::Config)?;
+    fleet::validate_fleet_flags(args)?;
+    let started = Instant::now();
+    let started_at = crate::clock::now_rfc3339();
+    let simulator = args.simulate.as_deref().map(Simulator::load).transpose()?;
+    let (mode, recorder) = match (&args.record, &args.replay) {
+        (_, Some(dir)) => {
+            let mut replayer = Replayer::load(dir)?;
+            replayer.simulator = simulator;
+            (Mode::Replay(Arc::new(replayer)), None)
+        }
+        (Some(dir), None) => {
+            let rec = Arc::new(Recorder::create(dir)?);
+            (Mode::Record(rec.clone()), Some(rec))
+        }
+        (None, None) => (Mode::Live, None),
+    };
+    // Collection panics are coverage gaps (crate::collect::Collector::call); one anywhere else
+    // (session set-up, checks, the report) leaves nothing trustworthy to report: a clean
+    // error, and the recording is not kept.
+    let run = Run {
+        args,
+        selected: &selected,
+        started,
+        started_at,
+        judging,
+    };
+    let result = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(run.pipeline(
+        mode,
+        recorder.as_deref(),
+        progress,
+        stop,
+    )))
+    .await
+    .unwrap_or_else(|panic| Err(AppError::Internal(crate::collect::panic_message(&*panic))));
+    if let (Err(_), Some(rec)) = (&result, &recorder) {
+        rec.abandon();
+    }
+    result
+}
+
+/// One run's settings, fixed before its first call.
+struct Run<'a> {
+    args: &'a AuditArgs,
+    selected: &'a [&'static Check],
+    started: Instant,
+    started_at: String,
+    judging: &'a Judging<'a>,
+}
+
+/// What the collection brought back.
+struct Collected {
+    inventory: Inventory,
+    /// Every account the run reached for, and how.
+    outcomes: Vec<AccountOutcome>,
+    is_fleet: bool,
+    /// A fleet run over every region each account has enabled.
+    all_regions: bool,
+    /// The regions of the caller's session.
+    home_regions: Vec<String>,
+    /// Why the collection was cut short (`--timeout`, a signal), judged as it ended.
+    stopped: Option<String>,
+}
+
+impl Run<'_> {
+    /// The pipeline, each stage one call.
+    async fn pipeline(
+        &self,
+        mode: Mode,
+        recorder: Option<&Recorder>,
+        progress: Progress,
+        stop: Stop,
+    ) -> Result<Report, AppError> {
+        warn_if_incomplete(&mode);
+        let stats = Arc::new(Stats::default());
+        let collected = self.collect(&mode, stats.clone(), progress, &stop).await?;
+        if let Some(rec) = recorder {
+            finish_recording(rec, &collected)?;
+        }
+        let outcome = checks::registry::run(&collected.inventory, self.selected);
+        let wall_ms = self.started.elapsed().as_millis() as u64;
+        let meta = self.meta(&mode, &collected, wall_ms);
+        let judged = self.judge(outcome, &collected.inventory, &meta);
+        let stats = CallStats::from_ops(stats.snapshot(), wall_ms);
+        Ok(Report::new(meta, &collected.inventory, judged, stats))
+    }
+
+    /// Session set-up, then every account, region and service it reaches.
+    async fn collect(
+        &self,
+        mode: &Mode,
+        stats: Arc<Stats>,
+        progress: Progress,
+        stop: &Stop,
+    ) -> Result<Collected, AppError> {
+        let args = self.args;
+        let setup = async {
+            let session = Session::connect(
+                SessionOptions {
+                    profile: args.profile.clone(),
+                    regions: args.regions.clone(),
+                    all_regions: args.all_regions,
+                    endpoint_url: args.endpoint_url.clone(),
+                    max_attempts: args.max_attempts,
+                    concurrency: usize::from(args.concurrency),
+                    call_timeout: args.call_timeout,
+                    mode: mode.clone(),
+                    fleet: fleet::is_fleet(args, mode),
+                },
+                stats,
+            )
+            .await?;
+            let plan = fleet::fleet_plan(args, mode, &session).await?;
+            Ok::<_, AppError>((session, plan))
+        };
+        // --timeout and signals bound the set-up too (identity, regions, Organizations): a
+        // stop there is reported as such, not waited out against an endpoint that never
+        // answers. Any other set-up error ends the run.
+        let setup = tokio::select! {
+            biased;
+            why = stop.wait() => Err(why),
+            r = setup => Ok(r),
+        };
+        let mut collected = match setup {
+            Ok(Ok((session, plan))) => {
+                log_scope(&session, plan.as_ref());
+                let all_regions = plan.as_ref().is_some_and(|p| p.all_regions);
+                let is_fleet = plan.is_some();
+                let home_regions = session.regions.clone();
+                let collector = Collector::new(Arc::new(session), stop.clone(), progress.clone());
+                let inventory = match plan {
+                    Some(plan) => collector.run_fleet(plan).await,
+                    None => collector.run().await,
+                };
+                Collected {
+                    inventory,
+                    outcomes: collector.account_outcomes(),
+                    is_fleet,
+                    all_regions,
+                    home_regions,
+                    stopped: None,
+                }
+            }
+            Ok(Err(e)) => return Err(e),
+            Err(why) => Collected {
+                inventory: stopped_in_setup(&args.regions, &why),
+                outcomes: Vec::new(),
+                is_fleet: false,
+                all_regions: false,
+                home_regions: args.regions.clone(),
+                stopped: None,
+            },
+        };
+        // Judged as the collection ends: a --timeout that expires while the report is being
+        // written does not make a complete collection incomplete.
+        collected.stopped = stop.reason().map(|r| r.describe());
+        // Date-relative checks judge a replay as of its recording, so it answers the same
+        // whenever it is replayed.
+        collected.inventory.collected_at = Some(match mode {
+            Mode::Replay(r) => r.manifest.recorded_at.clone(),
+            _ => self.started_at.clone(),
+        });
+        progress.finish();
+        Ok(collected)
+    }
+
+    /// What the report says about the run itself.
+    fn meta(&self, mode: &Mode, collected: &Collected, wall_ms: u64) -> RunMeta {
+        let regions = if collected.is_fleet {
+            let all: BTreeSet<&String> =
+                collected.outcomes.iter().flat_map(|o| &o.regions).collect();
+            all.into_iter().cloned().collect()
+        } else {
+            collected.home_regions.clone()
+        };
+        RunMeta {
+            started_at: self.started_at.clone(),
+            wall_ms,
+            mode: match mode {
+                Mode::Live => "live",
+                Mode::Record(_) => "record",
+                Mode::Replay(_) => "replay",
+            },
+            checks: self.selected.iter().map(|c| c.code.to_string()).collect(),
+            min_severity: self.min_severity(),
+            accounts: collected
+                .outcomes
+                .iter()
+                .map(|o| o.account.clone())
+                .collect(),
+            regions,
+            shard: self.args.shard,
+            outcomes: collected.outcomes.clone(),
+            stopped: collected.stopped.clone(),
+        }
+    }
+
+    fn min_severity(&self) -> Option<Severity> {
+        self.args.min_severity.map(Severity::from)
+    }
+
+    /// Suppressions, then `--min-severity`, then the baseline: what the report holds.
+    fn judge(&self, mut outcome: Outcome, inventory: &Inventory, meta: &RunMeta) -> Judged {
+        // Expiry is judged on the day the data describes, like every date in the audit.
+        let today = inventory
+            .collected_at
+            .as_deref()
+            .and_then(|t| t.get(..10))
+            .unwrap_or("9999-12-31");
+        let suppressions = self
+            .judging
+            .suppressions
+            .map(|s| s.apply(&mut outcome.findings, inventory, today));
+        if let Some(min) = self.min_severity() {
+            outcome.findings.retain(|f| f.severity >= min);
+        }
+        let baseline = self.judging.baseline.map(|b| {
+            b.compare(
+                &mut outcome,
+                suppressions.as_ref(),
+                meta,
+                self.judging.only_new,
+            )
+        });
+        Judged {
+            outcome,
+            suppressions,
+            baseline,
+        }
+    }
+}
+
+/// Says so when a replayed recording was cut short.
+fn warn_if_incomplete(mode: &Mode) {
+    if let Mode::Replay(r) = mode {
+        if let Some(why) = &r.manifest.incomplete {
+            eprintln!("warning: replaying an incomplete recording ({why}): what it lacks is reported as coverage gaps");
+        }
+    }
+}
+
+fn log_scope(session: &Session, plan: Option<&crate::collect::FleetPlan>) {
+    match plan {
+        Some(p) => tracing::info!(
+            caller = %session.account,
+            accounts = p.targets.len(),
+            regions = %if p.all_regions { "all enabled".to_string() } else { p.requested.join(",") },
+            "auditing a fleet"
+        ),
+        None => tracing::info!(
+            account = %session.account,
+            regions = %session.regions.join(","),
+            "auditing"
+        ),
+    }
+}
+
+/// Writes the recording's manifest and puts it in place (beside a complete one it would
+/// replace, when it is not complete itself).
+fn finish_recording(rec: &Recorder, collected: &Collected) -> Result<(), AppError> {
+    let fleet = collected.is_fleet.then(|| FleetManifest {
+        all_regions: collected.all_regions,
+        targets: collected
+            .outcomes
+            .iter()
+            .filter_map(|o| {
+                Some(RecordedTarget {
+                    target: Target {
+                        account: o.account.clone(),
+                        name: o.name.clone(),
+                        role_arn: o.role_arn.clone()?,
+                    },
+                    assumed: o.assumed.clone()?,
+                })
+            })
+            .collect(),
+    });
+    let accounts: Vec<String> = collected
+        .outcomes
+        .iter()
+        .map(|o| o.account.clone())
+        .collect();
+    let incomplete =
+        recording_incomplete(collected.stopped.as_deref(), &collected.inventory.coverage);
+    match rec.finish(&accounts, &collected.home_regions, fleet, incomplete.clone())? {
+        Placed::Beside { partial, kept } => eprintln!(
+            "warning: the recording is incomplete ({}): the complete one in {} is kept, and this one is in {}",
+            incomplete.unwrap_or_default(),
+            kept.display(),
+            partial.display()
+        ),
+        Placed::Target(path) => {
+            if let Some(why) = incomplete {
+                eprintln!(
+                    "warning: the recording in {} is incomplete ({why}); replaying it says so",
+                    path.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The inventory of a run stopped before its session was set up: nothing, and a gap that
+/// says so.
+fn stopped_in_setup(regions: &[String], why: &StopReason) -> Inventory {
+    let mut inventory = Inventory::default();
+    inventory.coverage.entries.push(CoverageEntry {
+        account: "unknown".into(),
+        region: regions
+            .first()
+            .cloned()
+            .unwrap_or_else(|| GLOBAL_REGION.into()),
+        service: "sts".into(),
+        operation: "GetCallerIdentity".into(),
+        scope: None,
+        status: CallStatus::Failed,
+        error_code: Some(why.code().into()),
+        message: Some(format!(
+            "{} while setting up the session (identity, regions, accounts): nothing was audited",
+            why.describe()
+        )),
+    });
+    inventory
+}
+
+/// Why a recording of this run would not replay as the run went: it was stopped, or calls
+/// ended without an answer from AWS (an answer, even an error, is recorded and replays).
+fn recording_incomplete(stopped: Option<&str>, coverage: &Coverage) -> Option<String> {
+    if let Some(why) = stopped {
+        return Some(format!("the run was stopped: {why}"));
+    }
+    let unanswered = coverage
+        .failures()
+        .filter(|g| !crate::gap::answered(g.error_code.as_deref()))
+        .count();
+    (unanswered > 0).then(|| format!("{unanswered} call(s) got no answer"))
+}
+
+/// The exit code a finished report calls for.
+pub fn exit_for(report: &Report, fail_on: Option<Severity>) -> Exit {
+    let failing = match (fail_on, report.max_severity()) {
+        (Some(threshold), Some(max)) => max >= threshold,
+        _ => false,
+    };
+    if failing {
+        Exit::Findings
+    } else if !report.coverage.gaps.is_empty() {
+        Exit::Incomplete
+    } else {
+        Exit::Ok
+    }
+}
+
+/// `audit [OPTIONS]`: the whole run. Every input (outputs, baseline, webhook, suppressions)
+/// is checked before any AWS call; the time limit and the signals cover the rest.
+pub fn audit(
+    args: &AuditArgs,
+    stdout: &mut dyn FnMut(&str) -> Result<(), AppError>,
+) -> Result<Exit, AppError> {
+    // Every bad output path, baseline, webhook or suppressions file is an error before any
+    // AWS call.
+    let outputs = crate::output::resolve_outputs(&args.output, args.shard)?;
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    let webhook = args
+        .webhook
+        .as_deref()
+        .map(|url| {
+            Webhook::new(
+                url,
+                args.webhook_spool.as_deref(),
+                args.webhook_attempts,
+                std::time::Duration::from_secs(args.webhook_timeout),
+            )
+        })
+        .transpose()?;
+    let suppressions = args
+        .suppressions
+        .as_deref()
+        .map(|p| Suppressions::load(p, checks::rules::ALL))
+        .transpose()?;
+    let judging = Judging {
+        suppressions: suppressions.as_ref(),
+        baseline: baseline.as_ref(),
+        only_new: args.only_new,
+    };
+
+    let runtime = runtime()?;
+    // The time limit and the signals cover the whole run, from the first call.
+    let stop = Stop::new();
+    crate::stop::watch(&runtime, &stop, args.timeout);
+    let s3 = runtime.block_on(check_s3_outputs(args, &outputs, &stop))?;
+    let report = runtime.block_on(collect_and_check(args, Progress::new(true), &judging, stop))?;
+    deliver(&runtime, &report, &outputs, s3.as_ref(), stdout)?;
+    let mut exit = exit_for(&report, args.fail_on.threshold());
+    if let Some(hook) = &webhook {
+        if !notify(&runtime, hook, &report) {
+            exit = Exit::Delivery;
+        }
+    }
+    warn_gaps(&report);
+    Ok(exit)
+}
+
+/// Reaches the S3 buckets of the outputs, within the run's time limit.
+async fn check_s3_outputs(
+    args: &AuditArgs,
+    outputs: &[(Format, Destination)],
+    stop: &Stop,
+) -> Result<Option<S3Sink>, AppError> {
+    tokio::select! {
+        biased;
+        why = stop.wait() => Err(AppError::Config(format!(
+            "{} while checking the S3 output buckets; nothing was audited",
+            why.describe()
+        ))),
+        r = crate::output::connect_s3(
+            outputs,
+            args.profile.as_deref(),
+            args.endpoint_url.as_deref(),
+        ) => r,
+    }
+}
+
+/// Sends the report's events to the webhook; whether every event was delivered.
+fn notify(runtime: &tokio::runtime::Runtime, hook: &Webhook, report: &Report) -> bool {
+    let d = runtime.block_on(hook.deliver(report));
+    for problem in d.problems() {
+        eprintln!("error: {problem}");
+    }
+    tracing::info!(
+        batches = d.batches,
+        events = d.events,
+        from_earlier_runs = d.from_earlier_runs,
+        set_aside = d.set_aside.len(),
+        "webhook delivered"
+    );
+    !d.failed()
+}
+
+/// `audit merge`: shard reports into one, delivered like a run's.
+pub fn merge(
+    reports: &[std::path::PathBuf],
+    output: &OutputArgs,
+    fail_on: Option<Severity>,
+    stdout: &mut dyn FnMut(&str) -> Result<(), AppError>,
+) -> Result<Exit, AppError> {
+    let outputs = crate::output::resolve_outputs(output, None)?;
+    let runtime = runtime()?;
+    let s3 = runtime.block_on(crate::output::connect_s3(&outputs, None, None))?;
+    let report = crate::report::merge::merge(reports)?;
+    deliver(&runtime, &report, &outputs, s3.as_ref(), stdout)?;
+    warn_gaps(&report);
+    Ok(exit_for(&report, fail_on))
+}
+
+/// Renders the report to every output: all written, or none.
+fn deliver(
+    runtime: &tokio::runtime::Runtime,
+    report: &Report,
+    outputs: &[(Format, Destination)],
+    s3: Option<&S3Sink>,
+    stdout: &mut dyn FnMut(&str) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    runtime.block_on(crate::output::deliver(report, outputs, s3, stdout))
+}
+
+/// One line on stderr when the report has coverage gaps.
+fn warn_gaps(report: &crate::report::Report) {
+    if !report.coverage.gaps.is_empty() {
+        eprintln!("warning: {}", crate::render::gap_summary(report));
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Config(format!("cannot start the async runtime: {e}")))
+}
