@@ -53,6 +53,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// List every AWS operation an audit calls (all read-only): its page or batch size, and
+    /// which calls' answers it asks about.
+    Operations {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
     /// Print a check's documentation: what it finds, why it matters, how to confirm and fix.
     Explain {
         /// Check code (ELB001) or name (awsvpc-service-on-instance-target-group).

@@ -57,6 +57,10 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
             print(&list_checks(format))?;
             Ok(Exit::Ok)
         }
+        Some(Command::Operations { format }) => {
+            print(&awsaudit::collect::ops::list(format))?;
+            Ok(Exit::Ok)
+        }
         Some(Command::Explain { check }) => {
             let c = checks::rules::find(&check).ok_or_else(|| {
                 AppError::Config(format!(

@@ -7,8 +7,8 @@ no CPU cost at all:
 
 - latency: a call can be sent only when the data it names is known. A request's values
   (ARNs, names, instance types) must come from the response of an earlier call of the
-  operation that lists them (DEPENDS_ON below: ListServices before DescribeServices, and so
-  on), and a page's token from the page before it. Every call of an account waits for the
+  operation that lists them (the collector's own table, `audit operations`: ListServices
+  before DescribeServices, and so on), and a page's token from the page before it. Every call of an account waits for the
   account's identity (GetCallerIdentity: the audit must know whose resources it reports).
   The earliest a call can finish is one latency after the latest of those it depends on,
   taking, for each value, the earliest call that returned it. The longest such chain is
@@ -35,30 +35,16 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Which operations' responses a call's request values can come from. Tokens of a listing's
-# next page come from the page before (same operation); see lower_bound.
-DEPENDS_ON = {
-    ("ecs", "DescribeClusters"): [("ecs", "ListClusters")],
-    ("ecs", "ListServices"): [("ecs", "ListClusters")],
-    ("ecs", "ListTasks"): [("ecs", "ListClusters")],
-    ("ecs", "DescribeTasks"): [("ecs", "ListTasks")],
-    ("ecs", "DescribeServices"): [("ecs", "ListServices")],
-    ("ecs", "DescribeTaskDefinition"): [("ecs", "DescribeServices")],
-    ("eks", "DescribeCluster"): [("eks", "ListClusters")],
-    ("eks", "ListNodegroups"): [("eks", "ListClusters")],
-    ("eks", "ListFargateProfiles"): [("eks", "ListClusters")],
-    ("eks", "DescribeNodegroup"): [("eks", "ListNodegroups")],
-    ("eks", "DescribeFargateProfile"): [("eks", "ListFargateProfiles")],
-    ("ec2", "DescribeInstanceTypes"): [("eks", "DescribeNodegroup")],
-    ("elbv2", "DescribeListeners"): [("elbv2", "DescribeLoadBalancers")],
-    ("elbv2", "DescribeRules"): [("elbv2", "DescribeListeners")],
-    ("events", "ListRules"): [("events", "ListEventBuses")],
-    ("events", "ListTargetsByRule"): [("events", "ListRules")],
-    ("scheduler", "GetSchedule"): [("scheduler", "ListSchedules")],
-    ("elbv2", "DescribeTags"): [("elbv2", "DescribeTargetGroups")],
-    ("elbv2", "DescribeTargetHealth"): [("elbv2", "DescribeTargetGroups")],
-    ("elbv2", "DescribeTargetGroupAttributes"): [("elbv2", "DescribeTargetGroups")],
-}
+def depends_on(audit: str) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """Which operations' responses a call's request values can come from: the collector's
+    own table (`audit operations --format json`, its `after` column). Tokens of a listing's
+    next page come from the page before (same operation); see lower_bound."""
+    out = subprocess.run([audit, "operations", "--format", "json"], check=True,
+                         capture_output=True, text=True).stdout
+    return {(op["service"], op["operation"]): [tuple(a.split(":", 1)) for a in op["after"]]
+            for op in json.loads(out)}
+
+
 TOKEN_KEYS = {"NextToken", "nextToken", "Marker"}
 IDENTITY = ("sts", "GetCallerIdentity")
 
@@ -120,7 +106,7 @@ def _buckets_for(defs: list[dict], service: str, operation: str) -> list[tuple[s
     return out
 
 
-def lower_bound(recording: Path, latency: float) -> dict:
+def lower_bound(recording: Path, latency: float, depends: dict) -> dict:
     """The lower bound (seconds) of auditing `recording`, and what sets it."""
     manifest = json.loads((recording / "manifest.json").read_text())
     default_account = manifest["accounts"][0]
@@ -144,7 +130,7 @@ def lower_bound(recording: Path, latency: float) -> dict:
         start = 0.0
         if (c.service, c.operation) != IDENTITY and c.account in identity:
             start = ef(identity[c.account])
-        producers = DEPENDS_ON.get((c.service, c.operation), [])
+        producers = depends.get((c.service, c.operation), [])
         for key, value in c.requests:
             if key in TOKEN_KEYS:
                 ops = [(c.service, c.operation)]
@@ -192,6 +178,7 @@ def scale_bench(audit: str, scales: list[int], latency_ms: int, gnu_time: str | 
           f"(latency {latency_ms} ms, AWS's published buckets)")
     print(f"   {'scale':>5} {'calls':>6} {'findings':>8} {'throttles':>9} {'retries':>7} "
           f"{'wall':>9} {'bound':>9} {'wall/bound':>10} {'peak RSS':>10}  bound set by")
+    depends = depends_on(audit)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         sim = tmp / "sim.toml"
@@ -200,10 +187,10 @@ def scale_bench(audit: str, scales: list[int], latency_ms: int, gnu_time: str | 
             rec = tmp / f"scale-{k}"
             t0 = time.perf_counter()
             subprocess.run([sys.executable, str(REPO / "tests" / "synth.py"), "--out", str(rec),
-                            "--scale", str(k)], check=True, stdout=subprocess.DEVNULL,
+                            "--scale", str(k), "--audit", audit], check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
             generated = time.perf_counter() - t0
-            bound = lower_bound(rec, latency)
+            bound = lower_bound(rec, latency, depends)
             out, rss_file = tmp / f"report-{k}.json", tmp / f"rss-{k}.txt"
             argv = [audit, "--replay", str(rec), "--simulate", str(sim), "--format", "json",
                     "--output", str(out)]
@@ -228,7 +215,7 @@ def scale_bench(audit: str, scales: list[int], latency_ms: int, gnu_time: str | 
 
 
 if __name__ == "__main__":
-    # Prints the bound of one recording: python3 tests/scale.py DIR [latency_ms]
-    rec = Path(sys.argv[1])
-    ms = int(sys.argv[2]) if len(sys.argv) > 2 else 50
-    print(json.dumps(lower_bound(rec, ms / 1000), indent=2))
+    # Prints the bound of one recording: python3 tests/scale.py AUDIT_BIN DIR [latency_ms]
+    audit, rec = sys.argv[1], Path(sys.argv[2])
+    ms = int(sys.argv[3]) if len(sys.argv) > 3 else 50
+    print(json.dumps(lower_bound(rec, ms / 1000, depends_on(audit)), indent=2))

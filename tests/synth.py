@@ -9,6 +9,10 @@ mocks/demo (JSON bodies for ECS, EKS and Application Auto Scaling; XML strings f
 ELBv2, IAM and STS).
 
     python3 tests/synth.py --out DIR --scale K [--accounts A] [--regions R1,R2] [--seed S]
+                           [--audit BIN]
+
+The page and batch sizes come from the collector itself (`BIN operations --format json`;
+BIN defaults to $AUDIT_BIN).
 
 `--scale 1` is about the size of mocks/demo in each region; `--scale K` multiplies every
 per-region count (and the roles per account) by K, so the number of calls grows linearly.
@@ -49,6 +53,7 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 import time
 from urllib.parse import quote
@@ -67,19 +72,36 @@ EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15"
 ELB_NS = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
 IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
 
-# Page sizes the "server" uses: what the collector asks for, or AWS's default where it
-# asks for nothing (ECS and EKS list calls).
-ECS_LIST_PAGE = 100
-ECS_DESCRIBE_CLUSTERS = 100
-ECS_DESCRIBE_SERVICES = 10
-EKS_LIST_PAGE = 100
-EC2_PAGE = 1000
-EC2_ROUTE_TABLE_PAGE = 100
-INSTANCE_TYPE_BATCH = 100
-ELB_PAGE = 400
-ELB_TAGS_BATCH = 20
-IAM_PAGE = 1000
-SCALING_PAGE = 50
+# How the collector pages and batches is read from the collector's own table
+# (`audit operations --format json`, src/collect/ops.rs), never restated here: a recording
+# this writes pages and batches exactly as the binary that replays it asks.
+OPERATIONS: dict[tuple[str, str], dict] = {}
+# Where the collector asks for no page size, the "server" uses AWS's documented default.
+AWS_DEFAULT_PAGE = {
+    ("ecs", "ListClusters"): 100,
+    ("eks", "ListClusters"): 100,
+    ("eks", "ListNodegroups"): 100,
+    ("eks", "ListFargateProfiles"): 100,
+}
+
+
+def load_operations(audit_bin: str) -> None:
+    out = subprocess.run([audit_bin, "operations", "--format", "json"], check=True,
+                         capture_output=True, text=True).stdout
+    for op in json.loads(out):
+        OPERATIONS[(op["service"], op["operation"])] = op
+
+
+def page_size(service: str, operation: str) -> int:
+    """Items per page of a listing: what the collector asks for, else AWS's default."""
+    asked = OPERATIONS[(service, operation)]["page"]
+    return asked if asked is not None else AWS_DEFAULT_PAGE[(service, operation)]
+
+
+def batch_size(service: str, operation: str) -> int:
+    """Items per call of a batch describe, as the collector sends them."""
+    return OPERATIONS[(service, operation)]["batch"]
+
 
 UNIT = {
     "clusters": 2,
@@ -762,7 +784,7 @@ class Emitter:
     def scheduled(self) -> None:
         """No schedules, the default event bus without rules: what most accounts have."""
         r = self.r
-        self.add("scheduler", "ListSchedules", rest_get("/schedules", {"MaxResults": "100"}),
+        self.add("scheduler", "ListSchedules", rest_get("/schedules", {"MaxResults": str(page_size("scheduler", "ListSchedules"))}),
                  {"Schedules": []}, REST_JSON)
         self.add("events", "ListEventBuses", json_post({}), {"EventBuses": [
             {"Name": "default", "Arn": f"arn:aws:events:{r.region}:{r.account}:event-bus/default"}]}, JSON11)
@@ -773,7 +795,7 @@ class Emitter:
     def ecs(self) -> None:
         r = self.r
         arns = [c.arn for c in r.clusters]
-        pages = chunks(arns, ECS_LIST_PAGE)
+        pages = chunks(arns, page_size("ecs", "ListClusters"))
         for i, page in enumerate(pages):
             body = {"clusterArns": page}
             if i + 1 < len(pages):
@@ -782,7 +804,7 @@ class Emitter:
                      json_post({"nextToken": token("ecs-clusters", r.account, r.region, i)} if i else {}),
                      body, JSON11)
         by_arn = {c.arn: c for c in r.clusters}
-        for batch in chunks(arns, ECS_DESCRIBE_CLUSTERS):
+        for batch in chunks(arns, batch_size("ecs", "DescribeClusters")):
             if not batch:
                 continue
             self.add("ecs", "DescribeClusters",
@@ -790,19 +812,19 @@ class Emitter:
                      {"clusters": [self.cluster_json(by_arn[a]) for a in batch], "failures": []}, JSON11)
         for c in r.clusters:
             # No standalone tasks: one empty listing per cluster.
-            self.add("ecs", "ListTasks", json_post({"cluster": c.arn, "desiredStatus": "RUNNING", "maxResults": 100}),
+            self.add("ecs", "ListTasks", json_post({"cluster": c.arn, "desiredStatus": "RUNNING", "maxResults": page_size("ecs", "ListTasks")}),
                      {"taskArns": []}, JSON11)
             svc_arns = [s.arn for s in c.services]
-            pages = chunks(svc_arns, ECS_LIST_PAGE)
+            pages = chunks(svc_arns, page_size("ecs", "ListServices"))
             for i, page in enumerate(pages):
-                req = {"cluster": c.arn, "maxResults": 100}
+                req = {"cluster": c.arn, "maxResults": page_size("ecs", "ListServices")}
                 if i:
                     req["nextToken"] = token("ecs-services", c.arn, i)
                 body = {"serviceArns": page}
                 if i + 1 < len(pages):
                     body["nextToken"] = token("ecs-services", c.arn, i + 1)
                 self.add("ecs", "ListServices", json_post(req), body, JSON11)
-            for batch in chunks(c.services, ECS_DESCRIBE_SERVICES):
+            for batch in chunks(c.services, batch_size("ecs", "DescribeServices")):
                 if not batch:
                     continue
                 self.add("ecs", "DescribeServices",
@@ -1009,11 +1031,11 @@ class Emitter:
     def autoscaling(self) -> None:
         r = self.r
         items = sorted(r.scalable, key=lambda t: t.resource)
-        pages = chunks(items, SCALING_PAGE)
+        pages = chunks(items, page_size("application-autoscaling", "DescribeScalableTargets"))
         role = (f"arn:aws:iam::{r.account}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/"
                 "AWSServiceRoleForApplicationAutoScaling_ECSService")
         for i, page in enumerate(pages):
-            req = {"MaxResults": 50, "ServiceNamespace": "ecs"}
+            req = {"MaxResults": page_size("application-autoscaling", "DescribeScalableTargets"), "ServiceNamespace": "ecs"}
             if i:
                 req["NextToken"] = token("scaling", r.account, r.region, i)
             body = {"ScalableTargets": [{
@@ -1035,15 +1057,15 @@ class Emitter:
     # ---------------------------------------------------------------- EKS
 
     def eks_list(self, path: str, field: str, names: list[str], salt: str) -> None:
-        pages = chunks(names, EKS_LIST_PAGE)
+        operation = {"clusters": "ListClusters", "nodegroups": "ListNodegroups",
+                     "fargateProfileNames": "ListFargateProfiles"}[field]
+        pages = chunks(names, page_size("eks", operation))
         for i, page in enumerate(pages):
             query = {"nextToken": token("eks", salt, i)} if i else None
             body = {field: page}
             if i + 1 < len(pages):
                 body["nextToken"] = token("eks", salt, i + 1)
-            self.add("eks", {"clusters": "ListClusters", "nodegroups": "ListNodegroups",
-                             "fargateProfileNames": "ListFargateProfiles"}[field],
-                     rest_get(path, query), body, REST_JSON)
+            self.add("eks", operation, rest_get(path, query), body, REST_JSON)
 
     def eks(self) -> None:
         r = self.r
@@ -1127,12 +1149,12 @@ class Emitter:
                                   f"<ResponseMetadata></ResponseMetadata></{op}Response>")
 
         def paged(op: str, items: list, render, field: str, salt: str) -> None:
-            pages = chunks(items, ELB_PAGE)
-            for i, page in enumerate(pages):
-                req = {"PageSize": 400}
+            pages = chunks(items, page_size("elbv2", op))
+            for i, chunk in enumerate(pages):
+                req = {"PageSize": page_size("elbv2", op)}
                 if i:
                     req["Marker"] = token("elb", salt, i)
-                inner = ec2_set(field, "".join(render(o) for o in page))
+                inner = ec2_set(field, "".join(render(o) for o in chunk))
                 if i + 1 < len(pages):
                     inner += f"<NextMarker>{token('elb', salt, i + 1)}</NextMarker>"
                 self.add("elbv2", op, form(**req), wrap(op, inner), XML)
@@ -1149,7 +1171,7 @@ class Emitter:
                 f"<LoadBalancerArn>{lb.arn}</LoadBalancerArn><Port>{port}</Port><Protocol>HTTP</Protocol>"
                 f"<DefaultActions><member><Type>forward</Type><TargetGroupArn>{tg.arn}</TargetGroupArn></member></DefaultActions>"
                 f"<AlpnPolicy/></member>" for port, tg in listeners)
-            self.add("elbv2", "DescribeListeners", form(LoadBalancerArn=lb.arn, PageSize=400),
+            self.add("elbv2", "DescribeListeners", form(LoadBalancerArn=lb.arn, PageSize=page_size("elbv2", "DescribeListeners")),
                      wrap("DescribeListeners", ec2_set("Listeners", inner)), XML)
             # Every HTTP listener's rules: only the default rule (DescribeRules lists it too).
             for port, tg in listeners:
@@ -1159,9 +1181,9 @@ class Emitter:
                         f"{token('rule', listener_arn)[:16]}</RuleArn><Priority>default</Priority>"
                         f"<Conditions/><Actions><member><Type>forward</Type><TargetGroupArn>{tg.arn}</TargetGroupArn>"
                         f"</member></Actions><IsDefault>true</IsDefault></member>")
-                self.add("elbv2", "DescribeRules", form(ListenerArn=listener_arn, PageSize=400),
+                self.add("elbv2", "DescribeRules", form(ListenerArn=listener_arn, PageSize=page_size("elbv2", "DescribeRules")),
                          wrap("DescribeRules", ec2_set("Rules", rule)), XML)
-        for batch in chunks(r.target_groups, ELB_TAGS_BATCH):
+        for batch in chunks(r.target_groups, batch_size("elbv2", "DescribeTags")):
             if not batch:
                 continue
             req = {f"ResourceArns.member.{i + 1}": tg.arn for i, tg in enumerate(batch)}
@@ -1215,12 +1237,12 @@ class Emitter:
 
     # ---------------------------------------------------------------- EC2
 
-    def ec2_paged(self, op: str, items: list, render, set_name: str, page: int, extra: dict | None = None) -> None:
+    def ec2_paged(self, op: str, items: list, render, set_name: str, extra: dict | None = None) -> None:
         r = self.r
-        pages = chunks(items, page)
+        pages = chunks(items, page_size("ec2", op))
         for i, chunk in enumerate(pages):
             req = dict(extra or {})
-            req["MaxResults"] = page
+            req["MaxResults"] = page_size("ec2", op)
             if i:
                 req["NextToken"] = token("ec2", op, r.account, r.region, i)
             inner = ec2_set(set_name, "".join(render(o) for o in chunk))
@@ -1231,19 +1253,19 @@ class Emitter:
 
     def ec2(self) -> None:
         r = self.r
-        self.ec2_paged("DescribeVpcs", r.vpcs, self.vpc_xml, "vpcSet", EC2_PAGE)
-        self.ec2_paged("DescribeSubnets", r.subnets, self.subnet_xml, "subnetSet", EC2_PAGE)
-        self.ec2_paged("DescribeRouteTables", r.route_tables, self.rt_xml, "routeTableSet", EC2_ROUTE_TABLE_PAGE)
-        self.ec2_paged("DescribeNatGateways", r.nats, self.nat_xml, "natGatewaySet", EC2_PAGE)
-        self.ec2_paged("DescribeInternetGateways", r.igws, self.igw_xml, "internetGatewaySet", EC2_PAGE)
-        self.ec2_paged("DescribeVpcEndpoints", r.endpoints, self.endpoint_xml, "vpcEndpointSet", EC2_PAGE)
+        self.ec2_paged("DescribeVpcs", r.vpcs, self.vpc_xml, "vpcSet")
+        self.ec2_paged("DescribeSubnets", r.subnets, self.subnet_xml, "subnetSet")
+        self.ec2_paged("DescribeRouteTables", r.route_tables, self.rt_xml, "routeTableSet")
+        self.ec2_paged("DescribeNatGateways", r.nats, self.nat_xml, "natGatewaySet")
+        self.ec2_paged("DescribeInternetGateways", r.igws, self.igw_xml, "internetGatewaySet")
+        self.ec2_paged("DescribeVpcEndpoints", r.endpoints, self.endpoint_xml, "vpcEndpointSet")
         filters = {"Filter.1.Name": "instance-state-name", "Filter.1.Value.1": "pending", "Filter.1.Value.2": "running",
                    "Filter.2.Name": "tag-key", "Filter.2.Value.1": "kubernetes.io/cluster/*",
                    "Filter.2.Value.2": "eks:cluster-name", "Filter.2.Value.3": "aws:eks:cluster-name",
                    "Filter.2.Value.4": "eks:eks-cluster-name", "Filter.2.Value.5": "karpenter.sh/*"}
-        self.ec2_paged("DescribeInstances", r.instances, self.reservation_xml, "reservationSet", EC2_PAGE, filters)
+        self.ec2_paged("DescribeInstances", r.instances, self.reservation_xml, "reservationSet", filters)
         types = sorted({ng.type for c in r.eks for ng in c.nodegroups})
-        for batch in chunks(types, INSTANCE_TYPE_BATCH):
+        for batch in chunks(types, batch_size("ec2", "DescribeInstanceTypes")):
             if not batch:
                 continue
             req = {f"InstanceType.{i + 1}": t for i, t in enumerate(batch)}
@@ -1565,9 +1587,9 @@ class Generator:
                     f"</member></PolicyVersionList></member>")
 
         items = [("role", r) for r in roles] + [("policy", p) for p in policies]
-        pages = chunks(items, IAM_PAGE)
+        pages = chunks(items, page_size("iam", "GetAccountAuthorizationDetails"))
         for i, page in enumerate(pages):
-            req = {"Filter.member.1": "Role", "Filter.member.2": "LocalManagedPolicy", "MaxItems": 1000}
+            req = {"Filter.member.1": "Role", "Filter.member.2": "LocalManagedPolicy", "MaxItems": page_size("iam", "GetAccountAuthorizationDetails")}
             if i:
                 req["Marker"] = token("iam", account, i)
             role_list = "".join(role_xml(r) for k, r in page if k == "role")
@@ -1600,6 +1622,8 @@ def parse_args(argv: list[str]):
     p.add_argument("--accounts", type=int, default=1, help="accounts; more than 1 writes a fleet recording")
     p.add_argument("--regions", default="us-east-1,eu-west-1", help="comma-separated regions")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--audit", default=os.environ.get("AUDIT_BIN"),
+                   help="the audit binary whose collector the recording is for (default: $AUDIT_BIN)")
     for name, what in (("clusters", "ECS clusters per region"), ("services", "services per ECS cluster"),
                        ("eks-clusters", "EKS clusters per region"), ("nodegroups", "nodegroups per EKS cluster"),
                        ("subnets", "workload subnets per region"), ("target-groups", "target groups per region"),
@@ -1608,6 +1632,8 @@ def parse_args(argv: list[str]):
     args = p.parse_args(argv)
     if args.scale < 1 or args.accounts < 1:
         p.error("--scale and --accounts must be at least 1")
+    if not args.audit:
+        p.error("--audit BIN (or AUDIT_BIN): the binary whose operations table says how to page and batch")
     args.regions = [r.strip() for r in args.regions.split(",") if r.strip()]
     if not args.regions or len(set(args.regions)) != len(args.regions):
         p.error("--regions: give distinct regions")
@@ -1630,6 +1656,7 @@ def parse_args(argv: list[str]):
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    load_operations(args.audit)
     started = time.monotonic()
     out = os.path.abspath(args.out)
     if os.path.exists(out) and not os.path.isfile(os.path.join(out, "manifest.json")) and os.listdir(out):

@@ -4,26 +4,24 @@
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use checks::model::{Inventory, ScalableTarget, Scope};
 
-use super::Collector;
+use super::{ops, Collector};
 
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     let client = c.session(&scope.account).autoscaling(&scope.region);
     let mut inv = Inventory::default();
     let Some(pages) = c
-        .call(
+        .pages(
             scope,
-            "application-autoscaling",
-            "DescribeScalableTargets",
+            &ops::autoscaling::DESCRIBE_SCALABLE_TARGETS,
             None,
-            async {
+            |page| {
                 client
                     .describe_scalable_targets()
                     .service_namespace(ServiceNamespace::Ecs)
-                    .max_results(50)
+                    .set_max_results(page)
                     .into_paginator()
                     .send()
                     .try_collect()
-                    .await
             },
         )
         .await

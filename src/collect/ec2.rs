@@ -10,7 +10,7 @@ use checks::model::{
 };
 use futures::future::join_all;
 
-use super::{tag_map, Collector};
+use super::{ops, tag_map, Collector};
 
 /// Tag keys (or prefixes ending in `/`) that mark an instance as a Kubernetes node.
 const NODE_TAGS: [&str; 5] = [
@@ -32,61 +32,55 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     let client = c.session(&scope.account).ec2(&scope.region);
     let mut inv = Inventory::default();
     let (vpcs, subnets, tables, nats, igws, endpoints, instances) = tokio::join!(
-        c.call(scope, "ec2", "DescribeVpcs", None, async {
+        c.pages(scope, &ops::ec2::DESCRIBE_VPCS, None, |page| {
             client
                 .describe_vpcs()
-                .max_results(1000)
+                .set_max_results(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         }),
-        c.call(scope, "ec2", "DescribeSubnets", None, async {
+        c.pages(scope, &ops::ec2::DESCRIBE_SUBNETS, None, |page| {
             client
                 .describe_subnets()
-                .max_results(1000)
+                .set_max_results(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         }),
-        c.call(scope, "ec2", "DescribeRouteTables", None, async {
+        c.pages(scope, &ops::ec2::DESCRIBE_ROUTE_TABLES, None, |page| {
             client
                 .describe_route_tables()
-                .max_results(100)
+                .set_max_results(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         }),
-        c.call(scope, "ec2", "DescribeNatGateways", None, async {
+        c.pages(scope, &ops::ec2::DESCRIBE_NAT_GATEWAYS, None, |page| {
             client
                 .describe_nat_gateways()
-                .max_results(1000)
+                .set_max_results(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         }),
-        c.call(scope, "ec2", "DescribeInternetGateways", None, async {
+        c.pages(scope, &ops::ec2::DESCRIBE_INTERNET_GATEWAYS, None, |page| {
             client
                 .describe_internet_gateways()
-                .max_results(1000)
+                .set_max_results(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         }),
-        c.call(scope, "ec2", "DescribeVpcEndpoints", None, async {
+        c.pages(scope, &ops::ec2::DESCRIBE_VPC_ENDPOINTS, None, |page| {
             client
                 .describe_vpc_endpoints()
-                .max_results(1000)
+                .set_max_results(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         }),
-        c.call(scope, "ec2", "DescribeInstances", None, async {
+        c.pages(scope, &ops::ec2::DESCRIBE_INSTANCES, None, |page| {
             // Only live instances that carry a cluster tag: the checks look for nodes.
             client
                 .describe_instances()
@@ -101,11 +95,10 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
                         "karpenter.sh/*",
                     ],
                 ))
-                .max_results(1000)
+                .set_max_results(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         }),
     );
     if let Some(pages) = vpcs {
@@ -172,29 +165,27 @@ pub async fn instance_types(
         return Vec::new();
     }
     let client = c.session(&scope.account).ec2(&scope.region);
-    let names: Vec<String> = names.into_iter().collect();
-    let outs = join_all(names.chunks(100).map(|batch| {
-        let client = client.clone();
-        let batch: Vec<t::InstanceType> = batch
-            .iter()
-            .map(|n| t::InstanceType::from(n.as_str()))
-            .collect();
-        async move {
-            c.call(scope, "ec2", "DescribeInstanceTypes", None, async {
-                client
-                    .describe_instance_types()
-                    .set_instance_types(Some(batch))
-                    .into_paginator()
-                    .send()
-                    .try_collect()
-                    .await
-            })
-            .await
-        }
-    }))
+    let types: Vec<t::InstanceType> = names
+        .iter()
+        .map(|n| t::InstanceType::from(n.as_str()))
+        .collect();
+    let outs = join_all(c.batches(
+        scope,
+        &ops::ec2::DESCRIBE_INSTANCE_TYPES,
+        None,
+        &types,
+        |batch| {
+            client
+                .describe_instance_types()
+                .set_instance_types(Some(batch))
+                .into_paginator()
+                .send()
+                .try_collect()
+        },
+    ))
     .await;
     outs.into_iter()
-        .flatten()
+        .filter_map(|(_, pages)| pages)
         .flat_map(|pages| {
             pages
                 .iter()

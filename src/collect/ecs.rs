@@ -16,7 +16,7 @@ use checks::model::{
 use checks::secrets::classify_args;
 use futures::future::join_all;
 
-use super::{rfc3339, tag_map, Collector};
+use super::{ops, rfc3339, tag_map, Collector};
 
 /// Events kept per service: enough to see a recent deployment's errors.
 const EVENTS_KEPT: usize = 25;
@@ -26,13 +26,13 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     let mut inv = Inventory::default();
 
     let Some(pages) = c
-        .call(scope, "ecs", "ListClusters", None, async {
+        .pages(scope, &ops::ecs::LIST_CLUSTERS, None, |page| {
             client
                 .list_clusters()
+                .set_max_results(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         })
         .await
     else {
@@ -48,22 +48,20 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     // region's worth of the step before it. Each task definition is described once.
     let claimed: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
     let (described, per_cluster) = tokio::join!(
-        join_all(cluster_arns.chunks(100).map(|batch| {
-            let client = client.clone();
-            let batch = batch.to_vec();
-            async move {
-                c.call(scope, "ecs", "DescribeClusters", None, async {
-                    client
-                        .describe_clusters()
-                        .set_clusters(Some(batch))
-                        .include(ClusterField::Settings)
-                        .include(ClusterField::Tags)
-                        .send()
-                        .await
-                })
-                .await
+        join_all(c.batches(
+            scope,
+            &ops::ecs::DESCRIBE_CLUSTERS,
+            None,
+            &cluster_arns,
+            |batch| {
+                client
+                    .describe_clusters()
+                    .set_clusters(Some(batch))
+                    .include(ClusterField::Settings)
+                    .include(ClusterField::Tags)
+                    .send()
             }
-        })),
+        )),
         join_all(cluster_arns.iter().map(|arn| async {
             let (svcs, standalone) = tokio::join!(
                 services(c, &client, scope, arn, &claimed),
@@ -72,8 +70,8 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
             (svcs, standalone)
         })),
     );
-    for out in described.into_iter().flatten() {
-        for cl in out.clusters() {
+    for (_, out) in described {
+        for cl in out.iter().flat_map(|o| o.clusters()) {
             let ecs = cluster(scope, cl);
             inv.resource_tags.insert(
                 ecs.arn.clone(),
@@ -108,16 +106,15 @@ async fn standalone_tasks(
     cluster_arn: &str,
 ) -> Vec<StandaloneTasks> {
     let Some(pages) = c
-        .call(scope, "ecs", "ListTasks", Some(cluster_arn), async {
+        .pages(scope, &ops::ecs::LIST_TASKS, Some(cluster_arn), |page| {
             client
                 .list_tasks()
                 .cluster(cluster_arn)
                 .desired_status(t::DesiredStatus::Running)
-                .max_results(100)
+                .set_max_results(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         })
         .await
     else {
@@ -127,23 +124,26 @@ async fn standalone_tasks(
         .iter()
         .flat_map(|p| p.task_arns().iter().cloned())
         .collect();
-    let described = join_all(arns.chunks(100).map(|batch| {
-        let batch = batch.to_vec();
-        async move {
-            c.call(scope, "ecs", "DescribeTasks", Some(cluster_arn), async {
-                client
-                    .describe_tasks()
-                    .cluster(cluster_arn)
-                    .set_tasks(Some(batch))
-                    .send()
-                    .await
-            })
-            .await
-        }
-    }))
+    let described = join_all(c.batches(
+        scope,
+        &ops::ecs::DESCRIBE_TASKS,
+        Some(cluster_arn),
+        &arns,
+        |batch| {
+            client
+                .describe_tasks()
+                .cluster(cluster_arn)
+                .set_tasks(Some(batch))
+                .send()
+        },
+    ))
     .await;
     let mut groups: BTreeMap<(String, String), StandaloneTasks> = BTreeMap::new();
-    for task in described.iter().flatten().flat_map(|o| o.tasks()) {
+    for task in described
+        .iter()
+        .filter_map(|(_, o)| o.as_ref())
+        .flat_map(|o| o.tasks())
+    {
         let group = task.group().unwrap_or_default();
         let started_by = task.started_by().filter(|b| !b.is_empty());
         let other = group.starts_with("service:")
@@ -196,15 +196,14 @@ async fn services(
     Vec<TaskDefinition>,
 ) {
     let Some(pages) = c
-        .call(scope, "ecs", "ListServices", Some(cluster_arn), async {
+        .pages(scope, &ops::ecs::LIST_SERVICES, Some(cluster_arn), |page| {
             client
                 .list_services()
                 .cluster(cluster_arn)
-                .max_results(100)
+                .set_max_results(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         })
         .await
     else {
@@ -214,61 +213,62 @@ async fn services(
         .iter()
         .flat_map(|p| p.service_arns().iter().cloned())
         .collect();
-    let batches = join_all(arns.chunks(10).map(|batch| {
-        let batch = batch.to_vec();
-        async move {
-            let Some(out) = c
-                .call(scope, "ecs", "DescribeServices", Some(cluster_arn), async {
-                    client
-                        .describe_services()
-                        .cluster(cluster_arn)
-                        .set_services(Some(batch))
-                        .include(ServiceField::Tags)
-                        .send()
-                        .await
-                })
-                .await
-            else {
-                return (Vec::new(), Vec::new());
-            };
-            let services: Vec<(EcsService, BTreeMap<String, String>)> = out
-                .services()
-                .iter()
-                .map(|s| {
-                    let tags = tag_map(s.tags().iter().map(|t| (t.key(), t.value())));
-                    (service(scope, cluster_arn, s), tags)
-                })
-                .collect();
-            let mine: Vec<String> = {
-                let mut claimed = crate::sync::lock(claimed);
-                services
-                    .iter()
-                    .flat_map(|(s, _)| {
-                        std::iter::once(s.task_definition.clone())
-                            .chain(s.deployments.iter().map(|d| d.task_definition.clone()))
-                            .chain(
-                                s.task_sets
-                                    .iter()
-                                    .filter(|t| t.is_live())
-                                    .map(|t| t.task_definition.clone()),
-                            )
-                    })
-                    .filter(|a| !a.is_empty())
-                    .collect::<BTreeSet<String>>()
-                    .into_iter()
-                    .filter(|a| claimed.insert(a.clone()))
-                    .collect()
-            };
-            let task_defs = join_all(
-                mine.iter()
-                    .map(|arn| describe_task_definition(c, client, scope, arn)),
-            )
-            .await
-            .into_iter()
-            .flatten()
+    let described = c.batches(
+        scope,
+        &ops::ecs::DESCRIBE_SERVICES,
+        Some(cluster_arn),
+        &arns,
+        |batch| {
+            client
+                .describe_services()
+                .cluster(cluster_arn)
+                .set_services(Some(batch))
+                .include(ServiceField::Tags)
+                .send()
+        },
+    );
+    // Each batch's task definitions are described as soon as the batch is back.
+    let batches = join_all(described.map(|call| async move {
+        let (_, Some(out)) = call.await else {
+            return (Vec::new(), Vec::new());
+        };
+        let services: Vec<(EcsService, BTreeMap<String, String>)> = out
+            .services()
+            .iter()
+            .map(|s| {
+                let tags = tag_map(s.tags().iter().map(|t| (t.key(), t.value())));
+                (service(scope, cluster_arn, s), tags)
+            })
             .collect();
-            (services, task_defs)
-        }
+        let mine: Vec<String> = {
+            let mut claimed = crate::sync::lock(claimed);
+            services
+                .iter()
+                .flat_map(|(s, _)| {
+                    std::iter::once(s.task_definition.clone())
+                        .chain(s.deployments.iter().map(|d| d.task_definition.clone()))
+                        .chain(
+                            s.task_sets
+                                .iter()
+                                .filter(|t| t.is_live())
+                                .map(|t| t.task_definition.clone()),
+                        )
+                })
+                .filter(|a| !a.is_empty())
+                .collect::<BTreeSet<String>>()
+                .into_iter()
+                .filter(|a| claimed.insert(a.clone()))
+                .collect()
+        };
+        let task_defs = join_all(
+            mine.iter()
+                .map(|arn| describe_task_definition(c, client, scope, arn)),
+        )
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+        (services, task_defs)
     }))
     .await;
     let mut services = Vec::new();
@@ -506,8 +506,7 @@ async fn describe_task_definition(
     let out = c
         .call(
             scope,
-            "ecs",
-            "DescribeTaskDefinition",
+            &ops::ecs::DESCRIBE_TASK_DEFINITION,
             Some(reference),
             async {
                 client

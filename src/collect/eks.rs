@@ -8,19 +8,19 @@ use checks::model::{
 };
 use futures::future::join_all;
 
-use super::{rfc3339, Collector};
+use super::{ops, rfc3339, Collector};
 
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     let client = c.session(&scope.account).eks(&scope.region);
     let mut inv = Inventory::default();
     let Some(pages) = c
-        .call(scope, "eks", "ListClusters", None, async {
+        .pages(scope, &ops::eks::LIST_CLUSTERS, None, |page| {
             client
                 .list_clusters()
+                .set_max_results(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         })
         .await
     else {
@@ -63,7 +63,7 @@ async fn cluster(
         name
     );
     let (described, nodegroups, profiles) = tokio::join!(
-        c.call(scope, "eks", "DescribeCluster", Some(&arn), async {
+        c.call(scope, &ops::eks::DESCRIBE_CLUSTER, Some(&arn), async {
             client.describe_cluster().name(name).send().await
         }),
         nodegroups(c, client, scope, name, &arn),
@@ -91,15 +91,20 @@ async fn nodegroups(
     cluster_arn: &str,
 ) -> Vec<(EksNodegroup, BTreeMap<String, String>)> {
     let Some(pages) = c
-        .call(scope, "eks", "ListNodegroups", Some(cluster_arn), async {
-            client
-                .list_nodegroups()
-                .cluster_name(cluster)
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-        })
+        .pages(
+            scope,
+            &ops::eks::LIST_NODEGROUPS,
+            Some(cluster_arn),
+            |page| {
+                client
+                    .list_nodegroups()
+                    .cluster_name(cluster)
+                    .set_max_results(page)
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+            },
+        )
         .await
     else {
         return Vec::new();
@@ -111,8 +116,7 @@ async fn nodegroups(
     join_all(names.iter().map(|ng| async move {
         c.call(
             scope,
-            "eks",
-            "DescribeNodegroup",
+            &ops::eks::DESCRIBE_NODEGROUP,
             Some(cluster_arn),
             async {
                 client
@@ -143,19 +147,18 @@ async fn fargate_profiles(
     cluster_arn: &str,
 ) -> Vec<EksFargateProfile> {
     let Some(pages) = c
-        .call(
+        .pages(
             scope,
-            "eks",
-            "ListFargateProfiles",
+            &ops::eks::LIST_FARGATE_PROFILES,
             Some(cluster_arn),
-            async {
+            |page| {
                 client
                     .list_fargate_profiles()
                     .cluster_name(cluster)
+                    .set_max_results(page)
                     .into_paginator()
                     .send()
                     .try_collect()
-                    .await
             },
         )
         .await
@@ -169,8 +172,7 @@ async fn fargate_profiles(
     join_all(names.iter().map(|p| async move {
         c.call(
             scope,
-            "eks",
-            "DescribeFargateProfile",
+            &ops::eks::DESCRIBE_FARGATE_PROFILE,
             Some(cluster_arn),
             async {
                 client

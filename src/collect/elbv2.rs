@@ -11,30 +11,28 @@ use checks::model::{
 };
 use futures::future::join_all;
 
-use super::Collector;
+use super::{ops, Collector};
 
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     let client = c.session(&scope.account).elbv2(&scope.region);
     let mut inv = Inventory::default();
 
     let (lbs, tgs) = tokio::join!(
-        c.call(scope, "elbv2", "DescribeLoadBalancers", None, async {
+        c.pages(scope, &ops::elbv2::DESCRIBE_LOAD_BALANCERS, None, |page| {
             client
                 .describe_load_balancers()
-                .page_size(400)
+                .set_page_size(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         }),
-        c.call(scope, "elbv2", "DescribeTargetGroups", None, async {
+        c.pages(scope, &ops::elbv2::DESCRIBE_TARGET_GROUPS, None, |page| {
             client
                 .describe_target_groups()
-                .page_size(400)
+                .set_page_size(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         }),
     );
     if let Some(pages) = lbs {
@@ -56,16 +54,20 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
         let client = client.clone();
         async move {
             let pages = c
-                .call(scope, "elbv2", "DescribeListeners", Some(&lb.arn), async {
-                    client
-                        .describe_listeners()
-                        .load_balancer_arn(&lb.arn)
-                        .page_size(400)
-                        .into_paginator()
-                        .send()
-                        .try_collect()
-                        .await
-                })
+                .pages(
+                    scope,
+                    &ops::elbv2::DESCRIBE_LISTENERS,
+                    Some(&lb.arn),
+                    |page| {
+                        client
+                            .describe_listeners()
+                            .load_balancer_arn(&lb.arn)
+                            .set_page_size(page)
+                            .into_paginator()
+                            .send()
+                            .try_collect()
+                    },
+                )
                 .await?;
             let listeners: Vec<Listener> = pages
                 .iter()
@@ -74,15 +76,14 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
             let rules = join_all(listeners.iter().filter(|l| has_rules(l)).map(|l| {
                 let client = client.clone();
                 async move {
-                    c.call(scope, "elbv2", "DescribeRules", Some(&l.arn), async {
+                    c.pages(scope, &ops::elbv2::DESCRIBE_RULES, Some(&l.arn), |page| {
                         client
                             .describe_rules()
                             .listener_arn(&l.arn)
-                            .page_size(400)
+                            .set_page_size(page)
                             .into_paginator()
                             .send()
                             .try_collect()
-                            .await
                     })
                     .await
                     .map(|pages| {
@@ -103,22 +104,11 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
         }
     }));
     let tg_arns: Vec<String> = inv.target_groups.iter().map(|t| t.arn.clone()).collect();
-    let tags = join_all(tg_arns.chunks(20).map(|batch| {
-        let client = client.clone();
-        let batch = batch.to_vec();
-        async move {
-            let out = c
-                .call(scope, "elbv2", "DescribeTags", None, async {
-                    client
-                        .describe_tags()
-                        .set_resource_arns(Some(batch.clone()))
-                        .send()
-                        .await
-                })
-                .await;
-            (batch, out)
-        }
-    }));
+    let tags = join_all(
+        c.batches(scope, &ops::elbv2::DESCRIBE_TAGS, None, &tg_arns, |batch| {
+            client.describe_tags().set_resource_arns(Some(batch)).send()
+        }),
+    );
     // Target health and attributes (the deregistration delay) only matter for groups in
     // use; neither API takes more than one group per call.
     let in_use = join_all(
@@ -130,17 +120,21 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
                 let arn = tg.arn.as_str();
                 async move {
                     let (health, attrs) = tokio::join!(
-                        c.call(scope, "elbv2", "DescribeTargetHealth", Some(arn), async {
-                            client
-                                .describe_target_health()
-                                .target_group_arn(arn)
-                                .send()
-                                .await
-                        }),
                         c.call(
                             scope,
-                            "elbv2",
-                            "DescribeTargetGroupAttributes",
+                            &ops::elbv2::DESCRIBE_TARGET_HEALTH,
+                            Some(arn),
+                            async {
+                                client
+                                    .describe_target_health()
+                                    .target_group_arn(arn)
+                                    .send()
+                                    .await
+                            }
+                        ),
+                        c.call(
+                            scope,
+                            &ops::elbv2::DESCRIBE_TARGET_GROUP_ATTRIBUTES,
                             Some(arn),
                             async {
                                 client

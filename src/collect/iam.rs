@@ -5,32 +5,33 @@
 
 use checks::model::{IamRole, Inventory, ManagedPolicy, NamedPolicy, OidcProvider, Scope};
 
-use super::Collector;
+use super::{ops, Collector};
 
 pub async fn collect(c: &Collector, scope: &Scope, region: &str) -> Inventory {
     let client = c.session(&scope.account).iam(region);
     let mut inv = Inventory::default();
     let (details, providers) = tokio::join!(
-        c.call(
+        c.pages(
             scope,
-            "iam",
-            "GetAccountAuthorizationDetails",
+            &ops::iam::GET_ACCOUNT_AUTHORIZATION_DETAILS,
             None,
-            async {
+            |page| {
                 client
                     .get_account_authorization_details()
                     .filter(aws_sdk_iam::types::EntityType::Role)
                     .filter(aws_sdk_iam::types::EntityType::LocalManagedPolicy)
-                    .max_items(1000)
+                    .set_max_items(page)
                     .into_paginator()
                     .send()
                     .try_collect()
-                    .await
             }
         ),
-        c.call(scope, "iam", "ListOpenIDConnectProviders", None, async {
-            client.list_open_id_connect_providers().send().await
-        }),
+        c.call(
+            scope,
+            &ops::iam::LIST_OPEN_ID_CONNECT_PROVIDERS,
+            None,
+            async { client.list_open_id_connect_providers().send().await }
+        ),
     );
     if let Some(pages) = details {
         inv.iam_policies = pages

@@ -11,6 +11,7 @@ mod ecs;
 mod eks;
 mod elbv2;
 mod iam;
+pub mod ops;
 mod scheduled;
 
 use std::any::Any;
@@ -31,6 +32,7 @@ use crate::gap::{classify, GapCode};
 use crate::progress::Progress;
 use crate::session::Session;
 use crate::stop::{Stop, StopReason};
+use ops::Op;
 
 /// Shared state of one collection run.
 pub struct Collector {
@@ -101,8 +103,7 @@ impl Collector {
     pub async fn call<T, E, F>(
         &self,
         scope: &Scope,
-        service: &str,
-        operation: &str,
+        op: &Op,
         resource: Option<&str>,
         fut: F,
     ) -> Option<T>
@@ -113,13 +114,13 @@ impl Collector {
         // Pacing and the concurrency limits apply to each HTTP attempt (see
         // http::transport::Gate); a stopped run ends every call still waiting or in flight.
         if let Some(why) = self.stop.reason() {
-            self.stopped(scope, service, operation, resource, &why, false);
+            self.stopped(scope, op, resource, &why, false);
             return None;
         }
         let result = tokio::select! {
             biased;
             why = self.stop.wait() => {
-                self.stopped(scope, service, operation, resource, &why, true);
+                self.stopped(scope, op, resource, &why, true);
                 return None;
             }
             // A panic in the SDK, the transport or a simulator ends this call only: it is
@@ -131,11 +132,10 @@ impl Collector {
             Ok(r) => r,
             Err(panic) => {
                 let message = format!("the call panicked: {}", panic_message(&*panic));
-                tracing::error!(account = %scope.account, region = %scope.region, "{service}:{operation}: {message}");
+                tracing::error!(account = %scope.account, region = %scope.region, "{}: {message}", op.id());
                 self.fail(
                     scope,
-                    service,
-                    operation,
+                    op,
                     resource,
                     CallStatus::Failed,
                     Some(GapCode::Panicked.into()),
@@ -149,27 +149,66 @@ impl Collector {
                 crate::sync::lock(&self.ok).insert((
                     scope.account.clone(),
                     scope.region.clone(),
-                    service.to_string(),
-                    operation.to_string(),
+                    op.service.to_string(),
+                    op.name.to_string(),
                 ));
                 Some(v)
             }
             Err(e) => {
                 let (status, error_code, message) = classify(&e);
-                self.fail(
-                    scope, service, operation, resource, status, error_code, message,
-                );
+                self.fail(scope, op, resource, status, error_code, message);
                 None
             }
         }
+    }
+
+    /// Every page of a listing, as one call: `list` asks with the page size `op` gives
+    /// (`None`: AWS's default page).
+    pub async fn pages<T, E, F, Fut>(
+        &self,
+        scope: &Scope,
+        op: &Op,
+        resource: Option<&str>,
+        list: F,
+    ) -> Option<Vec<T>>
+    where
+        F: FnOnce(Option<i32>) -> Fut,
+        Fut: Future<Output = Result<Vec<T>, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.call(scope, op, resource, list(op.page())).await
+    }
+
+    /// A describe of many items, `op`'s batch size a call, every batch at once: each batch
+    /// with its answer (`None` where the call failed: a coverage gap, recorded). The calls
+    /// start as the returned futures are polled, so a caller can go on with each batch's
+    /// answer as soon as it is back.
+    pub fn batches<'a, I, T, E, F, Fut>(
+        &'a self,
+        scope: &'a Scope,
+        op: &'a Op,
+        resource: Option<&'a str>,
+        items: &'a [I],
+        describe: F,
+    ) -> impl Iterator<Item = impl Future<Output = (Vec<I>, Option<T>)> + 'a> + 'a
+    where
+        I: Clone + 'a,
+        F: Fn(Vec<I>) -> Fut + 'a,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>> + 'a,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        items.chunks(op.batch_size()).map(move |batch| {
+            let fut = describe(batch.to_vec());
+            let batch = batch.to_vec();
+            async move { (batch, self.call(scope, op, resource, fut).await) }
+        })
     }
 
     /// Records a call the stopped run ended (`in_flight`) or never started.
     fn stopped(
         &self,
         scope: &Scope,
-        service: &str,
-        operation: &str,
+        op: &Op,
         resource: Option<&str>,
         why: &StopReason,
         in_flight: bool,
@@ -181,8 +220,7 @@ impl Collector {
         };
         self.fail(
             scope,
-            service,
-            operation,
+            op,
             resource,
             CallStatus::Failed,
             Some(why.code().into()),
@@ -192,12 +230,10 @@ impl Collector {
 
     /// Records a failure that is not an SDK call's (a region not enabled, a role not
     /// assumed) as a coverage gap.
-    #[allow(clippy::too_many_arguments)]
     fn fail(
         &self,
         scope: &Scope,
-        service: &str,
-        operation: &str,
+        op: &Op,
         resource: Option<&str>,
         status: CallStatus,
         error_code: Option<String>,
@@ -206,14 +242,15 @@ impl Collector {
         tracing::info!(
             account = %scope.account,
             region = %scope.region,
-            "{service}:{operation}{} {status:?}: {message}",
+            "{}{} {status:?}: {message}",
+            op.id(),
             resource.map(|r| format!(" ({r})")).unwrap_or_default()
         );
         crate::sync::lock(&self.failures).push(CoverageEntry {
             account: scope.account.clone(),
             region: scope.region.clone(),
-            service: service.to_string(),
-            operation: operation.to_string(),
+            service: op.service.to_string(),
+            operation: op.name.to_string(),
             scope: resource.map(str::to_string),
             status,
             error_code,
@@ -314,8 +351,7 @@ impl Collector {
             Err(f) => {
                 self.fail(
                     &global,
-                    "sts",
-                    "AssumeRole",
+                    &ops::sts::ASSUME_ROLE,
                     Some(&target.role_arn),
                     f.status,
                     f.error_code.clone(),
@@ -357,7 +393,7 @@ impl Collector {
         let scope = Scope::new(&session.account, &session.home_region);
         let client = session.ec2(&session.home_region);
         let described = self
-            .call(&scope, "ec2", "DescribeRegions", None, async {
+            .call(&scope, &ops::ec2::DESCRIBE_REGIONS, None, async {
                 client.describe_regions().all_regions(true).send().await
             })
             .await;
@@ -400,8 +436,7 @@ impl Collector {
             };
             self.fail(
                 &Scope::new(&session.account, r),
-                "ec2",
-                "DescribeRegions",
+                &ops::ec2::DESCRIBE_REGIONS,
                 Some(r),
                 CallStatus::NotAvailable,
                 Some(GapCode::RegionNotEnabled.into()),

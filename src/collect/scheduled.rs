@@ -17,7 +17,7 @@ use checks::secrets::classify_args;
 use futures::future::join_all;
 use serde_json::Value;
 
-use super::Collector;
+use super::{ops, Collector};
 
 /// Whether an ARN names an ECS cluster: the target of a RunTask schedule or rule.
 fn is_ecs_cluster(arn: &str) -> bool {
@@ -142,14 +142,13 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
 async fn schedules(c: &Collector, scope: &Scope) -> Vec<ScheduledTask> {
     let client = c.session(&scope.account).scheduler(&scope.region);
     let Some(pages) = c
-        .call(scope, "scheduler", "ListSchedules", None, async {
+        .pages(scope, &ops::scheduled::LIST_SCHEDULES, None, |page| {
             client
                 .list_schedules()
-                .max_results(100)
+                .set_max_results(page)
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
         })
         .await
     else {
@@ -173,7 +172,7 @@ async fn schedules(c: &Collector, scope: &Scope) -> Vec<ScheduledTask> {
         let client = client.clone();
         async move {
             let out = c
-                .call(scope, "scheduler", "GetSchedule", Some(arn), async {
+                .call(scope, &ops::scheduled::GET_SCHEDULE, Some(arn), async {
                     client
                         .get_schedule()
                         .name(name)
@@ -228,7 +227,7 @@ async fn rules(c: &Collector, scope: &Scope) -> Vec<ScheduledTask> {
     let Some(buses) = all_pages(
         |token| {
             let client = client.clone();
-            c.call(scope, "events", "ListEventBuses", None, async move {
+            c.call(scope, &ops::scheduled::LIST_EVENT_BUSES, None, async move {
                 client.list_event_buses().set_next_token(token).send().await
             })
         },
@@ -249,7 +248,7 @@ async fn rules(c: &Collector, scope: &Scope) -> Vec<ScheduledTask> {
             let rules = all_pages(
                 |token| {
                     let client = client.clone();
-                    c.call(scope, "events", "ListRules", Some(bus), async move {
+                    c.call(scope, &ops::scheduled::LIST_RULES, Some(bus), async move {
                         client
                             .list_rules()
                             .event_bus_name(bus)
@@ -278,8 +277,7 @@ async fn rules(c: &Collector, scope: &Scope) -> Vec<ScheduledTask> {
                             let client = client.clone();
                             c.call(
                                 scope,
-                                "events",
-                                "ListTargetsByRule",
+                                &ops::scheduled::LIST_TARGETS_BY_RULE,
                                 Some(arn),
                                 async move {
                                     client
