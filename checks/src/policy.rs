@@ -7,10 +7,13 @@
 //! [`PolicyError`] whose message can be shown as a "could not parse" note. It never panics.
 //!
 //! The queries answer the questions the checks ask (is this admin? who may assume this
-//! role? how is an OIDC trust pinned?). They are deliberately not a full IAM evaluator:
-//! no request context, no policy variables, no SCPs or permission boundaries.
+//! role? how is an OIDC trust pinned? would this resource policy let AWS's own request
+//! through? — [`Policy::evaluate`]). They are deliberately not a full IAM evaluator: only
+//! the request context a caller vouches for, no policy variables, no SCPs or permission
+//! boundaries.
 
 mod condition;
+mod evaluate;
 mod parse;
 mod wildcard;
 
@@ -20,6 +23,7 @@ mod tests;
 use std::fmt;
 
 pub use condition::{BaseOperator, Condition, Constraint, KeyConstraint, Operator, SetQualifier};
+pub use evaluate::{ContextValue, Decision, Reason, Request, StatementEval, Tri};
 pub use wildcard::{has_wildcard, matches_everything, wildcard_match};
 
 /// The actions that let a principal take on a role; a trust-policy statement matters for

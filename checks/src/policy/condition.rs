@@ -5,6 +5,8 @@
 //! as the operator says. The checks do not evaluate conditions against a request; they ask
 //! how tightly a key is held ([`Condition::key_constraint`]).
 
+use std::fmt;
+
 use super::wildcard::has_wildcard;
 
 /// A statement's whole `Condition` block. Empty when the statement has none, so
@@ -117,6 +119,38 @@ const KNOWN: [(&str, BaseOperator); 27] = [
     ("ArnNotLike", BaseOperator::ArnNotLike),
     ("Null", BaseOperator::Null),
 ];
+
+impl fmt::Display for Operator {
+    /// As IAM spells it: `ForAnyValue:StringLikeIfExists`; an unknown operator as written.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let BaseOperator::Other(text) = &self.base {
+            return f.write_str(text);
+        }
+        match self.set {
+            Some(SetQualifier::ForAnyValue) => f.write_str("ForAnyValue:")?,
+            Some(SetQualifier::ForAllValues) => f.write_str("ForAllValues:")?,
+            None => {}
+        }
+        write!(f, "{:?}", self.base)?;
+        if self.if_exists {
+            f.write_str("IfExists")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Constraint {
+    /// `aws:PrincipalAccount StringEquals [111122223333]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} [{}]",
+            self.key,
+            self.operator,
+            self.values.join(", ")
+        )
+    }
+}
 
 impl BaseOperator {
     /// The operator for a bare name (no prefix or suffix), matched case-insensitively.

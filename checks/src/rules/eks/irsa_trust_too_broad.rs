@@ -9,8 +9,8 @@ use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::{EksCluster, Inventory};
 use crate::policy::{
-    has_wildcard, wildcard_match, BaseOperator, Condition, Effect, KeyConstraint, Operator, Policy,
-    PrincipalClause, PrincipalKind, Principals, SetQualifier,
+    has_wildcard, wildcard_match, Condition, Effect, KeyConstraint, Policy, PrincipalClause,
+    PrincipalKind, Principals,
 };
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::trust_policies;
@@ -345,24 +345,10 @@ fn held(condition: &Condition, key: &str) -> KeyConstraint {
     best
 }
 
-fn operator_name(op: &Operator) -> String {
-    let set = match op.set {
-        Some(SetQualifier::ForAnyValue) => "ForAnyValue:",
-        Some(SetQualifier::ForAllValues) => "ForAllValues:",
-        None => "",
-    };
-    let base = match &op.base {
-        BaseOperator::Other(text) => text.clone(),
-        known => format!("{known:?}"),
-    };
-    let suffix = if op.if_exists { "IfExists" } else { "" };
-    format!("{set}{base}{suffix}")
-}
-
 fn operators_on(condition: &Condition, key: &str) -> String {
     let mut names: Vec<String> = condition
         .constraints_on(key)
-        .map(|c| operator_name(&c.operator))
+        .map(|c| c.operator.to_string())
         .collect();
     names.dedup();
     names.join(", ")

@@ -7,8 +7,8 @@ use crate::finding::{Evidence, Severity};
 use crate::graph::Workload;
 use crate::model::{partition_of, VpcEndpoint};
 use crate::policy::{
-    has_wildcard, matches_everything, wildcard_match, BaseOperator, Constraint, Effect, Patterns,
-    Policy, PrincipalClause, PrincipalKind, Principals, SetQualifier, Statement,
+    ContextValue, Decision, Patterns, Policy, PrincipalClause, Reason, Request, Statement,
+    StatementEval,
 };
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::{image_source, ImageSource};
@@ -119,259 +119,43 @@ fn layer_bucket_arn(region: &str) -> String {
     )
 }
 
-// ---------------------------------------------------------------- policy evaluation
+// ---------------------------------------------------------------- the policy's verdict
 
-/// A three-valued answer: the request provably matches, provably does not, or the policy
-/// depends on something this check cannot know.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tri {
-    Yes,
-    No,
-    Maybe,
-}
-
-impl Tri {
-    fn from(b: bool) -> Tri {
-        if b {
-            Tri::Yes
-        } else {
-            Tri::No
-        }
-    }
-}
-
-/// The layer download as the endpoint policy sees it.
-struct LayerRequest<'a> {
-    /// The bucket ARN (no trailing slash).
-    bucket: String,
-    endpoint: &'a VpcEndpoint,
-}
-
-/// What the request carries for a condition key.
-enum Actual {
-    /// A value this check knows.
-    Known(String),
-    /// A value that is AWS's, not the customer's (ECR's signing principal, the AWS-owned
-    /// bucket's account): it matches no concrete value a customer writes, but does match a
-    /// pattern made only of `*`. `present` says whether the key is surely in the request.
-    NotYours { present: bool },
-}
-
-impl LayerRequest<'_> {
-    fn actual(&self, key: &str) -> Option<Actual> {
-        let key = key.to_ascii_lowercase();
-        Some(match key.as_str() {
-            "aws:sourcevpce" => Actual::Known(self.endpoint.id.clone()),
-            "aws:sourcevpc" => Actual::Known(self.endpoint.vpc_id.clone()),
+/// ECR's layer download as the endpoint policy sees it: `s3:GetObject` on any key of the
+/// layer bucket, made by the AWS-owned principal that signs ECR's layer URLs, over HTTPS
+/// through this endpoint.
+fn layer_request(ep: &VpcEndpoint) -> Request {
+    let bucket = layer_bucket_arn(&ep.scope.region);
+    let known = |v: &str| ContextValue::Known(v.to_string());
+    let aws_owned = |present| ContextValue::Foreign { present };
+    Request {
+        action: GET_OBJECT.to_string(),
+        // `bucket/*` taken literally stands for "any key" (a pattern matching it matches the
+        // `*` key too, as `.../*` and `*` do); a realistic key guards against `.../?`.
+        resources: vec![
+            format!("{bucket}/*"),
+            format!("{bucket}/sha256/0f3c9a7e-5b21-4c8d-9e6a-2d7b1c4e8f90"),
+        ],
+        context: [
+            ("aws:sourcevpce", known(&ep.id)),
+            ("aws:sourcevpc", known(&ep.vpc_id)),
             // Image layers are fetched over HTTPS.
-            "aws:securetransport" => Actual::Known("true".into()),
-            "aws:requestedregion" => Actual::Known(self.endpoint.scope.region.clone()),
-            "aws:principalaccount"
-            | "aws:principalarn"
-            | "aws:resourceaccount"
-            | "s3:resourceaccount" => Actual::NotYours { present: true },
-            "aws:principalorgid"
-            | "aws:principalorgpaths"
-            | "aws:resourceorgid"
-            | "aws:resourceorgpaths" => Actual::NotYours { present: false },
-            _ => return None,
-        })
-    }
-}
-
-/// `aws:PrincipalAccount StringEquals [111122223333]`.
-fn describe_constraint(c: &Constraint) -> String {
-    let op = match &c.operator.base {
-        BaseOperator::Other(text) => text.clone(),
-        base => {
-            let mut s = String::new();
-            match c.operator.set {
-                Some(SetQualifier::ForAnyValue) => s.push_str("ForAnyValue:"),
-                Some(SetQualifier::ForAllValues) => s.push_str("ForAllValues:"),
-                None => {}
-            }
-            s.push_str(&format!("{base:?}"));
-            if c.operator.if_exists {
-                s.push_str("IfExists");
-            }
-            s
-        }
-    };
-    format!("{} {op} [{}]", c.key, c.values.join(", "))
-}
-
-/// Whether one condition constraint holds for the layer request.
-fn constraint_holds(c: &Constraint, req: &LayerRequest<'_>) -> Tri {
-    let Some(actual) = req.actual(&c.key) else {
-        return Tri::Maybe;
-    };
-    let op = &c.operator;
-    use BaseOperator as B;
-    match actual {
-        Actual::Known(v) => {
-            // Every key above is single-valued and present: `IfExists` and the set
-            // qualifiers reduce to the bare operator.
-            let any = |f: &dyn Fn(&str) -> bool| c.values.iter().any(|x| f(x));
-            match op.base {
-                B::StringEquals => Tri::from(any(&|x| x == v)),
-                B::StringEqualsIgnoreCase | B::Bool => {
-                    Tri::from(any(&|x| x.eq_ignore_ascii_case(&v)))
-                }
-                B::StringLike => Tri::from(any(&|x| wildcard_match(x, &v, false))),
-                B::StringNotEquals => Tri::from(!any(&|x| x == v)),
-                B::StringNotEqualsIgnoreCase => Tri::from(!any(&|x| x.eq_ignore_ascii_case(&v))),
-                B::StringNotLike => Tri::from(!any(&|x| wildcard_match(x, &v, false))),
-                B::Null => null_holds(c, true),
-                _ => Tri::Maybe,
-            }
-        }
-        Actual::NotYours { present } => {
-            if !present && (op.if_exists || op.set.is_some()) {
-                // An absent key passes `IfExists` and `ForAllValues`, fails `ForAnyValue`:
-                // the answer depends on whether AWS's side belongs to an organization.
-                return Tri::Maybe;
-            }
-            // How the value compares with the listed ones: a value of AWS's never equals a
-            // value the customer wrote, but any value matches a pattern of only `*`. Another
-            // wildcard pattern (`o-*`) might match it.
-            let matched = || -> Tri {
-                if c.values.iter().any(|x| matches_everything(x)) {
-                    Tri::Yes
-                } else if c.values.iter().any(|x| has_wildcard(x)) {
-                    Tri::Maybe
-                } else {
-                    Tri::No
-                }
-            };
-            let negate = |t: Tri| match t {
-                Tri::Yes => Tri::No,
-                Tri::No => Tri::Yes,
-                Tri::Maybe => Tri::Maybe,
-            };
-            match op.base {
-                // `*` is literal under StringEquals; ArnEquals honours wildcards.
-                B::StringEquals | B::StringEqualsIgnoreCase => Tri::No,
-                B::StringLike | B::ArnLike | B::ArnEquals => matched(),
-                B::StringNotEquals | B::StringNotEqualsIgnoreCase => Tri::Yes,
-                B::StringNotLike | B::ArnNotLike | B::ArnNotEquals => negate(matched()),
-                B::Null if present => null_holds(c, true),
-                _ => Tri::Maybe,
-            }
-        }
-    }
-}
-
-/// `Null`: `"true"` holds when the key is absent, `"false"` when it is present.
-fn null_holds(c: &Constraint, present: bool) -> Tri {
-    let wants_absent: Vec<bool> = c
-        .values
-        .iter()
-        .filter_map(|v| match v.to_ascii_lowercase().as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        })
-        .collect();
-    if wants_absent.is_empty() {
-        return Tri::Maybe;
-    }
-    Tri::from(wants_absent.iter().any(|absent| *absent != present))
-}
-
-/// Whether the statement's principal covers ECR's signing principal (an AWS-owned one, never
-/// one of the customer's accounts or roles).
-fn principal_applies(s: &Statement) -> (Tri, &'static str) {
-    let classify = |p: &Principals| -> Tri {
-        match p {
-            Principals::Anyone => Tri::Yes,
-            Principals::Listed(ids) => {
-                if ids
-                    .iter()
-                    .any(|id| id.kind == PrincipalKind::Aws && matches_everything(&id.value))
-                {
-                    Tri::Yes
-                } else if ids.iter().all(|id| id.kind == PrincipalKind::Aws) {
-                    Tri::No
-                } else {
-                    Tri::Maybe
-                }
-            }
-        }
-    };
-    match &s.principal {
-        PrincipalClause::Absent => (Tri::Maybe, "it names no principal"),
-        PrincipalClause::Include(p) => (
-            classify(p),
-            "its Principal lists only your AWS principals, and ECR's layer URLs are signed by an AWS-owned one",
-        ),
-        PrincipalClause::Exclude(p) => {
-            let t = match classify(p) {
-                Tri::Yes => Tri::No,
-                Tri::No => Tri::Yes,
-                Tri::Maybe => Tri::Maybe,
-            };
-            (t, "its NotPrincipal excludes every principal")
-        }
-    }
-}
-
-/// Whether `Resource`/`NotResource` covers every object of the bucket, none, or some.
-fn resource_applies(s: &Statement, req: &LayerRequest<'_>) -> Tri {
-    // `bucket/*` taken literally stands for "any key" (a pattern matching it matches the
-    // `*` key too, as `.../*` and `*` do); a realistic key guards against `.../?`.
-    let any_key = format!("{}/*", req.bucket);
-    let sample = format!("{}/sha256/0f3c9a7e-5b21-4c8d-9e6a-2d7b1c4e8f90", req.bucket);
-    match (s.covers_resource(&any_key), s.covers_resource(&sample)) {
-        (true, true) => Tri::Yes,
-        (false, false) => Tri::No,
-        _ => Tri::Maybe,
-    }
-}
-
-/// Whether the statement applies to the layer request, and why not (or why it cannot tell).
-fn statement_applies(s: &Statement, req: &LayerRequest<'_>) -> (Tri, String) {
-    if !s.covers_action(GET_OBJECT) {
-        return (Tri::No, format!("it does not cover {GET_OBJECT}"));
-    }
-    let mut maybe = Vec::new();
-    match resource_applies(s, req) {
-        Tri::No => {
-            let what = match &s.resource {
-                Patterns::Include(p) => format!("its Resource is {}", p.join(", ")),
-                Patterns::Exclude(p) => format!("its NotResource excludes {}", p.join(", ")),
-                Patterns::Absent => "it has no Resource".to_string(),
-            };
-            return (Tri::No, format!("{what}, not the ECR layer bucket"));
-        }
-        Tri::Maybe => {
-            maybe.push("its resources cover only some keys of the ECR layer bucket".to_string())
-        }
-        Tri::Yes => {}
-    }
-    match principal_applies(s) {
-        (Tri::No, why) => return (Tri::No, why.to_string()),
-        (Tri::Maybe, _) => maybe.push("its principal may or may not include ECR's".to_string()),
-        (Tri::Yes, _) => {}
-    }
-    for c in &s.condition.constraints {
-        match constraint_holds(c, req) {
-            Tri::No => {
-                return (
-                    Tri::No,
-                    format!(
-                        "its condition {} does not hold for ECR's layer requests",
-                        describe_constraint(c)
-                    ),
-                )
-            }
-            Tri::Maybe => maybe.push(format!("its condition {}", describe_constraint(c))),
-            Tri::Yes => {}
-        }
-    }
-    if maybe.is_empty() {
-        (Tri::Yes, String::new())
-    } else {
-        (Tri::Maybe, maybe.join("; "))
+            ("aws:securetransport", known("true")),
+            ("aws:requestedregion", known(&ep.scope.region)),
+            // ECR's signing principal and the layer bucket are AWS's, in no organization
+            // this tool can know of.
+            ("aws:principalaccount", aws_owned(true)),
+            ("aws:principalarn", aws_owned(true)),
+            ("aws:resourceaccount", aws_owned(true)),
+            ("s3:resourceaccount", aws_owned(true)),
+            ("aws:principalorgid", aws_owned(false)),
+            ("aws:principalorgpaths", aws_owned(false)),
+            ("aws:resourceorgid", aws_owned(false)),
+            ("aws:resourceorgpaths", aws_owned(false)),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value))
+        .collect(),
     }
 }
 
@@ -392,44 +176,79 @@ fn statement_label(s: &Statement, index: usize) -> String {
     }
 }
 
-fn judge(policy: &Policy, req: &LayerRequest<'_>) -> Verdict {
-    let mut allows = Vec::new();
-    let mut allow_maybe = Vec::new();
-    let mut not_allowing = Vec::new();
-    let mut denies = Vec::new();
-    let mut deny_maybe = Vec::new();
-    for (i, s) in policy.statements.iter().enumerate() {
-        let label = statement_label(s, i);
-        let (t, why) = statement_applies(s, req);
-        match (s.effect, t) {
-            (Effect::Allow, Tri::Yes) => allows.push(label),
-            (Effect::Allow, Tri::Maybe) => allow_maybe.push(format!("{label} depends on {why}")),
-            (Effect::Allow, Tri::No) => not_allowing.push(format!("{label} does not apply: {why}")),
-            (Effect::Deny, Tri::Yes) => denies.push(format!(
-                "{label} denies {GET_OBJECT} on the ECR layer bucket to ECR's layer requests"
-            )),
-            (Effect::Deny, Tri::Maybe) => deny_maybe.push(format!("{label} depends on {why}")),
-            (Effect::Deny, Tri::No) => {}
+/// Why a statement does not apply to ECR's layer requests.
+fn why_not(e: &StatementEval<'_>) -> String {
+    let s = e.statement;
+    match e.reasons.first() {
+        Some(Reason::Action) => format!("it does not cover {GET_OBJECT}"),
+        Some(Reason::Resource) => {
+            let what = match &s.resource {
+                Patterns::Include(p) => format!("its Resource is {}", p.join(", ")),
+                Patterns::Exclude(p) => format!("its NotResource excludes {}", p.join(", ")),
+                Patterns::Absent => "it has no Resource".to_string(),
+            };
+            format!("{what}, not the ECR layer bucket")
         }
+        Some(Reason::Principal) => match s.principal {
+            PrincipalClause::Exclude(_) => "its NotPrincipal excludes every principal",
+            _ => "its Principal lists only your AWS principals, and ECR's layer URLs are signed by an AWS-owned one",
+        }
+        .to_string(),
+        Some(Reason::Condition(c)) => {
+            format!("its condition {c} does not hold for ECR's layer requests")
+        }
+        None => String::new(),
     }
-    if !denies.is_empty() {
-        return Verdict::Blocked(denies);
+}
+
+/// What a statement that may apply depends on.
+fn depends_on(e: &StatementEval<'_>) -> String {
+    e.reasons
+        .iter()
+        .map(|r| match r {
+            Reason::Action => format!("whether it covers {GET_OBJECT}"),
+            Reason::Resource => {
+                "its resources cover only some keys of the ECR layer bucket".to_string()
+            }
+            Reason::Principal => "its principal may or may not include ECR's".to_string(),
+            Reason::Condition(c) => format!("its condition {c}"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn judge(policy: &Policy, req: &Request) -> Verdict {
+    let label = |e: &StatementEval<'_>| statement_label(e.statement, e.index);
+    match policy.evaluate(req) {
+        Decision::Allowed => Verdict::Allowed,
+        Decision::Denied(evals) => Verdict::Blocked(
+            evals
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} denies {GET_OBJECT} on the ECR layer bucket to ECR's layer requests",
+                        label(e)
+                    )
+                })
+                .collect(),
+        ),
+        Decision::Undecided(evals) => Verdict::Undecided(
+            evals
+                .iter()
+                .map(|e| format!("{} depends on {}", label(e), depends_on(e)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        Decision::NotAllowed(evals) if evals.is_empty() => {
+            Verdict::Blocked(vec!["the policy has no Allow statement".to_string()])
+        }
+        Decision::NotAllowed(evals) => Verdict::Blocked(
+            evals
+                .iter()
+                .map(|e| format!("{} does not apply: {}", label(e), why_not(e)))
+                .collect(),
+        ),
     }
-    if !allows.is_empty() {
-        return match deny_maybe.is_empty() {
-            true => Verdict::Allowed,
-            false => Verdict::Undecided(deny_maybe.join("; ")),
-        };
-    }
-    if !allow_maybe.is_empty() || !deny_maybe.is_empty() {
-        let mut why = allow_maybe;
-        why.extend(deny_maybe);
-        return Verdict::Undecided(why.join("; "));
-    }
-    if not_allowing.is_empty() {
-        not_allowing.push("the policy has no Allow statement".to_string());
-    }
-    Verdict::Blocked(not_allowing)
 }
 
 /// The verdict on an endpoint's policy document; `Err` when it cannot be parsed.
@@ -440,11 +259,7 @@ fn endpoint_verdict(ep: &VpcEndpoint) -> Result<Verdict, String> {
         Some(text) => text,
     };
     let policy = Policy::parse(text).map_err(|e| e.to_string())?;
-    let req = LayerRequest {
-        bucket: layer_bucket_arn(&ep.scope.region),
-        endpoint: ep,
-    };
-    Ok(judge(&policy, &req))
+    Ok(judge(&policy, &layer_request(ep)))
 }
 
 // ---------------------------------------------------------------- the check
@@ -951,71 +766,51 @@ mod tests {
         );
     }
 
+    /// The decisions themselves are tested with [`Policy::evaluate`]; this is their wording.
     #[test]
-    fn judge_edge_cases() {
+    fn verdict_wording() {
         let ep = {
             let b = with_policy(None);
             b.inv.vpc_endpoints[2].clone()
         };
         assert_eq!(ep.id, "vpce-s3");
-        let req = LayerRequest {
-            bucket: layer_bucket_arn("us-east-1"),
-            endpoint: &ep,
+        let verdict = |doc: &str| judge(&Policy::parse(doc).unwrap(), &layer_request(&ep));
+        let blocked = |doc: &str| match verdict(doc) {
+            Verdict::Blocked(reasons) => reasons,
+            other => panic!("{doc}: {other:?}"),
         };
-        let verdict = |doc: &str| judge(&Policy::parse(doc).unwrap(), &req);
-        // Bucket-level ARN only: objects are not covered.
-        assert!(matches!(
-            verdict(
-                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::prod-us-east-1-starport-layer-bucket"}]}"#
+        assert_eq!(
+            blocked(r#"{"Statement":[]}"#),
+            ["the policy has no Allow statement"]
+        );
+        assert_eq!(
+            blocked(
+                r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"*"},{"Effect":"Allow","Principal":"*","NotAction":"s3:GetObject","Resource":"*"}]}"#
             ),
-            Verdict::Blocked(_)
-        ));
-        // NotAction excluding GetObject: not allowed.
-        assert!(matches!(
-            verdict(
-                r#"{"Statement":[{"Effect":"Allow","Principal":"*","NotAction":"s3:GetObject","Resource":"*"}]}"#
+            ["statement #1 denies s3:GetObject on the ECR layer bucket to ECR's layer requests"]
+        );
+        assert_eq!(
+            blocked(
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","NotAction":"s3:GetObject","Resource":"*"},{"Effect":"Allow","NotPrincipal":"*","Action":"*","NotResource":"arn:aws:s3:::x/*"}]}"#
             ),
-            Verdict::Blocked(_)
-        ));
-        // An unconditional Deny of everything wins over an Allow.
-        assert!(matches!(
-            verdict(
-                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#
-            ),
-            Verdict::Blocked(_)
-        ));
-        // A Deny for one principal only does not touch ECR's.
+            [
+                "statement #1 does not apply: it does not cover s3:GetObject",
+                "statement #2 does not apply: its NotPrincipal excludes every principal",
+            ]
+        );
         assert_eq!(
             verdict(
-                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"},{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:role/x"},"Action":"*","Resource":"*"}]}"#
+                r#"{"Statement":[{"Sid":"Some","Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::prod-us-east-1-starport-layer-bucket/sha256/*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"data"}}}]}"#
+            ),
+            Verdict::Undecided(
+                "statement `Some` depends on its resources cover only some keys of the ECR layer bucket; its principal may or may not include ECR's; its condition aws:PrincipalTag/team StringEquals [data]".into()
+            )
+        );
+        assert_eq!(
+            verdict(
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"ForAnyValue:StringLikeIfExists":{"aws:SourceVpce":"vpce-s3"}}}]}"#
             ),
             Verdict::Allowed
         );
-        // A key prefix of the bucket: cannot tell.
-        assert!(matches!(
-            verdict(
-                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::prod-us-east-1-starport-layer-bucket/sha256/*"}]}"#
-            ),
-            Verdict::Undecided(_)
-        ));
-        // StringNotEquals on the org: holds for AWS's side, so the Allow applies.
-        assert_eq!(
-            verdict(
-                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-evil"}}}]}"#
-            ),
-            Verdict::Allowed
-        );
-        // Null on a key the request surely carries.
-        assert_eq!(
-            verdict(
-                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"Null":{"aws:SourceVpce":"false"}}}]}"#
-            ),
-            Verdict::Allowed
-        );
-        // Empty statement list allows nothing.
-        assert!(matches!(
-            verdict(r#"{"Statement":[]}"#),
-            Verdict::Blocked(_)
-        ));
     }
 }
