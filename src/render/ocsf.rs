@@ -10,11 +10,11 @@ use crate::report::Report;
 
 /// Milliseconds since the epoch of an RFC 3339 UTC timestamp (`2026-11-22T06:35:46Z`).
 fn epoch_ms(rfc3339: &str) -> Option<i64> {
-    let date = checks::registry::parse_date(rfc3339)?;
+    let date = checks::date::parse_date(rfc3339)?;
     let clock = rfc3339.get(11..19)?;
     let mut hms = clock.split(':').map(|p| p.parse::<i64>().ok());
     let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
-    Some((checks::registry::days_from_civil(date) * 86_400 + h * 3600 + m * 60 + s) * 1000)
+    Some((checks::date::days_from_civil(date) * 86_400 + h * 3600 + m * 60 + s) * 1000)
 }
 
 /// OCSF's severity id and caption.

@@ -1,21 +1,16 @@
 //! EKS005: an EKS cluster on a Kubernetes version past, or about to leave, standard support.
 //!
-//! The support dates are data, not code: `checks/data/eks-kubernetes-versions.json`, dated,
-//! with its source. Dates are judged against the day the inventory describes
+//! The support dates are data, not code: the EKS calendar ([`crate::eks_calendar`], read
+//! from `checks/data/eks-kubernetes-versions.json`), dated, with its source. Dates are judged against the day the inventory describes
 //! ([`Ctx::as_of`]), never the wall clock, so a replayed recording always gives the same
 //! answer.
 
-use std::sync::LazyLock;
-
-use serde::Deserialize;
-
+use crate::date::{days_from_civil, format_date, Date};
 use crate::declare_check;
+use crate::eks_calendar::{self, label, parse_minor, Calendar, Lookup, VersionDates};
 use crate::finding::{Evidence, Severity};
 use crate::model::EksCluster;
-use crate::registry::{days_from_civil, parse_date, Ctx, Emitter, Report};
-
-/// The bundled calendar, checked for consistency by the unit tests.
-const CALENDAR_JSON: &str = include_str!("../../../data/eks-kubernetes-versions.json");
+use crate::registry::{Ctx, Emitter, Report};
 
 /// How close to the end of standard support a cluster is reported (medium).
 const WARN_DAYS: i64 = 90;
@@ -26,148 +21,6 @@ const EXTENDED_USD_PER_HOUR: f64 = 0.60;
 const STANDARD_USD_PER_HOUR: f64 = 0.10;
 /// AWS's billing month.
 const HOURS_PER_MONTH: f64 = 730.0;
-
-type Date = (i32, u32, u32);
-
-#[derive(Deserialize)]
-struct RawCalendar {
-    as_of: String,
-    source: String,
-    versions: Vec<RawVersion>,
-}
-
-#[derive(Deserialize)]
-struct RawVersion {
-    version: String,
-    eks_release: String,
-    end_of_standard_support: String,
-    end_of_extended_support: String,
-}
-
-/// The EKS Kubernetes release calendar.
-#[derive(Debug)]
-struct Calendar {
-    /// When the data was last checked against AWS's documentation.
-    as_of: Date,
-    source: String,
-    /// Ascending by version, no repeats.
-    versions: Vec<VersionDates>,
-}
-
-#[derive(Debug)]
-struct VersionDates {
-    minor: (u32, u32),
-    release: Date,
-    end_standard: Date,
-    end_extended: Date,
-}
-
-/// Where a cluster's version falls relative to the calendar.
-enum Lookup<'c> {
-    Listed(&'c VersionDates),
-    /// Older than every listed version.
-    Older(&'c VersionDates),
-    /// Newer than the data, or a gap in it.
-    Unlisted,
-}
-
-impl Calendar {
-    /// Parses and validates the calendar: every date parses, release < end of standard
-    /// support < end of extended support, versions strictly ascending.
-    fn load(text: &str) -> Result<Calendar, String> {
-        let raw: RawCalendar = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let date = |what: &str, s: &str| {
-            parse_date(s)
-                .filter(|_| s.len() == 10)
-                .ok_or_else(|| format!("{what}: `{s}` is not a YYYY-MM-DD date"))
-        };
-        let as_of = date("as_of", &raw.as_of)?;
-        if !raw.source.starts_with("https://") {
-            return Err(format!("source `{}` is not an https URL", raw.source));
-        }
-        let mut versions: Vec<VersionDates> = Vec::with_capacity(raw.versions.len());
-        for v in &raw.versions {
-            let minor =
-                parse_minor(&v.version).ok_or_else(|| format!("bad version `{}`", v.version))?;
-            let entry = VersionDates {
-                minor,
-                release: date(&v.version, &v.eks_release)?,
-                end_standard: date(&v.version, &v.end_of_standard_support)?,
-                end_extended: date(&v.version, &v.end_of_extended_support)?,
-            };
-            let day = |d: Date| days_from_civil(d);
-            if !(day(entry.release) < day(entry.end_standard)
-                && day(entry.end_standard) < day(entry.end_extended))
-            {
-                return Err(format!(
-                    "{}: dates out of order (release < end of standard < end of extended)",
-                    v.version
-                ));
-            }
-            if let Some(prev) = versions.last() {
-                if prev.minor >= minor {
-                    return Err(format!("{} is not after the row before it", v.version));
-                }
-            }
-            versions.push(entry);
-        }
-        if versions.is_empty() {
-            return Err("no versions".into());
-        }
-        Ok(Calendar {
-            as_of,
-            source: raw.source,
-            versions,
-        })
-    }
-
-    fn lookup(&self, minor: (u32, u32)) -> Lookup<'_> {
-        if let Some(v) = self.versions.iter().find(|v| v.minor == minor) {
-            return Lookup::Listed(v);
-        }
-        let oldest = &self.versions[0];
-        if minor < oldest.minor {
-            Lookup::Older(oldest)
-        } else {
-            Lookup::Unlisted
-        }
-    }
-
-    fn newest(&self) -> &VersionDates {
-        self.versions
-            .last()
-            .expect("load rejects an empty calendar")
-    }
-
-    /// The oldest version whose standard support lasts past the warning window from `today`:
-    /// the version to upgrade to so that this check stays quiet.
-    fn upgrade_target(&self, today: i64) -> Option<&VersionDates> {
-        self.versions
-            .iter()
-            .find(|v| days_from_civil(v.end_standard) - today > WARN_DAYS)
-    }
-}
-
-static CALENDAR: LazyLock<Calendar> = LazyLock::new(|| {
-    Calendar::load(CALENDAR_JSON)
-        .unwrap_or_else(|e| panic!("checks/data/eks-kubernetes-versions.json: {e}"))
-});
-
-/// `1.31` (or `1.31.4`, `v1.31`) → (1, 31).
-fn parse_minor(version: &str) -> Option<(u32, u32)> {
-    let mut parts = version.trim().trim_start_matches('v').split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
-}
-
-fn show((y, m, d): Date) -> String {
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-fn label((major, minor): (u32, u32)) -> String {
-    format!("{major}.{minor}")
-}
 
 declare_check! {
     /// ## What it finds
@@ -248,7 +101,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     if clusters.is_empty() {
         return;
     }
-    let calendar = &*CALENDAR;
+    let calendar = Calendar::bundled();
     let Some(today) = ctx.as_of() else {
         for c in clusters {
             out.unknown(
@@ -265,9 +118,10 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     let today_n = days_from_civil(today);
     if today_n - days_from_civil(calendar.as_of) > STALE_AFTER_DAYS {
         out.note(format!(
-            "the Kubernetes version calendar bundled with this build is dated {}, more than six months before this inventory was collected ({}): EKS005 may not know versions released since, or dates AWS changed; update checks/data/eks-kubernetes-versions.json from {} (or use a newer awsaudit)",
-            show(calendar.as_of),
-            show(today),
+            "the Kubernetes version calendar bundled with this build is dated {}, more than six months before this inventory was collected ({}): EKS005 may not know versions released since, or dates AWS changed; update {} from {} (or use a newer awsaudit)",
+            format_date(calendar.as_of),
+            format_date(today),
+            eks_calendar::PATH,
             calendar.source
         ));
     }
@@ -309,11 +163,12 @@ fn evaluate(calendar: &Calendar, cluster: &EksCluster, today: Date, out: &mut Em
                 &cluster.scope,
                 Some(&cluster.arn),
                 format!(
-                    "cluster `{}` runs Kubernetes {version}, which is not in the bundled EKS version calendar dated {} (it lists {} to {}); update checks/data/eks-kubernetes-versions.json",
+                    "cluster `{}` runs Kubernetes {version}, which is not in the bundled EKS version calendar dated {} (it lists {} to {}); update {}",
                     cluster.name,
-                    show(calendar.as_of),
-                    label(calendar.versions[0].minor),
+                    format_date(calendar.as_of),
+                    label(calendar.oldest().minor),
                     label(calendar.newest().minor),
+                    eks_calendar::PATH,
                 ),
             );
             return;
@@ -323,10 +178,10 @@ fn evaluate(calendar: &Calendar, cluster: &EksCluster, today: Date, out: &mut Em
     let end_ext = days_from_civil(dates.end_extended);
     let calendar_fact = format!(
         "EKS calendar (bundled, dated {}): Kubernetes {version} released on EKS {}, standard support ends {}, extended support ends {}",
-        show(calendar.as_of),
-        show(dates.release),
-        show(dates.end_standard),
-        show(dates.end_extended)
+        format_date(calendar.as_of),
+        format_date(dates.release),
+        format_date(dates.end_standard),
+        format_date(dates.end_extended)
     );
     let monthly_ext = (EXTENDED_USD_PER_HOUR * HOURS_PER_MONTH).round();
     let monthly_extra = ((EXTENDED_USD_PER_HOUR - STANDARD_USD_PER_HOUR) * HOURS_PER_MONTH).round();
@@ -336,7 +191,7 @@ fn evaluate(calendar: &Calendar, cluster: &EksCluster, today: Date, out: &mut Em
             format!(
                 "EKS cluster `{}` runs Kubernetes {version}, whose extended support ended on {}: EKS will upgrade its control plane to a supported version at a time it does not announce",
                 cluster.name,
-                show(dates.end_extended)
+                format_date(dates.end_extended)
             ),
         )
     } else if today_n >= end_std {
@@ -345,8 +200,8 @@ fn evaluate(calendar: &Calendar, cluster: &EksCluster, today: Date, out: &mut Em
             format!(
                 "EKS cluster `{}` runs Kubernetes {version}, past the end of standard support on {}: its control plane is billed at the extended-support rate of ${EXTENDED_USD_PER_HOUR:.2}/hour (about ${monthly_ext:.0}/month, ${monthly_extra:.0} more than standard support) until it is upgraded, and extended support ends on {}",
                 cluster.name,
-                show(dates.end_standard),
-                show(dates.end_extended)
+                format_date(dates.end_standard),
+                format_date(dates.end_extended)
             ),
         )
     } else if end_std - today_n <= WARN_DAYS {
@@ -357,8 +212,8 @@ fn evaluate(calendar: &Calendar, cluster: &EksCluster, today: Date, out: &mut Em
             format!(
                 "EKS cluster `{}` runs Kubernetes {version}, whose standard support ends on {} ({left} {days} after this inventory was collected on {}): from then on its control plane is billed at the extended-support rate of ${EXTENDED_USD_PER_HOUR:.2}/hour (about ${monthly_ext:.0}/month), or upgraded by EKS if its upgrade policy is STANDARD",
                 cluster.name,
-                show(dates.end_standard),
-                show(today)
+                format_date(dates.end_standard),
+                format_date(today)
             ),
         )
     } else {
@@ -378,7 +233,7 @@ fn evaluate(calendar: &Calendar, cluster: &EksCluster, today: Date, out: &mut Em
                     format!(
                         "Kubernetes version {version} (status {}) on {}",
                         cluster.status,
-                        show(today)
+                        format_date(today)
                     ),
                 ),
                 Evidence::new(&cluster.arn, calendar_fact),
@@ -409,7 +264,7 @@ fn report_older(
                 "EKS cluster `{}` runs Kubernetes {version}, older than every version in the EKS calendar: even the oldest listed, {}, reached the end of extended support on {}, so EKS will upgrade this control plane at a time it does not announce",
                 cluster.name,
                 label(oldest.minor),
-                show(oldest.end_extended)
+                format_date(oldest.end_extended)
             ),
             remediation: remediation(calendar, cluster, minor, today_n),
             evidence: vec![
@@ -418,16 +273,16 @@ fn report_older(
                     format!(
                         "Kubernetes version {version} (status {}) on {}",
                         cluster.status,
-                        show(today)
+                        format_date(today)
                     ),
                 ),
                 Evidence::new(
                     &cluster.arn,
                     format!(
                         "EKS calendar (bundled, dated {}): oldest listed version {} ended extended support {}",
-                        show(calendar.as_of),
+                        format_date(calendar.as_of),
                         label(oldest.minor),
-                        show(oldest.end_extended)
+                        format_date(oldest.end_extended)
                     ),
                 ),
             ],
@@ -438,7 +293,7 @@ fn report_older(
 fn remediation(calendar: &Calendar, cluster: &EksCluster, minor: (u32, u32), today: i64) -> String {
     let next = label((minor.0, minor.1 + 1));
     let target = calendar
-        .upgrade_target(today)
+        .upgrade_target(today, WARN_DAYS)
         .map(|v| format!(" ({} or later)", label(v.minor)))
         .unwrap_or_default();
     format!(
@@ -457,64 +312,6 @@ mod tests {
         b.eks_cluster("prod").version = Some(version.into());
         b.inv.collected_at = as_of.map(str::to_string);
         b
-    }
-
-    #[test]
-    fn the_bundled_calendar_is_consistent() {
-        let cal = Calendar::load(CALENDAR_JSON).expect("calendar loads");
-        assert_eq!(cal.versions[0].minor, (1, 23), "covers 1.23 onwards");
-        assert!(cal.newest().minor >= (1, 36));
-        for pair in cal.versions.windows(2) {
-            assert!(pair[0].minor < pair[1].minor, "sorted and unique");
-            // Consecutive minors: a gap would make a real version look "unlisted".
-            assert_eq!(pair[0].minor.0, pair[1].minor.0);
-            assert_eq!(pair[0].minor.1 + 1, pair[1].minor.1, "no gaps");
-            // Versions reach each milestone in release order.
-            for (a, b) in [
-                (pair[0].release, pair[1].release),
-                (pair[0].end_standard, pair[1].end_standard),
-                (pair[0].end_extended, pair[1].end_extended),
-            ] {
-                assert!(days_from_civil(a) < days_from_civil(b), "{pair:?}");
-            }
-        }
-        for v in &cal.versions {
-            // 14 months of standard support, 12 of extended (AWS's policy; a few older
-            // versions got a little more standard support).
-            let standard = days_from_civil(v.end_standard) - days_from_civil(v.release);
-            let extended = days_from_civil(v.end_extended) - days_from_civil(v.end_standard);
-            assert!((420..=450).contains(&standard), "{v:?}: {standard}");
-            assert!((365..=366).contains(&extended), "{v:?}: {extended}");
-        }
-        assert!(days_from_civil(cal.as_of) >= days_from_civil(cal.newest().release));
-        // The lazily loaded copy is the same data.
-        assert_eq!(CALENDAR.versions.len(), cal.versions.len());
-    }
-
-    #[test]
-    fn malformed_calendars_are_rejected() {
-        let row = |v: &str, r: &str, s: &str, e: &str| {
-            format!(
-                r#"{{"version":"{v}","eks_release":"{r}","end_of_standard_support":"{s}","end_of_extended_support":"{e}"}}"#
-            )
-        };
-        let cal = |rows: &[String]| {
-            format!(
-                r#"{{"as_of":"2026-01-01","source":"https://x","versions":[{}]}}"#,
-                rows.join(",")
-            )
-        };
-        let good = row("1.30", "2024-05-23", "2025-07-23", "2026-07-23");
-        assert!(Calendar::load(&cal(std::slice::from_ref(&good))).is_ok());
-        for bad in [
-            cal(&[row("1.30", "2024-05-23", "2026-07-23", "2025-07-23")]),
-            cal(&[row("1.30", "2024-5-23", "2025-07-23", "2026-07-23")]),
-            cal(&[row("one", "2024-05-23", "2025-07-23", "2026-07-23")]),
-            cal(&[good.clone(), good.clone()]),
-            cal(&[]),
-        ] {
-            assert!(Calendar::load(&bad).is_err(), "{bad}");
-        }
     }
 
     #[test]
