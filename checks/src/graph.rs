@@ -93,6 +93,14 @@ pub enum EdgeKind {
     NatGatewaySubnet,
     /// Internet gateway → a VPC it is attached to.
     InternetGatewayVpc,
+    /// Task definition → the IAM role its `taskRoleArn` names.
+    TaskDefinitionTaskRole,
+    /// Task definition → the IAM role its `executionRoleArn` names.
+    TaskDefinitionExecutionRole,
+    /// IAM role → an OIDC provider its trust policy lets assume it (a `Federated` principal).
+    RoleOidcProvider,
+    /// EKS cluster → the IAM OIDC provider of its issuer, in its account.
+    EksClusterOidcProvider,
 }
 
 /// A directed, typed edge between two ARNs.
@@ -1055,13 +1063,18 @@ pub struct Graph<'a> {
     ecs_workloads: Vec<EcsWorkload<'a>>,
     /// Index into `ecs_workloads` by the target groups a workload registers in.
     workloads_by_target_group: HashMap<&'a str, Vec<usize>>,
+    iam: iam::IamFacts<'a>,
+    /// By target group ARN, for those whose health was collected.
+    target_health: HashMap<&'a str, TargetGroupHealth<'a>>,
 }
 
 impl<'a> Graph<'a> {
     pub fn build(inventory: &'a Inventory) -> Graph<'a> {
         let idx = Indexes::new(inventory);
         let nodes = collect_nodes(inventory);
+        let iam = iam::IamFacts::new(inventory);
         let mut edges = collect_edges(inventory, &idx);
+        edges.extend(iam.edges(inventory));
         edges.sort();
         edges.dedup();
         let mut outgoing: HashMap<String, Vec<usize>> = HashMap::new();
@@ -1099,6 +1112,8 @@ impl<'a> Graph<'a> {
             subnet_facts,
             ip_demands,
             ip_demand_by_arn,
+            iam,
+            target_health: elb::target_health(inventory),
         }
     }
 
@@ -1804,7 +1819,10 @@ fn workloads_by_subnet<'a>(
 }
 
 mod ecs_workload;
+mod elb;
+mod iam;
 pub use ecs_workload::EcsWorkload;
+pub use elb::{serving, TargetGroupHealth};
 
 #[cfg(test)]
 mod tests;

@@ -14,7 +14,9 @@
 
 mod condition;
 mod evaluate;
+mod oidc;
 mod parse;
+mod permissions;
 mod wildcard;
 
 #[cfg(test)]
@@ -22,8 +24,12 @@ mod tests;
 
 use std::fmt;
 
+use oidc::oidc_host;
+
 pub use condition::{BaseOperator, Condition, Constraint, KeyConstraint, Operator, SetQualifier};
 pub use evaluate::{ContextValue, Decision, Reason, Request, StatementEval, Tri};
+pub use oidc::{display_host, is_eks_issuer_host, normalise_host, oidc_provider_parts};
+pub use permissions::{Access, RolePermissions, ADMIN_LIKE};
 pub use wildcard::{has_wildcard, matches_everything, wildcard_match};
 
 /// The actions that let a principal take on a role; a trust-policy statement matters for
@@ -203,6 +209,12 @@ impl Statement {
     }
 }
 
+/// How evidence names a statement by its Sid: `` `Sid` `` after a space, nothing without one
+/// (`trust statement `Irsa`: …`, `trust statement: …`).
+pub fn sid_label(sid: Option<&str>) -> String {
+    sid.map(|s| format!(" `{s}`")).unwrap_or_default()
+}
+
 /// One principal a trust policy lets assume the role, with the conditions it must meet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustPrincipal<'a> {
@@ -330,7 +342,7 @@ impl Policy {
     /// `provider_host` may be given as the issuer URL (`https://` is dropped) and compares
     /// case-insensitively. No match → empty: the role does not trust that provider.
     pub fn oidc_trust(&self, provider_host: &str) -> Vec<OidcTrust> {
-        let wanted = normalise_host(provider_host);
+        let wanted = display_host(provider_host);
         let mut out = Vec::new();
         for s in &self.statements {
             if !s.allows_action("sts:AssumeRoleWithWebIdentity") {
@@ -343,7 +355,7 @@ impl Policy {
                 let Some(host) = oidc_host(value) else {
                     continue;
                 };
-                if !host.eq_ignore_ascii_case(wanted) {
+                if !host.eq_ignore_ascii_case(&wanted) {
                     continue;
                 }
                 out.push(OidcTrust {
@@ -356,19 +368,4 @@ impl Policy {
         }
         out
     }
-}
-
-/// The `<host>` of `arn:aws:iam::<account>:oidc-provider/<host>`.
-fn oidc_host(principal: &str) -> Option<&str> {
-    let (_, host) = principal.split_once(":oidc-provider/")?;
-    (!host.is_empty()).then_some(host)
-}
-
-fn normalise_host(host: &str) -> &str {
-    let host = host.trim();
-    let host = host
-        .strip_prefix("https://")
-        .or_else(|| host.strip_prefix("HTTPS://"))
-        .unwrap_or(host);
-    host.trim_end_matches('/')
 }

@@ -170,11 +170,41 @@ impl Ctx<'_> {
             .complete(&scope.account, &scope.region, ops, resource)
     }
 
+    /// Why `op`'s data for `resource` is missing, from the coverage of `scope`.
+    pub fn why_missing(&self, scope: &Scope, op: &str, resource: &str) -> Missing {
+        let ops = [op];
+        let gaps: Vec<_> = self
+            .inventory
+            .coverage
+            .gaps(&scope.account, &scope.region, &ops, Some(resource))
+            .collect();
+        if gaps.iter().any(|g| g.scope.as_deref() == Some(resource)) {
+            Missing::ReportedByEngine
+        } else if gaps.is_empty() {
+            Missing::NotCollected
+        } else {
+            Missing::RegionWide
+        }
+    }
+
     /// The date the data describes (`collected_at`), as (year, month, day); `None` when the
     /// inventory does not say.
     pub fn as_of(&self) -> Option<Date> {
         parse_date(self.inventory.collected_at.as_deref()?)
     }
+}
+
+/// Why a value collected per resource is missing ([`Ctx::why_missing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// The call failed for this resource itself: the engine already reports an unknown for
+    /// it through the check's `needs`, so the check adds none.
+    ReportedByEngine,
+    /// The call failed region-wide: the engine reports the region, the check names the
+    /// resource it leaves undecided.
+    RegionWide,
+    /// No failure is recorded: the collector did not ask.
+    NotCollected,
 }
 
 /// What a check reports, before the engine stamps it with the check's identity.

@@ -6,7 +6,7 @@
 
 use crate::model::{
     AwsVpcConfiguration, CapacityProviderItem, ContainerOverride, EcsService, EcsTaskSet,
-    ScheduleSource, ScheduledTask, Scope, ServiceLoadBalancer, StandaloneTasks,
+    ScheduleSource, ScheduledTask, Scope, ServiceLoadBalancer, StandaloneTasks, TaskDefinition,
 };
 
 /// A unit that runs ECS tasks. Copy, and cheap: it only borrows the inventory.
@@ -257,4 +257,17 @@ pub(crate) fn ecs_workloads(inv: &crate::model::Inventory) -> Vec<EcsWorkload<'_
     out.extend(inv.scheduled_tasks.iter().map(EcsWorkload::Scheduled));
     out.extend(inv.standalone_tasks.iter().map(EcsWorkload::Standalone));
     out
+}
+
+impl<'a> super::Graph<'a> {
+    /// Every ECS workload (live services, their PRIMARY and ACTIVE task sets) with the task
+    /// definition it runs now (those whose task definition was not collected are left out;
+    /// their checks name the gap through `needs`).
+    pub fn running_task_definitions(
+        &self,
+    ) -> impl Iterator<Item = (EcsWorkload<'a>, &'a TaskDefinition)> + '_ {
+        self.ecs_workloads()
+            .iter()
+            .filter_map(move |w| Some((*w, self.task_definition(w.task_definition())?)))
+    }
 }

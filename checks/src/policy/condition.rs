@@ -271,9 +271,25 @@ impl Condition {
     /// How tightly `key` is held. Since IAM ANDs every constraint on a key, the strongest one
     /// decides (Pinned > Wildcard > Weak); among equally strong ones the first wins.
     pub fn key_constraint(&self, key: &str) -> KeyConstraint {
+        self.strongest(key, false)
+    }
+
+    /// [`Condition::key_constraint`] for a key the request always carries (the `sub` and
+    /// `aud` claims of an EKS service-account token): `IfExists` reads as the plain operator.
+    pub fn key_constraint_when_present(&self, key: &str) -> KeyConstraint {
+        self.strongest(key, true)
+    }
+
+    fn strongest(&self, key: &str, present: bool) -> KeyConstraint {
         let mut best = KeyConstraint::Unconstrained;
         for constraint in self.constraints_on(key) {
-            let this = constraint.pinning();
+            let this = if present && constraint.operator.if_exists {
+                let mut plain = constraint.clone();
+                plain.operator.if_exists = false;
+                plain.pinning()
+            } else {
+                constraint.pinning()
+            };
             if this.rank() > best.rank() {
                 best = this;
             }

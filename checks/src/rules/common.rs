@@ -1,16 +1,14 @@
-//! Pieces several rules share: which workloads pull images through a dead-end subnet, the
-//! evidence chain of a placement, where an image comes from, and number formatting.
+//! Judgment several rules share, where it reads the coverage or reports unknowns (so it is
+//! neither a graph fact nor policy): which workloads pull images through a dead-end subnet
+//! and the evidence chain of that placement, whether a cluster's compute was read
+//! completely, a service's cluster, and the roles whose trust policy parses. Not a check;
+//! no check imports another check's module.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
-
-use regex::Regex;
 
 use crate::finding::Evidence;
 use crate::graph::{EcsWorkload, Egress, Graph, SubnetFacts, Workload};
-use crate::model::{
-    EcsCluster, EcsService, EksCluster, IamRole, Scope, Subnet, TargetHealth, TaskDefinition,
-};
+use crate::model::{EcsCluster, EcsService, EksCluster, IamRole, TaskDefinition};
 use crate::policy::Policy;
 use crate::registry::{Ctx, Emitter};
 
@@ -193,18 +191,17 @@ pub(crate) fn service_cluster<'a>(
     cluster
 }
 
-/// Every role with its parsed trust policy. A trust policy that does not parse is reported
-/// unknown for the role (never a panic, never a pass); roles without one are skipped.
+/// Every role with its parsed trust policy ([`Graph::trust_policies`]). A trust policy that
+/// does not parse is reported unknown for the role (never a panic, never a pass); roles
+/// without one are skipped.
 pub(crate) fn trust_policies<'a>(
-    roles: &'a [IamRole],
+    ctx: &Ctx<'a>,
     out: &mut Emitter<'_>,
-) -> Vec<(&'a IamRole, Policy)> {
+) -> Vec<(&'a IamRole, &'a Policy)> {
+    let graph: &'a Graph<'a> = ctx.graph;
     let mut parsed = Vec::new();
-    for role in roles {
-        let Some(text) = role.trust_policy.as_deref() else {
-            continue;
-        };
-        match Policy::parse(text) {
+    for (role, policy) in graph.trust_policies() {
+        match policy {
             Ok(p) => parsed.push((role, p)),
             Err(e) => out.unknown(
                 &role.scope,
@@ -217,199 +214,4 @@ pub(crate) fn trust_policies<'a>(
         }
     }
     parsed
-}
-
-/// `subnet-a: 1, subnet-b: 2` (negative emulator counts shown as 0).
-pub(crate) fn free_ips_by_subnet(subnets: &[&Subnet]) -> String {
-    subnets
-        .iter()
-        .map(|s| format!("{}: {}", s.id, s.free_ips_clamped()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Where an image is pulled from, as far as the pull path is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ImageSource<'s> {
-    /// A private ECR registry in `region` (reachable through that region's ECR endpoints).
-    Ecr { region: &'s str },
-    /// A public registry only reachable over the internet (Docker Hub, ECR Public, ghcr.io…).
-    Public,
-    /// Any other registry: it may live inside the VPC or behind a private route.
-    Other,
-}
-
-static ECR_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    // Classic (`.amazonaws.com`, `.amazonaws.com.cn`) and dual-stack (`dkr-ecr….on.aws`) hosts.
-    Regex::new(
-        r"^\d{12}\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)$",
-    )
-    .expect("the ECR host pattern is valid")
-});
-
-/// Registries that serve only from the public internet. ECR interface endpoints do not serve
-/// ECR Public; no VPC endpoint serves the others.
-const PUBLIC_REGISTRIES: [&str; 14] = [
-    "docker.io",
-    "index.docker.io",
-    "registry-1.docker.io",
-    "registry.hub.docker.com",
-    "public.ecr.aws",
-    "ghcr.io",
-    "quay.io",
-    "gcr.io",
-    "registry.k8s.io",
-    "mcr.microsoft.com",
-    "registry.gitlab.com",
-    "nvcr.io",
-    "docker.elastic.co",
-    "cgr.dev",
-];
-const PUBLIC_REGISTRY_SUFFIXES: [&str; 3] = [".gcr.io", ".pkg.dev", ".azurecr.io"];
-
-/// Classifies an image reference (`nginx:latest`, `ghcr.io/o/app@sha256:…`,
-/// `123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1`).
-pub(crate) fn image_source(image: &str) -> ImageSource<'_> {
-    // Docker's rule: the first path component is a registry host only when it contains a
-    // dot or a port, or is `localhost`; otherwise the image is on Docker Hub.
-    let host = match image.split_once('/') {
-        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
-            first.split(':').next().unwrap_or(first)
-        }
-        _ => return ImageSource::Public,
-    };
-    if let Some(caps) = ECR_HOST.captures(host) {
-        if let Some(region) = caps.get(1).or_else(|| caps.get(2)) {
-            return ImageSource::Ecr {
-                region: region.as_str(),
-            };
-        }
-    }
-    let host_lower = host.to_ascii_lowercase();
-    if PUBLIC_REGISTRIES.contains(&host_lower.as_str())
-        || PUBLIC_REGISTRY_SUFFIXES
-            .iter()
-            .any(|s| host_lower.ends_with(s))
-    {
-        ImageSource::Public
-    } else {
-        ImageSource::Other
-    }
-}
-
-/// Every ECS workload (live services, their PRIMARY and ACTIVE task sets) with the task
-/// definition it runs now (those whose task definition was not collected are left out;
-/// their checks name the gap through `needs`).
-pub(crate) fn running_task_definitions<'a>(
-    ctx: &Ctx<'a>,
-) -> impl Iterator<Item = (EcsWorkload<'a>, &'a TaskDefinition)> + 'a {
-    let graph: &'a Graph<'a> = ctx.graph;
-    graph
-        .ecs_workloads()
-        .iter()
-        .filter_map(move |w| Some((*w, graph.task_definition(w.task_definition())?)))
-}
-
-// ---------------------------------------------------------------- ELB data, explained
-
-/// Why a value collected per resource is missing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Missing {
-    /// The call failed for this resource itself: the engine already reports an unknown for
-    /// it through the check's `needs`, so the check adds none.
-    ReportedByEngine,
-    /// The call failed region-wide: the engine reports the region, the check names the
-    /// resource it leaves undecided.
-    RegionWide,
-    /// No failure is recorded: the collector did not ask.
-    NotCollected,
-}
-
-/// Why `op`'s data for `resource` is missing, from the coverage of `scope`.
-pub(crate) fn missing(ctx: &Ctx<'_>, scope: &Scope, op: &str, resource: &str) -> Missing {
-    let ops = [op];
-    let gaps: Vec<_> = ctx
-        .inventory
-        .coverage
-        .gaps(&scope.account, &scope.region, &ops, Some(resource))
-        .collect();
-    if gaps.iter().any(|g| g.scope.as_deref() == Some(resource)) {
-        Missing::ReportedByEngine
-    } else if gaps.is_empty() {
-        Missing::NotCollected
-    } else {
-        Missing::RegionWide
-    }
-}
-
-/// `3 unhealthy, 1 draining`: targets per state, in the order an operator reads them (the
-/// failing states first, states AWS may add later last, by name).
-pub(crate) fn state_counts(targets: &[TargetHealth]) -> String {
-    const ORDER: [&str; 7] = [
-        "unhealthy",
-        "unhealthy.draining",
-        "initial",
-        "draining",
-        "unused",
-        "unavailable",
-        "healthy",
-    ];
-    let mut counts: BTreeMap<(usize, String), usize> = BTreeMap::new();
-    for t in targets {
-        let state = t.state.to_ascii_lowercase();
-        let rank = ORDER
-            .iter()
-            .position(|s| *s == state)
-            .unwrap_or(ORDER.len());
-        *counts.entry((rank, state)).or_default() += 1;
-    }
-    counts
-        .into_iter()
-        .map(|((_, state), n)| format!("{n} {state}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn classifies_image_registries() {
-        let ecr = |r| ImageSource::Ecr { region: r };
-        for (image, want) in [
-            ("nginx:latest", ImageSource::Public),
-            ("nginx", ImageSource::Public),
-            ("library/nginx@sha256:abc", ImageSource::Public),
-            ("docker.io/library/nginx:1", ImageSource::Public),
-            ("public.ecr.aws/nginx/nginx:1", ImageSource::Public),
-            ("ghcr.io/org/app:2", ImageSource::Public),
-            ("europe-docker.pkg.dev/p/r/app:1", ImageSource::Public),
-            (
-                "111122223333.dkr.ecr.us-east-1.amazonaws.com/web:1",
-                ecr("us-east-1"),
-            ),
-            (
-                "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn/web",
-                ecr("cn-north-1"),
-            ),
-            (
-                "111122223333.dkr.ecr-fips.us-east-2.amazonaws.com/web:1",
-                ecr("us-east-2"),
-            ),
-            (
-                "111122223333.dkr-ecr.eu-west-1.on.aws/web:1",
-                ecr("eu-west-1"),
-            ),
-            ("registry.internal.example:5000/app:1", ImageSource::Other),
-            ("localhost/app", ImageSource::Other),
-            // Not an account id: not ECR.
-            (
-                "abc.dkr.ecr.us-east-1.amazonaws.com/web",
-                ImageSource::Other,
-            ),
-        ] {
-            assert_eq!(image_source(image), want, "{image}");
-        }
-    }
 }

@@ -148,6 +148,94 @@ fn docs_have_every_section_in_order() {
     }
 }
 
+/// Every `.rs` file under `src/rules/<service>/` but the `mod.rs` files, as
+/// (service, module name, path relative to the crate).
+fn rule_files() -> Vec<(String, String, String)> {
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules");
+    let mut files = Vec::new();
+    for dir in std::fs::read_dir(&rules).expect("src/rules is readable") {
+        let dir = dir.expect("readable entry").path();
+        if !dir.is_dir() || dir.ends_with("snapshots") {
+            continue;
+        }
+        let service = dir.file_name().unwrap().to_string_lossy().to_string();
+        for file in std::fs::read_dir(&dir).expect("readable service folder") {
+            let path = file.expect("readable entry").path();
+            let name = path.file_stem().unwrap().to_string_lossy().to_string();
+            if path.extension().is_some_and(|e| e == "rs") && name != "mod" {
+                files.push((
+                    service.clone(),
+                    name,
+                    format!(
+                        "src/rules/{service}/{}",
+                        path.file_name().unwrap().to_string_lossy()
+                    ),
+                ));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The identifiers that follow each `prefix` in `text` (`{a, b::c}` gives `a` and `b`).
+fn idents_after<'t>(text: &'t str, prefix: &str) -> Vec<&'t str> {
+    let ident = |s: &'t str| {
+        let end = s
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
+        &s[..end]
+    };
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices(prefix) {
+        let rest = &text[at + prefix.len()..];
+        match rest.strip_prefix('{') {
+            Some(group) => {
+                let group = &group[..group.find('}').unwrap_or(group.len())];
+                out.extend(group.split(',').map(|p| ident(p.trim())));
+            }
+            None => out.push(ident(rest)),
+        }
+    }
+    out
+}
+
+/// A check never imports another check's module: what two checks need is a graph fact or
+/// lives in policy/ (or, for judgment over coverage, in rules/common.rs, which is no check).
+#[test]
+fn no_check_imports_another_check() {
+    let files = rule_files();
+    let modules: BTreeSet<&str> = files
+        .iter()
+        .flat_map(|(service, name, _)| [service.as_str(), name.as_str()])
+        .collect();
+    for (_, name, file) in &files {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let text = std::fs::read_to_string(&path).expect("readable check file");
+        for used in idents_after(&text, "crate::rules::") {
+            assert!(
+                ["common", "find", "ALL"].contains(&used),
+                "{file} uses crate::rules::{used}: move what it shares into the graph or policy/"
+            );
+        }
+        assert!(
+            !text.contains("super::super"),
+            "{file} reaches into another module with super::super"
+        );
+        for used in idents_after(&text, "super::") {
+            assert!(
+                used.is_empty() || used == *name || !modules.contains(used),
+                "{file} uses super::{used}, another check's module"
+            );
+        }
+    }
+    // The scanner finds what it is meant to.
+    assert_eq!(
+        idents_after("use crate::rules::{common::x, eks::y};", "crate::rules::"),
+        ["common", "eks"]
+    );
+}
+
 #[test]
 fn find_by_code_or_name() {
     assert_eq!(find("elb001").map(|c| c.code), Some("ELB001"));

@@ -2,8 +2,8 @@
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
+use crate::model::{image_source, ImageSource};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::{image_source, running_task_definitions, ImageSource};
 
 declare_check! {
     /// ## What it finds
@@ -53,7 +53,7 @@ declare_check! {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (w, td) in running_task_definitions(ctx) {
+    for (w, td) in ctx.graph.running_task_definitions() {
         for c in &td.containers {
             let ImageSource::Ecr { region } = image_source(&c.image) else {
                 continue;

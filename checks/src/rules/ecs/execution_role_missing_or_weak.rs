@@ -3,10 +3,9 @@
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::EcsWorkload;
-use crate::model::TaskDefinition;
+use crate::model::{image_source, ImageSource, TaskDefinition, GLOBAL_REGION};
+use crate::policy::{Access, RolePermissions};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::{image_source, running_task_definitions, ImageSource};
-use crate::rules::iam::role_permissions::{find_role, iam_complete, Access, RolePermissions};
 
 declare_check! {
     /// ## What it finds
@@ -164,8 +163,18 @@ fn needs(ctx: &Ctx<'_>, w: &EcsWorkload<'_>, td: &TaskDefinition) -> Vec<Need> {
     out
 }
 
+/// Whether the account's roles and policies were collected completely.
+fn iam_complete(ctx: &Ctx<'_>, account: &str) -> bool {
+    ctx.inventory.coverage.complete(
+        account,
+        GLOBAL_REGION,
+        &["iam:GetAccountAuthorizationDetails"],
+        None,
+    )
+}
+
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (w, td) in running_task_definitions(ctx) {
+    for (w, td) in ctx.graph.running_task_definitions() {
         let needs = needs(ctx, &w, td);
         if needs.is_empty() {
             continue;
@@ -206,7 +215,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         if !iam_complete(ctx, &w.scope().account) {
             continue; // The engine reports the IAM gap as not evaluated.
         }
-        let Some(role) = find_role(ctx, &w.scope().account, reference) else {
+        let Some(role) = ctx.graph.role_named(&w.scope().account, reference) else {
             let role_account = reference.split(':').nth(4).unwrap_or(&w.scope().account);
             if role_account != w.scope().account {
                 continue; // Another account's role: not ours to see.
@@ -235,7 +244,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             );
             continue;
         };
-        let perms = RolePermissions::of(ctx, role);
+        let perms = RolePermissions::of(ctx.inventory, role);
         let mut missing: Vec<String> = Vec::new();
         let mut undecided = false;
         for n in &needs {

@@ -3,7 +3,6 @@
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::running_task_definitions;
 
 declare_check! {
     /// ## What it finds
@@ -55,7 +54,7 @@ fn role_name(arn: &str) -> &str {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (w, td) in running_task_definitions(ctx) {
+    for (w, td) in ctx.graph.running_task_definitions() {
         let (Some(exec), Some(task)) = (&td.execution_role_arn, &td.task_role_arn) else {
             continue;
         };

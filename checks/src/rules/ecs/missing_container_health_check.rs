@@ -3,7 +3,6 @@
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::running_task_definitions;
 
 declare_check! {
     /// ## What it finds
@@ -55,7 +54,7 @@ declare_check! {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (w, td) in running_task_definitions(ctx) {
+    for (w, td) in ctx.graph.running_task_definitions() {
         let behind_lb = !w.load_balancers().is_empty();
         for c in td
             .containers

@@ -3,7 +3,6 @@
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::running_task_definitions;
 
 /// The tag of an image reference, `None` when it has none or is pinned by digest
 /// (`repo@sha256:…`). A colon before the last `/` is a registry port, not a tag.
@@ -72,7 +71,7 @@ declare_check! {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (w, td) in running_task_definitions(ctx) {
+    for (w, td) in ctx.graph.running_task_definitions() {
         for c in &td.containers {
             let Some(why) = mutable(&c.image) else {
                 continue;

@@ -3,7 +3,6 @@
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::running_task_definitions;
 
 declare_check! {
     /// ## What it finds
@@ -52,7 +51,7 @@ declare_check! {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (w, td) in running_task_definitions(ctx) {
+    for (w, td) in ctx.graph.running_task_definitions() {
         for c in td.containers.iter().filter(|c| c.log_driver.is_none()) {
             out.report(
                 w.scope(),

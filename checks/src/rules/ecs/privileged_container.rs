@@ -3,7 +3,6 @@
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::running_task_definitions;
 
 /// Linux capabilities that amount to, or lead straight to, control of the host.
 const DANGEROUS: [&str; 7] = [
@@ -72,7 +71,7 @@ declare_check! {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (w, td) in running_task_definitions(ctx) {
+    for (w, td) in ctx.graph.running_task_definitions() {
         for c in &td.containers {
             let caps: Vec<&str> = c
                 .capabilities_add

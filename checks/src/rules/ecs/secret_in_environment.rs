@@ -4,7 +4,6 @@ use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::{ContainerDefinition, ContainerOverride};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::running_task_definitions;
 
 declare_check! {
     /// ## What it finds
@@ -115,7 +114,7 @@ fn effective(c: &ContainerDefinition, o: Option<&ContainerOverride>) -> Containe
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (w, td) in running_task_definitions(ctx) {
+    for (w, td) in ctx.graph.running_task_definitions() {
         for own in &td.containers {
             let overridden = w.container_override(&own.name);
             let c = &effective(own, overridden);

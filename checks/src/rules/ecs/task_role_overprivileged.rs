@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::EcsWorkload;
+use crate::policy::RolePermissions;
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::running_task_definitions;
-use crate::rules::iam::role_permissions::{find_role, RolePermissions};
 
 declare_check! {
     /// ## What it finds
@@ -62,11 +61,11 @@ declare_check! {
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     let mut by_role: BTreeMap<&str, (&crate::model::IamRole, Vec<EcsWorkload<'_>>)> =
         BTreeMap::new();
-    for (w, td) in running_task_definitions(ctx) {
+    for (w, td) in ctx.graph.running_task_definitions() {
         let Some(reference) = td.task_role_arn.as_deref() else {
             continue;
         };
-        if let Some(role) = find_role(ctx, &w.scope().account, reference) {
+        if let Some(role) = ctx.graph.role_named(&w.scope().account, reference) {
             by_role
                 .entry(role.arn.as_str())
                 .or_insert((role, Vec::new()))
@@ -75,7 +74,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         }
     }
     for (role, services) in by_role.into_values() {
-        let sources = RolePermissions::of(ctx, role).admin_sources();
+        let sources = RolePermissions::of(ctx.inventory, role).admin_sources();
         if sources.is_empty() {
             continue;
         }

@@ -11,12 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::{CallStatus, EksCluster, IamRole, GLOBAL_REGION};
-use crate::policy::PrincipalKind;
+use crate::policy::{display_host, normalise_host, oidc_provider_parts, sid_label, PrincipalKind};
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::trust_policies;
-use crate::rules::eks::irsa_trust_too_broad::{
-    clusters_by_issuer, display_host, normalise_host, oidc_provider_parts, sid_label,
-};
 
 /// The IAM calls whose data "no such provider" rests on.
 const IAM_OPS: [&str; 2] = [
@@ -101,17 +98,7 @@ struct Dangling<'a> {
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     let inv = ctx.inventory;
-    let providers: BTreeSet<(&str, String)> = inv
-        .oidc_providers
-        .iter()
-        .filter_map(|p| {
-            let host = p
-                .url
-                .as_deref()
-                .or_else(|| oidc_provider_parts(&p.arn).map(|(_, h)| h))?;
-            Some((p.scope.account.as_str(), normalise_host(host)))
-        })
-        .collect();
+    let graph = ctx.graph;
     let provider_count = |account: &str| {
         inv.oidc_providers
             .iter()
@@ -120,7 +107,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     };
     let mut judged: BTreeMap<String, bool> = BTreeMap::new();
     let mut dangling: BTreeMap<(String, String, String), Dangling<'_>> = BTreeMap::new();
-    for (role, policy) in trust_policies(&inv.iam_roles, out) {
+    for (role, policy) in trust_policies(ctx, out) {
         for principal in policy.trust_principals() {
             if *principal.kind != PrincipalKind::Federated {
                 continue;
@@ -132,7 +119,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             let decidable = *judged
                 .entry(account.to_string())
                 .or_insert_with(|| iam_fully_read(ctx, account));
-            if !decidable || providers.contains(&(account, host.clone())) {
+            if !decidable || graph.oidc_provider(account, written).is_some() {
                 continue;
             }
             let key = (role.arn.clone(), account.to_string(), host.clone());
@@ -152,11 +139,10 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     }
 
     // Group by the live cluster (in the provider's account) whose issuer is missing.
-    let clusters = clusters_by_issuer(inv);
     let mut by_cluster: BTreeMap<&str, (&EksCluster, Vec<&Dangling<'_>>)> = BTreeMap::new();
     let mut by_role: Vec<(&Dangling<'_>, Vec<&EksCluster>)> = Vec::new();
     for d in dangling.values() {
-        let same_host: Vec<&EksCluster> = clusters.get(&d.host).cloned().unwrap_or_default();
+        let same_host: Vec<&EksCluster> = graph.clusters_with_issuer(&d.host).to_vec();
         let live_here: Vec<&EksCluster> = same_host
             .iter()
             .copied()

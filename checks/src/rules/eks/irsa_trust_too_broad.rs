@@ -1,16 +1,14 @@
 //! EKS006: an IAM role that more service accounts may assume through IRSA than intended.
-//!
-//! Also home of the small IRSA helpers EKS007 shares: how an OIDC provider ARN names its
-//! host, what an EKS issuer host looks like, and which clusters have a given issuer.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
-use crate::model::{EksCluster, Inventory};
+use crate::model::EksCluster;
 use crate::policy::{
-    has_wildcard, wildcard_match, Condition, Effect, KeyConstraint, Policy, PrincipalClause,
-    PrincipalKind, Principals,
+    display_host, has_wildcard, is_eks_issuer_host, normalise_host, oidc_provider_parts, sid_label,
+    wildcard_match, Condition, Effect, KeyConstraint, Policy, PrincipalClause, PrincipalKind,
+    Principals,
 };
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::trust_policies;
@@ -21,59 +19,6 @@ const ANY_NAMESPACE: &str = "may be assumed by any service account in any namesp
 const SA_PREFIX: &str = "system:serviceaccount:";
 /// A service account no pattern should match unless it admits any namespace.
 const PROBE_SUBJECT: &str = "system:serviceaccount:zz-awsaudit-probe-ns:zz-awsaudit-probe-sa";
-
-/// An issuer URL or provider host as shown to people: no scheme, no trailing slash, case
-/// kept (EKS issuer IDs are upper case, and a provider must be created with the same URL).
-pub(crate) fn display_host(text: &str) -> String {
-    let text = text.trim();
-    let rest = match text.get(..8) {
-        Some(scheme) if scheme.eq_ignore_ascii_case("https://") => &text[8..],
-        _ => text,
-    };
-    rest.trim_end_matches('/').to_string()
-}
-
-/// An issuer URL or provider host in one comparable form: [`display_host`], lowercase.
-pub(crate) fn normalise_host(text: &str) -> String {
-    display_host(text).to_ascii_lowercase()
-}
-
-/// The account and host of `arn:PARTITION:iam::ACCOUNT:oidc-provider/HOST`.
-pub(crate) fn oidc_provider_parts(arn: &str) -> Option<(&str, &str)> {
-    let (head, host) = arn.split_once(":oidc-provider/")?;
-    let account = head.rsplit(':').next()?;
-    (!host.is_empty() && head.starts_with("arn:")).then_some((account, host))
-}
-
-/// Whether `host` (normalised) is an EKS cluster's OIDC issuer:
-/// `oidc.eks.REGION.amazonaws.com/id/ID` (`.amazonaws.com.cn` in China).
-pub(crate) fn is_eks_issuer_host(host: &str) -> bool {
-    let Some(rest) = host.strip_prefix("oidc.eks.") else {
-        return false;
-    };
-    let Some((domain, id)) = rest.split_once("/id/") else {
-        return false;
-    };
-    !id.is_empty()
-        && !id.contains('/')
-        && (domain.ends_with(".amazonaws.com") || domain.ends_with(".amazonaws.com.cn"))
-}
-
-/// Clusters by normalised issuer host. Real issuers are unique per cluster; the emulator
-/// gives every cluster the same one, hence the list.
-pub(crate) fn clusters_by_issuer(inventory: &Inventory) -> BTreeMap<String, Vec<&EksCluster>> {
-    let mut map: BTreeMap<String, Vec<&EksCluster>> = BTreeMap::new();
-    for c in &inventory.eks_clusters {
-        if let Some(issuer) = c.oidc_issuer.as_deref() {
-            map.entry(normalise_host(issuer)).or_default().push(c);
-        }
-    }
-    map
-}
-
-pub(crate) fn sid_label(sid: Option<&str>) -> String {
-    sid.map(|s| format!(" `{s}`")).unwrap_or_default()
-}
 
 /// How one trust statement holds the `sub` of tokens from the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,22 +115,23 @@ declare_check! {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    let clusters = clusters_by_issuer(ctx.inventory);
-    for (role, policy) in trust_policies(&ctx.inventory.iam_roles, out) {
+    let graph = ctx.graph;
+    for (role, policy) in trust_policies(ctx, out) {
         // Normalised host → how to show it (the cluster's issuer casing when known).
         let mut hosts: BTreeMap<String, String> = BTreeMap::new();
         for shown in policy.federated_oidc_hosts() {
             let host = normalise_host(shown);
             if is_eks_issuer_host(&host) {
-                let shown = clusters
-                    .get(&host)
-                    .and_then(|cs| cs[0].oidc_issuer.as_deref())
+                let shown = graph
+                    .clusters_with_issuer(&host)
+                    .first()
+                    .and_then(|c| c.oidc_issuer.as_deref())
                     .unwrap_or(shown);
                 hosts.entry(host).or_insert_with(|| display_host(shown));
             }
         }
         for (host, shown) in hosts {
-            let problems: Vec<(Option<String>, Problem)> = web_identity_grants(&policy, &host)
+            let problems: Vec<(Option<String>, Problem)> = web_identity_grants(policy, &host)
                 .into_iter()
                 .flat_map(|(sid, condition)| {
                     judge(condition, &shown)
@@ -196,7 +142,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             let Some(worst) = problems.iter().map(|(_, p)| p.severity).max() else {
                 continue;
             };
-            if deny_narrows(&policy, &host) {
+            if deny_narrows(policy, &host) {
                 out.unknown(
                     &role.scope,
                     Some(&role.arn),
@@ -207,7 +153,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 );
                 continue;
             }
-            let known: &[&EksCluster] = clusters.get(&host).map_or(&[], Vec::as_slice);
+            let known: &[&EksCluster] = graph.clusters_with_issuer(&host);
             let subject = match known {
                 [] => format!("the EKS cluster with issuer `{shown}`"),
                 [one] => format!("EKS cluster `{}` (issuer `{shown}`)", one.name),
@@ -321,30 +267,6 @@ fn deny_narrows(policy: &Policy, host: &str) -> bool {
     })
 }
 
-fn rank(k: &KeyConstraint) -> u8 {
-    match k {
-        KeyConstraint::Unconstrained => 0,
-        KeyConstraint::Weak => 1,
-        KeyConstraint::Wildcard(_) => 2,
-        KeyConstraint::Pinned(_) => 3,
-    }
-}
-
-/// How tightly `key` is held, like [`Condition::key_constraint`] but reading `IfExists` as
-/// the plain operator: the claim is always present in EKS service-account tokens.
-fn held(condition: &Condition, key: &str) -> KeyConstraint {
-    let mut best = KeyConstraint::Unconstrained;
-    for constraint in condition.constraints_on(key) {
-        let mut c = constraint.clone();
-        c.operator.if_exists = false;
-        let this = c.pinning();
-        if rank(&this) > rank(&best) {
-            best = this;
-        }
-    }
-    best
-}
-
 fn operators_on(condition: &Condition, key: &str) -> String {
     let mut names: Vec<String> = condition
         .constraints_on(key)
@@ -388,7 +310,7 @@ fn judge(condition: &Condition, host: &str) -> Vec<Problem> {
     let sub_key = format!("{host}:sub");
     let aud_key = format!("{host}:aud");
     let mut problems = Vec::new();
-    match held(condition, &sub_key) {
+    match condition.key_constraint_when_present(&sub_key) {
         KeyConstraint::Unconstrained => problems.push(Problem {
             severity: Severity::High,
             lead: ANY_NAMESPACE.into(),
@@ -447,7 +369,7 @@ fn judge(condition: &Condition, host: &str) -> Vec<Problem> {
         }
         KeyConstraint::Pinned(_) => {}
     }
-    let aud_problem = match held(condition, &aud_key) {
+    let aud_problem = match condition.key_constraint_when_present(&aud_key) {
         KeyConstraint::Unconstrained => None,
         KeyConstraint::Pinned(values)
             if values.iter().all(|v| STS_AUDIENCES.contains(&v.as_str())) =>
@@ -759,23 +681,13 @@ mod tests {
     }
 
     #[test]
-    fn helpers_read_hosts_and_arns() {
-        assert!(is_eks_issuer_host(&normalise_host(&format!(
-            "https://{HOST}/"
-        ))));
-        assert!(is_eks_issuer_host(
-            "oidc.eks.cn-north-1.amazonaws.com.cn/id/abc"
-        ));
-        assert!(!is_eks_issuer_host("token.actions.githubusercontent.com"));
-        assert!(!is_eks_issuer_host("oidc.eks.us-east-1.amazonaws.com/id/"));
-        assert!(!is_eks_issuer_host("oidc.eks.evil.example.com/id/abc"));
-        assert_eq!(oidc_provider_parts(PROVIDER), Some(("111122223333", HOST)));
-        assert_eq!(oidc_provider_parts("arn:aws:iam::1:saml-provider/x"), None);
+    fn reads_the_statements_the_policy_module_finds() {
         // The statements this check reads are the ones the policy module's own query finds.
         let policy = Policy::parse(&irsa("")).unwrap();
         assert_eq!(
             web_identity_grants(&policy, &normalise_host(HOST)).len(),
             policy.oidc_trust(HOST).len()
         );
+        assert_eq!(oidc_provider_parts(PROVIDER), Some(("111122223333", HOST)));
     }
 }

@@ -1,13 +1,12 @@
 //! ELB003: `ip` target groups of ECS services health-checking a port no container declares.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
-use crate::graph::EcsWorkload;
+use crate::graph::{EcsWorkload, TargetGroupHealth};
 use crate::model::{ServiceLoadBalancer, TargetGroup, TaskDefinition};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::state_counts;
 
 declare_check! {
     /// ## What it finds
@@ -123,9 +122,10 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             if ports.contains(&hc_port) {
                 continue;
             }
+            let health = ctx.graph.target_health(&tg.arn);
             out.report(
                 &tg.scope,
-                report(w, lb, tg, td, hc_port, registered, &ports),
+                report(w, lb, tg, td, hc_port, registered, health),
             );
         }
     }
@@ -138,8 +138,9 @@ fn report(
     td: &TaskDefinition,
     hc_port: i32,
     registered: Option<i32>,
-    ports: &BTreeSet<i32>,
+    health: Option<&TargetGroupHealth<'_>>,
 ) -> Report {
+    let ports = td.mapped_ports();
     let what = match lb.container_name.as_deref() {
         Some(c) => format!("container `{c}`"),
         None => String::from("its tasks"),
@@ -175,13 +176,13 @@ fn report(
             format!("containers declare {declared}; none is {hc_port}"),
         ),
     ];
-    if let Some(targets) = tg.targets.as_ref().filter(|t| !t.is_empty()) {
+    if let Some(health) = health.filter(|h| !h.targets.is_empty()) {
         evidence.push(Evidence::new(
             &tg.arn,
             format!(
                 "0 of {} targets healthy: {}",
-                targets.len(),
-                state_counts(targets)
+                health.targets.len(),
+                health.states
             ),
         ));
     }

@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
-use crate::graph::{EdgeKind, ListenerRoute, Node};
-use crate::model::{Listener, LoadBalancer, TargetGroup, TargetHealth};
-use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::{missing, state_counts, Missing};
+use crate::graph::{EdgeKind, ListenerRoute, Node, TargetGroupHealth};
+use crate::model::{Listener, LoadBalancer, TargetGroup};
+use crate::registry::{Ctx, Emitter, Missing, Report};
 
 const HEALTH_OP: &str = "elbv2:DescribeTargetHealth";
 
@@ -92,13 +91,6 @@ declare_check! {
     };
 }
 
-/// Whether the load balancer sends new requests to the target: `healthy`, or `unavailable`
-/// (health checks disabled, as on Lambda target groups by default, or health not known to
-/// the load balancer): neither proves the target is out of service.
-fn serving(t: &TargetHealth) -> bool {
-    t.state.eq_ignore_ascii_case("healthy") || t.state.eq_ignore_ascii_case("unavailable")
-}
-
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     let graph = ctx.graph;
     for tg in &ctx.inventory.target_groups {
@@ -155,8 +147,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 continue;
             }
         }
-        let Some(targets) = &tg.targets else {
-            let reason = match missing(ctx, &tg.scope, HEALTH_OP, &tg.arn) {
+        let Some(health) = graph.target_health(&tg.arn) else {
+            let reason = match ctx.why_missing(&tg.scope, HEALTH_OP, &tg.arn) {
                 Missing::ReportedByEngine => continue,
                 Missing::RegionWide => {
                     format!("could not be read: {HEALTH_OP} failed in this region")
@@ -175,10 +167,10 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         };
         // Every route here carries part of the traffic (weight above 0): whatever share it
         // sends to this group fails, whatever its siblings do.
-        if targets.iter().any(serving) {
+        if health.serving > 0 {
             continue;
         }
-        out.report(&tg.scope, report(ctx, tg, targets, &routes));
+        out.report(&tg.scope, report(ctx, tg, health, &routes));
     }
 }
 
@@ -214,9 +206,10 @@ fn load_balancer<'a>(ctx: &Ctx<'a>, arn: &str) -> Option<&'a LoadBalancer> {
 fn report(
     ctx: &Ctx<'_>,
     tg: &TargetGroup,
-    targets: &[TargetHealth],
+    health: &TargetGroupHealth<'_>,
     routes: &[ListenerRoute<'_>],
 ) -> Report {
+    let targets = health.targets;
     // Routes grouped by load balancer, in ARN order.
     let mut by_lb: BTreeMap<&str, Vec<&ListenerRoute<'_>>> = BTreeMap::new();
     for r in routes {
@@ -276,8 +269,8 @@ fn report(
         .filter(|s| s.is_live())
         .collect();
 
-    let counts = state_counts(targets);
-    let has = |state: &str| targets.iter().any(|t| t.state.eq_ignore_ascii_case(state));
+    let counts = &health.states;
+    let has = |state: &str| health.has(state);
     let (state_text, consequence, remediation) = if targets.is_empty() {
         (
             String::from("has no registered targets"),
@@ -388,6 +381,7 @@ fn report(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::TargetHealth;
     use crate::testkit::{target, Builder};
 
     /// ALB `web-alb` with an HTTPS:443 listener forwarding to `ip` target group `web-tg`,
@@ -706,22 +700,6 @@ mod tests {
             .iter()
             .any(|u| u.resource.as_deref() == Some(tg.as_str())
                 && u.reason.ends_with("failed in this region")));
-    }
-
-    #[test]
-    fn state_counts_order_failing_states_first() {
-        let ts = vec![
-            healthy("a"),
-            target("b", 1, "draining", None),
-            unhealthy("c"),
-            target("d", 1, "initial", None),
-            unhealthy("e"),
-            target("f", 1, "someday", None),
-        ];
-        assert_eq!(
-            state_counts(&ts),
-            "2 unhealthy, 1 initial, 1 draining, 1 healthy, 1 someday"
-        );
     }
 
     #[test]

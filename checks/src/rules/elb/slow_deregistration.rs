@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::{EcsService, TargetGroup};
-use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::{missing, Missing};
+use crate::registry::{Ctx, Emitter, Missing, Report};
 
 /// The attribute call whose result ELB002 reads.
 const ATTRIBUTES_OP: &str = "elbv2:DescribeTargetGroupAttributes";
@@ -109,7 +108,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             }
             Some(_) => {}
             None => {
-                let reason = match missing(ctx, &tg.scope, ATTRIBUTES_OP, &tg.arn) {
+                let reason = match ctx.why_missing(&tg.scope, ATTRIBUTES_OP, &tg.arn) {
                     Missing::ReportedByEngine => continue,
                     Missing::RegionWide => {
                         format!("could not be read: {ATTRIBUTES_OP} failed in this region")

@@ -52,7 +52,7 @@ declare_check! {
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    for (role, policy) in trust_policies(&ctx.inventory.iam_roles, out) {
+    for (role, policy) in trust_policies(ctx, out) {
         let open = policy.anyone_may_assume();
         if open.is_empty() {
             continue;

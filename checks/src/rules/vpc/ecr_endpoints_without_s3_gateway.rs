@@ -3,8 +3,9 @@
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::{SubnetFacts, Workload};
+use crate::model::{image_source, ImageSource};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::{dead_end_pulls, image_source, ImageSource};
+use crate::rules::common::dead_end_pulls;
 
 declare_check! {
     /// ## What it finds

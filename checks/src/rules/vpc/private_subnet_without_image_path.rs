@@ -3,9 +3,9 @@
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::{SubnetFacts, Workload};
-use crate::model::TaskDefinition;
+use crate::model::{image_source, ImageSource, TaskDefinition};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::{dead_end_pulls, image_source, ImageSource};
+use crate::rules::common::dead_end_pulls;
 
 /// The interface endpoints an ECR pull needs (plus S3, which VPC002 covers).
 const ECR_ENDPOINTS: [&str; 2] = ["ecr.api", "ecr.dkr"];

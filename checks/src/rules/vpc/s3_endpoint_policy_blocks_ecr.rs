@@ -5,13 +5,12 @@ use std::collections::BTreeMap;
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::Workload;
-use crate::model::{partition_of, VpcEndpoint};
+use crate::model::{image_source, partition_of, ImageSource, VpcEndpoint};
 use crate::policy::{
     ContextValue, Decision, Patterns, Policy, PrincipalClause, Reason, Request, Statement,
     StatementEval,
 };
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::{image_source, ImageSource};
 
 /// What an ECR layer download is, to S3.
 const GET_OBJECT: &str = "s3:GetObject";

@@ -10,11 +10,19 @@ use std::collections::BTreeSet;
 
 use crate::model::{EcsService, EksNodegroup, Subnet};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::free_ips_by_subnet;
 
 /// A subnet whose known demand fits is still worth a (low) warning below this share of its
 /// usable addresses free: the next workload placed in it will not fit.
 const LOW_PERCENT: i64 = 10;
+
+/// `subnet-a: 1, subnet-b: 2` (negative emulator counts shown as 0).
+fn free_ips_by_subnet(subnets: &[&Subnet]) -> String {
+    subnets
+        .iter()
+        .map(|s| format!("{}: {}", s.id, s.free_ips_clamped()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 declare_check! {
     /// ## What it finds

@@ -3,12 +3,8 @@
 //! container platforms attach, whose grants are known here. Any other AWS managed policy
 //! leaves the answer open rather than guessed.
 
-use crate::model::IamRole;
-use crate::policy::{Effect, Policy, Statement};
-use crate::registry::Ctx;
-
-/// The operations whose failure makes a role's permissions unknowable.
-pub(crate) const IAM_OPS: [&str; 1] = ["iam:GetAccountAuthorizationDetails"];
+use super::{Effect, Policy, Statement};
+use crate::model::{IamRole, Inventory};
 
 /// AWS managed policies (by the part of the ARN after `:iam::aws:policy/`) with the grants
 /// that matter for the questions the checks ask, written as policy documents.
@@ -52,16 +48,15 @@ const KNOWN_AWS_MANAGED: [(&str, &str); 9] = [
 ];
 
 /// AWS managed policies that hand over the account (or its IAM, which is the same).
-pub(crate) const ADMIN_LIKE: [&str; 3] =
-    ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"];
+pub const ADMIN_LIKE: [&str; 3] = ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"];
 
 /// The part of an AWS managed policy ARN after `:iam::aws:policy/`, in any partition.
-pub(crate) fn aws_managed_name(arn: &str) -> Option<&str> {
+fn aws_managed_name(arn: &str) -> Option<&str> {
     arn.split_once(":iam::aws:policy/").map(|(_, name)| name)
 }
 
 /// A role's policies, parsed, and what could not be read.
-pub(crate) struct RolePermissions<'a> {
+pub struct RolePermissions<'a> {
     pub role: &'a IamRole,
     /// (where the policy comes from, the policy).
     pub policies: Vec<(String, Policy)>,
@@ -72,7 +67,7 @@ pub(crate) struct RolePermissions<'a> {
 
 /// Whether the role's policies together allow something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
+pub enum Access {
     Allowed,
     Denied,
     /// Not allowed by the policies that are known, but some are not.
@@ -80,7 +75,8 @@ pub(crate) enum Access {
 }
 
 impl<'a> RolePermissions<'a> {
-    pub fn of(ctx: &Ctx<'a>, role: &'a IamRole) -> Self {
+    /// The role's policies, the customer managed ones looked up in `inventory`.
+    pub fn of(inventory: &Inventory, role: &'a IamRole) -> Self {
         let mut policies = Vec::new();
         let mut unknown = Vec::new();
         let mut add =
@@ -105,7 +101,7 @@ impl<'a> RolePermissions<'a> {
                 }
                 continue;
             }
-            let managed = ctx.inventory.iam_policies.iter().find(|p| p.arn == *arn);
+            let managed = inventory.iam_policies.iter().find(|p| p.arn == *arn);
             match managed.and_then(|p| Some((p, p.document.as_deref()?))) {
                 Some((p, doc)) => add(format!("managed policy `{}`", p.name), doc, &mut unknown),
                 None => unknown.push(format!("managed policy {arn} (not collected)")),
@@ -165,26 +161,4 @@ impl<'a> RolePermissions<'a> {
         }
         out
     }
-}
-
-/// The IAM role a task definition names (an ARN, or a bare role name), in the task
-/// definition's account.
-pub(crate) fn find_role<'a>(ctx: &Ctx<'a>, account: &str, reference: &str) -> Option<&'a IamRole> {
-    let name = reference.rsplit('/').next().unwrap_or(reference);
-    let account = if reference.starts_with("arn:") {
-        reference.split(':').nth(4).unwrap_or(account)
-    } else {
-        account
-    };
-    ctx.inventory
-        .iam_roles
-        .iter()
-        .find(|r| r.scope.account == account && r.name == name)
-}
-
-/// Whether the account's roles and policies were collected completely.
-pub(crate) fn iam_complete(ctx: &Ctx<'_>, account: &str) -> bool {
-    ctx.inventory
-        .coverage
-        .complete(account, crate::model::GLOBAL_REGION, &IAM_OPS, None)
 }
