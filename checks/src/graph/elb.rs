@@ -1,11 +1,15 @@
-//! Target group health in the graph: what DescribeTargetHealth says of each target group,
-//! summarised once so the checks that read it (ELB003, ELB004) agree on it.
+//! The ELBv2 side of the graph: which listeners and rules route to a target group, which ECS
+//! workloads register in it, and what DescribeTargetHealth says of its targets, summarised
+//! once so the checks that read it (ELB003, ELB004) agree on it.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::model::{Inventory, TargetHealth};
+use crate::model::{
+    EcsService, EksCluster, Inventory, Listener, ListenerRule, TargetGroup, TargetHealth,
+    TaskDefinition,
+};
 
-use super::Graph;
+use super::{EcsWorkload, EdgeKind, Graph, Node};
 
 /// The health of one target group's registered targets.
 #[derive(Debug, Clone)]
@@ -84,6 +88,149 @@ impl<'a> Graph<'a> {
     /// The health of the target group's targets; `None` when it was not collected.
     pub fn target_health(&self, tg_arn: &str) -> Option<&TargetGroupHealth<'a>> {
         self.target_health.get(tg_arn)
+    }
+}
+
+/// How a listener reaches a target group: its default action, or a rule.
+#[derive(Debug, Clone, Copy)]
+pub struct ListenerRoute<'a> {
+    pub listener: &'a Listener,
+    /// `None` for the default action.
+    pub rule: Option<&'a ListenerRule>,
+}
+impl ListenerRoute<'_> {
+    /// `default action` or `rule 10 (path-pattern /api/*)`.
+    pub fn via(&self) -> String {
+        self.rule
+            .map_or_else(|| "default action".to_string(), ListenerRule::label)
+    }
+
+    /// The ARN that proves the route: the rule's, else the listener's.
+    pub fn arn(&self) -> &str {
+        self.rule.map_or(&self.listener.arn, |r| &r.arn)
+    }
+}
+/// Rule priorities are numbers in strings; sort them as numbers.
+fn rule_order(priority: &str) -> (u64, &str) {
+    (priority.parse().unwrap_or(u64::MAX), priority)
+}
+impl<'a> Graph<'a> {
+    /// The load balancers a target group sits behind: those its `LoadBalancerArns` lists and
+    /// those whose listeners or rules forward to it, sorted.
+    pub fn load_balancers_of(&self, tg_arn: &str) -> Vec<&str> {
+        self.outgoing(tg_arn, EdgeKind::TargetGroupLoadBalancer)
+            .collect()
+    }
+
+    /// Every route by which a listener sends traffic to the target group: its default action,
+    /// or one of its rules (weight 0 forwards carry nothing and are not routes), in listener
+    /// ARN then rule priority order.
+    pub fn routes_to(&self, tg_arn: &str) -> Vec<ListenerRoute<'a>> {
+        let mut routes: Vec<ListenerRoute<'a>> = self
+            .incoming(tg_arn, EdgeKind::ListenerTargetGroup)
+            .filter_map(|arn| match self.node(arn)? {
+                Node::Listener(l) => Some(ListenerRoute {
+                    listener: l,
+                    rule: None,
+                }),
+                _ => None,
+            })
+            .collect();
+        for arn in self.incoming(tg_arn, EdgeKind::RuleTargetGroup) {
+            let Some(Node::ListenerRule(rule)) = self.node(arn) else {
+                continue;
+            };
+            if let Some(Node::Listener(listener)) = self.node(&rule.listener_arn) {
+                routes.push(ListenerRoute {
+                    listener,
+                    rule: Some(rule),
+                });
+            }
+        }
+        routes.sort_by(|a, b| {
+            (
+                a.listener.arn.as_str(),
+                a.rule.map(|r| rule_order(&r.priority)),
+            )
+                .cmp(&(
+                    b.listener.arn.as_str(),
+                    b.rule.map(|r| rule_order(&r.priority)),
+                ))
+        });
+        routes
+    }
+
+    /// ECS workloads whose tasks register in the target group.
+    pub fn workloads_on_target_group(&self, tg_arn: &str) -> Vec<EcsWorkload<'a>> {
+        self.workloads_by_target_group
+            .get(tg_arn)
+            .into_iter()
+            .flatten()
+            .map(|&i| self.ecs_workloads[i])
+            .collect()
+    }
+
+    /// ECS workloads whose awsvpc tasks are meant to register in `tg` although it is of
+    /// target type `instance`: its targets can never be those tasks, so whatever else is
+    /// wrong with the group (no healthy targets) follows from that one mistake.
+    pub fn awsvpc_workloads_on_instance_group(&self, tg: &TargetGroup) -> Vec<EcsWorkload<'a>> {
+        if !tg.is_instance_type() {
+            return Vec::new();
+        }
+        self.workloads_on_target_group(&tg.arn)
+            .into_iter()
+            .filter(|w| {
+                self.task_definition(w.task_definition())
+                    .is_some_and(TaskDefinition::is_awsvpc)
+            })
+            .collect()
+    }
+
+    /// Whether an `ip` target group health-checks a fixed port that no container of a
+    /// workload registering in it maps (and that is not the port it registers): its targets
+    /// fail every health check, so its having no healthy target follows from that mistake.
+    pub fn health_check_misses_containers(&self, tg: &TargetGroup) -> bool {
+        let Some(hc_port) = tg.fixed_health_check_port().filter(|_| tg.is_ip_type()) else {
+            return false;
+        };
+        self.workloads_on_target_group(&tg.arn).iter().any(|w| {
+            let Some(td) = self.task_definition(w.task_definition()) else {
+                return false;
+            };
+            w.load_balancers()
+                .iter()
+                .filter(|lb| lb.target_group_arn.as_deref() == Some(tg.arn.as_str()))
+                .any(|lb| {
+                    lb.registered_port(Some(td)) != Some(hc_port)
+                        && !td.mapped_ports().contains(&hc_port)
+                })
+        })
+    }
+
+    /// Target groups of the workload's `loadBalancers` that were collected.
+    pub fn workload_target_groups(&self, w: &EcsWorkload<'_>) -> Vec<&'a TargetGroup> {
+        let mut seen: Vec<&str> = Vec::new();
+        w.target_group_arns()
+            .filter(|arn| {
+                let fresh = !seen.contains(arn);
+                seen.push(arn);
+                fresh
+            })
+            .filter_map(|arn| self.target_group(arn))
+            .collect()
+    }
+
+    /// Target groups of the service's `loadBalancers` that were collected.
+    pub fn service_target_groups(&self, service: &EcsService) -> Vec<&'a TargetGroup> {
+        self.outgoing(&service.arn, EdgeKind::ServiceTargetGroup)
+            .filter_map(|arn| self.target_group(arn))
+            .collect()
+    }
+
+    /// The EKS cluster a target group's load balancer controller tag names, if collected.
+    pub fn target_group_cluster(&self, tg: &TargetGroup) -> Option<&'a EksCluster> {
+        self.outgoing(&tg.arn, EdgeKind::TargetGroupEksCluster)
+            .find_map(|arn| self.eks_cluster(arn))
     }
 }
 

@@ -4,6 +4,7 @@
 //! CODE_DEPLOY deployment controller, a task EventBridge Scheduler or an EventBridge rule
 //! starts, or running tasks that nothing of these started.
 
+use super::Graph;
 use crate::model::{
     AwsVpcConfiguration, CapacityProviderItem, ContainerOverride, EcsService, EcsTaskSet,
     ScheduleSource, ScheduledTask, Scope, ServiceLoadBalancer, StandaloneTasks, TaskDefinition,
@@ -269,5 +270,141 @@ impl<'a> super::Graph<'a> {
         self.ecs_workloads()
             .iter()
             .filter_map(move |w| Some((*w, self.task_definition(w.task_definition())?)))
+    }
+}
+
+impl<'a> Graph<'a> {
+    /// Every ECS workload of the live services: each service, or for a service that
+    /// reports task sets, each PRIMARY and ACTIVE task set (primary first).
+    pub fn ecs_workloads(&self) -> &[EcsWorkload<'a>] {
+        &self.ecs_workloads
+    }
+
+    /// Whether the service's tasks run on Fargate: launch type `FARGATE`, or a capacity
+    /// provider strategy (the service's, else its cluster's default) made only of
+    /// `FARGATE` / `FARGATE_SPOT`. Matters because on the EC2 launch type the container
+    /// instance, not the task's subnet, pulls the images.
+    pub fn runs_on_fargate(&self, w: &EcsWorkload<'_>) -> bool {
+        if let Some(launch) = w.launch_type() {
+            return launch.eq_ignore_ascii_case("FARGATE");
+        }
+        if let Some(provider) = w.placed_by() {
+            return provider.to_ascii_uppercase().starts_with("FARGATE");
+        }
+        let strategy = if w.capacity_provider_strategy().is_empty() {
+            match self.ecs_cluster(w.cluster_arn()) {
+                Some(c) => c.default_capacity_provider_strategy.as_slice(),
+                None => &[],
+            }
+        } else {
+            w.capacity_provider_strategy()
+        };
+        !strategy.is_empty()
+            && strategy.iter().all(|p| {
+                p.capacity_provider
+                    .to_ascii_uppercase()
+                    .starts_with("FARGATE")
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::EdgeKind;
+    use crate::model::EcsCluster;
+    use crate::testkit::Builder;
+
+    #[test]
+    fn fargate_detection_follows_launch_type_then_strategies() {
+        let mut b = Builder::new();
+        b.task_def("web", Some("awsvpc"), &["nginx"]);
+        b.service("fargate", "web", &["subnet-1"]);
+        b.service("ec2", "web", &["subnet-1"]).launch_type = Some("EC2".into());
+        let spot = b.service("spot", "web", &["subnet-1"]);
+        spot.launch_type = None;
+        spot.capacity_provider_strategy = vec![CapacityProviderItem {
+            capacity_provider: "FARGATE_SPOT".into(),
+            weight: 1,
+            base: 0,
+        }];
+        b.service("default", "web", &["subnet-1"]).launch_type = None;
+        b.inv.ecs_clusters.push(EcsCluster {
+            scope: b.scope(),
+            arn: b.arn("ecs", "cluster/main"),
+            name: "main".into(),
+            status: "ACTIVE".into(),
+            settings: Default::default(),
+            capacity_providers: vec!["my-asg".into()],
+            default_capacity_provider_strategy: vec![CapacityProviderItem {
+                capacity_provider: "my-asg".into(),
+                weight: 1,
+                base: 0,
+            }],
+            active_services_count: 4,
+            running_tasks_count: 0,
+            registered_container_instances_count: 1,
+        });
+        let inv = b.finish();
+        let g = Graph::build(&inv);
+        let on_fargate: Vec<(&str, bool)> = inv
+            .ecs_services
+            .iter()
+            .map(|s| (s.name.as_str(), g.runs_on_fargate(&EcsWorkload::Service(s))))
+            .collect();
+        assert_eq!(
+            on_fargate,
+            [
+                ("fargate", true),
+                ("ec2", false),
+                ("spot", true),
+                ("default", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn live_task_sets_are_workloads_with_their_own_edges() {
+        let mut b = Builder::new();
+        b.subnet("subnet-a", "vpc-1", "10.0.0.0/24", 100);
+        b.subnet("subnet-b", "vpc-1", "10.0.1.0/24", 100);
+        b.task_def("web", Some("awsvpc"), &["web:1"]);
+        b.task_def("web-next", Some("awsvpc"), &["web:2"]);
+        b.service("web", "web", &["subnet-a"]);
+        b.task_set("web", "ecs-svc/3", "ACTIVE", "web-next", &["subnet-b"])
+            .scale_percent = Some(10.0);
+        b.task_set("web", "ecs-svc/2", "PRIMARY", "web", &["subnet-a"]);
+        b.task_set("web", "ecs-svc/1", "DRAINING", "web", &["subnet-a"]);
+        let inv = b.finish();
+        let g = Graph::build(&inv);
+        let described: Vec<String> = g.ecs_workloads().iter().map(|w| w.describe()).collect();
+        assert_eq!(
+            described,
+            [
+                "task set `ecs-svc/2` (PRIMARY, 100%) of service `web`",
+                "task set `ecs-svc/3` (ACTIVE, 10%) of service `web`",
+            ],
+            "primary first, draining left out, the service itself is its task sets"
+        );
+        let canary = b.arn("ecs", "task-set/main/web/ecs-svc/3");
+        assert_eq!(
+            g.outgoing(&canary, EdgeKind::TaskSetTaskDefinition)
+                .collect::<Vec<_>>(),
+            [b.task_def_arn("web-next").as_str()]
+        );
+        assert_eq!(
+            g.outgoing(&canary, EdgeKind::TaskSetSubnet)
+                .collect::<Vec<_>>(),
+            [b.subnet_arn("subnet-b").as_str()]
+        );
+        // The canary is placed in its own subnet, where the service itself never runs.
+        let facts = g.subnet_facts(&b.subnet_arn("subnet-b")).unwrap();
+        let placed: Vec<String> = facts.workloads.iter().map(|w| w.describe()).collect();
+        assert_eq!(
+            placed,
+            ["task set `ecs-svc/3` (ACTIVE, 10%) of service `web`"]
+        );
+        let drained = b.arn("ecs", "task-set/main/web/ecs-svc/1");
+        assert_eq!(g.outgoing(&drained, EdgeKind::TaskSetService).count(), 0);
     }
 }

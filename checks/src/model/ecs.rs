@@ -1,0 +1,455 @@
+//! ECS records: clusters, services and their task sets and deployments, task definitions,
+//! standalone tasks, and where a container image is pulled from.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::Scope;
+use crate::secrets::{ArgSecret, SecretKind};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcsCluster {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    pub status: String,
+    /// Cluster settings (`containerInsights` → `enabled` / `enhanced` / `disabled`).
+    pub settings: BTreeMap<String, String>,
+    pub capacity_providers: Vec<String>,
+    pub default_capacity_provider_strategy: Vec<CapacityProviderItem>,
+    pub active_services_count: i32,
+    pub running_tasks_count: i32,
+    pub registered_container_instances_count: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CapacityProviderItem {
+    pub capacity_provider: String,
+    pub weight: i32,
+    pub base: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcsService {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    pub cluster_arn: String,
+    pub status: String,
+    /// `FARGATE`, `EC2`, `EXTERNAL`; absent when a capacity provider strategy is used.
+    pub launch_type: Option<String>,
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
+    /// `REPLICA` (the default when absent) or `DAEMON`.
+    pub scheduling_strategy: Option<String>,
+    pub task_definition: String,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+    /// `ECS` (the default when absent), `CODE_DEPLOY` or `EXTERNAL`.
+    pub deployment_controller: Option<String>,
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    pub load_balancers: Vec<ServiceLoadBalancer>,
+    /// The awsvpc network configuration, when the service has one.
+    pub network: Option<AwsVpcConfiguration>,
+    pub deployments: Vec<EcsDeployment>,
+    /// The most recent service events, newest first.
+    pub events: Vec<ServiceEvent>,
+    /// Task sets of an EXTERNAL or CODE_DEPLOY service (`taskSets[]`): each runs its own
+    /// task definition, network configuration and load balancers.
+    #[serde(default)]
+    pub task_sets: Vec<EcsTaskSet>,
+}
+
+/// Running ECS tasks that no service, task set or schedule started (RunTask or StartTask by
+/// hand, a CI job, another scheduler), grouped: one record per (cluster, task group, task
+/// definition), since a job that runs many copies is one workload.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StandaloneTasks {
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// A stable identity for the group: `<cluster ARN>/standalone/<group>`.
+    pub arn: String,
+    pub cluster_arn: String,
+    /// The task group (`family:NAME` unless RunTask set one).
+    pub group: String,
+    pub task_definition: String,
+    /// `startedBy` of the tasks, when they say.
+    pub started_by: Option<String>,
+    pub launch_type: Option<String>,
+    /// The capacity provider the tasks run on, when one placed them.
+    pub capacity_provider: Option<String>,
+    /// The subnets of the tasks' network interfaces (awsvpc).
+    pub subnets: Vec<String>,
+    /// The running (or pending) tasks' ARNs.
+    pub task_arns: Vec<String>,
+}
+
+/// A task set of a service on the EXTERNAL or CODE_DEPLOY deployment controller.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcsTaskSet {
+    pub arn: String,
+    /// `ecs-svc/1234567890123456789`.
+    pub id: String,
+    /// `PRIMARY` (serving production traffic), `ACTIVE` (not serving production traffic: a
+    /// canary or the replacement being tested), `DRAINING`.
+    pub status: String,
+    pub task_definition: String,
+    pub launch_type: Option<String>,
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
+    pub platform_version: Option<String>,
+    pub network: Option<AwsVpcConfiguration>,
+    pub load_balancers: Vec<ServiceLoadBalancer>,
+    /// Share of the service's desired count it runs (`scale.value`, PERCENT).
+    pub scale_percent: Option<f64>,
+    pub computed_desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+}
+
+impl EcsTaskSet {
+    /// PRIMARY and ACTIVE task sets run tasks that matter; DRAINING ones are going away.
+    pub fn is_live(&self) -> bool {
+        self.status.eq_ignore_ascii_case("PRIMARY") || self.status.eq_ignore_ascii_case("ACTIVE")
+    }
+
+    pub fn is_primary(&self) -> bool {
+        self.status.eq_ignore_ascii_case("PRIMARY")
+    }
+}
+
+impl EcsService {
+    /// The deployment controller, with AWS's default applied.
+    pub fn controller(&self) -> &str {
+        self.deployment_controller.as_deref().unwrap_or("ECS")
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct DeploymentConfiguration {
+    pub maximum_percent: Option<i32>,
+    pub minimum_healthy_percent: Option<i32>,
+    pub circuit_breaker: Option<CircuitBreaker>,
+    pub alarms: Option<DeploymentAlarms>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CircuitBreaker {
+    pub enable: bool,
+    pub rollback: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeploymentAlarms {
+    pub alarm_names: Vec<String>,
+    pub enable: bool,
+    pub rollback: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceLoadBalancer {
+    pub target_group_arn: Option<String>,
+    /// Classic load balancer name (no target group).
+    pub load_balancer_name: Option<String>,
+    pub container_name: Option<String>,
+    pub container_port: Option<i32>,
+}
+
+impl ServiceLoadBalancer {
+    /// The port ECS registers targets on: `containerPort`, else the first port mapping of
+    /// the named container.
+    pub fn registered_port(&self, td: Option<&TaskDefinition>) -> Option<i32> {
+        self.container_port.or_else(|| {
+            let name = self.container_name.as_deref()?;
+            td?.containers
+                .iter()
+                .find(|c| c.name == name)?
+                .port_mappings
+                .iter()
+                .find_map(|m| m.container_port)
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AwsVpcConfiguration {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    /// `ENABLED` or `DISABLED`.
+    pub assign_public_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcsDeployment {
+    pub id: String,
+    /// `PRIMARY`, `ACTIVE`, `INACTIVE`.
+    pub status: String,
+    pub task_definition: String,
+    /// `COMPLETED`, `FAILED`, `IN_PROGRESS`.
+    pub rollout_state: Option<String>,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+    pub failed_tasks: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceEvent {
+    /// RFC 3339.
+    pub created_at: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TaskDefinition {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub family: String,
+    pub revision: i32,
+    /// `awsvpc`, `bridge`, `host`, `none`; absent means `bridge` on EC2 (Fargate requires awsvpc).
+    pub network_mode: Option<String>,
+    pub requires_compatibilities: Vec<String>,
+    pub task_role_arn: Option<String>,
+    pub execution_role_arn: Option<String>,
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
+    pub containers: Vec<ContainerDefinition>,
+}
+
+impl TaskDefinition {
+    pub fn is_awsvpc(&self) -> bool {
+        self.network_mode.as_deref() == Some("awsvpc")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ContainerDefinition {
+    pub name: String,
+    pub image: String,
+    /// AWS's default is `true`.
+    pub essential: bool,
+    pub port_mappings: Vec<PortMapping>,
+    /// `environment[]`: each variable's name and the secret detector's verdict on its value.
+    /// The value itself is never kept (see [`crate::secrets`]).
+    pub environment: Vec<EnvVar>,
+    /// Secrets found in the `command` arguments (positions from 1); no argument is kept.
+    #[serde(default)]
+    pub command_secrets: Vec<ArgSecret>,
+    /// Secrets found in the `entryPoint` arguments.
+    #[serde(default)]
+    pub entry_point_secrets: Vec<ArgSecret>,
+    /// `secrets[]`: name → `valueFrom` (Secrets Manager or SSM ARN/name).
+    pub secrets: Vec<KeyValue>,
+    pub has_health_check: bool,
+    pub log_driver: Option<String>,
+    /// `logConfiguration.options` (`awslogs-group`, `awslogs-region`, …).
+    pub log_options: BTreeMap<String, String>,
+    pub privileged: Option<bool>,
+    pub capabilities_add: Vec<String>,
+    pub readonly_root_filesystem: Option<bool>,
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PortMapping {
+    pub container_port: Option<i32>,
+    pub host_port: Option<i32>,
+    pub protocol: Option<String>,
+}
+
+/// A container environment variable, without its value.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EnvVar {
+    pub name: String,
+    /// Which kind of secret the value is, or `None` when it is not one.
+    pub secret: Option<SecretKind>,
+}
+
+impl EnvVar {
+    /// Judges `value` and keeps only the verdict.
+    pub fn judge(name: &str, value: &str) -> EnvVar {
+        EnvVar {
+            name: name.to_string(),
+            secret: crate::secrets::classify_env(name, value),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KeyValue {
+    pub name: String,
+    pub value: String,
+}
+
+/// Where an image is pulled from, as far as the pull path is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageSource<'s> {
+    /// A private ECR registry in `region` (reachable through that region's ECR endpoints).
+    Ecr { region: &'s str },
+    /// A public registry only reachable over the internet (Docker Hub, ECR Public, ghcr.io…).
+    Public,
+    /// Any other registry: it may live inside the VPC or behind a private route.
+    Other,
+}
+
+static ECR_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    // Classic (`.amazonaws.com`, `.amazonaws.com.cn`) and dual-stack (`dkr-ecr….on.aws`) hosts.
+    Regex::new(
+        r"^\d{12}\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)$",
+    )
+    .expect("the ECR host pattern is valid")
+});
+
+/// Registries that serve only from the public internet. ECR interface endpoints do not serve
+/// ECR Public; no VPC endpoint serves the others.
+const PUBLIC_REGISTRIES: [&str; 14] = [
+    "docker.io",
+    "index.docker.io",
+    "registry-1.docker.io",
+    "registry.hub.docker.com",
+    "public.ecr.aws",
+    "ghcr.io",
+    "quay.io",
+    "gcr.io",
+    "registry.k8s.io",
+    "mcr.microsoft.com",
+    "registry.gitlab.com",
+    "nvcr.io",
+    "docker.elastic.co",
+    "cgr.dev",
+];
+const PUBLIC_REGISTRY_SUFFIXES: [&str; 3] = [".gcr.io", ".pkg.dev", ".azurecr.io"];
+
+/// Classifies an image reference (`nginx:latest`, `ghcr.io/o/app@sha256:…`,
+/// `123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1`).
+pub fn image_source(image: &str) -> ImageSource<'_> {
+    // Docker's rule: the first path component is a registry host only when it contains a
+    // dot or a port, or is `localhost`; otherwise the image is on Docker Hub.
+    let host = match image.split_once('/') {
+        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            first.split(':').next().unwrap_or(first)
+        }
+        _ => return ImageSource::Public,
+    };
+    if let Some(caps) = ECR_HOST.captures(host) {
+        if let Some(region) = caps.get(1).or_else(|| caps.get(2)) {
+            return ImageSource::Ecr {
+                region: region.as_str(),
+            };
+        }
+    }
+    let host_lower = host.to_ascii_lowercase();
+    if PUBLIC_REGISTRIES.contains(&host_lower.as_str())
+        || PUBLIC_REGISTRY_SUFFIXES
+            .iter()
+            .any(|s| host_lower.ends_with(s))
+    {
+        ImageSource::Public
+    } else {
+        ImageSource::Other
+    }
+}
+
+impl EcsService {
+    /// False for services being deleted (`DRAINING`) or deleted (`INACTIVE`): they launch no
+    /// new tasks, so nothing about their next deployment matters.
+    pub fn is_live(&self) -> bool {
+        !self.status.eq_ignore_ascii_case("INACTIVE")
+            && !self.status.eq_ignore_ascii_case("DRAINING")
+    }
+
+    /// The cluster's name, from its ARN.
+    pub fn cluster_name(&self) -> &str {
+        self.cluster_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.cluster_arn)
+    }
+
+    /// Runs one task per container instance (`DAEMON`) rather than a count (`REPLICA`,
+    /// the default).
+    pub fn is_daemon(&self) -> bool {
+        self.scheduling_strategy
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("DAEMON"))
+    }
+
+    /// The awsvpc subnets the service's tasks are placed in (empty without awsvpc).
+    pub fn subnet_ids(&self) -> &[String] {
+        self.network.as_ref().map_or(&[], |n| n.subnets.as_slice())
+    }
+
+    /// The target groups of its `loadBalancers` (Classic Load Balancers have none).
+    pub fn target_group_arns(&self) -> impl Iterator<Item = &str> {
+        self.load_balancers
+            .iter()
+            .filter_map(|lb| lb.target_group_arn.as_deref())
+    }
+}
+
+impl TaskDefinition {
+    /// Every port a container maps (container and host side; in awsvpc mode they are the
+    /// same).
+    pub fn mapped_ports(&self) -> std::collections::BTreeSet<i32> {
+        self.containers
+            .iter()
+            .flat_map(|c| &c.port_mappings)
+            .flat_map(|m| [m.container_port, m.host_port])
+            .flatten()
+            .collect()
+    }
+
+    /// `family:revision`, the way the console and CLI name a revision.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.family, self.revision)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_image_registries() {
+        let ecr = |r| ImageSource::Ecr { region: r };
+        for (image, want) in [
+            ("nginx:latest", ImageSource::Public),
+            ("nginx", ImageSource::Public),
+            ("library/nginx@sha256:abc", ImageSource::Public),
+            ("docker.io/library/nginx:1", ImageSource::Public),
+            ("public.ecr.aws/nginx/nginx:1", ImageSource::Public),
+            ("ghcr.io/org/app:2", ImageSource::Public),
+            ("europe-docker.pkg.dev/p/r/app:1", ImageSource::Public),
+            (
+                "111122223333.dkr.ecr.us-east-1.amazonaws.com/web:1",
+                ecr("us-east-1"),
+            ),
+            (
+                "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn/web",
+                ecr("cn-north-1"),
+            ),
+            (
+                "111122223333.dkr.ecr-fips.us-east-2.amazonaws.com/web:1",
+                ecr("us-east-2"),
+            ),
+            (
+                "111122223333.dkr-ecr.eu-west-1.on.aws/web:1",
+                ecr("eu-west-1"),
+            ),
+            ("registry.internal.example:5000/app:1", ImageSource::Other),
+            ("localhost/app", ImageSource::Other),
+            // Not an account id: not ECR.
+            (
+                "abc.dkr.ecr.us-east-1.amazonaws.com/web",
+                ImageSource::Other,
+            ),
+        ] {
+            assert_eq!(image_source(image), want, "{image}");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! EKS records: clusters, managed nodegroups, Fargate profiles.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Scope;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EksCluster {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    /// `CREATING`, `ACTIVE`, `DELETING`, `FAILED`, `UPDATING`, `PENDING`.
+    pub status: String,
+    pub version: Option<String>,
+    pub platform_version: Option<String>,
+    pub role_arn: Option<String>,
+    pub vpc_id: Option<String>,
+    pub subnet_ids: Vec<String>,
+    pub endpoint_public_access: bool,
+    pub endpoint_private_access: bool,
+    pub public_access_cidrs: Vec<String>,
+    /// Control-plane log types that are enabled (`api`, `audit`, …).
+    pub enabled_log_types: Vec<String>,
+    pub secrets_encrypted: bool,
+    pub oidc_issuer: Option<String>,
+    /// EKS Auto Mode compute (`computeConfig.enabled`).
+    pub auto_mode_compute: bool,
+    pub created_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EksNodegroup {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    pub cluster_name: String,
+    pub status: String,
+    pub version: Option<String>,
+    pub capacity_type: Option<String>,
+    pub instance_types: Vec<String>,
+    pub subnets: Vec<String>,
+    pub min_size: i32,
+    pub max_size: i32,
+    pub desired_size: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EksFargateProfile {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    pub cluster_name: String,
+    pub status: String,
+    pub subnets: Vec<String>,
+    pub selectors: Vec<FargateSelector>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FargateSelector {
+    pub namespace: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl EksNodegroup {
+    /// False while the nodegroup is being deleted.
+    pub fn is_live(&self) -> bool {
+        !self.status.eq_ignore_ascii_case("DELETING")
+    }
+}
+
+impl EksFargateProfile {
+    pub fn is_active(&self) -> bool {
+        self.status.eq_ignore_ascii_case("ACTIVE")
+    }
+
+    /// Whether the profile can schedule pods of `namespace`, ignoring label selectors.
+    /// Selector namespaces may contain the wildcards `*` and `?`. With `unconditional`,
+    /// only selectors without labels count: those take every pod of the namespace.
+    pub fn selects_namespace(&self, namespace: &str, unconditional: bool) -> bool {
+        self.selectors.iter().any(|s| {
+            s.namespace
+                .as_deref()
+                .is_some_and(|pattern| glob_match(pattern, namespace))
+                && (!unconditional || s.labels.is_empty())
+        })
+    }
+}
+
+/// Matches `text` against a pattern where `*` is any run of characters and `?` any one
+/// character (the wildcards EKS Fargate profile selectors accept, as IAM's do), case
+/// sensitively. One matcher serves both: [`crate::policy::wildcard_match`].
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    crate::policy::wildcard_match(pattern, text, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matches_fargate_selector_wildcards() {
+        for (pattern, text, want) in [
+            ("default", "default", true),
+            ("default", "defaults", false),
+            ("prod-*", "prod-web", true),
+            ("prod-*", "prod-", true),
+            ("*", "anything", true),
+            ("p?od", "prod", true),
+            ("p?od", "pod", false),
+            ("*-web-*", "shop-web-1", true),
+            ("*-web-*", "shop-api-1", false),
+            ("", "", true),
+        ] {
+            assert_eq!(glob_match(pattern, text), want, "{pattern} vs {text}");
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! The inventory: plain owned records of everything the collector read.
+//!
+//! AWS SDK types stop at the collector; everything past it works on these structs. Every
+//! record carries the account and region it came from (IAM records use the region
+//! [`GLOBAL_REGION`]), so inventories of several accounts can be merged. Field names follow
+//! the AWS APIs; `Option` means the API may leave the value out, and the checks treat an
+//! absent value the way AWS documents its default.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+mod autoscaling;
+mod coverage;
+mod ec2;
+mod ecs;
+mod eks;
+mod elbv2;
+mod iam;
+mod scheduled;
+
+pub use autoscaling::*;
+pub use coverage::*;
+pub use ec2::*;
+pub use ecs::*;
+pub use eks::*;
+pub use elbv2::*;
+pub use iam::*;
+pub use scheduled::*;
+
+/// Region used for records of global services (IAM).
+pub const GLOBAL_REGION: &str = "global";
+
+/// Everything collected in one run, plus what could not be collected.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Inventory {
+    pub ecs_clusters: Vec<EcsCluster>,
+    pub ecs_services: Vec<EcsService>,
+    pub task_definitions: Vec<TaskDefinition>,
+    /// ECS tasks started by EventBridge Scheduler schedules and EventBridge rules.
+    #[serde(default)]
+    pub scheduled_tasks: Vec<ScheduledTask>,
+    /// Running ECS tasks no service, task set or schedule started.
+    #[serde(default)]
+    pub standalone_tasks: Vec<StandaloneTasks>,
+    /// Application Auto Scaling targets of ECS services (their scale-out ceilings).
+    pub ecs_scalable_targets: Vec<ScalableTarget>,
+    pub eks_clusters: Vec<EksCluster>,
+    pub eks_nodegroups: Vec<EksNodegroup>,
+    pub eks_fargate_profiles: Vec<EksFargateProfile>,
+    pub load_balancers: Vec<LoadBalancer>,
+    pub listeners: Vec<Listener>,
+    /// Non-default rules of Application Load Balancer listeners.
+    #[serde(default)]
+    pub listener_rules: Vec<ListenerRule>,
+    pub target_groups: Vec<TargetGroup>,
+    pub vpcs: Vec<Vpc>,
+    pub subnets: Vec<Subnet>,
+    pub route_tables: Vec<RouteTable>,
+    pub nat_gateways: Vec<NatGateway>,
+    pub internet_gateways: Vec<InternetGateway>,
+    pub vpc_endpoints: Vec<VpcEndpoint>,
+    pub instances: Vec<Instance>,
+    pub instance_types: Vec<InstanceType>,
+    pub iam_roles: Vec<IamRole>,
+    /// Customer managed policies (AWS managed ones are known by ARN, see `policy::aws_managed`).
+    pub iam_policies: Vec<ManagedPolicy>,
+    pub oidc_providers: Vec<OidcProvider>,
+    /// The status of every (account, region, operation) the collector ran.
+    pub coverage: Coverage,
+    /// Tags of the resources findings are reported on (ECS services and clusters, EKS
+    /// clusters and nodegroups, IAM roles, subnets, VPC endpoints), by ARN. Suppressions
+    /// match on them.
+    pub resource_tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// When the data was collected (RFC 3339, UTC): the moment of a live run, the recording
+    /// time of a replay. Date-relative checks judge against it, so a replay gives the same
+    /// answer whenever it runs.
+    pub collected_at: Option<String>,
+}
+
+macro_rules! inventory_lists {
+    ($($field:ident),* $(,)?) => {
+        impl Inventory {
+            /// Appends another inventory's records and coverage to this one.
+            pub fn merge(&mut self, other: Inventory) {
+                $(self.$field.extend(other.$field);)*
+                self.coverage.entries.extend(other.coverage.entries);
+                self.resource_tags.extend(other.resource_tags);
+            }
+
+            /// Orders every list by (account, region, identity) so that the inventory, and
+            /// everything derived from it, is the same whatever order calls completed in.
+            pub fn sort(&mut self) {
+                $(self.$field.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));)*
+            }
+        }
+    };
+}
+
+inventory_lists!(
+    ecs_clusters,
+    ecs_services,
+    scheduled_tasks,
+    standalone_tasks,
+    task_definitions,
+    ecs_scalable_targets,
+    eks_clusters,
+    eks_nodegroups,
+    eks_fargate_profiles,
+    load_balancers,
+    listeners,
+    listener_rules,
+    target_groups,
+    vpcs,
+    subnets,
+    route_tables,
+    nat_gateways,
+    internet_gateways,
+    vpc_endpoints,
+    instances,
+    instance_types,
+    iam_roles,
+    iam_policies,
+    oidc_providers,
+);
+
+/// Records sort by where they came from, then by identity.
+pub trait SortKey {
+    fn sort_key(&self) -> (&str, &str, &str);
+}
+
+macro_rules! sort_key {
+    ($($ty:ty => $id:ident),* $(,)?) => {
+        $(impl SortKey for $ty {
+            fn sort_key(&self) -> (&str, &str, &str) {
+                (&self.scope.account, &self.scope.region, &self.$id)
+            }
+        })*
+    };
+}
+
+sort_key!(
+    EcsCluster => arn, EcsService => arn, ScheduledTask => arn, StandaloneTasks => arn,
+    TaskDefinition => arn, ScalableTarget => resource_id,
+    EksCluster => arn,
+    EksNodegroup => arn, EksFargateProfile => arn, LoadBalancer => arn, Listener => arn,
+    ListenerRule => arn,
+    TargetGroup => arn, Vpc => id, Subnet => id, RouteTable => id, NatGateway => id,
+    InternetGateway => id, VpcEndpoint => id, Instance => id, InstanceType => name,
+    IamRole => arn, ManagedPolicy => arn, OidcProvider => arn,
+);
+
+/// Where a record came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    pub account: String,
+    pub region: String,
+}
+
+impl Scope {
+    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
+        Scope {
+            account: account.into(),
+            region: region.into(),
+        }
+    }
+
+    /// The ARN partition of this scope's region.
+    pub fn partition(&self) -> &'static str {
+        partition_of(&self.region)
+    }
+
+    /// A synthetic ARN for an EC2 resource the API identifies by id only
+    /// (`arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0abc`).
+    pub fn ec2_arn(&self, kind: &str, id: &str) -> String {
+        format!(
+            "arn:{}:ec2:{}:{}:{}/{}",
+            self.partition(),
+            self.region,
+            self.account,
+            kind,
+            id
+        )
+    }
+}
+
+/// The ARN partition a region belongs to.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else {
+        "aws"
+    }
+}
