@@ -1,58 +1,92 @@
 //! The checks, one file each, grouped by the service whose resource they report on.
 //!
-//! Registering a check is one line in [`ALL`]; the registry tests below hold every check to
-//! the project's conventions (unique codes and names, kebab-case names, complete docs).
+//! Registering a check is one line in the [`checks!`] list below: it declares the check's
+//! module (`rules/<service>/<module>.rs`) and puts its static in [`ALL`]. The registry tests
+//! hold every check to the project's conventions (unique codes and names, kebab-case names,
+//! complete docs), fail on a check file that is not registered, and keep README.md's table of
+//! checks equal to the registry.
 
 use crate::registry::Check;
 
 mod common;
-pub mod ecs;
-pub mod eks;
-pub mod elb;
-pub mod iam;
-pub mod vpc;
 
 #[cfg(test)]
 mod tests;
 
-/// Every check, sorted by code.
-pub static ALL: &[&Check] = &[
-    &ecs::deployment_circuit_breaker_off::ECS001,
-    &ecs::deployment_alarms_missing::ECS002,
-    &ecs::secret_in_environment::ECS003,
-    &ecs::mutable_image_tag::ECS004,
-    &ecs::missing_container_health_check::ECS005,
-    &ecs::public_ip_assigned::ECS006,
-    &ecs::no_redundancy::ECS007,
-    &ecs::privileged_container::ECS008,
-    &ecs::execution_role_missing_or_weak::ECS009,
-    &ecs::task_role_overprivileged::ECS010,
-    &ecs::execution_role_reused_as_task_role::ECS011,
-    &ecs::spot_only_capacity::ECS012,
-    &ecs::cross_region_image::ECS013,
-    &ecs::deploy_cannot_progress::ECS014,
-    &ecs::no_log_configuration::ECS015,
-    &ecs::container_insights_off::ECS016,
-    &eks::idle_eks_cluster::EKS001,
-    &eks::control_plane_logging_incomplete::EKS002,
-    &eks::secrets_without_customer_kms_key::EKS003,
-    &eks::public_endpoint_open::EKS004,
-    &eks::version_support_ending::EKS005,
-    &eks::irsa_trust_too_broad::EKS006,
-    &eks::irsa_provider_missing::EKS007,
-    &eks::nodegroup_version_skew::EKS008,
-    &elb::awsvpc_service_on_instance_target_group::ELB001,
-    &elb::slow_deregistration::ELB002,
-    &elb::health_check_port_mismatch::ELB003,
-    &elb::no_healthy_targets::ELB004,
-    &iam::trust_anyone::IAM001,
-    &vpc::subnet_ip_exhaustion::VPC001,
-    &vpc::ecr_endpoints_without_s3_gateway::VPC002,
-    &vpc::private_subnet_without_image_path::VPC003,
-    &vpc::no_logs_path::VPC004,
-    &vpc::no_secrets_path::VPC005,
-    &vpc::s3_endpoint_policy_blocks_ecr::VPC006,
-];
+/// Declares each service's module with one `pub mod` per check, and [`ALL`] from the same
+/// list, so a check cannot be compiled without being registered or registered without a
+/// file. List services, and checks within them, in code order: `ALL` is sorted by code.
+macro_rules! checks {
+    ($(
+        $(#[$service_doc:meta])*
+        $service:ident {
+            $($module:ident::$code:ident),* $(,)?
+        }
+    )*) => {
+        $(
+            $(#[$service_doc])*
+            pub mod $service {
+                $(pub mod $module;)*
+            }
+        )*
+
+        /// Every check, sorted by code.
+        pub static ALL: &[&Check] = &[$($(&$service::$module::$code,)*)*];
+    };
+}
+
+checks! {
+    /// Checks on ECS services, their task definitions and clusters.
+    ecs {
+        deployment_circuit_breaker_off::ECS001,
+        deployment_alarms_missing::ECS002,
+        secret_in_environment::ECS003,
+        mutable_image_tag::ECS004,
+        missing_container_health_check::ECS005,
+        public_ip_assigned::ECS006,
+        no_redundancy::ECS007,
+        privileged_container::ECS008,
+        execution_role_missing_or_weak::ECS009,
+        task_role_overprivileged::ECS010,
+        execution_role_reused_as_task_role::ECS011,
+        spot_only_capacity::ECS012,
+        cross_region_image::ECS013,
+        deploy_cannot_progress::ECS014,
+        no_log_configuration::ECS015,
+        container_insights_off::ECS016,
+    }
+    /// Checks on EKS clusters.
+    eks {
+        idle_eks_cluster::EKS001,
+        control_plane_logging_incomplete::EKS002,
+        secrets_without_customer_kms_key::EKS003,
+        public_endpoint_open::EKS004,
+        version_support_ending::EKS005,
+        irsa_trust_too_broad::EKS006,
+        irsa_provider_missing::EKS007,
+        nodegroup_version_skew::EKS008,
+    }
+    /// Checks on ELBv2 target groups and how workloads use them.
+    elb {
+        awsvpc_service_on_instance_target_group::ELB001,
+        slow_deregistration::ELB002,
+        health_check_port_mismatch::ELB003,
+        no_healthy_targets::ELB004,
+    }
+    /// Checks on IAM roles.
+    iam {
+        trust_anyone::IAM001,
+    }
+    /// Checks on the VPC networking container workloads run in.
+    vpc {
+        subnet_ip_exhaustion::VPC001,
+        ecr_endpoints_without_s3_gateway::VPC002,
+        private_subnet_without_image_path::VPC003,
+        no_logs_path::VPC004,
+        no_secrets_path::VPC005,
+        s3_endpoint_policy_blocks_ecr::VPC006,
+    }
+}
 
 /// The check with this code (any case, `elb001`) or this exact name.
 pub fn find(code_or_name: &str) -> Option<&'static Check> {

@@ -148,8 +148,8 @@ fn docs_have_every_section_in_order() {
     }
 }
 
-/// Every `.rs` file under `src/rules/<service>/` but the `mod.rs` files, as
-/// (service, module name, path relative to the crate).
+/// Every `.rs` file under `src/rules/<service>/`, as (service, module name, path relative
+/// to the crate).
 fn rule_files() -> Vec<(String, String, String)> {
     let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules");
     let mut files = Vec::new();
@@ -233,6 +233,85 @@ fn no_check_imports_another_check() {
     assert_eq!(
         idents_after("use crate::rules::{common::x, eks::y};", "crate::rules::"),
         ["common", "eks"]
+    );
+}
+
+/// A check file that is not in the `checks!` list is not even compiled; this is what
+/// notices it.
+#[test]
+fn every_check_file_is_registered_once() {
+    let files: Vec<String> = rule_files().into_iter().map(|(_, _, f)| f).collect();
+    let registered: Vec<String> = ALL
+        .iter()
+        .map(|c| c.file.trim_start_matches("checks/").to_string())
+        .collect();
+    for file in &files {
+        let n = registered.iter().filter(|r| *r == file).count();
+        assert_eq!(
+            n, 1,
+            "{file} declares no registered check (add it to checks! in rules/mod.rs), or several"
+        );
+    }
+    for r in &registered {
+        assert!(
+            files.contains(r),
+            "{r} is registered but not under src/rules/<service>/"
+        );
+    }
+}
+
+/// README.md's table of checks (between `<!-- checks:begin -->` and `<!-- checks:end -->`)
+/// lists exactly the registry, in its order: code, name, severities, summary.
+#[test]
+fn readme_table_is_the_registry() {
+    let readme = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let text = std::fs::read_to_string(readme).expect("README.md beside checks/");
+    let start = text.find("<!-- checks:begin -->").expect("begin marker");
+    let stop = text.find("<!-- checks:end -->").expect("end marker");
+    let rows: Vec<Vec<String>> = text[start..stop]
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| code |"))
+        .map(|l| {
+            // Cells split on `|` not escaped as `\|`.
+            let l = l.trim().trim_start_matches('|').trim_end_matches('|');
+            let mut cells = vec![String::new()];
+            let mut chars = l.chars().peekable();
+            while let Some(ch) = chars.next() {
+                match ch {
+                    '\\' if chars.peek() == Some(&'|') => {
+                        cells.last_mut().unwrap().push('|');
+                        chars.next();
+                    }
+                    '|' => cells.push(String::new()),
+                    _ => cells.last_mut().unwrap().push(ch),
+                }
+            }
+            cells.iter().map(|c| c.trim().to_string()).collect()
+        })
+        .collect();
+    let expected: Vec<Vec<String>> = ALL
+        .iter()
+        .map(|c| {
+            vec![
+                c.code.to_string(),
+                c.name.to_string(),
+                c.severity_range(),
+                c.summary.to_string(),
+            ]
+        })
+        .collect();
+    for (row, want) in rows.iter().zip(&expected) {
+        assert_eq!(
+            row, want,
+            "README.md's table of checks differs from the registry (code, name, severities, summary)"
+        );
+    }
+    assert_eq!(
+        rows.len(),
+        expected.len(),
+        "README.md's table of checks lists {} checks, the registry {}",
+        rows.len(),
+        expected.len()
     );
 }
 

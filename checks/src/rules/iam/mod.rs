@@ -1,3 +1,0 @@
-//! Checks on IAM roles.
-
-pub mod trust_anyone;
