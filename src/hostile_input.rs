@@ -9,7 +9,8 @@ use std::path::Path;
 use proptest::prelude::*;
 use serde_json::Value;
 
-use crate::http::recording::{Exchange, Replayer, RequestKey};
+use crate::http::recording::{Exchange, RequestKey};
+use crate::http::replay::Replayer;
 use crate::http::simulate::Simulator;
 use crate::http::transport::xml_cut_short;
 use crate::report::baseline::Baseline;

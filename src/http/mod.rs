@@ -3,14 +3,18 @@
 //! buckets and counted.
 //!
 //! - `transport`: the SDK's HTTP client: pacing, limits, per-attempt timeouts, the mode
-//! - `recording`: request keys, the recorder, the replayer
+//! - `recording`: the recording format: request keys, exchanges, the manifest, bounded reads
+//! - `record`: `--record`, written beside the target and swapped into place
+//! - `replay`: `--replay`, served by request key
 //! - `redact`: what a recording keeps of a response body (no request id, no secret value)
 //! - `simulate`: `--simulate`, a simulated AWS in front of a replay
 //! - `throttling`: AWS's published token buckets and the pacer
 //! - `stats`: calls, retries and throttles per operation
 
+pub mod record;
 pub mod recording;
 mod redact;
+pub mod replay;
 pub mod simulate;
 pub mod stats;
 pub mod throttling;

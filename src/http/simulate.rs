@@ -39,8 +39,6 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::time::Instant;
 
-// The one import cycle among src/'s modules, and a deliberate one: the replayer owns its
-// simulator, which judges each request by the replayer's key.
 use crate::http::recording::RequestKey;
 use crate::http::throttling::{BucketDef, Limits, TokenBucket};
 

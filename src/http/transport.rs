@@ -44,9 +44,9 @@ pub enum Mode {
     /// Real HTTP.
     Live,
     /// Real HTTP, every exchange also written to a recording.
-    Record(Arc<crate::http::recording::Recorder>),
+    Record(Arc<crate::http::record::Recorder>),
     /// No network: answers come from a recording.
-    Replay(Arc<crate::http::recording::Replayer>),
+    Replay(Arc<crate::http::replay::Replayer>),
 }
 
 /// What the interceptor tells the transport about an attempt.

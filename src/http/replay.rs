@@ -1,0 +1,119 @@
+//! Replay: a recording loaded whole, validated, and served by request key, with an
+//! optional simulator (`--simulate`) answering in front of it.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::http::recording::{
+    collect_json_files, parse_json, read_bounded, read_json, Exchange, Manifest, RecordingError,
+    RequestKey, FORMAT, FORMAT_VERSION, MAX_EXCHANGE_BYTES, MAX_MANIFEST_BYTES,
+    MAX_RECORDING_BYTES,
+};
+use crate::http::simulate::Simulator;
+
+/// A recorded response, as the replayer serves it.
+#[derive(Debug)]
+pub struct Recorded {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Box<[u8]>,
+}
+
+/// Serves recorded responses by key.
+#[derive(Debug)]
+pub struct Replayer {
+    dir: PathBuf,
+    pub manifest: Manifest,
+    /// By canonical key: only what is answered, with the body as its wire bytes (a large
+    /// recording held as parsed JSON would take several times its size on disk).
+    exchanges: HashMap<String, Recorded>,
+    /// Answers in front of the recording: latency, rate limits, faults (`--simulate`).
+    pub simulator: Option<Simulator>,
+}
+
+impl Replayer {
+    /// Loads and validates a whole recording.
+    pub fn load(dir: &Path) -> Result<Self, RecordingError> {
+        if dir.is_file() {
+            return Err(RecordingError::NotADirectory(dir.to_path_buf()));
+        }
+        if !dir.is_dir() {
+            return Err(RecordingError::Missing(dir.to_path_buf()));
+        }
+        let manifest_path = dir.join("manifest.json");
+        if fs::symlink_metadata(&manifest_path).is_err() {
+            return Err(RecordingError::NoManifest(dir.to_path_buf()));
+        }
+        let manifest: Manifest = read_json(&manifest_path, MAX_MANIFEST_BYTES)?;
+        if manifest.format != FORMAT || manifest.version != FORMAT_VERSION {
+            return Err(RecordingError::Corrupt {
+                path: manifest_path,
+                message: format!(
+                    "unsupported recording format `{}` version {} (this build reads `{FORMAT}` version {FORMAT_VERSION})",
+                    manifest.format, manifest.version
+                ),
+            });
+        }
+        let mut exchanges = HashMap::new();
+        let mut sources: HashMap<String, PathBuf> = HashMap::new();
+        let mut files = Vec::new();
+        collect_json_files(&dir.join("exchanges"), &mut files)?;
+        files.sort();
+        let mut total: u64 = 0;
+        for file in files {
+            let text = read_bounded(&file, MAX_EXCHANGE_BYTES)?;
+            total += text.len() as u64;
+            if total > MAX_RECORDING_BYTES {
+                return Err(RecordingError::Corrupt {
+                    path: dir.to_path_buf(),
+                    message: format!(
+                        "the recording holds more than {} MiB of exchanges (at {}); this build replays at most that",
+                        MAX_RECORDING_BYTES >> 20,
+                        file.display()
+                    ),
+                });
+            }
+            let ex: Exchange = parse_json(&file, &text)?;
+            ex.validate().map_err(|message| RecordingError::Corrupt {
+                path: file.clone(),
+                message,
+            })?;
+            let key = ex.key.canonical();
+            if let Some(first) = sources.get(&key) {
+                return Err(RecordingError::Corrupt {
+                    path: file,
+                    message: format!(
+                        "records the same request as {} ({}); keep one of them",
+                        first.display(),
+                        ex.key.describe()
+                    ),
+                });
+            }
+            sources.insert(key.clone(), file);
+            exchanges.insert(
+                key,
+                Recorded {
+                    status: ex.status,
+                    body: ex.body_bytes().into_boxed_slice(),
+                    headers: ex.headers,
+                },
+            );
+        }
+        Ok(Replayer {
+            dir: dir.to_path_buf(),
+            manifest,
+            exchanges,
+            simulator: None,
+        })
+    }
+
+    pub fn get(&self, key: &RequestKey) -> Result<&Recorded, RecordingError> {
+        self.exchanges
+            .get(&key.canonical())
+            .ok_or_else(|| RecordingError::MissingKey {
+                key: key.describe(),
+                file: self.dir.join(key.file_name()),
+            })
+    }
+}
