@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{root, walk, walk_ext, SCENARIOS};
+use crate::support::{root, scenarios, walk, walk_ext};
 
 #[test]
 fn the_iam_policy_allows_exactly_what_the_collector_calls_and_nothing_writes() {
@@ -105,10 +105,10 @@ fn the_iam_policy_allows_exactly_what_the_collector_calls_and_nothing_writes() {
     );
 
     // And every operation any recording holds is in the policy.
-    for scenario in SCENARIOS {
+    for scenario in scenarios() {
         let mut files = Vec::new();
         walk(
-            &root().join("mocks").join(scenario).join("exchanges"),
+            &root().join("mocks").join(&scenario).join("exchanges"),
             &mut files,
         );
         for f in files {
