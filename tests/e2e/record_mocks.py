@@ -5,9 +5,29 @@ For each scenario: start moto (once), reset, seed, run
           --concurrency 8 --record <temp>
 into a temp dir, apply the scenario's documented patches (what moto cannot produce), write
 expected.json (the expectations, for the replay tests) and README.md (account state, how it
-was recorded, versions, every hand edit), then swap the result into mocks/<scenario>.
+was recorded, versions, every hand edit), then bring mocks/<scenario> up to date with it.
 Finally each patched mock is replayed offline and checked against ALL its expectations;
 a mismatch is reported (exit 1) but the mock is kept.
+
+Only the named scenarios' folders are written, and in them only the files whose content
+changed: re-recording a scenario whose account state, recorder and emulator did not change
+leaves its folder byte-identical, whether it is recorded alone or with all the others.
+What makes that so:
+  - each scenario is recorded in a moto process of its own, first primed (see PRIMER),
+    then seeded and recorded twice, the first take thrown away. moto creates a service's
+    backend on its first request in a process, and the random ids that draws after
+    `seed_ids` shift every id handed out after it; after a take of its own the scenario's
+    ids depend on nothing else.
+  - values the emulator makes up anew on every run (VOLATILE: timestamps of the run's own
+    clock, moto's memory-address ids of default listener rules) do not count as a change:
+    a file whose only differences are those keeps its committed bytes, and so does
+    manifest.json (its `recorded_at` included) when no exchange changed. recorded_at is thus
+    when the recording last changed, and a kept exchange keeps the timestamps of the run
+    that recorded it. A timestamp outside this run's time window (a date a seed chose) is
+    compared like any other value.
+  - README.md is generated from the seed, the versions and the kept manifest (its
+    "Recorded" line is the manifest's recorded_at), and a file is written only when its
+    bytes differ.
 
     VENV=$(tests/e2e/setup_venv.sh)
     AUDIT_BIN=$CARGO_TARGET_DIR/debug/audit "$VENV/bin/python" tests/e2e/record_mocks.py [SCENARIO...]
@@ -18,10 +38,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -49,7 +72,7 @@ def _md_list(items: list[str]) -> str:
     return "\n".join(f"- {i}" for i in items) or "- (none)"
 
 
-def readme(s: Seeded, command: str, vers: dict, edits: list[dict], report: dict | None) -> str:
+def readme(s: Seeded, command: str, vers: dict, edits: list[dict], report: dict | None, recorded_at: str) -> str:
     def exp_rows(exps, kind):
         rows = []
         for e in exps:
@@ -108,7 +131,7 @@ patched mock, not in a live run against moto.
   ```
   {command}
   ```
-- Recorded: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}
+- Recorded: {_instant(recorded_at).strftime('%Y-%m-%d %H:%M UTC')}
 - Replay: `audit --replay mocks/{s.name} {' '.join(f'--region {r}' for r in s.regions)} --format json`
 
 Findings of the recording run (live, before the hand edits):
@@ -125,37 +148,164 @@ def harness_account() -> str:
     return ACCOUNT
 
 
-def record_one(name: str, moto: MotoServer, audit: Path, mocks: Path, work: Path, vers: dict) -> list[str]:
+# What the emulator makes up anew on every run, found in a file's text:
+#  - iso / epoch: a timestamp, ISO 8601 (XML bodies, manifest.json) or seconds since the
+#    epoch (JSON bodies); volatile only when it falls in the run's own time window;
+#  - rule: the last segment of a default listener rule's ARN, which moto takes from the
+#    rule object's memory address (AWS uses 16 hex digits; moto's create_rule does too).
+VOLATILE = re.compile(
+    r"(?P<iso>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
+    r"|(?<![\w.])(?P<epoch>\d{10}(?:\.\d+)?)(?![\w.])"
+    r"|(?P<rule_arn>:listener-rule/[a-z]+/[^/\"<\s]+/[0-9a-f]+/[0-9a-f]+/)(?P<rule>\d+)(?![0-9a-f])"
+)
+# Slack around the run's start and end, for the emulator's and the recorder's clock readings.
+WINDOW_SLACK = 5.0
+
+
+def _instant(text: str) -> dt.datetime:
+    when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
+def _split(text: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The text between VOLATILE values, and the values (kind, text)."""
+    literal, tokens, at = [], [], 0
+    for m in VOLATILE.finditer(text):
+        kind = m.lastgroup
+        prefix = m.group("rule_arn") or ""
+        literal.append(text[at:m.start()] + prefix)
+        tokens.append((kind, m.group(kind)))
+        at = m.end()
+    literal.append(text[at:])
+    return literal, tokens
+
+
+def same_but_volatile(old: str, new: str, window: tuple[float, float]) -> bool:
+    """Whether `new` (this run's) differs from `old` (committed) only where the emulator
+    made a value up: a timestamp of this run's clock (within `window`, seconds since the
+    epoch) where `old` has a timestamp of the same form, or a default listener rule's id."""
+    old_literal, old_tokens = _split(old)
+    new_literal, new_tokens = _split(new)
+    if old_literal != new_literal or len(old_tokens) != len(new_tokens):
+        return False
+    for (old_kind, old_value), (new_kind, new_value) in zip(old_tokens, new_tokens):
+        if old_kind != new_kind:
+            return False
+        if old_value == new_value or new_kind == "rule":
+            continue
+        try:
+            at = _instant(new_value).timestamp() if new_kind == "iso" else float(new_value)
+        except ValueError:
+            return False
+        if not window[0] - WINDOW_SLACK <= at <= window[1] + WINDOW_SLACK:
+            return False
+    return True
+
+
+def _files(root: Path) -> set[Path]:
+    return {p.relative_to(root) for p in root.rglob("*") if p.is_file()} if root.is_dir() else set()
+
+
+def keep_unchanged(new: Path, old: Path, window: tuple[float, float]) -> list[Path]:
+    """Puts the committed bytes of `old` back into the fresh recording `new` for every file
+    that changed only in VOLATILE values; manifest.json too when no exchange changed at all.
+    README.md is left alone (it is written after, from the manifest). Returns the exchange
+    files that did change (added, removed or edited)."""
+    changed = sorted(_files(old / "exchanges") ^ _files(new / "exchanges"))
+    changed = [Path("exchanges") / p for p in changed]
+    for rel in sorted(_files(new)):
+        if rel in (Path("manifest.json"), Path("README.md")) or not (old / rel).is_file():
+            continue
+        committed = (old / rel).read_bytes()
+        fresh = (new / rel).read_bytes()
+        if committed == fresh or same_but_volatile(committed.decode(), fresh.decode(), window):
+            (new / rel).write_bytes(committed)
+        elif rel.parts[0] == "exchanges":
+            changed.append(rel)
+    manifest = Path("manifest.json")
+    if not changed and (old / manifest).is_file() and same_but_volatile(
+            (old / manifest).read_text(), (new / manifest).read_text(), window):
+        (new / manifest).write_bytes((old / manifest).read_bytes())
+    return changed
+
+
+def sync_into(src: Path, dest: Path) -> list[Path]:
+    """Makes `dest` hold exactly the files of `src`, writing only those whose bytes differ
+    (each through a temporary file renamed over it; manifest.json last) and removing those
+    `src` lacks. Returns what it wrote or removed."""
+    done = []
+    wanted = _files(src)
+    for rel in sorted(wanted, key=lambda r: (r == Path("manifest.json"), r)):
+        data = (src / rel).read_bytes()
+        target = dest / rel
+        if target.is_file() and target.read_bytes() == data:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        done.append(rel)
+    for rel in sorted(_files(dest) - wanted):
+        (dest / rel).unlink()
+        done.append(rel)
+    for d in sorted((p for p in dest.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(d.iterdir()):
+            d.rmdir()
+    return done
+
+
+# Seeded first in every moto process, before the scenario. Some of moto's service modules
+# draw ids from the seeded random source when they are imported, on a service's first
+# request in the process: moto.eks.models draws the OIDC issuer and API endpoint host that
+# every EKS cluster shares. The scenario seeded first fixes them, for every mock; elb001 is
+# the one the recorder always began with, so the committed issuer (in the EKS mocks and the
+# demo and eks-catalog snapshots) stays. Changing it, or seed_elb001 before its first EKS
+# call, changes that issuer in every EKS mock.
+PRIMER = "elb001"
+
+
+def prime(moto: MotoServer) -> None:
+    moto.reset()
+    moto.seed_ids(ID_SEED)
+    seed(PRIMER, moto.boto3_session())
+
+
+def take(name: str, moto: MotoServer, audit: Path, work: Path):
+    """Resets moto, seeds `name` with seeded ids and records an audit of it into work/name.
+    Returns the seeded scenario, the recording, the audit's arguments and run, and the time
+    window (seconds since the epoch) the emulator's clock was read in."""
+    start = time.time()
     moto.reset()
     moto.seed_ids(ID_SEED)
     s = seed(name, moto.boto3_session())
-    staging_parent = work / name
-    staging_parent.mkdir(parents=True)
-    rec = staging_parent / name
-    out = staging_parent / "report.json"
+    work.mkdir(parents=True)
+    rec = work / name
+    out = work / "report.json"
     args = scan_args(moto.endpoint, s.regions, out, record=rec)
-    run = run_audit(audit, args, staging_parent / "home", credentials=True, output=out)
+    run = run_audit(audit, args, work / "home", credentials=True, output=out)
     if run.returncode not in (0, 1, 3) or not (rec / "manifest.json").is_file():
         raise RuntimeError(f"{name}: recording failed\n{run.describe()}\n--- moto log\n{moto.log_tail()}")
+    return s, rec, args, run, (start, time.time())
+
+
+def record_one(name: str, moto: MotoServer, audit: Path, mocks: Path, work: Path, vers: dict) -> list[str]:
+    staging_parent = work / name
+    # The first take only makes moto create every backend this scenario uses (see above).
+    take(name, moto, audit, staging_parent / "warm-up")
+    s, rec, args, run, window = take(name, moto, audit, staging_parent / "take")
     edits = apply_patches(rec, s.patches)
     (rec / "expected.json").write_text(json.dumps(s.to_json(), indent=2) + "\n")
-    shown = " ".join(args).replace(moto.endpoint, "http://127.0.0.1:PORT").replace(str(rec), f"mocks/{name}") \
-        .replace(str(out), "report.json")
-    (rec / "README.md").write_text(readme(s, f"audit {shown}", vers, edits, run.report))
-
-    # Swap into place: old one aside, new one in, old one gone.
     dest = mocks / name
-    mocks.mkdir(parents=True, exist_ok=True)
-    old = None
-    if dest.exists():
-        old = mocks / f".{name}.old"
-        shutil.rmtree(old, ignore_errors=True)
-        dest.rename(old)
-    shutil.move(str(rec), str(dest))
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
-    print(f"{name}: recorded {sum(1 for _ in (dest / 'exchanges').rglob('*.json'))} exchanges, "
-          f"{len(edits)} hand edits -> {dest}")
+    changed = keep_unchanged(rec, dest, window)
+    shown = " ".join(args).replace(moto.endpoint, "http://127.0.0.1:PORT").replace(str(rec), f"mocks/{name}") \
+        .replace(str(rec.parent / "report.json"), "report.json")
+    recorded_at = json.loads((rec / "manifest.json").read_text())["recorded_at"]
+    (rec / "README.md").write_text(readme(s, f"audit {shown}", vers, edits, run.report, recorded_at))
+
+    written = sync_into(rec, dest)
+    print(f"{name}: recorded {sum(1 for _ in (dest / 'exchanges').rglob('*.json'))} exchanges "
+          f"({len(changed)} changed), {len(edits)} hand edits -> {dest}: "
+          + (f"{len(written)} file(s) written or removed" if written else "unchanged"))
 
     # Verify: the patched mock replays offline and meets every expectation.
     out2 = staging_parent / "replayed.json"
@@ -183,9 +333,11 @@ def main(argv=None) -> int:
     work = Path(tempfile.mkdtemp(prefix="awsaudit-record-"))
     problems: list[str] = []
     try:
-        with MotoServer(log_path=work / "moto.log") as moto:
-            vers = versions(audit)
-            for name in names:
+        vers = versions(audit)
+        for name in names:
+            # A moto process of its own: nothing another scenario did can shift its ids.
+            with MotoServer(log_path=work / f"moto-{name}.log") as moto:
+                prime(moto)
                 problems += record_one(name, moto, audit, args.mocks_dir.resolve(), work, vers)
     except Exception:
         print(f"work dir kept: {work}", file=sys.stderr)

@@ -507,6 +507,7 @@ class Region:
     def self_managed_node(self, cluster: str, subnet: str, name: str, instance_type: str = "m5.large") -> str:
         return self.ec2.run_instances(
             ImageId="ami-0abcdef1234567890", MinCount=1, MaxCount=1, InstanceType=instance_type, SubnetId=subnet,
+            ClientToken=_token(self.region, cluster, "instance", name),
             TagSpecifications=[{"ResourceType": "instance", "Tags": _tags(name, {
                 f"kubernetes.io/cluster/{cluster}": "owned", "aws:autoscaling:groupName": f"{cluster}-{name}"})}],
         )["Instances"][0]["InstanceId"]

@@ -9,6 +9,7 @@ For every scenario in seed.py:
      and unknowns equal the recorded run's exactly.
 Then the committed, hand-patched mocks in mocks/<scenario>/ are replayed and checked against
 ALL expectations (mocks/<scenario>/expected.json), and bad input must end with exit code 2.
+RecordMocksTests check, without moto, that record_mocks.py writes only what changed.
 
 Run (record_mocks.py and run.sh do the setup for you):
     VENV=$(tests/e2e/setup_venv.sh)
@@ -34,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import harness  # noqa: E402
+import record_mocks  # noqa: E402
 from harness import check_expectations, run_audit, scan_args  # noqa: E402
 from moto_server import MotoServer, closed_port  # noqa: E402
 from seed import ID_SEED, SCENARIOS, Expect, seed  # noqa: E402
@@ -670,6 +672,80 @@ class BadInputTests(unittest.TestCase):
                                 "--output", str(out)], self.home(), credentials=False)
         self.assertEqual(run.returncode, 2, run.describe())
         self.assertFalse(out.exists())
+
+
+class RecordMocksTests(unittest.TestCase):
+    """record_mocks.py rewrites a mock only where its content changed: what moto makes up on
+    every run (its clock, default listener rule ids) keeps the committed bytes."""
+
+    # The run's clock: 2026-12-02T07:49:20Z to 07:49:50Z.
+    WINDOW = (1796197760.0, 1796197790.0)
+    OLD = ('{"createdAt": 1790000000.5, "body": "<createTime>2026-10-01T00:00:00.000Z</createTime>'
+           '<RuleArn>arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/web/71bf/f57a/140100644398416'
+           '</RuleArn>", "expires": "2027-03-31T00:00:00Z"}')
+    NEW = ('{"createdAt": 1796197768.027, "body": "<createTime>2026-12-02T07:49:27.000Z</createTime>'
+           '<RuleArn>arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/web/71bf/f57a/140673406225232'
+           '</RuleArn>", "expires": "2027-03-31T00:00:00Z"}')
+
+    def same(self, old: str, new: str) -> bool:
+        return record_mocks.same_but_volatile(old, new, self.WINDOW)
+
+    def test_what_moto_makes_up_on_every_run_is_no_change(self):
+        self.assertTrue(self.same(self.OLD, self.NEW))
+        self.assertTrue(self.same(self.OLD, self.OLD))
+
+    def test_anything_else_is_a_change(self):
+        for what, new in [
+            ("a value", self.NEW.replace('"body"', '"Body"')),
+            ("a date outside the run's window", self.NEW.replace("2027-03-31", "2027-04-30")),
+            ("an epoch outside the run's window", self.NEW.replace("1796197768.027", "1796297768.027")),
+            ("a timestamp of another form", self.NEW.replace("1796197768.027", '"2026-12-02T07:49:28Z"')),
+            ("a timestamp more", self.NEW.replace("}", ', "at": "2026-12-02T07:49:30Z"}')),
+            ("another listener", self.NEW.replace("/f57a/", "/f57b/")),
+            ("a rule id of create_rule (hex)", self.NEW.replace("140673406225232", "0a1b2c3d4e5f6a7b")),
+        ]:
+            with self.subTest(what):
+                self.assertFalse(self.same(self.OLD, new))
+
+    def mock(self, root: Path, files: dict[str, str]) -> Path:
+        for rel, text in files.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text)
+        return root
+
+    def test_only_changed_files_are_written_and_recorded_at_moves_only_with_them(self):
+        manifest = '{"recorded_at": "%s", "exchanges": 2}'
+        committed = {"manifest.json": manifest % "2026-11-01T10:00:00Z", "README.md": "r",
+                     "expected.json": "e", "exchanges/ecs/a.json": self.OLD, "exchanges/ecs/b.json": "b"}
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            old = self.mock(tmp / "old", committed)
+            before = {p: p.stat().st_mtime_ns for p in old.rglob("*") if p.is_file()}
+            # Re-recorded, nothing changed but the clock: every file keeps its bytes.
+            new = self.mock(tmp / "same", dict(committed, **{
+                "manifest.json": manifest % "2026-12-02T07:49:45Z", "exchanges/ecs/a.json": self.NEW}))
+            self.assertEqual(record_mocks.keep_unchanged(new, old, self.WINDOW), [])
+            self.assertEqual(record_mocks.sync_into(new, old), [])
+            self.assertEqual({p: p.stat().st_mtime_ns for p in old.rglob("*") if p.is_file()}, before)
+            # An exchange changed, one is new, one is gone: those and the manifest are written,
+            # the clock-only change keeps its committed bytes.
+            changed = self.mock(tmp / "changed", {
+                "manifest.json": manifest % "2026-12-02T07:49:45Z", "README.md": "r", "expected.json": "e",
+                "exchanges/ecs/a.json": self.NEW, "exchanges/ecs/c.json": "c",
+                "exchanges/eks/d.json": "d"})
+            (old / "exchanges/ecs/c.json").write_text("c-old")
+            self.assertEqual(record_mocks.keep_unchanged(changed, old, self.WINDOW),
+                             [Path("exchanges/ecs/b.json"), Path("exchanges/eks/d.json"), Path("exchanges/ecs/c.json")])
+            written = record_mocks.sync_into(changed, old)
+            self.assertEqual(sorted(written), sorted([Path("exchanges/ecs/b.json"), Path("exchanges/ecs/c.json"),
+                                                      Path("exchanges/eks/d.json"), Path("manifest.json")]))
+            self.assertFalse((old / "exchanges/ecs/b.json").exists())
+            self.assertEqual((old / "exchanges/ecs/a.json").read_text(), self.OLD)
+            self.assertIn("2026-12-02T07:49:45Z", (old / "manifest.json").read_text())
+            # A file the recording no longer has is removed, and its emptied folder with it.
+            (changed / "exchanges/eks/d.json").unlink()
+            self.assertEqual(record_mocks.sync_into(changed, old), [Path("exchanges/eks/d.json")])
+            self.assertFalse((old / "exchanges/eks").exists())
 
 
 def main() -> int:
