@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::{fleet, stop};
+
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  the run completed; no finding at or above --fail-on
@@ -292,7 +294,7 @@ pub struct AuditArgs {
     /// AWS_BATCH_JOB_ARRAY_INDEX): the accounts whose stable hash falls in it. `audit merge`
     /// combines the N reports.
     #[arg(long, value_name = "K/N", help_heading = "Fleet")]
-    pub shard: Option<crate::fleet::Shard>,
+    pub shard: Option<fleet::Shard>,
 
     /// Send every AWS call to this endpoint (an emulator such as moto). Defaults to
     /// AWS_ENDPOINT_URL when set.
@@ -349,11 +351,11 @@ pub struct AuditArgs {
     /// End the collection after this long (`90s`, `10m`, `1h30m`): what was collected by
     /// then is checked and reported, marked incomplete (exit 3). Ctrl-C and SIGTERM do the
     /// same; a second one exits at once (130) without a report.
-    #[arg(long, value_name = "DURATION", value_parser = crate::stop::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = stop::parse_duration)]
     pub timeout: Option<std::time::Duration>,
 
     /// How long one attempt of an AWS call may take before it is abandoned and retried.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::stop::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = stop::parse_duration)]
     pub call_timeout: std::time::Duration,
 
     /// Replay through a simulated AWS: a latency per call, AWS's published rate limits

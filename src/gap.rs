@@ -11,6 +11,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use checks::model::CallStatus;
 
 use crate::error::error_chain;
+use crate::http;
 use crate::http::recording::RecordingError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,13 +165,11 @@ where
             Some(GapCode::NotInRecording.into()),
             message,
         ),
-        SdkError::DispatchFailure(_) if caused_by::<crate::http::transport::TruncatedBody>(err) => {
-            (
-                CallStatus::Failed,
-                Some(GapCode::TruncatedResponse.into()),
-                message,
-            )
-        }
+        SdkError::DispatchFailure(_) if caused_by::<http::transport::TruncatedBody>(err) => (
+            CallStatus::Failed,
+            Some(GapCode::TruncatedResponse.into()),
+            message,
+        ),
         SdkError::DispatchFailure(d) => {
             let code = if d.is_timeout() {
                 GapCode::Timeout

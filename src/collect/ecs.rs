@@ -18,6 +18,8 @@ use futures::future::join_all;
 
 use super::{ops, rfc3339, tag_map, Collector};
 
+use crate::sync;
+
 /// Events kept per service: enough to see a recent deployment's errors.
 const EVENTS_KEPT: usize = 25;
 
@@ -241,7 +243,7 @@ async fn services(
             })
             .collect();
         let mine: Vec<String> = {
-            let mut claimed = crate::sync::lock(claimed);
+            let mut claimed = sync::lock(claimed);
             services
                 .iter()
                 .flat_map(|(s, _)| {

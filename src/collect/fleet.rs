@@ -12,6 +12,7 @@ use super::{ended, ops, AccountOutcome, Collector};
 use crate::fleet::{Assumed, Target};
 use crate::gap::GapCode;
 use crate::session::Session;
+use crate::{session, sync};
 
 /// A fleet run: the member accounts and how to reach them.
 #[derive(Debug, Clone)]
@@ -78,7 +79,7 @@ impl Collector {
         };
         let assumed = tokio::select! {
             biased;
-            why = self.stop.wait() => Err(crate::session::AssumeFailure {
+            why = self.stop.wait() => Err(session::AssumeFailure {
                 status: CallStatus::Failed,
                 error_code: Some(why.code().into()),
                 message: format!("{} before the role was assumed", why.describe()),
@@ -111,14 +112,14 @@ impl Collector {
         // Registered before its first call, so the account's calls use its credentials
         // and its limit.
         let session = Arc::new(session);
-        crate::sync::write(&self.members).insert(target.account.clone(), session.clone());
+        sync::write(&self.members).insert(target.account.clone(), session.clone());
         let regions = self.member_regions(&session, plan).await;
         self.outcome(&target, Assumed::Ok, regions.clone());
         self.account(session, regions).await
     }
 
     fn outcome(&self, target: &Target, assumed: Assumed, regions: Vec<String>) {
-        crate::sync::lock(&self.accounts).push(AccountOutcome {
+        sync::lock(&self.accounts).push(AccountOutcome {
             account: target.account.clone(),
             name: target.name.clone(),
             role_arn: Some(target.role_arn.clone()),
@@ -146,8 +147,8 @@ impl Collector {
                 plan.requested.clone()
             };
         };
-        let known = crate::session::region_statuses(&out);
-        let enabled = crate::session::region_enabled;
+        let known = session::region_statuses(&out);
+        let enabled = session::region_enabled;
         if plan.all_regions {
             let partition = checks::model::partition_of(&session.home_region);
             let mut regions: Vec<String> = known
@@ -189,7 +190,7 @@ impl Collector {
     /// A fleet member's task ended abnormally: each of its regions and IAM are gaps.
     fn member_ended(&self, target: &Target, plan: &FleetPlan, e: JoinError) {
         let ended = ended(e);
-        let known = crate::sync::lock(&self.accounts)
+        let known = sync::lock(&self.accounts)
             .iter()
             .find(|o| o.account == target.account)
             .map(|o| o.regions.clone());

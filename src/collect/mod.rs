@@ -35,6 +35,7 @@ use crate::gap::{classify, GapCode};
 use crate::progress::Progress;
 use crate::session::Session;
 use crate::stop::{Stop, StopReason};
+use crate::sync;
 use ops::Op;
 
 /// Shared state of one collection run.
@@ -133,7 +134,7 @@ impl Collector {
         };
         match result {
             Ok(v) => {
-                crate::sync::lock(&self.ok).insert((
+                sync::lock(&self.ok).insert((
                     scope.account.clone(),
                     scope.region.clone(),
                     op.service.to_string(),
@@ -233,7 +234,7 @@ impl Collector {
             op.id(),
             resource.map(|r| format!(" ({r})")).unwrap_or_default()
         );
-        crate::sync::lock(&self.failures).push(CoverageEntry {
+        sync::lock(&self.failures).push(CoverageEntry {
             account: scope.account.clone(),
             region: scope.region.clone(),
             service: op.service.to_string(),
@@ -247,7 +248,7 @@ impl Collector {
 
     /// The session that reaches `account`: a member's in a fleet run, else the caller's.
     pub fn session(&self, account: &str) -> Arc<Session> {
-        crate::sync::read(&self.members)
+        sync::read(&self.members)
             .get(account)
             .cloned()
             .unwrap_or_else(|| self.home.clone())
@@ -255,7 +256,7 @@ impl Collector {
 
     /// What happened to each account, sorted by account id.
     pub fn account_outcomes(&self) -> Vec<AccountOutcome> {
-        let mut v = crate::sync::lock(&self.accounts).clone();
+        let mut v = sync::lock(&self.accounts).clone();
         v.sort_by(|a, b| a.account.cmp(&b.account));
         v
     }
@@ -263,7 +264,7 @@ impl Collector {
     /// Inventories every region of the caller's account, and IAM once.
     pub async fn run(self: &Arc<Self>) -> Inventory {
         let session = self.home.clone();
-        crate::sync::lock(&self.accounts).push(AccountOutcome {
+        sync::lock(&self.accounts).push(AccountOutcome {
             account: session.account.clone(),
             name: None,
             role_arn: None,
@@ -387,11 +388,11 @@ impl Collector {
     /// *not evaluated* there, and the run is incomplete (exit 3).
     fn ended_abnormally(&self, scope: &Scope, what: &str, ended: &(GapCode, String)) {
         tracing::error!(account = %scope.account, region = %scope.region, "the {what} collection {}", ended.1);
-        crate::sync::lock(&self.failures).extend(abnormal_end_gaps(scope, what, ended));
+        sync::lock(&self.failures).extend(abnormal_end_gaps(scope, what, ended));
     }
 
     fn coverage_entries(&self) -> Vec<CoverageEntry> {
-        let mut entries: Vec<CoverageEntry> = crate::sync::lock(&self.ok)
+        let mut entries: Vec<CoverageEntry> = sync::lock(&self.ok)
             .iter()
             .map(|(account, region, service, operation)| CoverageEntry {
                 account: account.clone(),
@@ -404,7 +405,7 @@ impl Collector {
                 message: None,
             })
             .collect();
-        entries.extend(crate::sync::lock(&self.failures).iter().cloned());
+        entries.extend(sync::lock(&self.failures).iter().cloned());
         entries.sort_by(|a, b| {
             (
                 &a.account,

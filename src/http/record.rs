@@ -11,6 +11,7 @@ use crate::http::recording::{
     io_err, read_json, write_atomic, Exchange, Manifest, RecordingError, FORMAT, FORMAT_VERSION,
     MAX_MANIFEST_BYTES,
 };
+use crate::{atomic_file, clock, fleet, sync};
 
 /// Writes exchanges into a staging directory beside the target, then swaps it into place
 /// when the run finishes. At no instant is the target missing or half-written: the swap is
@@ -62,7 +63,7 @@ impl Recorder {
                 return Err(RecordingError::HoldsWorkingDirectory(target.to_path_buf()));
             }
         }
-        let parent = crate::atomic_file::dir_of(target);
+        let parent = atomic_file::dir_of(target);
         let prefix = staging_prefix(target);
         clear_stale_staging(&parent, &prefix);
         let staging = tempfile::Builder::new()
@@ -93,7 +94,7 @@ impl Recorder {
         let mut text = serde_json::to_string_pretty(ex).expect("an exchange always serialises");
         text.push('\n');
         write_atomic(&path, text.as_bytes())?;
-        crate::sync::lock(&self.written).insert(rel.to_string_lossy().into_owned(), ());
+        sync::lock(&self.written).insert(rel.to_string_lossy().into_owned(), ());
         Ok(())
     }
 
@@ -103,7 +104,7 @@ impl Recorder {
         &self,
         accounts: &[String],
         regions: &[String],
-        fleet: Option<crate::fleet::FleetManifest>,
+        fleet: Option<fleet::FleetManifest>,
         incomplete: Option<String>,
     ) -> Result<Placed, RecordingError> {
         let partial = incomplete.is_some();
@@ -111,10 +112,10 @@ impl Recorder {
             format: FORMAT.into(),
             version: FORMAT_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").into(),
-            recorded_at: crate::clock::now_rfc3339(),
+            recorded_at: clock::now_rfc3339(),
             accounts: accounts.to_vec(),
             regions: regions.to_vec(),
-            exchanges: crate::sync::lock(&self.written).len(),
+            exchanges: sync::lock(&self.written).len(),
             fleet,
             incomplete,
         };

@@ -26,6 +26,8 @@ use sha2::{Digest, Sha256};
 
 use super::redact::{redact_json, redact_text};
 
+use crate::{atomic_file, error, fleet};
+
 /// The recording format this build reads and writes.
 pub const FORMAT: &str = "awsaudit-recording";
 pub const FORMAT_VERSION: u32 = 1;
@@ -259,7 +261,7 @@ pub struct Manifest {
     pub exchanges: usize,
     /// The accounts of a fleet run and how each role assumption ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fleet: Option<crate::fleet::FleetManifest>,
+    pub fleet: Option<fleet::FleetManifest>,
     /// Why the recording does not hold every answer of its run (a stopped run, calls that
     /// got no answer); absent when it does. Replaying it says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -298,9 +300,9 @@ pub enum RecordingError {
 }
 
 /// A recording that cannot be read or written stops the run, as bad input does.
-impl From<RecordingError> for crate::error::AppError {
+impl From<RecordingError> for error::AppError {
     fn from(e: RecordingError) -> Self {
-        crate::error::AppError::Config(e.to_string())
+        error::AppError::Config(e.to_string())
     }
 }
 
@@ -426,7 +428,7 @@ pub(crate) fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(
 
 /// Writes a file of the recording atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordingError> {
-    crate::atomic_file::write(path, bytes).map_err(io_err(path))
+    atomic_file::write(path, bytes).map_err(io_err(path))
 }
 
 #[cfg(test)]

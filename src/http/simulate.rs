@@ -41,6 +41,7 @@ use tokio::time::Instant;
 
 use crate::http::recording::RequestKey;
 use crate::http::throttling::{BucketDef, Limits, TokenBucket};
+use crate::{error, sync, toml_file};
 
 /// What a fault does to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -155,12 +156,11 @@ pub struct Simulator {
 
 impl Simulator {
     /// Reads a simulation file; errors name the file, line and column.
-    pub fn load(path: &Path) -> Result<Self, crate::error::AppError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            crate::error::AppError::Config(format!("--simulate {}: {e}", path.display()))
-        })?;
+    pub fn load(path: &Path) -> Result<Self, error::AppError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| error::AppError::Config(format!("--simulate {}: {e}", path.display())))?;
         Self::parse(&text).map_err(|(line, col, what)| {
-            crate::error::AppError::Config(format!(
+            error::AppError::Config(format!(
                 "--simulate {}:{line}:{col}: {what}",
                 path.display()
             ))
@@ -169,8 +169,8 @@ impl Simulator {
 
     /// Parses a simulation file's text; an error carries its 1-based line and column.
     pub fn parse(text: &str) -> Result<Self, (usize, usize, String)> {
-        let raw: RawConfig = crate::toml_file::parse_toml(text)?;
-        let at = |span: std::ops::Range<usize>| crate::toml_file::line_col(text, span.start);
+        let raw: RawConfig = toml_file::parse_toml(text)?;
+        let at = |span: std::ops::Range<usize>| toml_file::line_col(text, span.start);
         let latency_ms = match raw.latency_ms {
             Some(ms) if *ms.get_ref() > 600_000 => {
                 let (line, col) = at(ms.span());
@@ -203,7 +203,7 @@ impl Simulator {
         defs.extend(buckets);
         let mut faults = Vec::new();
         for spanned in raw.fault {
-            let (line, col) = crate::toml_file::line_col(text, spanned.span().start);
+            let (line, col) = toml_file::line_col(text, spanned.span().start);
             let f = spanned.into_inner();
             if f.attempts == Some(0) {
                 return Err((
@@ -253,7 +253,7 @@ impl Simulator {
                     tokio::time::sleep(f.delay).await;
                 }
                 if f.kind == FaultKind::Panic {
-                    let _poisoned = crate::sync::lock(&self.buckets);
+                    let _poisoned = sync::lock(&self.buckets);
                     panic!("simulated panic (`panic` fault) in {}", key.describe());
                 }
                 fault_answer(&key.service, f.kind)
@@ -268,7 +268,7 @@ impl Simulator {
     /// Takes a token from every bucket the call draws from, or none if one is empty.
     fn admit(&self, key: &RequestKey, now: Instant) -> bool {
         let account = key.account.as_deref().unwrap_or("");
-        let mut buckets = crate::sync::lock(&self.buckets);
+        let mut buckets = sync::lock(&self.buckets);
         let ids: Vec<(String, &BucketDef)> = self
             .limits
             .buckets_for(&key.service, &key.operation)

@@ -5,6 +5,8 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use crate::sync;
+
 #[derive(Debug, Default, Clone, Copy, Serialize, PartialEq, Eq)]
 pub struct OpStats {
     /// Logical calls (first attempts), one per page.
@@ -23,7 +25,7 @@ pub struct Stats {
 impl Stats {
     /// Counts one HTTP attempt; attempt 1 is a new call, later ones are retries.
     pub fn attempt(&self, service: &str, operation: &str, attempt: u32) {
-        let mut ops = crate::sync::lock(&self.ops);
+        let mut ops = sync::lock(&self.ops);
         let s = ops
             .entry((service.to_string(), operation.to_string()))
             .or_default();
@@ -35,7 +37,7 @@ impl Stats {
     }
 
     pub fn throttle(&self, service: &str, operation: &str) {
-        let mut ops = crate::sync::lock(&self.ops);
+        let mut ops = sync::lock(&self.ops);
         ops.entry((service.to_string(), operation.to_string()))
             .or_default()
             .throttles += 1;
@@ -43,6 +45,6 @@ impl Stats {
 
     /// `(service, operation) → stats`, sorted.
     pub fn snapshot(&self) -> BTreeMap<(String, String), OpStats> {
-        crate::sync::lock(&self.ops).clone()
+        sync::lock(&self.ops).clone()
     }
 }

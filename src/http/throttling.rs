@@ -16,6 +16,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::time::Instant;
 
+use crate::sync;
+
 /// One published bucket.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -245,7 +247,7 @@ impl Pacer {
     pub async fn wait(&self, account: &str, region: &str, service: &str, operation: &str) {
         let at = {
             let now = Instant::now();
-            let mut state = crate::sync::lock(&self.state);
+            let mut state = sync::lock(&self.state);
             let mut at = now;
             for (id, def) in self.limits.buckets_for(service, operation) {
                 let p = state
@@ -273,7 +275,7 @@ impl Pacer {
         operation: &str,
     ) -> Result<(), Duration> {
         let now = Instant::now();
-        let mut state = crate::sync::lock(&self.state);
+        let mut state = sync::lock(&self.state);
         let mut short = Duration::ZERO;
         let ids: Vec<(String, f64)> = self
             .limits
@@ -300,7 +302,7 @@ impl Pacer {
     /// [`SLOWDOWN_WINDOW`]).
     pub fn throttled(&self, account: &str, region: &str, service: &str, operation: &str) {
         let now = Instant::now();
-        let mut state = crate::sync::lock(&self.state);
+        let mut state = sync::lock(&self.state);
         for (id, _) in self.limits.buckets_for(service, operation) {
             if let Some(p) = state.get_mut(&format!("{account}/{region}/{id}")) {
                 p.schedule.tokens = p.schedule.tokens.min(0.0);
@@ -315,7 +317,7 @@ impl Pacer {
 
     /// A call went through: the pace creeps back towards the published rate.
     pub fn succeeded(&self, account: &str, region: &str, service: &str, operation: &str) {
-        let mut state = crate::sync::lock(&self.state);
+        let mut state = sync::lock(&self.state);
         for (id, _) in self.limits.buckets_for(service, operation) {
             if let Some(p) = state.get_mut(&format!("{account}/{region}/{id}")) {
                 if p.factor < 1.0 {

@@ -33,6 +33,7 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 use aws_smithy_types::config_bag::ConfigBag;
 
+use crate::http;
 use crate::http::recording::{Exchange, RequestKey};
 use crate::http::simulate::Answer;
 use crate::http::stats::Stats;
@@ -44,9 +45,9 @@ pub enum Mode {
     /// Real HTTP.
     Live,
     /// Real HTTP, every exchange also written to a recording.
-    Record(Arc<crate::http::record::Recorder>),
+    Record(Arc<http::record::Recorder>),
     /// No network: answers come from a recording.
-    Replay(Arc<crate::http::replay::Replayer>),
+    Replay(Arc<http::replay::Replayer>),
 }
 
 /// What the interceptor tells the transport about an attempt.
@@ -252,7 +253,7 @@ async fn exchange(
         match pacer.map(|p| p.take(&t.pace_account, &t.region, t.service, &info.operation)) {
             Some(Err(wait)) => {
                 drop((account_permit, permit));
-                crate::http::throttling::sleep_until(tokio::time::Instant::now() + wait).await;
+                http::throttling::sleep_until(tokio::time::Instant::now() + wait).await;
             }
             _ => break (account_permit, permit),
         }
@@ -337,7 +338,7 @@ async fn fetch(
                         .get(key)
                         .map_err(|e| ConnectorError::other(e.into(), None))?;
                     let body = match answer {
-                        Answer::Malformed => crate::http::simulate::cut_in_half(&ex.body),
+                        Answer::Malformed => http::simulate::cut_in_half(&ex.body),
                         _ => ex.body.to_vec(),
                     };
                     (ex.status, ex.headers.clone(), body)

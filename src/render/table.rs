@@ -6,6 +6,7 @@ use checks::model::CallStatus;
 use checks::Severity;
 
 use super::plural;
+use crate::report;
 use crate::report::Report;
 
 /// The report for a terminal: findings grouped by severity, the unknowns, the coverage
@@ -128,9 +129,9 @@ pub fn table(report: &Report) -> String {
                 .map(|n| format!(" {n}"))
                 .unwrap_or_default();
             let status = match a.status {
-                crate::report::AccountStatus::Audited => "audited",
-                crate::report::AccountStatus::Incomplete => "INCOMPLETE",
-                crate::report::AccountStatus::NotAudited => "NOT AUDITED",
+                report::AccountStatus::Audited => "audited",
+                report::AccountStatus::Incomplete => "INCOMPLETE",
+                report::AccountStatus::NotAudited => "NOT AUDITED",
             };
             let detail = match &a.reason {
                 Some(reason) => reason.clone(),

@@ -12,6 +12,8 @@ use checks::{Finding, Note, Outcome, Severity, Unknown};
 use serde::{Deserialize, Serialize};
 
 use crate::http::stats::OpStats;
+use crate::{clock, collect, fleet};
+use suppress::SuppressionReport;
 
 /// Bumped on any incompatible change to the JSON report.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -36,7 +38,7 @@ pub struct Report {
     pub stats: CallStats,
     /// What `--suppressions` did; absent without a suppressions file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suppressions: Option<crate::report::suppress::SuppressionReport>,
+    pub suppressions: Option<SuppressionReport>,
     /// The comparison with `--baseline`; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineSummary>,
@@ -85,7 +87,7 @@ pub struct RunInfo {
     pub stopped: Option<String>,
     /// The slice of the fleet this run audited (`--shard K/N`); absent when unsharded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::fleet::Shard>,
+    pub shard: Option<fleet::Shard>,
     /// The reports `audit merge` combined into this one; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<MergeInfo>,
@@ -234,7 +236,7 @@ impl CallStats {
 /// `--baseline`.
 pub struct Judged {
     pub outcome: Outcome,
-    pub suppressions: Option<crate::report::suppress::SuppressionReport>,
+    pub suppressions: Option<SuppressionReport>,
     pub baseline: Option<BaselineSummary>,
 }
 
@@ -247,8 +249,8 @@ pub struct RunMeta {
     pub min_severity: Option<Severity>,
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
-    pub shard: Option<crate::fleet::Shard>,
-    pub outcomes: Vec<crate::collect::AccountOutcome>,
+    pub shard: Option<fleet::Shard>,
+    pub outcomes: Vec<collect::AccountOutcome>,
     pub stopped: Option<String>,
 }
 
@@ -282,7 +284,7 @@ impl Report {
             },
             run: RunInfo {
                 started_at: meta.started_at,
-                finished_at: crate::clock::now_rfc3339(),
+                finished_at: clock::now_rfc3339(),
                 wall_ms: meta.wall_ms,
                 mode: meta.mode.into(),
                 checks: meta.checks,
@@ -305,7 +307,7 @@ impl Report {
                     status: AccountStatus::Audited,
                     role_arn: o.role_arn,
                     reason: match o.assumed {
-                        Some(crate::fleet::Assumed::Failed {
+                        Some(fleet::Assumed::Failed {
                             error_code,
                             message,
                         }) => Some(format!(

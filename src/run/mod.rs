@@ -31,6 +31,7 @@ use crate::report::suppress::Suppressions;
 use crate::report::{CallStats, Judged, Report, RunMeta};
 use crate::session::{Session, SessionOptions};
 use crate::stop::{Stop, StopReason};
+use crate::{clock, collect, gap, output, render, report, stop};
 
 /// What turns the checks' outcome into the report's findings, read before any AWS call.
 #[derive(Default)]
@@ -54,7 +55,7 @@ pub async fn collect_and_check(
         .map_err(AppError::Config)?;
     fleet::validate_fleet_flags(args)?;
     let started = Instant::now();
-    let started_at = crate::clock::now_rfc3339();
+    let started_at = clock::now_rfc3339();
     let simulator = args.simulate.as_deref().map(Simulator::load).transpose()?;
     let (mode, recorder) = match (&args.record, &args.replay) {
         (_, Some(dir)) => {
@@ -85,7 +86,7 @@ pub async fn collect_and_check(
         stop,
     )))
     .await
-    .unwrap_or_else(|panic| Err(AppError::Internal(crate::collect::panic_message(&*panic))));
+    .unwrap_or_else(|panic| Err(AppError::Internal(collect::panic_message(&*panic))));
     if let (Err(_), Some(rec)) = (&result, &recorder) {
         rec.abandon();
     }
@@ -292,7 +293,7 @@ fn warn_if_incomplete(mode: &Mode) {
     }
 }
 
-fn log_scope(session: &Session, plan: Option<&crate::collect::FleetPlan>) {
+fn log_scope(session: &Session, plan: Option<&collect::FleetPlan>) {
     match plan {
         Some(p) => tracing::info!(
             caller = %session.account,
@@ -385,7 +386,7 @@ fn recording_incomplete(stopped: Option<&str>, coverage: &Coverage) -> Option<St
     }
     let unanswered = coverage
         .failures()
-        .filter(|g| !crate::gap::answered(g.error_code.as_deref()))
+        .filter(|g| !gap::answered(g.error_code.as_deref()))
         .count();
     (unanswered > 0).then(|| format!("{unanswered} call(s) got no answer"))
 }
@@ -413,7 +414,7 @@ pub fn audit(
 ) -> Result<Exit, AppError> {
     // Every bad output path, baseline, webhook or suppressions file is an error before any
     // AWS call.
-    let outputs = crate::output::resolve_outputs(&args.output, args.shard)?;
+    let outputs = output::resolve_outputs(&args.output, args.shard)?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let webhook = args
         .webhook
@@ -441,7 +442,7 @@ pub fn audit(
     let runtime = runtime()?;
     // The time limit and the signals cover the whole run, from the first call.
     let stop = Stop::new();
-    crate::stop::watch(&runtime, &stop, args.timeout);
+    stop::watch(&runtime, &stop, args.timeout);
     let s3 = runtime.block_on(check_s3_outputs(args, &outputs, &stop))?;
     let report = runtime.block_on(collect_and_check(args, Progress::new(true), &judging, stop))?;
     deliver(&runtime, &report, &outputs, s3.as_ref(), stdout)?;
@@ -467,7 +468,7 @@ async fn check_s3_outputs(
             "{} while checking the S3 output buckets; nothing was audited",
             why.describe()
         ))),
-        r = crate::output::connect_s3(
+        r = output::connect_s3(
             outputs,
             args.profile.as_deref(),
             args.endpoint_url.as_deref(),
@@ -498,10 +499,10 @@ pub fn merge(
     fail_on: Option<Severity>,
     stdout: &mut dyn FnMut(&str) -> Result<(), AppError>,
 ) -> Result<Exit, AppError> {
-    let outputs = crate::output::resolve_outputs(output, None)?;
+    let outputs = output::resolve_outputs(output, None)?;
     let runtime = runtime()?;
-    let s3 = runtime.block_on(crate::output::connect_s3(&outputs, None, None))?;
-    let report = crate::report::merge::merge(reports)?;
+    let s3 = runtime.block_on(output::connect_s3(&outputs, None, None))?;
+    let report = report::merge::merge(reports)?;
     deliver(&runtime, &report, &outputs, s3.as_ref(), stdout)?;
     warn_gaps(&report);
     Ok(exit_for(&report, fail_on))
@@ -515,13 +516,13 @@ fn deliver(
     s3: Option<&S3Sink>,
     stdout: &mut dyn FnMut(&str) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
-    runtime.block_on(crate::output::deliver(report, outputs, s3, stdout))
+    runtime.block_on(output::deliver(report, outputs, s3, stdout))
 }
 
 /// One line on stderr when the report has coverage gaps.
-fn warn_gaps(report: &crate::report::Report) {
+fn warn_gaps(report: &report::Report) {
     if !report.coverage.gaps.is_empty() {
-        eprintln!("warning: {}", crate::render::gap_summary(report));
+        eprintln!("warning: {}", render::gap_summary(report));
     }
 }
 

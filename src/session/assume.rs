@@ -11,6 +11,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 
 use crate::error::{error_chain, one_line};
 use crate::http::transport::Mode;
+use crate::{fleet, gap, sync};
 
 use super::Session;
 
@@ -21,22 +22,22 @@ impl Session {
     /// long the run. A replay answers from the outcome the recording kept.
     pub async fn assume(
         &self,
-        target: &crate::fleet::Target,
+        target: &fleet::Target,
         external_id: Option<&str>,
         session_name: &str,
-        recorded: Option<&crate::fleet::Assumed>,
+        recorded: Option<&fleet::Assumed>,
         limit: usize,
     ) -> Result<Session, AssumeFailure> {
         let base = match &self.mode {
             Mode::Replay(_) => match recorded {
-                Some(crate::fleet::Assumed::Ok) => self.base.clone(),
-                Some(crate::fleet::Assumed::Failed {
+                Some(fleet::Assumed::Ok) => self.base.clone(),
+                Some(fleet::Assumed::Failed {
                     error_code,
                     message,
                 }) => {
                     let code = error_code.clone();
                     let status = match code.as_deref() {
-                        Some(c) if crate::gap::ACCESS_DENIED.contains(&c) => {
+                        Some(c) if gap::ACCESS_DENIED.contains(&c) => {
                             checks::model::CallStatus::AccessDenied
                         }
                         _ => checks::model::CallStatus::Failed,
@@ -50,7 +51,7 @@ impl Session {
                 None => {
                     return Err(AssumeFailure {
                         status: checks::model::CallStatus::Failed,
-                        error_code: Some(crate::gap::GapCode::NotInRecording.into()),
+                        error_code: Some(gap::GapCode::NotInRecording.into()),
                         message: format!(
                             "the recording holds no role assumption for account {}",
                             target.account
@@ -112,7 +113,7 @@ impl AssumeFailure {
                 aws_sdk_sts::operation::assume_role::AssumeRoleError,
                 HttpResponse,
             >>() {
-                let (status, error_code, chain) = crate::gap::classify(sdk);
+                let (status, error_code, chain) = gap::classify(sdk);
                 // AWS's own sentence says who may not assume what; the chain is the fallback.
                 let message = sdk
                     .as_service_error()
@@ -131,7 +132,7 @@ impl AssumeFailure {
             error_code: Some(
                 match e {
                     CredentialsError::InvalidConfiguration(_) => "InvalidConfiguration",
-                    CredentialsError::ProviderTimedOut(_) => crate::gap::GapCode::Timeout.as_str(),
+                    CredentialsError::ProviderTimedOut(_) => gap::GapCode::Timeout.as_str(),
                     _ => "CredentialsError",
                 }
                 .into(),
@@ -157,7 +158,7 @@ impl ProvideCredentials for FirstThenRefresh {
     where
         Self: 'a,
     {
-        match crate::sync::lock(&self.first).take() {
+        match sync::lock(&self.first).take() {
             Some(c) => aws_credential_types::provider::future::ProvideCredentials::ready(Ok(c)),
             None => self.provider.provide_credentials(),
         }

@@ -1,6 +1,7 @@
 //! The organization's accounts (`--org`).
 
 use crate::error::{error_chain, AppError};
+use crate::fleet;
 
 use super::Session;
 
@@ -10,7 +11,7 @@ impl Session {
         &self,
         partition: &str,
         role_name: &str,
-    ) -> Result<Vec<crate::fleet::Target>, AppError> {
+    ) -> Result<Vec<fleet::Target>, AppError> {
         let client = self.organizations(&self.home_region);
         let mut pages = client.list_accounts().into_paginator().send();
         let mut targets = Vec::new();
@@ -32,10 +33,10 @@ impl Session {
                     })
                     .unwrap_or(false);
                 if let (true, Some(id)) = (active, a.id()) {
-                    targets.push(crate::fleet::Target {
+                    targets.push(fleet::Target {
                         account: id.to_string(),
                         name: a.name().map(str::to_string),
-                        role_arn: crate::fleet::role_arn(partition, id, role_name),
+                        role_arn: fleet::role_arn(partition, id, role_name),
                     });
                 }
             }

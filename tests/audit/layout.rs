@@ -1,5 +1,5 @@
 //! The source tree and the deploy files agree with each other: the IAM policy is exactly what
-//! the code calls, and src/ has no import cycle.
+//! the code calls, src/ has no import cycle, and each file's use lines are its dependencies.
 
 use std::path::Path;
 
@@ -152,7 +152,8 @@ fn src_has_no_import_cycle() {
         let text = std::fs::read_to_string(f).unwrap();
         // Unit tests may reach anywhere.
         let code = text.split("#[cfg(test)]\nmod tests").next().unwrap();
-        for c in path.captures_iter(code) {
+        let code = expand_groups(code);
+        for c in path.captures_iter(&code) {
             let parts: Vec<&str> = c[1].split("::").collect();
             let to = (1..=parts.len())
                 .rev()
@@ -182,4 +183,119 @@ fn src_has_no_import_cycle() {
     }
     assert!(cycles.is_empty(), "import cycles in src/: {cycles:#?}");
     assert!(deps.len() > 20, "the scan finds the modules: {deps:?}");
+}
+
+/// A src/ file's `use` lines are its dependencies: outside them (and outside its unit
+/// tests and comments) no code reaches another module by a `crate::` path.
+#[test]
+fn src_dependencies_are_in_use_lines() {
+    let mut files = Vec::new();
+    walk_ext(&root().join("src"), "rs", &mut files);
+    let mut inline = Vec::new();
+    // hostile_input.rs is a unit-test module (lib.rs compiles it under cfg(test)).
+    for f in files.iter().filter(|f| !f.ends_with("hostile_input.rs")) {
+        let text = std::fs::read_to_string(f).unwrap();
+        let code = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+        let mut in_use = false;
+        for (i, line) in code.lines().enumerate() {
+            let t = line.trim_start();
+            // A `use` statement may run over several lines, up to its `;`.
+            if t.starts_with("use ") || t.starts_with("pub use ") {
+                in_use = true;
+            }
+            if !in_use && !t.starts_with("//") && line.contains("crate::") {
+                let rel = f.strip_prefix(root()).unwrap();
+                inline.push(format!("{}:{}: {t}", rel.display(), i + 1));
+            }
+            if in_use && t.ends_with(';') {
+                in_use = false;
+            }
+        }
+    }
+    assert!(
+        inline.is_empty(),
+        "crate:: paths outside use lines: {inline:#?}"
+    );
+}
+
+/// `crate::{a, b::{C, D as E}}` written out as `crate::a crate::b::C crate::b::D`, so a
+/// grouped import shows each module it reaches.
+fn expand_groups(code: &str) -> String {
+    let mut out = String::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::{") {
+        out.push_str(&rest[..i]);
+        let open = i + "crate::".len();
+        let close = matching_brace(rest, open);
+        for p in group_paths(&rest[open + 1..close]) {
+            out.push_str(&format!(" crate::{p} "));
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The index of the `}` that closes the `{` at `open`.
+fn matching_brace(s: &str, open: usize) -> usize {
+    let mut depth = 0;
+    for (i, c) in s[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return open + i;
+                }
+            }
+            _ => {}
+        }
+    }
+    panic!("unbalanced braces in a use group")
+}
+
+/// The paths of a use group's body (`a, b::{C, D}`), nested groups written out.
+fn group_paths(body: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let (mut depth, mut start) = (0, 0);
+    for (i, c) in body.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&body[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&body[start..]);
+    let mut paths = Vec::new();
+    for item in items.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
+        match item.find("::{") {
+            Some(k) => {
+                let inner_open = k + 2;
+                let inner_close = matching_brace(item, inner_open);
+                for p in group_paths(&item[inner_open + 1..inner_close]) {
+                    paths.push(format!("{}::{p}", &item[..k]));
+                }
+            }
+            None => paths.push(item.split(" as ").next().unwrap().trim().to_string()),
+        }
+    }
+    paths
+}
+
+#[test]
+fn grouped_imports_are_written_out() {
+    let code = "use crate::{clock, http::{stats::Stats, transport as t}};\nuse crate::gap;";
+    let flat = expand_groups(code);
+    for p in [
+        "crate::clock",
+        "crate::http::stats::Stats",
+        "crate::http::transport",
+        "crate::gap",
+    ] {
+        assert!(flat.contains(p), "{p} in {flat}");
+    }
 }

@@ -28,6 +28,7 @@ use checks::{Change, Finding};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::atomic_file;
 use crate::error::AppError;
 use crate::report::Report;
 use crate::url_redact::redacted;
@@ -409,8 +410,7 @@ impl Webhook {
             };
             let path = self.spool.join(format!("{stamp}-{n:05}-{batch_id}.json"));
             let bytes = serde_json::to_vec(&batch).expect("a batch serialises");
-            crate::atomic_file::write(&path, &bytes)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            atomic_file::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
             paths.push(path);
         }
         Ok(paths)

@@ -11,6 +11,8 @@ use percent_encoding::percent_decode_str;
 
 use super::{Webhook, ANSWER_BYTES, ANSWER_CHARS};
 
+use crate::error;
+
 impl Webhook {
     /// POSTs one batch, retrying what is worth retrying.
     pub(super) async fn post(&self, client: &HttpsClient, batch_id: &str, body: Vec<u8>) -> Sent {
@@ -79,7 +81,7 @@ impl Webhook {
                     ))
                 }
                 Ok(Err(e)) => {
-                    last = crate::error::error_chain(&e);
+                    last = error::error_chain(&e);
                     None
                 }
                 Err(_) => {
