@@ -61,6 +61,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// Write a recording from exchanges given as JSON lines on stdin (tests/synth.py's back
+    /// end; see src/http/synthetic.rs).
+    #[command(hide = true)]
+    WriteRecording {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
     /// Print a check's documentation: what it finds, why it matters, how to confirm and fix.
     Explain {
         /// Check code (ELB001) or name (awsvpc-service-on-instance-target-group).

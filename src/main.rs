@@ -61,6 +61,11 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
             print(&awsaudit::collect::ops::list(format))?;
             Ok(Exit::Ok)
         }
+        Some(Command::WriteRecording { dir }) => {
+            let n = awsaudit::http::synthetic::write(&dir, std::io::stdin().lock())?;
+            eprintln!("{}: {n} exchanges", dir.display());
+            Ok(Exit::Ok)
+        }
         Some(Command::Explain { check }) => {
             let c = checks::rules::find(&check).ok_or_else(|| {
                 AppError::Config(format!(

@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """Synthetic awsaudit recordings of any size, for benchmarks and scale tests.
 
-Writes a complete recording directory (manifest.json and exchanges/…, the format of
-mocks/README.md) that `audit --replay DIR` audits offline with no coverage gaps: every
-request the collector sends for the generated estate has its exchange, page by page and
-batch by batch, with request keys and response bodies shaped like the moto recording in
-mocks/demo (JSON bodies for ECS, EKS and Application Auto Scaling; XML strings for EC2,
-ELBv2, IAM and STS).
+Writes a complete recording that `audit --replay DIR` audits offline with no coverage
+gaps: every request the collector sends for the generated estate has its exchange, page by
+page and batch by batch, with responses shaped like the moto recording in mocks/demo (JSON
+bodies for ECS, EKS and Application Auto Scaling; XML for EC2, ELBv2, IAM and STS).
+
+This file knows AWS's side only: each request as the SDK puts it on the wire and each
+response as AWS answers. The binary's own code does the rest: `BIN operations --format
+json` gives the page and batch sizes the collector asks for, and `BIN write-recording DIR`
+(src/http/synthetic.rs) turns the requests into request keys and writes the recording as
+the recorder does (redaction, file names, manifest, written beside DIR and swapped in).
 
     python3 tests/synth.py --out DIR --scale K [--accounts A] [--regions R1,R2] [--seed S]
                            [--audit BIN]
 
-The page and batch sizes come from the collector itself (`BIN operations --format json`;
-BIN defaults to $AUDIT_BIN).
+BIN, the audit binary, defaults to $AUDIT_BIN.
 
 `--scale 1` is about the size of mocks/demo in each region; `--scale K` multiplies every
 per-region count (and the roles per account) by K, so the number of calls grows linearly.
@@ -52,11 +55,11 @@ import hashlib
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import time
-from urllib.parse import quote
+from pathlib import Path
+from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
 
 HOME_ACCOUNT = "123456789012"
@@ -153,63 +156,67 @@ ALLOW_ALL_ENDPOINT_POLICY = (
 # ------------------------------------------------------------------------------ output
 
 
+# The API versions the query protocol sends with each request (AWS's, per service).
+QUERY_VERSIONS = {"ec2": "2016-11-15", "elbv2": "2015-12-01", "iam": "2010-05-08", "sts": "2011-06-15"}
+
+
 class Recording:
-    """Writes exchange files as the recorder does: pretty JSON, named by the key's hash."""
+    """Hands each request and its response, as the SDK and AWS would put them on the wire,
+    to `audit write-recording`, which writes the recording with the recorder's own code
+    (request keys, redaction, file names, the manifest): this file never restates that format."""
 
-    def __init__(self, out: str) -> None:
-        self.out = out
-        self.paths: set[str] = set()
-        self.made: set[str] = set()
-        self.bytes = 0
+    def __init__(self, audit: str, out: str, header: dict) -> None:
+        self.proc = subprocess.Popen([audit, "write-recording", out], stdin=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, encoding="utf-8")
+        self.count = 0
+        self.send(header)
 
-    def add(self, service: str, region: str, operation: str, params: dict, body,
+    def send(self, line: dict) -> None:
+        try:
+            self.proc.stdin.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+        except BrokenPipeError:
+            self.finish()  # it stopped reading: say why
+
+    def add(self, service: str, region: str, operation: str, request: dict, body,
             content_type: str, account: str | None = None, status: int = 200) -> None:
-        key: dict = {}
+        line = {"service": service, "region": region, "operation": operation}
         if account is not None:
-            key["account"] = account
-        key.update(service=service, region=region, operation=operation, params=params)
-        # RequestKey::canonical: struct fields in declaration order, params sorted (serde's
-        # map), compact, non-ASCII kept.
-        canonical = "{%s}" % ",".join(
-            f"{json.dumps(k)}:{json.dumps(v, sort_keys=True, separators=(',', ':'), ensure_ascii=False)}"
-            for k, v in key.items())
-        digest = hashlib.sha256(canonical.encode()).hexdigest()[:12]
-        parts = [self.out, "exchanges"] + ([account] if account else []) + [service, region]
-        directory = os.path.join(*parts)
-        if directory not in self.made:
-            os.makedirs(directory, exist_ok=True)
-            self.made.add(directory)
-        path = os.path.join(directory, f"{operation}-{digest}.json")
-        if path in self.paths:
-            raise AssertionError(f"two exchanges for one request: {canonical}")
-        self.paths.add(path)
-        # The recorder's layout, except that the body stays on one line: json's indenting
-        # encoder is pure Python and would take most of the run at scale 100.
-        text = (f'{{\n  "key": {json.dumps(key, indent=2, ensure_ascii=False).replace(chr(10), chr(10) + "  ")},\n'
-                f'  "status": {status},\n  "headers": [["content-type", {json.dumps(content_type)}]],\n'
-                f'  "body": {json.dumps(body, ensure_ascii=False)}\n}}\n')
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-        self.bytes += len(text.encode())
+            line["account"] = account
+        if "form" in request:
+            fields = {"Action": operation, "Version": QUERY_VERSIONS[service], **request["form"]}
+            line.update(method="POST", uri="/", content_type="application/x-www-form-urlencoded; charset=utf-8",
+                        body=urlencode(fields))
+        elif "json" in request:
+            line.update(method="POST", uri="/", content_type=JSON11, body=json.dumps(request["json"]))
+        else:
+            line.update(method=request["method"], uri=request["uri"])
+        line.update(status=status, response_content_type=content_type, response=body)
+        self.send(line)
+        self.count += 1
+
+    def finish(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        err = self.proc.stderr.read()
+        if self.proc.wait() != 0:
+            raise SystemExit(f"audit write-recording failed: {err.strip()}")
 
 
 def form(**fields) -> dict:
-    """Query-protocol request params: the form body, Action and Version left out."""
-    return {"method": "POST", "path": "/", "body": {k: str(v) for k, v in fields.items()}}
+    """A query-protocol request (EC2, ELBv2, IAM, STS): its form fields."""
+    return {"form": {k: str(v) for k, v in fields.items()}}
 
 
 def json_post(body: dict) -> dict:
-    params = {"method": "POST", "path": "/"}
-    if body:  # an empty JSON object canonicalises to no body at all
-        params["body"] = body
-    return params
+    """An awsJson1.1 request (ECS, Application Auto Scaling, EventBridge): its body."""
+    return {"json": body}
 
 
 def rest_get(path: str, query: dict | None = None) -> dict:
-    params = {"method": "GET", "path": path}
-    if query:
-        params["query"] = query
-    return params
+    """A REST GET (EKS, EventBridge Scheduler): path and query string."""
+    return {"method": "GET", "uri": path + ("?" + urlencode(query) if query else "")}
 
 
 def chunks(items: list, size: int) -> list[list]:
@@ -1429,14 +1436,29 @@ class Generator:
             return [HOME_ACCOUNT]
         return [f"{210000000000 + 7919 * (i + 1):012d}" for i in range(self.args.accounts)]
 
-    def run(self, out: str) -> dict:
-        rec = Recording(out)
+    def run(self, out: str) -> int:
         fleet = self.args.accounts > 1
         accounts = self.accounts()
         home = self.regions[0]
+        header = {"recorded_at": RECORDED_AT, "accounts": accounts, "regions": self.regions, "fleet": None}
+        if fleet:
+            header["fleet"] = {"all_regions": False, "targets": [
+                {"account": a, "name": f"workloads-{i + 1:02d}",
+                 "role_arn": f"arn:aws:iam::{a}:role/awsaudit-member", "assumed": {"status": "ok"}}
+                for i, a in enumerate(accounts)]}
+        rec = Recording(self.args.audit, out, header)
+        try:
+            self.emit(rec, fleet, accounts, home)
+        except BaseException:
+            rec.proc.kill()  # never a recording of half an estate
+            raise
+        rec.finish()
+        return rec.count
+
+    def emit(self, rec: Recording, fleet: bool, accounts: list[str], home: str) -> None:
         caller = (f"arn:aws:sts::{HOME_ACCOUNT}:assumed-role/awsaudit-runner/awsaudit" if fleet
                   else f"arn:aws:sts::{HOME_ACCOUNT}:user/platform-audit")
-        rec.add("sts", home, "GetCallerIdentity", {"method": "POST", "path": "/", "body": {}},
+        rec.add("sts", home, "GetCallerIdentity", form(),
                 '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
                 f"<UserId>***REDACTED***</UserId><Account>{HOME_ACCOUNT}</Account><Arn>{caller}</Arn>"
                 "</GetCallerIdentityResult><ResponseMetadata></ResponseMetadata></GetCallerIdentityResponse>", XML)
@@ -1456,23 +1478,6 @@ class Generator:
                 r.build()
                 Emitter(rec, r, key_account).emit()
             self.iam(rec, account, key_account, home)
-        manifest = {
-            "format": "awsaudit-recording",
-            "version": 1,
-            "tool_version": "0.1.0",
-            "recorded_at": RECORDED_AT,
-            "accounts": accounts,
-            "regions": self.regions,
-            "exchanges": len(rec.paths),
-        }
-        if fleet:
-            manifest["fleet"] = {"all_regions": False, "targets": [
-                {"account": a, "name": f"workloads-{i + 1:02d}",
-                 "role_arn": f"arn:aws:iam::{a}:role/awsaudit-member", "assumed": {"status": "ok"}}
-                for i, a in enumerate(accounts)]}
-        with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8") as f:
-            f.write(json.dumps(manifest, indent=2) + "\n")
-        return {"exchanges": len(rec.paths), "bytes": rec.bytes}
 
     def regions_xml(self) -> str:
         known = dict(COMMERCIAL_REGIONS)
@@ -1605,7 +1610,7 @@ class Generator:
             rec.add("iam", region, "GetAccountAuthorizationDetails", form(**req), body, XML, account=key_account)
         providers = ["token.actions.githubusercontent.com"] + self.oidc[account]
         inner = "".join(f"<member><Arn>arn:aws:iam::{account}:oidc-provider/{p}</Arn></member>" for p in sorted(providers))
-        rec.add("iam", region, "ListOpenIDConnectProviders", {"method": "POST", "path": "/", "body": {}},
+        rec.add("iam", region, "ListOpenIDConnectProviders", form(),
                 f'<ListOpenIDConnectProvidersResponse xmlns="{IAM_NS}"><ListOpenIDConnectProvidersResult>'
                 f"<OpenIDConnectProviderList>{inner}</OpenIDConnectProviderList></ListOpenIDConnectProvidersResult>"
                 f"<ResponseMetadata></ResponseMetadata></ListOpenIDConnectProvidersResponse>", XML, account=key_account)
@@ -1659,25 +1664,13 @@ def main(argv: list[str]) -> int:
     load_operations(args.audit)
     started = time.monotonic()
     out = os.path.abspath(args.out)
-    if os.path.exists(out) and not os.path.isfile(os.path.join(out, "manifest.json")) and os.listdir(out):
-        print(f"{out}: exists and is not a recording; refusing to overwrite it", file=sys.stderr)
-        return 2
-    # Written beside the target and moved into place at the end, as the recorder does, so
-    # an interrupted run never leaves half a recording.
-    staging = f"{out}.synth-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    os.makedirs(staging)
-    try:
-        stats = Generator(args).run(staging)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if os.path.exists(out):
-        shutil.rmtree(out)
-    os.rename(staging, out)
+    # The recorder refuses a target that is not a recording, and writes beside it until the
+    # end, so an interrupted run never leaves half a recording.
+    count = Generator(args).run(out)
     took = time.monotonic() - started
     dims = " ".join(f"{k}={v}" for k, v in args.dims.items())
-    print(f"{out}: {stats['exchanges']} exchanges, {stats['bytes'] / 1e6:.1f} MB, {took:.2f}s "
+    size = sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file())
+    print(f"{out}: {count} exchanges, {size / 1e6:.1f} MB, {took:.2f}s "
           f"({len(args.regions)} regions, {args.accounts} accounts, {dims})", file=sys.stderr)
     return 0
 

@@ -10,6 +10,7 @@
 //! - `simulate`: `--simulate`, a simulated AWS in front of a replay
 //! - `throttling`: AWS's published token buckets and the pacer
 //! - `stats`: calls, retries and throttles per operation
+//! - `synthetic`: a recording written from given exchanges (tests/synth.py's back end)
 
 pub mod record;
 pub mod recording;
@@ -17,5 +18,6 @@ mod redact;
 pub mod replay;
 pub mod simulate;
 pub mod stats;
+pub mod synthetic;
 pub mod throttling;
 pub mod transport;

@@ -11,7 +11,7 @@ use crate::http::recording::{
     io_err, read_json, write_atomic, Exchange, Manifest, RecordingError, FORMAT, FORMAT_VERSION,
     MAX_MANIFEST_BYTES,
 };
-use crate::{atomic_file, clock, fleet, sync};
+use crate::{atomic_file, fleet, sync};
 
 /// Writes exchanges into a staging directory beside the target, then swaps it into place
 /// when the run finishes. At no instant is the target missing or half-written: the swap is
@@ -106,13 +106,14 @@ impl Recorder {
         regions: &[String],
         fleet: Option<fleet::FleetManifest>,
         incomplete: Option<String>,
+        recorded_at: String,
     ) -> Result<Placed, RecordingError> {
         let partial = incomplete.is_some();
         let manifest = Manifest {
             format: FORMAT.into(),
             version: FORMAT_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").into(),
-            recorded_at: clock::now_rfc3339(),
+            recorded_at,
             accounts: accounts.to_vec(),
             regions: regions.to_vec(),
             exchanges: sync::lock(&self.written).len(),
@@ -255,6 +256,7 @@ mod tests {
             &["us-east-1".into()],
             None,
             incomplete.map(str::to_string),
+            "2026-11-22T08:21:45Z".into(),
         )
         .unwrap()
     }

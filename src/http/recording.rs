@@ -44,7 +44,17 @@ pub struct RequestKey {
     pub params: Value,
 }
 
+/// What of a request its key is made from.
+pub struct Request<'a> {
+    pub method: &'a str,
+    /// The URI, or just its path and query.
+    pub uri: &'a str,
+    pub content_type: &'a str,
+    pub body: &'a [u8],
+}
+
 impl RequestKey {
+    /// The key of a request the SDK is about to send.
     pub fn from_request(
         account: Option<&str>,
         service: &str,
@@ -52,23 +62,34 @@ impl RequestKey {
         operation: &str,
         req: &HttpRequest,
     ) -> Self {
-        let uri = req.uri();
-        let (path, query) = match uri.split_once("://") {
+        let content_type = req.headers().get("content-type").unwrap_or_default();
+        let request = Request {
+            method: req.method(),
+            uri: req.uri(),
+            content_type,
+            body: req.body().bytes().unwrap_or_default(),
+        };
+        Self::from_parts(account, service, region, operation, &request)
+    }
+
+    /// The key of a request given by its parts (a synthetic recording's requests).
+    pub fn from_parts(
+        account: Option<&str>,
+        service: &str,
+        region: &str,
+        operation: &str,
+        req: &Request<'_>,
+    ) -> Self {
+        let (path, query) = match req.uri.split_once("://") {
             Some((_, rest)) => {
                 let path_and_query = rest.find('/').map_or("/", |i| &rest[i..]);
                 split_query(path_and_query)
             }
-            None => split_query(uri),
+            None => split_query(req.uri),
         };
-        let content_type = req
-            .headers()
-            .get("content-type")
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let body = req.body().bytes().unwrap_or_default();
-        let body = canonical_body(&content_type, body);
+        let body = canonical_body(&req.content_type.to_ascii_lowercase(), req.body);
         let mut params = serde_json::Map::new();
-        params.insert("method".into(), Value::String(req.method().to_string()));
+        params.insert("method".into(), Value::String(req.method.to_string()));
         params.insert("path".into(), Value::String(path.to_string()));
         if !query.is_empty() {
             params.insert("query".into(), query_map(query));

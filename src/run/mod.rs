@@ -336,7 +336,14 @@ fn finish_recording(rec: &Recorder, collected: &Collected) -> Result<(), AppErro
         .collect();
     let incomplete =
         recording_incomplete(collected.stopped.as_deref(), &collected.inventory.coverage);
-    match rec.finish(&accounts, &collected.home_regions, fleet, incomplete.clone())? {
+    let placed = rec.finish(
+        &accounts,
+        &collected.home_regions,
+        fleet,
+        incomplete.clone(),
+        clock::now_rfc3339(),
+    )?;
+    match placed {
         Placed::Beside { partial, kept } => eprintln!(
             "warning: the recording is incomplete ({}): the complete one in {} is kept, and this one is in {}",
             incomplete.unwrap_or_default(),
