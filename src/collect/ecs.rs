@@ -430,6 +430,12 @@ fn task_definition(scope: &Scope, td: &t::TaskDefinition) -> TaskDefinition {
         family: td.family().unwrap_or_default().to_string(),
         revision: td.revision(),
         network_mode: td.network_mode().map(|m| m.as_str().to_string()),
+        pid_mode: td.pid_mode().map(|m| m.as_str().to_string()),
+        ipc_mode: td.ipc_mode().map(|m| m.as_str().to_string()),
+        os_family: td
+            .runtime_platform()
+            .and_then(|p| p.operating_system_family())
+            .map(|f| f.as_str().to_string()),
         requires_compatibilities: td
             .requires_compatibilities()
             .iter()

@@ -399,7 +399,9 @@ class Region:
                         host_port: int | None = None, environment: dict | None = None,
                         privileged: bool | None = None, add_capabilities: list[str] = (),
                         health_check: bool = True, logs: bool = True, secrets: dict | None = None,
-                        execution_role: str | None = None, task_role: str | None = None) -> str:
+                        execution_role: str | None = None, task_role: str | None = None,
+                        readonly_root: bool | None = None, user: str | None = None,
+                        pid_mode: str | None = None, ipc_mode: str | None = None) -> str:
         """A one-container task definition with logs, a health check and its own task role
         unless told otherwise; `secrets` maps variable names to valueFrom references."""
         container = {
@@ -427,11 +429,19 @@ class Region:
             container["privileged"] = privileged
         if add_capabilities:
             container["linuxParameters"] = {"capabilities": {"add": list(add_capabilities)}}
+        if readonly_root is not None:
+            container["readonlyRootFilesystem"] = readonly_root
+        if user is not None:
+            container["user"] = user
         kwargs = dict(
             family=family, networkMode=network_mode, containerDefinitions=[container],
             executionRoleArn=execution_role or self.iam.ecs_execution_role(),
             taskRoleArn=task_role or self.iam.ecs_task_role(family),
         )
+        if pid_mode is not None:
+            kwargs["pidMode"] = pid_mode
+        if ipc_mode is not None:
+            kwargs["ipcMode"] = ipc_mode
         if fargate:
             kwargs.update(requiresCompatibilities=["FARGATE"], cpu=str(cpu), memory=str(memory))
         else:
@@ -797,6 +807,54 @@ def seed_ecs001(session) -> Seeded:
             Expect("ECS001", ("order-web",), why="CODE_DEPLOY controller"),
         ],
         patches=patches,
+    )
+
+
+def seed_ecs_hardening(session) -> Seeded:
+    """ECS017 writable-root-filesystem, ECS018 container-runs-as-root, ECS019
+    host-namespace-shared: the task-definition hardening controls."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("platform", "10.85")
+    priv, sg = net["private"], net["sg_app"]
+    ecr = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+    # A node agent on the EC2 launch type: host network, host PID and IPC, root, writable.
+    agent = r.task_definition("node-agent", f"{ecr}/node-agent:2.3.1", network_mode="host",
+                              fargate=False, host_port=8080, pid_mode="host", ipc_mode="host")
+    r.service("platform", "node-agent", agent, launch_type="EC2")
+    # A Fargate web app that names root and leaves its filesystem writable.
+    legacy = r.task_definition("legacy-web", f"{ecr}/legacy-web:5.0.2", readonly_root=False, user="root")
+    r.service("platform", "legacy-web", legacy, subnets=priv, sg=sg)
+    # The clean twin: read-only root, a numeric non-root user, task-scoped PID namespace.
+    hardened = r.task_definition("hardened-api", f"{ecr}/hardened-api:1.9.0", readonly_root=True,
+                                 user="10001:10001", pid_mode="task")
+    r.service("platform", "hardened-api", hardened, subnets=priv, sg=sg)
+    return Seeded(
+        name="ecs-hardening", regions=["us-east-1"],
+        summary="Three services in cluster platform: a host-mode node agent running as root, a "
+                "Fargate app running as root with a writable filesystem, and a hardened twin.",
+        bad=[
+            "platform/node-agent: networkMode host, pidMode host, ipcMode host, no user, writable root "
+            "-> ECS017 medium, ECS018 high, ECS019 high",
+            "platform/legacy-web: user root, readonlyRootFilesystem false -> ECS017 medium, ECS018 medium",
+        ],
+        clean=[
+            "platform/hardened-api: readonlyRootFilesystem true, user 10001:10001, pidMode task, awsvpc",
+            "platform/legacy-web: awsvpc, no host namespace (ECS019 silent)",
+        ],
+        must=[
+            Expect("ECS017", ("node-agent",), "medium", why="no readonlyRootFilesystem"),
+            Expect("ECS017", ("legacy-web",), "medium", why="readonlyRootFilesystem false"),
+            Expect("ECS018", ("node-agent",), "high", why="no user, in the host network namespace"),
+            Expect("ECS018", ("legacy-web",), "medium", why="user root"),
+            Expect("ECS019", ("node-agent",), "high", why="pidMode host (with host network and IPC)"),
+        ],
+        must_not=[
+            Expect("ECS017", ("hardened-api",), why="read-only root filesystem"),
+            Expect("ECS018", ("hardened-api",), why="non-root numeric user"),
+            Expect("ECS019", ("hardened-api",), why="pidMode task is scoped to the task"),
+            Expect("ECS019", ("legacy-web",), why="awsvpc, no host namespace"),
+        ],
     )
 
 
@@ -1915,6 +1973,7 @@ SCENARIOS = {
     "ecs-scheduled": seed_ecs_scheduled,
     "ecs-standalone": seed_ecs_standalone,
     "ecs-catalog": seed_ecs_catalog,
+    "ecs-hardening": seed_ecs_hardening,
     "elb-catalog": seed_elb_catalog,
     "vpc-paths": seed_vpc_paths,
     "eks-catalog": seed_eks_catalog,

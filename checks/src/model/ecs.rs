@@ -213,6 +213,17 @@ pub struct TaskDefinition {
     pub revision: i32,
     /// `awsvpc`, `bridge`, `host`, `none`; absent means `bridge` on EC2 (Fargate requires awsvpc).
     pub network_mode: Option<String>,
+    /// `host` shares the host's process namespace; `task` shares one among the task's
+    /// containers; absent, each container has its own.
+    #[serde(default)]
+    pub pid_mode: Option<String>,
+    /// `host` shares the host's IPC resources; `task` or `none`; absent, Docker's default.
+    #[serde(default)]
+    pub ipc_mode: Option<String>,
+    /// `runtimePlatform.operatingSystemFamily`: `LINUX` (also when absent) or a
+    /// `WINDOWS_SERVER_…` family.
+    #[serde(default)]
+    pub os_family: Option<String>,
     pub requires_compatibilities: Vec<String>,
     pub task_role_arn: Option<String>,
     pub execution_role_arn: Option<String>,
@@ -224,6 +235,13 @@ pub struct TaskDefinition {
 impl TaskDefinition {
     pub fn is_awsvpc(&self) -> bool {
         self.network_mode.as_deref() == Some("awsvpc")
+    }
+
+    /// Whether its containers are Windows containers.
+    pub fn is_windows(&self) -> bool {
+        self.os_family
+            .as_deref()
+            .is_some_and(|f| f.starts_with("WINDOWS"))
     }
 }
 

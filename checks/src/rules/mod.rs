@@ -54,6 +54,9 @@ checks! {
         deploy_cannot_progress::ECS014,
         no_log_configuration::ECS015,
         container_insights_off::ECS016,
+        writable_root_filesystem::ECS017,
+        container_runs_as_root::ECS018,
+        host_namespace_shared::ECS019,
     }
     /// Checks on EKS clusters.
     eks {
