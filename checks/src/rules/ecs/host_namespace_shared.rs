@@ -69,7 +69,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             (
                 host(&td.pid_mode),
                 "pidMode: host",
-                "it sees and can signal every process on the instance",
+                "it sees every process on the instance, and as root can signal and inspect them",
             ),
             (
                 host(&td.network_mode),
@@ -139,7 +139,7 @@ mod tests {
         assert_eq!(f.severity, Severity::High);
         assert_eq!(
             f.message,
-            "service `agent` runs with pidMode: host, networkMode: host, ipcMode: host: it sees and can signal every process on the instance; it uses the instance's interfaces and ports, past security groups; it shares the instance's shared memory"
+            "service `agent` runs with pidMode: host, networkMode: host, ipcMode: host: it sees every process on the instance, and as root can signal and inspect them; it uses the instance's interfaces and ports, past security groups; it shares the instance's shared memory"
         );
     }
 
