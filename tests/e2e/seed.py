@@ -478,12 +478,12 @@ class Region:
     def eks_cluster(self, name: str, subnets: list[str], sg: str, version: str = "1.35",
                     public_cidrs: tuple[str, ...] | None = ("203.0.113.0/24",), logging: bool = True,
                     log_types: tuple[str, ...] = ("api", "audit", "authenticator"),
-                    public: bool = True) -> str:
+                    public: bool = True, private: bool = True) -> str:
         """An EKS cluster. `public_cidrs=None` sends no list (AWS then applies 0.0.0.0/0);
         `log_types` are the control-plane log types enabled when `logging` is on."""
         self._eks_versions[name] = version
         vpc_config = {"subnetIds": subnets, "securityGroupIds": [sg],
-                      "endpointPublicAccess": public, "endpointPrivateAccess": True}
+                      "endpointPublicAccess": public, "endpointPrivateAccess": private}
         if public_cidrs is not None:
             vpc_config["publicAccessCidrs"] = list(public_cidrs)
         return self.eks.create_cluster(
@@ -951,6 +951,43 @@ def seed_eks004(session) -> Seeded:
         must_not=[
             Expect("EKS004", ("backoffice-eks",), why="restricted to one network"),
             Expect("EKS004", ("ledger-eks",), why="private endpoint only"),
+        ],
+    )
+
+
+def seed_eks009(session) -> Seeded:
+    """EKS009 private-endpoint-off."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    routed = r.network("nodes", "10.64")
+    isolated = r.network("sealed", "10.65", nat=False)
+    r.eks_cluster("web-eks", routed["private"], routed["sg_app"], private=False)
+    r.nodegroup("web-eks", "web-general", routed["private"], "m5.large", 2, 6, 3)
+    r.eks_cluster("batch-eks", isolated["private"], isolated["sg_app"], private=False)
+    r.nodegroup("batch-eks", "batch-workers", isolated["private"], "m5.large", 1, 4, 2)
+    r.eks_cluster("api-eks", isolated["private"], isolated["sg_app"])
+    r.nodegroup("api-eks", "api-general", isolated["private"], "m5.large", 2, 4, 2)
+    r.eks_cluster("spare-eks", routed["private"], routed["sg_app"], private=False)
+    return Seeded(
+        name="eks009", regions=["us-east-1"],
+        summary="Four ACTIVE clusters: private endpoint off with nodes behind NAT, off with nodes "
+                "in subnets without internet, on, and off with no compute.",
+        bad=[
+            "EKS cluster batch-eks: private endpoint off, nodegroup in subnets with no route to the "
+            "internet -> EKS009 high",
+            "EKS cluster web-eks: private endpoint off, nodegroup behind NAT -> EKS009 medium",
+        ],
+        clean=[
+            "EKS cluster api-eks: private endpoint on (nodes in the same isolated subnets)",
+            "EKS cluster spare-eks: private endpoint off but nothing runs in the VPC",
+        ],
+        must=[
+            Expect("EKS009", ("batch-eks",), "high", why="nodes cannot reach the API server"),
+            Expect("EKS009", ("web-eks",), "medium", why="control traffic leaves the VPC through NAT"),
+        ],
+        must_not=[
+            Expect("EKS009", ("api-eks",), why="private endpoint on"),
+            Expect("EKS009", ("spare-eks",), why="no compute in the VPC"),
         ],
     )
 
@@ -1982,6 +2019,7 @@ SCENARIOS = {
     "eks003": seed_eks003,
     "eks004": seed_eks004,
     "eks008": seed_eks008,
+    "eks009": seed_eks009,
     "iam001": seed_iam001,
     "demo": seed_demo,
 }

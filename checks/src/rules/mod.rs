@@ -68,6 +68,7 @@ checks! {
         irsa_trust_too_broad::EKS006,
         irsa_provider_missing::EKS007,
         nodegroup_version_skew::EKS008,
+        private_endpoint_off::EKS009,
     }
     /// Checks on ELBv2 target groups and how workloads use them.
     elb {
