@@ -22,7 +22,9 @@ declare_check! {
     /// to the control plane over the internet, through a NAT or internet gateway.
     /// - A node or Fargate pod in a subnet with no route to the internet cannot reach the
     ///   API server at all: nodes launched there never join the cluster and Fargate pods
-    ///   scheduled there never start. The next scale-out or node replacement fails.
+    ///   scheduled there never start. The next scale-out or node replacement fails. (Nodes
+    ///   whose kubelet is set to use an HTTP proxy in the VPC are the exception: the proxy's
+    ///   own path is what counts, and it is not visible from the AWS APIs.)
     /// - Elsewhere the control traffic leaves the VPC and pays NAT data processing, and if
     ///   `publicAccessCidrs` is restricted it must list the NAT gateways' public addresses,
     ///   or nodes lose the API as soon as they need it. (This check does not compare those
