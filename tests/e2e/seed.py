@@ -495,14 +495,15 @@ class Region:
         )["cluster"]["arn"]
 
     def nodegroup(self, cluster: str, name: str, subnets: list[str], instance_type: str,
-                  min_size: int, max_size: int, desired: int, version: str | None = None) -> str:
+                  min_size: int, max_size: int, desired: int, version: str | None = None,
+                  capacity: str = "ON_DEMAND") -> str:
         """A managed nodegroup. Without `version` it gets its cluster's, as AWS does (moto
         would otherwise report 1.19)."""
         return self.eks.create_nodegroup(
             clusterName=cluster, nodegroupName=name, nodeRole=self.iam.eks_node_role(), subnets=subnets,
             version=version or self._eks_versions.get(cluster, "1.35"),
             clientRequestToken=_token(self.region, cluster, "nodegroup", name),
-            instanceTypes=[instance_type], amiType="AL2023_x86_64_STANDARD", capacityType="ON_DEMAND",
+            instanceTypes=[instance_type], amiType="AL2023_x86_64_STANDARD", capacityType=capacity,
             scalingConfig={"minSize": min_size, "maxSize": max_size, "desiredSize": desired},
             labels={"workload": name},
         )["nodegroup"]["nodegroupArn"]
@@ -988,6 +989,38 @@ def seed_eks009(session) -> Seeded:
         must_not=[
             Expect("EKS009", ("api-eks",), why="private endpoint on"),
             Expect("EKS009", ("spare-eks",), why="no compute in the VPC"),
+        ],
+    )
+
+
+def seed_eks010(session) -> Seeded:
+    """EKS010 spot-only-nodes."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("spot", "10.66")
+    sub, sg = net["private"], net["sg_app"]
+    r.eks_cluster("render-eks", sub, sg)
+    r.nodegroup("render-eks", "render-spot-a", sub, "c5.xlarge", 1, 10, 4, capacity="SPOT")
+    r.nodegroup("render-eks", "render-spot-b", sub, "c5a.xlarge", 1, 10, 4, capacity="SPOT")
+    r.eks_cluster("shop-eks", sub, sg)
+    r.nodegroup("shop-eks", "shop-spot", sub, "m5.large", 1, 10, 4, capacity="SPOT")
+    r.nodegroup("shop-eks", "shop-base", sub, "m5.large", 2, 4, 2)
+    r.eks_cluster("etl-eks", sub, sg)
+    r.nodegroup("etl-eks", "etl-spot", sub, "r5.large", 1, 6, 2, capacity="SPOT")
+    r.fargate_profile("etl-eks", "etl-system", sub, ["kube-system"])
+    return Seeded(
+        name="eks010", regions=["us-east-1"],
+        summary="Three ACTIVE clusters: every node on Spot, Spot beside an on-demand base, and "
+                "Spot beside a Fargate profile for the system pods.",
+        bad=["EKS cluster render-eks: two SPOT nodegroups and nothing else -> EKS010 medium"],
+        clean=[
+            "EKS cluster shop-eks: a SPOT nodegroup beside an ON_DEMAND one",
+            "EKS cluster etl-eks: a SPOT nodegroup beside a Fargate profile for kube-system",
+        ],
+        must=[Expect("EKS010", ("render-eks",), "medium", why="every node is Spot")],
+        must_not=[
+            Expect("EKS010", ("shop-eks",), why="on-demand base nodegroup"),
+            Expect("EKS010", ("etl-eks",), why="Fargate runs the system pods"),
         ],
     )
 
@@ -2020,6 +2053,7 @@ SCENARIOS = {
     "eks004": seed_eks004,
     "eks008": seed_eks008,
     "eks009": seed_eks009,
+    "eks010": seed_eks010,
     "iam001": seed_iam001,
     "demo": seed_demo,
 }

@@ -22,6 +22,15 @@ pub(crate) const NETWORK_OPS: [&str; 5] = [
     "ec2:DescribeInternetGateways",
 ];
 
+/// The EKS calls that show a cluster's compute besides its own description: its
+/// nodegroups and Fargate profiles.
+pub(crate) const CLUSTER_COMPUTE_OPS: [&str; 4] = [
+    "eks:ListNodegroups",
+    "eks:DescribeNodegroup",
+    "eks:ListFargateProfiles",
+    "eks:DescribeFargateProfile",
+];
+
 /// Whether the calls that would show `cluster`'s compute all succeeded: none of `eks_ops`
 /// failed region-wide, for the cluster, or for one of its nodegroups or Fargate profiles (a
 /// describe failure may be scoped to the child's ARN rather than the cluster's), and EC2

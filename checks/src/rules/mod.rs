@@ -69,6 +69,7 @@ checks! {
         irsa_provider_missing::EKS007,
         nodegroup_version_skew::EKS008,
         private_endpoint_off::EKS009,
+        spot_only_nodes::EKS010,
     }
     /// Checks on ELBv2 target groups and how workloads use them.
     elb {

@@ -3,7 +3,7 @@
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::cluster_compute_complete;
+use crate::rules::common::{cluster_compute_complete, CLUSTER_COMPUTE_OPS};
 
 /// The EKS control-plane price under standard support, in US dollars per hour.
 const CONTROL_PLANE_USD_PER_HOUR: f64 = 0.10;
@@ -66,14 +66,6 @@ declare_check! {
     };
 }
 
-/// Calls whose failure for a cluster would make its compute look absent.
-const CLUSTER_OPS: [&str; 4] = [
-    "eks:ListNodegroups",
-    "eks:DescribeNodegroup",
-    "eks:ListFargateProfiles",
-    "eks:DescribeFargateProfile",
-];
-
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     let monthly = (CONTROL_PLANE_USD_PER_HOUR * HOURS_PER_MONTH).round();
     for cluster in &ctx.inventory.eks_clusters {
@@ -82,7 +74,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         }
         // "No compute" is a conclusion from absence: only draw it when every call that could
         // have shown compute succeeded (the engine reports the gap as unknown otherwise).
-        if !cluster_compute_complete(ctx, cluster, &CLUSTER_OPS) {
+        if !cluster_compute_complete(ctx, cluster, &CLUSTER_COMPUTE_OPS) {
             continue;
         }
         let compute = ctx.graph.cluster_compute(cluster);
