@@ -37,10 +37,13 @@ pub struct Check {
     /// Raw doc-comment text; see [`Check::documentation`].
     pub doc: &'static str,
     /// Operations (`ecs:DescribeServices`) whose failure leaves this check unable to decide,
-    /// besides [`ECS_WORKLOAD_OPS`] when `ecs_workloads` is set; see [`Check::needs`].
+    /// besides [`ECS_WORKLOAD_OPS`] when `ecs_workloads` is set and [`EKS_COMPUTE_OPS`] when
+    /// `eks_compute` is; see [`Check::needs`].
     pub needs: &'static [&'static str],
     /// Whether it judges every ECS workload, and so needs every call that finds them.
     pub ecs_workloads: bool,
+    /// Whether it judges EKS clusters by their compute, and so needs every call that shows it.
+    pub eks_compute: bool,
     pub run: fn(&Ctx<'_>, &mut Emitter<'_>),
 }
 
@@ -59,6 +62,18 @@ pub const ECS_WORKLOAD_OPS: [&str; 9] = [
     "events:ListTargetsByRule",
 ];
 
+/// The calls that show what an EKS cluster runs on: the cluster, its nodegroups and Fargate
+/// profiles, and the EC2 instances tagged as its nodes.
+pub const EKS_COMPUTE_OPS: [&str; 7] = [
+    "eks:ListClusters",
+    "eks:DescribeCluster",
+    "eks:ListNodegroups",
+    "eks:DescribeNodegroup",
+    "eks:ListFargateProfiles",
+    "eks:DescribeFargateProfile",
+    "ec2:DescribeInstances",
+];
+
 impl Check {
     /// Every operation whose failure leaves the check unable to decide, without repeats.
     pub fn needs(&self) -> Vec<&'static str> {
@@ -67,8 +82,13 @@ impl Check {
         } else {
             &[]
         };
+        let compute: &[&'static str] = if self.eks_compute {
+            &EKS_COMPUTE_OPS
+        } else {
+            &[]
+        };
         let mut all: Vec<&'static str> = Vec::new();
-        for op in self.needs.iter().chain(workloads) {
+        for op in self.needs.iter().chain(workloads).chain(compute) {
             if !all.contains(op) {
                 all.push(op);
             }
@@ -135,6 +155,7 @@ macro_rules! declare_check {
             summary: $summary:literal,
             needs: [$($need:literal),* $(,)?],
             $(ecs_workloads: $workloads:literal,)?
+            $(eks_compute: $compute:literal,)?
             run: $run:path $(,)?
         };
     ) => {
@@ -149,6 +170,7 @@ macro_rules! declare_check {
             doc: concat!($($doc, "\n"),*),
             needs: &[$($need),*],
             ecs_workloads: false $(|| $workloads)?,
+            eks_compute: false $(|| $compute)?,
             run: $run,
         };
     };

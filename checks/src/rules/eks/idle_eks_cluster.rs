@@ -53,15 +53,8 @@ declare_check! {
         name: "idle-eks-cluster",
         severity: Severity::Medium,
         summary: "ACTIVE EKS cluster with no nodes, no Fargate profile and no Auto Mode: billed for nothing",
-        needs: [
-            "eks:ListClusters",
-            "eks:DescribeCluster",
-            "eks:ListNodegroups",
-            "eks:DescribeNodegroup",
-            "eks:ListFargateProfiles",
-            "eks:DescribeFargateProfile",
-            "ec2:DescribeInstances",
-        ],
+        needs: [],
+        eks_compute: true,
         run: run,
     };
 }

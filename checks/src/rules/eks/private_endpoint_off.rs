@@ -60,15 +60,8 @@ declare_check! {
         severity: Severity::High,
         lower: [Severity::Medium],
         summary: "EKS cluster's nodes reach its API server only through the public endpoint",
-        needs: [
-            "eks:ListClusters",
-            "eks:DescribeCluster",
-            "eks:ListNodegroups",
-            "eks:DescribeNodegroup",
-            "eks:ListFargateProfiles",
-            "eks:DescribeFargateProfile",
-            "ec2:DescribeInstances",
-        ],
+        needs: [],
+        eks_compute: true,
         run: run,
     };
 }

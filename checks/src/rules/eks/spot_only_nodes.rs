@@ -56,15 +56,8 @@ declare_check! {
         severity: Severity::Medium,
         lower: [],
         summary: "EKS cluster runs every node on Spot, with no on-demand capacity",
-        needs: [
-            "eks:ListClusters",
-            "eks:DescribeCluster",
-            "eks:ListNodegroups",
-            "eks:DescribeNodegroup",
-            "eks:ListFargateProfiles",
-            "eks:DescribeFargateProfile",
-            "ec2:DescribeInstances",
-        ],
+        needs: [],
+        eks_compute: true,
         run: run,
     };
 }

@@ -93,14 +93,8 @@ declare_check! {
             "elbv2:DescribeTargetGroups",
             "elbv2:DescribeTags",
             "elbv2:DescribeTargetHealth",
-            "eks:ListClusters",
-            "eks:DescribeCluster",
-            "eks:ListNodegroups",
-            "eks:DescribeNodegroup",
-            "eks:ListFargateProfiles",
-            "eks:DescribeFargateProfile",
-            "ec2:DescribeInstances",
         ],
+        eks_compute: true,
         run: run,
     };
 }
