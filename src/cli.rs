@@ -61,6 +61,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// Map the checks to the controls teams already run: every Security Hub FSBP control of
+    /// the container platform with the check answering it (or why none does), and each
+    /// check's FSBP, AWS Config and Prowler ids.
+    Crosswalk {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
     /// Write a recording from exchanges given as JSON lines on stdin (tests/synth.py's back
     /// end; see src/http/synthetic.rs).
     #[command(hide = true)]
@@ -68,7 +75,8 @@ pub enum Command {
         #[arg(value_name = "DIR")]
         dir: PathBuf,
     },
-    /// Print a check's documentation: what it finds, why it matters, how to confirm and fix.
+    /// Print a check's documentation: what it finds, why it matters, how to confirm and fix,
+    /// and the controls of other catalogs it answers.
     Explain {
         /// Check code (ELB001) or name (awsvpc-service-on-instance-target-group).
         check: String,
@@ -94,7 +102,7 @@ pub enum Command {
 pub enum ListFormat {
     Table,
     Json,
-    /// The table of checks in the README, generated from the registry.
+    /// Markdown: the README's table of checks, the table of operations, checks/CROSSWALK.md.
     Markdown,
 }
 

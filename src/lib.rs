@@ -11,12 +11,14 @@
 //! - `output/`: files, S3 objects, the webhook
 //!
 //! Leaves any stage may use: `atomic_file`, `clock`, `error`, `fleet` (targets, shards, what a fleet
-//! recording keeps), `gap`, `progress`, `stop`, `sync`, `toml_file`, `url_redact`.
+//! recording keeps), `gap`, `progress`, `stop`, `sync`, `toml_file`, `url_redact`. Outside the
+//! run: `crosswalk` (`audit crosswalk`, the controls `audit explain` lists).
 
 pub mod atomic_file;
 pub mod cli;
 pub mod clock;
 pub mod collect;
+pub mod crosswalk;
 pub mod error;
 pub mod fleet;
 pub mod gap;

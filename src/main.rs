@@ -61,6 +61,10 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
             print(&awsaudit::collect::ops::list(format))?;
             Ok(Exit::Ok)
         }
+        Some(Command::Crosswalk { format }) => {
+            print(&awsaudit::crosswalk::list(format))?;
+            Ok(Exit::Ok)
+        }
         Some(Command::WriteRecording { dir }) => {
             let n = awsaudit::http::synthetic::write(&dir, std::io::stdin().lock())?;
             eprintln!("{}: {n} exchanges", dir.display());
@@ -73,11 +77,12 @@ fn run(cli: Cli) -> Result<Exit, AppError> {
                 ))
             })?;
             print(&format!(
-                "{} {} ({})\n{}\n\n{}",
+                "{} {} ({})\n{}\n\n{}\n{}",
                 c.code,
                 c.name,
                 c.severity,
                 c.summary,
+                awsaudit::crosswalk::explain(c),
                 c.documentation()
             ))?;
             Ok(Exit::Ok)
@@ -105,6 +110,7 @@ fn list_checks(format: ListFormat) -> String {
                         "severities": c.severities,
                         "summary": c.summary,
                         "needs": c.needs(),
+                        "controls": c.controls,
                     })
                 })
                 .collect();

@@ -1,6 +1,7 @@
 //! awsaudit's SDK-free core: the inventory model, the resource graph, findings, the check
 //! registry and the rules. Nothing here talks to AWS, so it builds and tests in seconds.
 
+pub mod crosswalk;
 pub mod date;
 pub mod eks_calendar;
 pub mod finding;

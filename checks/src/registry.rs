@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::crosswalk::{Catalog, Control};
 use crate::date::{parse_date, Date};
 use crate::finding::{fingerprint, Evidence, Finding, Note, Severity, Unknown};
 use crate::graph::Graph;
@@ -44,6 +45,8 @@ pub struct Check {
     pub ecs_workloads: bool,
     /// Whether it judges EKS clusters by their compute, and so needs every call that shows it.
     pub eks_compute: bool,
+    /// The controls of other catalogs (Security Hub FSBP, AWS Config, Prowler) it answers.
+    pub controls: &'static [Control],
     pub run: fn(&Ctx<'_>, &mut Emitter<'_>),
 }
 
@@ -96,6 +99,11 @@ impl Check {
         all
     }
 
+    /// Its controls in `catalog`.
+    pub fn controls_in(&self, catalog: Catalog) -> impl Iterator<Item = &'static Control> {
+        self.controls.iter().filter(move |c| c.catalog == catalog)
+    }
+
     /// `high / medium`: every severity it reports.
     pub fn severity_range(&self) -> String {
         self.severities
@@ -139,6 +147,8 @@ impl Check {
 ///         lower: [Severity::Medium], // optional: the other severities it reports
 ///         summary: "ECS service deploys without the deployment circuit breaker",
 ///         needs: ["ecs:DescribeServices"],
+///         // optional: the controls of other catalogs it answers (crate::crosswalk)
+///         controls: [fsbp("Svc.1"), prowler("svc_check").partial("why they differ")],
 ///         run: run,
 ///     };
 /// }
@@ -156,6 +166,7 @@ macro_rules! declare_check {
             needs: [$($need:literal),* $(,)?],
             $(ecs_workloads: $workloads:literal,)?
             $(eks_compute: $compute:literal,)?
+            $(controls: [$($control:expr),* $(,)?],)?
             run: $run:path $(,)?
         };
     ) => {
@@ -171,6 +182,7 @@ macro_rules! declare_check {
             needs: &[$($need),*],
             ecs_workloads: false $(|| $workloads)?,
             eks_compute: false $(|| $compute)?,
+            controls: &[$($($control),*)?],
             run: $run,
         };
     };

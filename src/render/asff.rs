@@ -2,6 +2,7 @@
 //! ServiceNow tickets).
 
 use checks::model::partition_of;
+use checks::registry::Check;
 use checks::{Finding, Severity};
 use serde_json::{json, Value};
 
@@ -48,6 +49,21 @@ fn clip(text: &str, max: usize) -> String {
     s
 }
 
+/// The controls a check answers, as ASFF's `Compliance.RelatedRequirements` (at most 32
+/// entries): `AWS Foundational Security Best Practices v1.0.0 ECS.5`. A partial match is
+/// said so, since a team deduplicating on it must know the two differ.
+fn related_requirements(check: &Check) -> Vec<String> {
+    check
+        .controls
+        .iter()
+        .take(32)
+        .map(|c| match c.partial {
+            Some(_) => format!("{} (partial)", c.requirement()),
+            None => c.requirement(),
+        })
+        .collect()
+}
+
 /// One ASFF finding. `Id` is derived from the fingerprint, so re-importing a later run
 /// updates the same Security Hub finding instead of opening another.
 fn asff_finding(report: &Report, f: &Finding) -> Value {
@@ -86,6 +102,9 @@ fn asff_finding(report: &Report, f: &Finding) -> Value {
     });
     if let Some(uri) = check.and_then(help_uri) {
         finding["Remediation"]["Recommendation"]["Url"] = json!(uri);
+    }
+    if let Some(requirements) = check.map(related_requirements).filter(|r| !r.is_empty()) {
+        finding["Compliance"] = json!({"Status": "FAILED", "RelatedRequirements": requirements});
     }
     finding
 }

@@ -1,6 +1,7 @@
 //! OCSF Detection Findings, for Security Lake and SIEMs.
 
 use checks::model::partition_of;
+use checks::registry::Check;
 use checks::{Finding, Severity};
 use serde_json::{json, Value};
 
@@ -42,11 +43,15 @@ fn ocsf_finding(report: &Report, f: &Finding) -> Value {
         _ => (1, "Create"),
     };
     let (severity_id, severity) = ocsf_severity(f.severity);
+    let mut unmapped = json!({"evidence": f.evidence, "account": f.account, "region": f.region});
     let time = epoch_ms(&report.run.finished_at).unwrap_or(0);
     let check = checks::rules::find(&f.check);
     let mut remediation = json!({"desc": f.remediation});
     if let Some(uri) = check.and_then(help_uri) {
         remediation["references"] = json!([uri]);
+    }
+    if let Some(controls) = check.map(compliance).filter(|c| !c.is_empty()) {
+        unmapped["compliance"] = json!(controls);
     }
     json!({
         "activity_id": activity_id,
@@ -92,8 +97,26 @@ fn ocsf_finding(report: &Report, f: &Finding) -> Value {
             "cloud_partition": partition_of(region),
         }],
         "remediation": remediation,
-        "unmapped": {"evidence": f.evidence, "account": f.account, "region": f.region},
+        "unmapped": unmapped,
     })
+}
+
+/// The controls a check answers, one OCSF compliance object per control. Detection Finding
+/// (class 2004) has no `compliance` attribute (Compliance Finding, 2003, does, but reports a
+/// control's pass/fail, not a detection), so they go under `unmapped.compliance`, shaped as
+/// OCSF's compliance object for a consumer that maps them.
+fn compliance(check: &Check) -> Vec<Value> {
+    check
+        .controls
+        .iter()
+        .map(|c| {
+            let mut o = json!({"standards": [c.catalog.title()], "control": c.id});
+            if let Some(why) = c.partial {
+                o["desc"] = json!(format!("partial match: {why}"));
+            }
+            o
+        })
+        .collect()
 }
 
 /// The findings as a JSON array of OCSF Detection Findings.

@@ -27,6 +27,18 @@ fn security_severity(s: Severity) -> &'static str {
     }
 }
 
+/// A rule's tags: what it is about, then each control it answers (`fsbp ECS.5`), so a
+/// code-scanning dashboard filters by the catalog a team already reports against.
+fn rule_tags(c: &Check) -> Vec<String> {
+    let mut tags = vec![
+        "security".to_string(),
+        "aws".to_string(),
+        c.code[..3].to_ascii_lowercase(),
+    ];
+    tags.extend(c.controls.iter().map(|k| k.label()));
+    tags
+}
+
 /// The checks that ran, in report order, with their registry entries.
 fn rules_run(report: &Report) -> Vec<&'static Check> {
     report
@@ -55,9 +67,12 @@ pub fn sarif(report: &Report) -> String {
                 "defaultConfiguration": {"level": sarif_level(c.severity)},
                 "properties": {
                     "security-severity": security_severity(c.severity),
-                    "tags": ["security", "aws", c.code[..3].to_ascii_lowercase()],
+                    "tags": rule_tags(c),
                 },
             });
+            if !c.controls.is_empty() {
+                rule["properties"]["controls"] = json!(c.controls);
+            }
             if let Some(uri) = help_uri(c) {
                 rule["helpUri"] = json!(uri);
             }

@@ -79,6 +79,74 @@ fn checks_can_be_selected_skipped_and_filtered_by_severity() {
     assert_config_error(&o, "--checks: `ELB01` matches no check");
 }
 
+/// checks/CROSSWALK.md is `audit crosswalk --format markdown` (regenerate it with that
+/// command); `audit explain`, `audit checks --format json` and `audit crosswalk --format
+/// json` carry the same controls.
+#[test]
+fn the_crosswalk_page_and_listings_are_the_registry() {
+    let home = tempfile::tempdir().unwrap();
+    let o = audit(&["crosswalk", "--format", "markdown"], home.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("checks/CROSSWALK.md"))
+            .unwrap();
+    assert_eq!(
+        page,
+        String::from_utf8(o.stdout).unwrap(),
+        "checks/CROSSWALK.md differs from `audit crosswalk --format markdown`"
+    );
+    for id in ["ECS.5", "EKS.1", "ECR.1", "EC2.55", "EC2.56"] {
+        assert!(
+            page.contains(&format!("| {id} |")),
+            "{id} missing from the page"
+        );
+    }
+
+    let o = audit(&["explain", "ECS017"], home.path());
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("Controls it answers:"), "{text}");
+    assert!(text.contains("ECS.5"), "{text}");
+    assert!(text.contains("ecs_task_definitions_containers_readonly_access"));
+    let o = audit(&["explain", "ECS001"], home.path());
+    assert!(String::from_utf8(o.stdout)
+        .unwrap()
+        .contains("Controls it answers: none"));
+
+    let o = audit(&["checks", "--format", "json"], home.path());
+    let list: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let eks002 = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "EKS002")
+        .unwrap();
+    let controls = eks002["controls"].as_array().unwrap();
+    assert!(controls.iter().any(|k| k["catalog"] == "security-hub"
+        && k["id"] == "EKS.8"
+        && k.get("partial").is_none()));
+    assert!(controls
+        .iter()
+        .any(|k| k["catalog"] == "prowler"
+            && k["partial"].as_str().is_some_and(|w| w.contains("five"))));
+
+    let o = audit(&["crosswalk", "--format", "json"], home.path());
+    let walk: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ecs5 = walk["fsbp"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == "ECS.5")
+        .unwrap();
+    assert_eq!(ecs5["checks"][0]["code"], "ECS017");
+    let ecs1 = walk["fsbp"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == "ECS.1")
+        .unwrap();
+    assert!(ecs1["no_check"].as_str().unwrap().contains("retired"));
+}
+
 /// The README's table of checks is `audit checks --format markdown`, so it cannot drift
 /// from the registry (run that command and paste between the markers to update it).
 #[test]

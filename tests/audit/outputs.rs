@@ -186,6 +186,48 @@ fn every_format_renders_the_same_findings_into_output_dir() {
     for (id, fp) in ids.iter().zip(&fingerprints) {
         assert!(id.ends_with(fp), "{id}");
     }
+    // The crosswalk rides along: a rule's tags and properties, ASFF's related requirements,
+    // OCSF's compliance objects; a check that answers no control carries none.
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let rule = |code: &str| rules.iter().find(|r| r["id"] == code).unwrap();
+    let ecs017 = rule("ECS017");
+    assert!(ecs017["properties"]["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("fsbp ECS.5")));
+    assert_eq!(ecs017["properties"]["controls"][0]["id"], "ECS.5");
+    assert!(rule("ECS001")["properties"].get("controls").is_none());
+    let first = |doc: &Value, pointer: &str, code: &str| -> Value {
+        doc.as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f.pointer(pointer).and_then(Value::as_str) == Some(code))
+            .unwrap_or_else(|| panic!("no {code} finding"))
+            .clone()
+    };
+    let requirements = &first(&asff, "/ProductFields/awsaudit~1Check", "ECS017")["Compliance"]
+        ["RelatedRequirements"];
+    assert!(
+        requirements
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().ends_with(" ECS.5")),
+        "{requirements}"
+    );
+    assert!(first(&asff, "/ProductFields/awsaudit~1Check", "ECS001")
+        .get("Compliance")
+        .is_none());
+    let ocsf: Value = serde_json::from_str(&read("findings.ocsf.json")).unwrap();
+    let compliance = &first(&ocsf, "/metadata/event_code", "ECS017")["unmapped"]["compliance"];
+    assert!(
+        compliance
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["control"] == "ECS.5" && c["standards"][0].is_string()),
+        "{compliance}"
+    );
     // The secret ECS003 names is named in every format, its value in none (the recording
     // holds only markers, and no format prints a marker as a value).
     for name in [

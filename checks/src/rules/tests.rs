@@ -385,3 +385,75 @@ fn mixed_inventory_with_gaps_snapshot() {
     );
     insta::assert_json_snapshot!("mixed_inventory_unknowns", out.unknowns);
 }
+
+/// The crosswalk holds together: ids are well formed and not repeated, a partial match
+/// says why, every FSBP control of the container platform is answered by a check or says
+/// why none does (never both), and every ECS, EKS, ECR or EC2 endpoint control a check
+/// names is one the scope lists (a typo'd id would otherwise slip through).
+#[test]
+fn the_crosswalk_is_consistent() {
+    use crate::crosswalk::{Catalog, FSBP_SCOPE};
+    let fsbp = regex::Regex::new(r"^[A-Za-z0-9]+\.[0-9]+$").unwrap();
+    let config = regex::Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)+$").unwrap();
+    let prowler = regex::Regex::new(r"^[a-z0-9]+(_[a-z0-9]+)+$").unwrap();
+    for c in ALL {
+        for (i, k) in c.controls.iter().enumerate() {
+            let shape = match k.catalog {
+                Catalog::SecurityHub => &fsbp,
+                Catalog::AwsConfig => &config,
+                Catalog::Prowler => &prowler,
+            };
+            assert!(
+                shape.is_match(k.id),
+                "{}: malformed {:?} id {}",
+                c.code,
+                k.catalog,
+                k.id
+            );
+            assert!(
+                !c.controls[..i]
+                    .iter()
+                    .any(|o| o.catalog == k.catalog && o.id == k.id),
+                "{}: {} twice",
+                c.code,
+                k.id
+            );
+            if let Some(why) = k.partial {
+                assert!(
+                    why.len() > 20,
+                    "{}: partial {} needs a reason",
+                    c.code,
+                    k.id
+                );
+            }
+            let in_scope = ["ECS.", "EKS.", "ECR.", "EC2.55", "EC2.56"]
+                .iter()
+                .any(|p| k.id.starts_with(p));
+            if k.catalog == Catalog::SecurityHub && in_scope {
+                assert!(
+                    FSBP_SCOPE.iter().any(|s| s.id == k.id),
+                    "{}: {} is not in FSBP_SCOPE",
+                    c.code,
+                    k.id
+                );
+            }
+        }
+    }
+    for (i, s) in FSBP_SCOPE.iter().enumerate() {
+        assert!(fsbp.is_match(s.id), "{}", s.id);
+        assert!(
+            !FSBP_SCOPE[..i].iter().any(|o| o.id == s.id),
+            "{} twice",
+            s.id
+        );
+        let answered = ALL
+            .iter()
+            .any(|c| c.controls_in(Catalog::SecurityHub).any(|k| k.id == s.id));
+        assert!(
+            answered != s.no_check.is_some(),
+            "{}: answered by a check: {answered}; reason for none: {:?}",
+            s.id,
+            s.no_check
+        );
+    }
+}

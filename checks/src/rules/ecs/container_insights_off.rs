@@ -1,5 +1,6 @@
 //! ECS016: clusters running services without CloudWatch Container Insights.
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
@@ -45,6 +46,18 @@ declare_check! {
         severity: Severity::Low,
         summary: "ECS cluster runs services without CloudWatch Container Insights",
         needs: ["ecs:DescribeClusters"],
+        controls: [
+        fsbp("ECS.12").partial(
+            "ECS.12 fails every cluster without Container Insights; ECS016 only clusters \
+             that run services",
+        ),
+        config("ecs-container-insights-enabled").partial(
+            "the rule fails every cluster; ECS016 only clusters that run services",
+        ),
+        prowler("ecs_cluster_container_insights_enabled").partial(
+            "Prowler fails every cluster; ECS016 only clusters that run services",
+        ),
+        ],
         run: run,
     };
 }

@@ -1,5 +1,6 @@
 //! ECS018: containers that run as root (Linux) or as the container administrator (Windows).
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::ContainerDefinition;
@@ -59,6 +60,15 @@ declare_check! {
         summary: "ECS container runs as root (or as the Windows container administrator)",
         needs: [],
         ecs_workloads: true,
+        controls: [
+        fsbp("ECS.20"),
+        fsbp("ECS.21"),
+        config("ecs-task-definition-linux-user-non-root"),
+        config("ecs-task-definition-windows-user-non-admin"),
+        config("ecs-task-definition-nonroot-user"),
+        config("ecs-task-definition-user-for-host-mode-check"),
+        prowler("ecs_task_definitions_host_networking_mode_users"),
+        ],
         run: run,
     };
 }

@@ -1,5 +1,6 @@
 //! ECS019: tasks that share the host's network, process or IPC namespace.
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
@@ -58,6 +59,13 @@ declare_check! {
         summary: "ECS task shares the host's network, process or IPC namespace",
         needs: [],
         ecs_workloads: true,
+        controls: [
+        fsbp("ECS.3"),
+        fsbp("ECS.17"),
+        config("ecs-task-definition-pid-mode-check"),
+        config("ecs-task-definition-network-mode-not-host"),
+        prowler("ecs_task_definitions_host_namespace_not_shared"),
+        ],
         run: run,
     };
 }

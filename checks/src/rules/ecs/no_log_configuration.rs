@@ -1,5 +1,6 @@
 //! ECS015: containers whose output goes nowhere a person can read it.
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
@@ -46,6 +47,11 @@ declare_check! {
         summary: "ECS container has no log configuration: its output is lost",
         needs: [],
         ecs_workloads: true,
+        controls: [
+        fsbp("ECS.9"),
+        config("ecs-task-definition-log-configuration"),
+        prowler("ecs_task_definitions_logging_enabled"),
+        ],
         run: run,
     };
 }

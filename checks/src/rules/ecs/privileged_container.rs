@@ -1,5 +1,6 @@
 //! ECS008: containers that run privileged or with dangerous added capabilities.
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
@@ -66,6 +67,11 @@ declare_check! {
         summary: "ECS container runs privileged or with host-level capabilities added",
         needs: [],
         ecs_workloads: true,
+        controls: [
+        fsbp("ECS.4"),
+        config("ecs-containers-nonprivileged"),
+        prowler("ecs_task_definitions_no_privileged_containers"),
+        ],
         run: run,
     };
 }

@@ -1,5 +1,6 @@
 //! ECS006: awsvpc tasks that get a public IP address.
 
+use crate::crosswalk::{fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
@@ -48,6 +49,12 @@ declare_check! {
         summary: "ECS service assigns public IP addresses to its tasks",
         needs: [],
         ecs_workloads: true,
+        controls: [
+        fsbp("ECS.2"),
+        fsbp("ECS.16"),
+        prowler("ecs_service_no_assign_public_ip"),
+        prowler("ecs_task_set_no_assign_public_ip"),
+        ],
         run: run,
     };
 }

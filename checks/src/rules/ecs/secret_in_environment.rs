@@ -1,5 +1,6 @@
 //! ECS003: secrets passed to containers as plain environment variables.
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::{ContainerDefinition, ContainerOverride};
@@ -61,6 +62,20 @@ declare_check! {
         summary: "ECS container receives a secret as a plain environment variable or argument",
         needs: [],
         ecs_workloads: true,
+        controls: [
+        fsbp("ECS.8").partial(
+            "ECS.8 fails on three variable names (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, \
+             ECS_ENGINE_AUTH_DATA) whatever their value; ECS003 judges names and values",
+        ),
+        config("ecs-no-environment-secrets").partial(
+            "the rule fails on the variable names listed in its secretKeys parameter, \
+             whatever their value; ECS003 judges names and values",
+        ),
+        prowler("ecs_task_definitions_no_environment_secrets").partial(
+            "Prowler scans environment values only; ECS003 also reads command lines and \
+             entry points",
+        ),
+        ],
         run: run,
     };
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::EcsWorkload;
@@ -54,6 +55,19 @@ declare_check! {
             "iam:GetAccountAuthorizationDetails",
         ],
         ecs_workloads: true,
+        controls: [
+        fsbp("IAM.1").partial(
+            "IAM.1 judges customer-managed policies allowing \"*\" on \"*\", whoever uses \
+             them; ECS010 judges the roles running tasks, every policy kind included",
+        ),
+        config("iam-policy-no-statements-with-admin-access").partial(
+            "the rule judges customer-managed policies only, whoever uses them",
+        ),
+        prowler("iam_role_administratoraccess_policy").partial(
+            "Prowler reports any role with the AdministratorAccess managed policy; ECS010 \
+             judges the roles running tasks, by what their policies allow",
+        ),
+        ],
         run: run,
     };
 }

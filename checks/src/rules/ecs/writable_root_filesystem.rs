@@ -1,5 +1,6 @@
 //! ECS017: containers whose root filesystem is writable.
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
@@ -50,6 +51,11 @@ declare_check! {
         summary: "ECS container can write to its root filesystem",
         needs: [],
         ecs_workloads: true,
+        controls: [
+        fsbp("ECS.5"),
+        config("ecs-containers-readonly-access"),
+        prowler("ecs_task_definitions_containers_readonly_access"),
+        ],
         run: run,
     };
 }

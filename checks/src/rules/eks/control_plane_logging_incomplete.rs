@@ -1,6 +1,7 @@
 //! EKS002: control-plane logs that matter for incident response are not all sent to
 //! CloudWatch Logs.
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
@@ -51,6 +52,21 @@ declare_check! {
         severity: Severity::Medium,
         summary: "EKS cluster does not send api, audit and authenticator control-plane logs",
         needs: ["eks:ListClusters", "eks:DescribeCluster"],
+        controls: [
+        fsbp("EKS.8"),
+        config("eks-cluster-log-enabled").partial(
+            "the rule requires the log types of its logTypes parameter (any log type when \
+             unset); it matches EKS002 with logTypes api,audit,authenticator",
+        ),
+        config("eks-cluster-logging-enabled").partial(
+            "the rule requires all five log types; EKS002 requires api, audit and \
+             authenticator",
+        ),
+        prowler("eks_control_plane_logging_all_types_enabled").partial(
+            "Prowler requires all five log types by default (its eks_required_log_types \
+             setting); EKS002 requires api, audit and authenticator",
+        ),
+        ],
         run: run,
     };
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::crosswalk::prowler;
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::Egress;
@@ -62,6 +63,12 @@ declare_check! {
         summary: "EKS cluster's nodes reach its API server only through the public endpoint",
         needs: [],
         eks_compute: true,
+        controls: [
+        prowler("eks_cluster_private_nodes_enabled").partial(
+            "Prowler fails every cluster with the private endpoint off; EKS009 only \
+             clusters whose nodes run in the VPC",
+        ),
+        ],
         run: run,
     };
 }

@@ -1,5 +1,6 @@
-//! EKS004: the Kubernetes API endpoint is reachable from the whole internet.
+//! EKS004: the Kubernetes API endpoint is reachable from the internet.
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
@@ -7,17 +8,20 @@ use crate::registry::{Ctx, Emitter, Report};
 declare_check! {
     /// ## What it finds
     ///
-    /// Active EKS clusters whose public API server endpoint is enabled and open to
-    /// `0.0.0.0/0`: either listed in `publicAccessCidrs`, or no list at all, which is what
-    /// AWS applies by default.
+    /// Active EKS clusters whose public API server endpoint is enabled. Open to `0.0.0.0/0`
+    /// (listed in `publicAccessCidrs`, or no list at all, which is what AWS applies by
+    /// default) is high. Restricted to listed networks is low: the exposure is bounded, and
+    /// many teams keep it on purpose for operators outside the VPC, but the API server is
+    /// still on the internet, which Security Hub's EKS.1 fails. One finding per cluster.
     ///
     /// ## Why it matters
     ///
-    /// Anyone on the internet can reach the Kubernetes API server. Requests still need valid
+    /// Open to the world, anyone on the internet can reach the Kubernetes API server. Requests still need valid
     /// credentials, but the endpoint is exposed to credential stuffing, to leaked kubeconfigs
     /// and tokens being usable from anywhere, and to any vulnerability in the API server or
-    /// its authentication before it is patched. Restricting the source addresses, or using
-    /// the private endpoint only, removes that whole exposure.
+    /// its authentication before it is patched. Restricting the source addresses narrows it
+    /// to those networks (and to anyone who shares their egress addresses, such as a
+    /// corporate proxy or a cloud NAT range); using the private endpoint only removes it.
     ///
     /// ## How to confirm
     ///
@@ -48,8 +52,14 @@ declare_check! {
         code: "EKS004",
         name: "public-endpoint-open",
         severity: Severity::High,
-        summary: "EKS API server endpoint is public and open to 0.0.0.0/0",
+        lower: [Severity::Low],
+        summary: "EKS API server endpoint is public: open to 0.0.0.0/0, or to listed networks",
         needs: ["eks:ListClusters", "eks:DescribeCluster"],
+        controls: [
+        fsbp("EKS.1"),
+        config("eks-endpoint-no-public-access"),
+        prowler("eks_cluster_not_publicly_accessible"),
+        ],
         run: run,
     };
 }
@@ -60,35 +70,56 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             continue;
         }
         // No list means AWS's default, which is everyone.
-        let cidrs = if cluster.public_access_cidrs.is_empty() {
+        let cidrs = &cluster.public_access_cidrs;
+        let open = cidrs.is_empty() || cidrs.iter().any(|c| c == "0.0.0.0/0");
+        let listed = if cidrs.is_empty() {
             "none set (the default, 0.0.0.0/0)".to_string()
-        } else if cluster.public_access_cidrs.iter().any(|c| c == "0.0.0.0/0") {
-            cluster.public_access_cidrs.join(", ")
         } else {
-            continue;
+            cidrs.join(", ")
         };
         let private = if cluster.endpoint_private_access {
             "private endpoint on"
         } else {
             "private endpoint off: nodes and in-VPC clients also use the public one"
         };
-        out.report(
-            &cluster.scope,
-            Report {
-                severity: Severity::High,
-                resource: cluster.arn.clone(),
-                discriminator: String::new(),
-                message: format!(
+        let (severity, message, remediation) = if open {
+            (
+                Severity::High,
+                format!(
                     "EKS cluster `{}` serves its Kubernetes API on a public endpoint open to 0.0.0.0/0",
                     cluster.name
                 ),
-                remediation: format!(
+                format!(
                     "Restrict it to known networks (`aws eks update-cluster-config --name {} --resources-vpc-config endpointPublicAccess=true,publicAccessCidrs=CIDR,endpointPrivateAccess=true`) or turn the public endpoint off.",
                     cluster.name
                 ),
+            )
+        } else {
+            (
+                Severity::Low,
+                format!(
+                    "EKS cluster `{}` serves its Kubernetes API on a public endpoint, restricted to {} network{}",
+                    cluster.name,
+                    cidrs.len(),
+                    if cidrs.len() == 1 { "" } else { "s" }
+                ),
+                format!(
+                    "Reach the API through the private endpoint (from the VPC, a VPN or a peered network) and turn the public one off: `aws eks update-cluster-config --name {} --resources-vpc-config endpointPublicAccess=false,endpointPrivateAccess=true`.",
+                    cluster.name
+                ),
+            )
+        };
+        out.report(
+            &cluster.scope,
+            Report {
+                severity,
+                resource: cluster.arn.clone(),
+                discriminator: String::new(),
+                message,
+                remediation,
                 evidence: vec![Evidence::new(
                     &cluster.arn,
-                    format!("endpointPublicAccess true; publicAccessCidrs: {cidrs}; {private}"),
+                    format!("endpointPublicAccess true; publicAccessCidrs: {listed}; {private}"),
                 )],
             },
         );
@@ -122,11 +153,16 @@ mod tests {
     }
 
     #[test]
-    fn restricted_or_private_endpoints_are_silent() {
-        assert!(public(&["203.0.113.0/24"])
-            .run(&[&EKS004])
-            .findings
-            .is_empty());
+    fn a_restricted_public_endpoint_is_low() {
+        let out = public(&["203.0.113.0/24", "198.51.100.7/32"]).run(&[&EKS004]);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].severity, Severity::Low);
+        assert!(out.findings[0].message.contains("restricted to 2 networks"));
+        assert!(out.findings[0].remediation.contains("endpointPublicAccess=false"));
+    }
+
+    #[test]
+    fn a_private_only_endpoint_is_silent() {
         let mut b = public(&["0.0.0.0/0"]);
         b.inv.eks_clusters[0].endpoint_public_access = false;
         assert!(b.run(&[&EKS004]).findings.is_empty());

@@ -1,5 +1,6 @@
 //! EKS003: Kubernetes secrets are not envelope-encrypted with a customer-managed KMS key.
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::registry::{Ctx, Emitter, Report};
@@ -46,6 +47,12 @@ declare_check! {
         severity: Severity::Low,
         summary: "EKS secrets are not envelope-encrypted with a customer-managed KMS key",
         needs: ["eks:ListClusters", "eks:DescribeCluster"],
+        controls: [
+        fsbp("EKS.3"),
+        config("eks-cluster-secrets-encrypted"),
+        config("eks-secrets-encrypted"),
+        prowler("eks_cluster_kms_cmk_encryption_in_secrets_enabled"),
+        ],
         run: run,
     };
 }

@@ -6,6 +6,7 @@
 //! answer.
 
 use crate::date::{days_from_civil, format_date, Date};
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::eks_calendar::{self, label, parse_minor, Calendar, Lookup, VersionDates};
 use crate::finding::{Evidence, Severity};
@@ -87,6 +88,22 @@ declare_check! {
         lower: [Severity::High, Severity::Medium],
         summary: "EKS cluster on a Kubernetes version past or near the end of standard support",
         needs: ["eks:ListClusters", "eks:DescribeCluster"],
+        controls: [
+        fsbp("EKS.2").partial(
+            "EKS.2 compares the version with a fixed oldest supported version Security Hub \
+             sets; EKS005 follows EKS's release calendar, standard and extended support",
+        ),
+        config("eks-cluster-supported-version").partial(
+            "the rule compares with its oldestVersionSupported parameter",
+        ),
+        config("eks-cluster-oldest-supported-version").partial(
+            "the rule fails clusters on the version of its oldestVersionSupported \
+             parameter; EKS005 dates the end of support from EKS's calendar",
+        ),
+        prowler("eks_cluster_uses_a_supported_version").partial(
+            "Prowler compares with its eks_cluster_oldest_version_supported setting",
+        ),
+        ],
         run: run,
     };
 }

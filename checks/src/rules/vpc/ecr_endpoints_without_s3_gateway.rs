@@ -1,5 +1,6 @@
 //! VPC002: private subnets with the ECR interface endpoints but no S3 gateway endpoint.
 
+use crate::crosswalk::config;
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::{SubnetFacts, Workload};
@@ -74,6 +75,13 @@ declare_check! {
             "eks:DescribeFargateProfile",
         ],
         ecs_workloads: true,
+        controls: [
+        config("vpc-endpoint-enabled").partial(
+            "with serviceNames s3 the rule asks for an S3 endpoint in each VPC; VPC002 asks \
+             for the gateway endpoint on the route tables of subnets that reach ECR through \
+             interface endpoints",
+        ),
+        ],
         run: run,
     };
 }

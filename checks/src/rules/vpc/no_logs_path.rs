@@ -1,5 +1,6 @@
 //! VPC004: Fargate services whose awslogs driver cannot reach CloudWatch Logs.
 
+use crate::crosswalk::config;
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::SubnetFacts;
@@ -84,6 +85,12 @@ declare_check! {
             "ec2:DescribeInternetGateways",
         ],
         ecs_workloads: true,
+        controls: [
+        config("vpc-endpoint-enabled").partial(
+            "with serviceNames logs the rule asks for the endpoint in every VPC; VPC004 \
+             asks for a working path from the subnets workloads run in",
+        ),
+        ],
         run: run,
     };
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::crosswalk::config;
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::SubnetFacts;
@@ -94,6 +95,12 @@ declare_check! {
             "ec2:DescribeInternetGateways",
         ],
         ecs_workloads: true,
+        controls: [
+        config("vpc-endpoint-enabled").partial(
+            "with serviceNames secretsmanager or ssm the rule asks for the endpoint in \
+             every VPC; VPC005 asks for a working path from the subnets workloads run in",
+        ),
+        ],
         run: run,
     };
 }

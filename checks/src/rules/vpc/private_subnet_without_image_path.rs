@@ -1,5 +1,6 @@
 //! VPC003: private subnets from which a workload's images cannot be pulled at all.
 
+use crate::crosswalk::{config, fsbp};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::{SubnetFacts, Workload};
@@ -78,6 +79,20 @@ declare_check! {
             "eks:DescribeFargateProfile",
         ],
         ecs_workloads: true,
+        controls: [
+        fsbp("EC2.55").partial(
+            "EC2.55 asks for an ECR API interface endpoint in every VPC; VPC003 asks for a \
+             working path to ECR (NAT or endpoints) from the subnets workloads run in",
+        ),
+        fsbp("EC2.56").partial(
+            "EC2.56 asks for an ECR Docker endpoint in every VPC; VPC003 asks for a \
+             working path to ECR (NAT or endpoints) from the subnets workloads run in",
+        ),
+        config("vpc-endpoint-enabled").partial(
+            "the rule asks for endpoints of its serviceNames in every VPC; VPC003 asks for \
+             a working path from the subnets workloads run in",
+        ),
+        ],
         run: run,
     };
 }
