@@ -840,6 +840,34 @@ class Emitter:
         for arn in sorted(r.task_defs):
             self.add("ecs", "DescribeTaskDefinition", json_post({"taskDefinition": arn}),
                      {"taskDefinition": self.task_def_json(r.task_defs[arn])}, JSON11)
+        if r.clusters:
+            self.account_settings()
+
+    # The effective account settings AWS reports for a principal that set none: every
+    # setting's default, 10 a page.
+    ACCOUNT_SETTINGS = (
+        ("awsvpcTrunking", "disabled"), ("containerInsights", "disabled"),
+        ("containerInstanceLongArnFormat", "enabled"), ("defaultLogDriverMode", "non-blocking"),
+        ("dualStackIPv6", "disabled"), ("fargateFIPSMode", "disabled"),
+        ("fargateTaskRetirementWaitPeriod", "7"), ("guardDutyActivate", "off"),
+        ("serviceLongArnFormat", "enabled"), ("tagResourceAuthorization", "on"),
+        ("taskLongArnFormat", "enabled"),
+    )
+
+    def account_settings(self) -> None:
+        r = self.r
+        principal = f"arn:aws:iam::{r.account}:root"
+        size = page_size("ecs", "ListAccountSettings")
+        pages = chunks(list(self.ACCOUNT_SETTINGS), size)
+        for i, page in enumerate(pages):
+            req = {"effectiveSettings": True, "maxResults": size}
+            if i:
+                req["nextToken"] = token("ecs-settings", r.account, r.region, i)
+            body = {"settings": [{"name": n, "value": v, "principalArn": principal, "type": "aws_managed"}
+                                 for n, v in page]}
+            if i + 1 < len(pages):
+                body["nextToken"] = token("ecs-settings", r.account, r.region, i + 1)
+            self.add("ecs", "ListAccountSettings", json_post(req), body, JSON11)
 
     def cluster_json(self, c: Obj) -> dict:
         running = sum(s.desired for s in c.services)

@@ -185,7 +185,7 @@ pub const FSBP_SCOPE: &[FsbpControl] = &[
         id: "ECS.10",
         title: "ECS Fargate services should run on the latest Fargate platform version",
         config_rule: Some("ecs-fargate-latest-platform-version"),
-        no_check: Some(NOT_YET),
+        no_check: None,
     },
     FsbpControl {
         id: "ECS.12",
@@ -227,13 +227,13 @@ pub const FSBP_SCOPE: &[FsbpControl] = &[
         id: "ECS.18",
         title: "ECS task definitions should use in-transit encryption for EFS volumes",
         config_rule: Some("ecs-task-definition-efs-encryption-enabled"),
-        no_check: Some(NOT_YET),
+        no_check: None,
     },
     FsbpControl {
         id: "ECS.19",
         title: "ECS capacity providers should have managed termination protection enabled",
         config_rule: Some("ecs-capacity-provider-termination-check"),
-        no_check: Some(NOT_YET),
+        no_check: None,
     },
     FsbpControl {
         id: "ECS.20",

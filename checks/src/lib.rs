@@ -4,6 +4,7 @@
 pub mod crosswalk;
 pub mod date;
 pub mod eks_calendar;
+pub mod fargate_platform;
 pub mod finding;
 pub mod graph;
 pub mod model;

@@ -292,6 +292,7 @@ impl Builder {
                 cpu: None,
                 memory: None,
                 containers,
+                efs_volumes: vec![],
             },
         )
     }
@@ -318,6 +319,7 @@ impl Builder {
                 status: "ACTIVE".into(),
                 launch_type: Some("FARGATE".into()),
                 capacity_provider_strategy: vec![],
+                platform_version: None,
                 scheduling_strategy: None,
                 task_definition,
                 desired_count: 2,
@@ -448,6 +450,7 @@ impl Builder {
                 started_by: None,
                 launch_type: Some("FARGATE".into()),
                 capacity_provider: None,
+                platform_version: None,
                 subnets: subnets.iter().map(|s| s.to_string()).collect(),
                 task_arns,
             },
@@ -535,6 +538,8 @@ impl Builder {
                 oidc_issuer: None,
                 auto_mode_compute: false,
                 created_at: None,
+                deletion_protection: Some(true),
+                authentication_mode: Some("API".into()),
             },
         )
     }

@@ -1,7 +1,10 @@
 //! ECS: clusters (100 per DescribeClusters), their running standalone tasks (ListTasks,
 //! DescribeTasks 100 a call), services (10 per DescribeServices, with their task sets) and
 //! every task definition those services, their deployments and their live task sets use,
-//! each described once, as soon as the batch of services that uses it is back.
+//! each described once, as soon as the batch of services that uses it is back; the Auto
+//! Scaling group capacity providers the clusters name (100 per DescribeCapacityProviders)
+//! and, in regions with clusters, the effective account settings (two pages of
+//! ListAccountSettings).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -9,9 +12,9 @@ use std::sync::Mutex;
 use aws_sdk_ecs::types::{self as t, ClusterField, ServiceField};
 use checks::model::{
     AwsVpcConfiguration, CapacityProviderItem, CircuitBreaker, ContainerDefinition,
-    DeploymentAlarms, DeploymentConfiguration, EcsCluster, EcsDeployment, EcsService, EcsTaskSet,
-    EnvVar, Inventory, KeyValue, PortMapping, Scope, ServiceEvent, ServiceLoadBalancer,
-    StandaloneTasks, TaskDefinition,
+    DeploymentAlarms, DeploymentConfiguration, EcsAccountSetting, EcsCapacityProvider, EcsCluster,
+    EcsDeployment, EcsService, EcsTaskSet, EfsVolume, EnvVar, Inventory, KeyValue, PortMapping,
+    Scope, ServiceEvent, ServiceLoadBalancer, StandaloneTasks, TaskDefinition,
 };
 use checks::secrets::classify_args;
 use futures::future::join_all;
@@ -45,25 +48,34 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
         .flat_map(|p| p.cluster_arns().iter().cloned())
         .collect();
 
+    // No cluster: no services, tasks, capacity providers, nor settings they would use.
+    if cluster_arns.is_empty() {
+        return inv;
+    }
     // Clusters are described while their services are listed, and each batch of services
     // has its task definitions described as soon as it is back: no step waits for a whole
     // region's worth of the step before it. Each task definition is described once.
     let claimed: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
-    let (described, per_cluster) = tokio::join!(
-        join_all(c.batches(
-            scope,
-            &ops::ecs::DESCRIBE_CLUSTERS,
-            None,
-            &cluster_arns,
-            |batch| {
-                client
-                    .describe_clusters()
-                    .set_clusters(Some(batch))
-                    .include(ClusterField::Settings)
-                    .include(ClusterField::Tags)
-                    .send()
-            }
-        )),
+    let ((described, providers), per_cluster, settings) = tokio::join!(
+        async {
+            let described = join_all(c.batches(
+                scope,
+                &ops::ecs::DESCRIBE_CLUSTERS,
+                None,
+                &cluster_arns,
+                |batch| {
+                    client
+                        .describe_clusters()
+                        .set_clusters(Some(batch))
+                        .include(ClusterField::Settings)
+                        .include(ClusterField::Tags)
+                        .send()
+                },
+            ))
+            .await;
+            let providers = capacity_providers(c, &client, scope, &described).await;
+            (described, providers)
+        },
         join_all(cluster_arns.iter().map(|arn| async {
             let (svcs, standalone) = tokio::join!(
                 services(c, &client, scope, arn, &claimed),
@@ -71,7 +83,10 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
             );
             (svcs, standalone)
         })),
+        account_settings(c, &client, scope),
     );
+    inv.ecs_capacity_providers = providers;
+    inv.ecs_account_settings = settings;
     for (_, out) in described {
         for cl in out.iter().flat_map(|o| o.clusters()) {
             let ecs = cluster(scope, cl);
@@ -91,6 +106,98 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
         inv.standalone_tasks.extend(standalone);
     }
     inv
+}
+
+/// The Auto Scaling group capacity providers the clusters name (`FARGATE` and
+/// `FARGATE_SPOT` are AWS's own), 100 per DescribeCapacityProviders.
+async fn capacity_providers(
+    c: &Collector,
+    client: &aws_sdk_ecs::Client,
+    scope: &Scope,
+    described: &[(
+        Vec<String>,
+        Option<aws_sdk_ecs::operation::describe_clusters::DescribeClustersOutput>,
+    )],
+) -> Vec<EcsCapacityProvider> {
+    let names: Vec<String> = described
+        .iter()
+        .filter_map(|(_, o)| o.as_ref())
+        .flat_map(|o| o.clusters())
+        .flat_map(|cl| cl.capacity_providers())
+        .filter(|n| !n.eq_ignore_ascii_case("FARGATE") && !n.eq_ignore_ascii_case("FARGATE_SPOT"))
+        .cloned()
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .collect();
+    join_all(c.batches(
+        scope,
+        &ops::ecs::DESCRIBE_CAPACITY_PROVIDERS,
+        None,
+        &names,
+        |batch| {
+            client
+                .describe_capacity_providers()
+                .set_capacity_providers(Some(batch))
+                .send()
+        },
+    ))
+    .await
+    .iter()
+    .filter_map(|(_, o)| o.as_ref())
+    .flat_map(|o| o.capacity_providers())
+    .map(|p| {
+        let asg = p.auto_scaling_group_provider();
+        EcsCapacityProvider {
+            scope: scope.clone(),
+            arn: p.capacity_provider_arn().unwrap_or_default().to_string(),
+            name: p.name().unwrap_or_default().to_string(),
+            status: p.status().map_or(String::new(), |s| s.as_str().to_string()),
+            auto_scaling_group_arn: asg.map(|a| a.auto_scaling_group_arn().to_string()),
+            managed_scaling: asg
+                .and_then(|a| a.managed_scaling())
+                .and_then(|m| m.status())
+                .map(|s| s.as_str().to_string()),
+            managed_termination_protection: asg
+                .and_then(|a| a.managed_termination_protection())
+                .map(|m| m.as_str().to_string()),
+        }
+    })
+    .collect()
+}
+
+/// The region's effective ECS account settings (ListAccountSettings, effective settings,
+/// every name, 10 a page): ECS022 reads `defaultLogDriverMode`. Asked without a name
+/// filter, so a region costs the same two pages whatever settings exist.
+async fn account_settings(
+    c: &Collector,
+    client: &aws_sdk_ecs::Client,
+    scope: &Scope,
+) -> Vec<EcsAccountSetting> {
+    let Some(pages) = c
+        .pages(scope, &ops::ecs::LIST_ACCOUNT_SETTINGS, None, |page| {
+            client
+                .list_account_settings()
+                .effective_settings(true)
+                .set_max_results(page)
+                .into_paginator()
+                .send()
+                .try_collect()
+        })
+        .await
+    else {
+        return Vec::new();
+    };
+    pages
+        .iter()
+        .flat_map(|p| p.settings())
+        .filter_map(|s| {
+            Some(EcsAccountSetting {
+                scope: scope.clone(),
+                name: s.name()?.as_str().to_string(),
+                value: s.value()?.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// Who started a task that belongs to another workload: a service or task set deployment
@@ -164,6 +271,7 @@ async fn standalone_tasks(
                 started_by: started_by.map(str::to_string),
                 launch_type: launch_type(task.launch_type()),
                 capacity_provider: task.capacity_provider_name().map(str::to_string),
+                platform_version: task.platform_version().map(str::to_string),
                 subnets: Vec::new(),
                 task_arns: Vec::new(),
             });
@@ -385,6 +493,7 @@ fn service(scope: &Scope, cluster_arn: &str, s: &t::Service) -> EcsService {
         status: s.status().unwrap_or_default().to_string(),
         launch_type: s.launch_type().map(|l| l.as_str().to_string()),
         capacity_provider_strategy: capacity_items(s.capacity_provider_strategy()),
+        platform_version: s.platform_version().map(str::to_string),
         scheduling_strategy: s.scheduling_strategy().map(|x| x.as_str().to_string()),
         task_definition: s.task_definition().unwrap_or_default().to_string(),
         desired_count: s.desired_count(),
@@ -446,6 +555,22 @@ fn task_definition(scope: &Scope, td: &t::TaskDefinition) -> TaskDefinition {
         cpu: td.cpu().map(str::to_string),
         memory: td.memory().map(str::to_string),
         containers: td.container_definitions().iter().map(container).collect(),
+        efs_volumes: td
+            .volumes()
+            .iter()
+            .filter_map(|v| {
+                let efs = v.efs_volume_configuration()?;
+                Some(EfsVolume {
+                    name: v.name().unwrap_or_default().to_string(),
+                    file_system_id: efs.file_system_id().to_string(),
+                    transit_encryption: efs.transit_encryption().map(|t| t.as_str().to_string()),
+                    iam: efs
+                        .authorization_config()
+                        .and_then(|a| a.iam())
+                        .map(|i| i.as_str().to_string()),
+                })
+            })
+            .collect(),
     }
 }
 

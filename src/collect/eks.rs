@@ -249,6 +249,11 @@ fn eks_cluster(scope: &Scope, c: &t::Cluster, fallback_arn: &str) -> EksCluster 
             .and_then(|cc| cc.enabled())
             .unwrap_or(false),
         created_at: rfc3339(c.created_at()),
+        deletion_protection: c.deletion_protection(),
+        authentication_mode: c
+            .access_config()
+            .and_then(|a| a.authentication_mode())
+            .map(|m| m.as_str().to_string()),
     }
 }
 

@@ -107,6 +107,13 @@ pub mod ecs {
         "scheduler:GetSchedule",
         "events:ListTargetsByRule",
     ]);
+    /// The Auto Scaling group providers the clusters name (AWS describes up to 100 a call).
+    pub const DESCRIBE_CAPACITY_PROVIDERS: Op =
+        Op::batch("ecs", "DescribeCapacityProviders", 100).after(&["ecs:DescribeClusters"]);
+    /// The effective account settings (`defaultLogDriverMode`), 10 a page (AWS's maximum),
+    /// in regions with clusters.
+    pub const LIST_ACCOUNT_SETTINGS: Op =
+        Op::pages("ecs", "ListAccountSettings", Some(10)).after(&["ecs:ListClusters"]);
 }
 
 pub mod eks {
@@ -209,6 +216,8 @@ pub static ALL: &[&Op] = &[
     &ecs::LIST_TASKS,
     &ecs::DESCRIBE_TASKS,
     &ecs::DESCRIBE_TASK_DEFINITION,
+    &ecs::DESCRIBE_CAPACITY_PROVIDERS,
+    &ecs::LIST_ACCOUNT_SETTINGS,
     &scheduled::LIST_SCHEDULES,
     &scheduled::GET_SCHEDULE,
     &scheduled::LIST_EVENT_BUSES,

@@ -17,6 +17,7 @@ from pathlib import Path
 from seed import (
     AWS_DEFAULT_DEPLOYMENT_CONFIGURATION_ECS,
     AWS_DEFAULT_DEPLOYMENT_CONFIGURATION_OTHER,
+    AWS_DEFAULT_EKS_CLUSTER_FIELDS,
     Expect,
     Patch,
 )
@@ -269,7 +270,9 @@ def apply_patches(rec: Path, patches: list[Patch]) -> list[dict]:
     edits: list[dict] = []
     wanted = {(p.region, p.cluster, p.service): p for p in patches if p.kind == "ecs_deployment_configuration"}
     fields = {(p.region, p.cluster, p.service): p for p in patches if p.kind == "ecs_service_fields"}
-    unknown = [p for p in patches if p.kind not in ("ecs_deployment_configuration", "ecs_service_fields")]
+    eks_fields = {(p.region, p.cluster): p for p in patches if p.kind == "eks_cluster_fields"}
+    unknown = [p for p in patches
+               if p.kind not in ("ecs_deployment_configuration", "ecs_service_fields", "eks_cluster_fields")]
     if unknown:
         raise ValueError(f"unknown patch kinds: {[p.kind for p in unknown]}")
     applied: set = set()
@@ -317,4 +320,38 @@ def apply_patches(rec: Path, patches: list[Patch]) -> list[dict]:
     missing = sorted(set(wanted) - applied) + sorted(k for k in fields if ("fields",) + k not in applied)
     if missing:
         raise RuntimeError(f"{rec}: patches matched no recorded DescribeServices entry: {missing}")
+    edits += _patch_eks_clusters(rec, eks_fields)
+    return edits
+
+
+def _patch_eks_clusters(rec: Path, patches: dict) -> list[dict]:
+    """Every recorded EKS cluster gets the fields AWS returns and moto does not (AWS's
+    defaults), then a scenario's own values for its clusters."""
+    edits: list[dict] = []
+    applied: set = set()
+    for path in _json_files(rec, "eks", "DescribeCluster"):
+        doc = json.loads(path.read_text())
+        region = doc.get("key", {}).get("region") or path.parent.name
+        cluster = (doc.get("body") or {}).get("cluster") if isinstance(doc.get("body"), dict) else None
+        if not isinstance(cluster, dict):
+            continue
+        rel = str(path.relative_to(rec))
+        name = cluster.get("name")
+        for field, value in AWS_DEFAULT_EKS_CLUSTER_FIELDS.items():
+            if field not in cluster:
+                cluster[field] = json.loads(json.dumps(value))
+                edits.append({"file": rel, "field": f"cluster[name={name}].{field}", "value": value,
+                              "reason": "moto 5.2.5 never returns it; AWS returns this for a cluster "
+                                        "created through the EKS API without the setting"})
+        p = patches.get((region, name))
+        if p:
+            for field, value in p.value.items():
+                cluster[field] = json.loads(json.dumps(value))
+                edits.append({"file": rel, "field": f"cluster[name={name}].{field}", "value": value,
+                              "reason": p.reason})
+            applied.add((region, name))
+        _write_json(path, doc)
+    missing = sorted(set(patches) - applied)
+    if missing:
+        raise RuntimeError(f"{rec}: patches matched no recorded DescribeCluster entry: {missing}")
     return edits

@@ -67,6 +67,8 @@ class Patch:
     - "ecs_deployment_configuration": in the region's DescribeServices responses, set
       `deploymentConfiguration` of service `service` (cluster `cluster`) to `value`.
     - "ecs_service_fields": set each field of `value` on that service (None removes it).
+    - "eks_cluster_fields": in the region's DescribeCluster responses, set each field of
+      `value` on EKS cluster `cluster` (`service` unused).
     """
 
     kind: str
@@ -115,6 +117,14 @@ AWS_DEFAULT_DEPLOYMENT_CONFIGURATION_ECS = {
     "minimumHealthyPercent": 100,
 }
 AWS_DEFAULT_DEPLOYMENT_CONFIGURATION_OTHER = {"maximumPercent": 200, "minimumHealthyPercent": 100}
+
+# What DescribeCluster returns for a cluster created through the EKS API without these
+# settings, and moto 5.2.5 never returns: no deletion protection, and authentication by
+# the aws-auth ConfigMap alone (the API's, SDKs' and CloudFormation's default mode).
+AWS_DEFAULT_EKS_CLUSTER_FIELDS = {
+    "deletionProtection": False,
+    "accessConfig": {"bootstrapClusterCreatorAdminPermissions": True, "authenticationMode": "CONFIG_MAP"},
+}
 
 
 def breaker(enable: bool, rollback: bool, max_percent: int = 200, min_percent: int = 100) -> dict:
@@ -401,9 +411,13 @@ class Region:
                         health_check: bool = True, logs: bool = True, secrets: dict | None = None,
                         execution_role: str | None = None, task_role: str | None = None,
                         readonly_root: bool | None = None, user: str | None = None,
-                        pid_mode: str | None = None, ipc_mode: str | None = None) -> str:
+                        pid_mode: str | None = None, ipc_mode: str | None = None,
+                        log_mode: str | None = None,
+                        efs: tuple[tuple[str, str, str | None], ...] = ()) -> str:
         """A one-container task definition with logs, a health check and its own task role
-        unless told otherwise; `secrets` maps variable names to valueFrom references."""
+        unless told otherwise; `secrets` maps variable names to valueFrom references;
+        `log_mode` sets the log driver's `mode` option; `efs` lists (volume name, file
+        system id, transitEncryption or None) volumes, each mounted at /mnt/<name>."""
         container = {
             "name": family,
             "image": image,
@@ -419,6 +433,10 @@ class Region:
             "healthCheck": {"command": ["CMD-SHELL", f"curl -fs http://localhost:{port}/healthz || exit 1"],
                             "interval": 30, "timeout": 5, "retries": 3},
         }
+        if log_mode is not None:
+            container["logConfiguration"]["options"]["mode"] = log_mode
+        if efs:
+            container["mountPoints"] = [{"sourceVolume": n, "containerPath": f"/mnt/{n}"} for n, _, _ in efs]
         if not logs:
             del container["logConfiguration"]
         if not health_check:
@@ -438,6 +456,9 @@ class Region:
             executionRoleArn=execution_role or self.iam.ecs_execution_role(),
             taskRoleArn=task_role or self.iam.ecs_task_role(family),
         )
+        if efs:
+            kwargs["volumes"] = [{"name": n, "efsVolumeConfiguration": {
+                "fileSystemId": fs, **({"transitEncryption": t} if t else {})}} for n, fs, t in efs]
         if pid_mode is not None:
             kwargs["pidMode"] = pid_mode
         if ipc_mode is not None:
@@ -451,13 +472,16 @@ class Region:
     def service(self, cluster: str, name: str, task_def: str, *, desired: int = 2,
                 subnets: list[str] | None = None, sg: str | None = None, tg: str | None = None,
                 container_port: int = 8080, launch_type: str = "FARGATE",
-                controller: str = "ECS", public_ip: bool = False) -> str:
+                controller: str = "ECS", public_ip: bool = False,
+                platform_version: str | None = None) -> str:
         """An ECS service. `deploymentConfiguration` is not sent: moto drops it anyway (the
         mocks get it from a Patch)."""
         self.cluster(cluster)
         kwargs = dict(cluster=cluster, serviceName=name, taskDefinition=task_def, desiredCount=desired,
                       launchType=launch_type, deploymentController={"type": controller},
                       tags=[{"key": "app", "value": name}], propagateTags="SERVICE")
+        if platform_version is not None:
+            kwargs["platformVersion"] = platform_version
         if subnets is not None:
             kwargs["networkConfiguration"] = {"awsvpcConfiguration": {
                 "subnets": subnets, "securityGroups": [sg],
@@ -466,6 +490,21 @@ class Region:
             family = task_def.rsplit("/", 1)[1].split(":")[0]
             kwargs["loadBalancers"] = [{"targetGroupArn": tg, "containerName": family, "containerPort": container_port}]
         return self.ecs.create_service(**kwargs)["service"]["serviceArn"]
+
+    def capacity_provider(self, cluster: str, name: str, *, protection: str, scaling: str) -> str:
+        """An Auto Scaling group capacity provider, attached to `cluster` beside Fargate's."""
+        self.cluster(cluster)
+        asg = (f"arn:aws:autoscaling:{self.region}:{ACCOUNT}:autoScalingGroup:"
+               f"{uuid.uuid5(uuid.NAMESPACE_URL, name)}:autoScalingGroupName/{name}-asg")
+        self.ecs.create_capacity_provider(name=name, autoScalingGroupProvider={
+            "autoScalingGroupArn": asg,
+            "managedScaling": {"status": scaling, "targetCapacity": 100},
+            "managedTerminationProtection": protection})
+        current = self.ecs.describe_clusters(clusters=[cluster])["clusters"][0].get("capacityProviders") or []
+        self.ecs.put_cluster_capacity_providers(
+            cluster=cluster, capacityProviders=sorted(set(current) | {"FARGATE", name}),
+            defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}])
+        return name
 
     def autoscale(self, cluster: str, service: str, minimum: int, maximum: int) -> None:
         """Application Auto Scaling on a service's desired count (its scale-out ceiling)."""
@@ -859,6 +898,67 @@ def seed_ecs_hardening(session) -> Seeded:
     )
 
 
+def seed_ecs_platform(session) -> Seeded:
+    """ECS020 fargate-platform-outdated, ECS021 efs-without-transit-encryption, ECS022
+    log-delivery-blocking, ECS023 capacity-provider-unprotected."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("runtime", "10.86")
+    priv, sg = net["private"], net["sg_app"]
+    ecr = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+    # The region's default log delivery is back to blocking: containers that set no mode block.
+    r.ecs.put_account_setting(name="defaultLogDriverMode", value="blocking")
+    pinned = r.task_definition("billing", f"{ecr}/billing:4.2.0", log_mode="non-blocking")
+    r.service("runtime", "billing", pinned, subnets=priv, sg=sg, platform_version="1.3.0")
+    files = r.task_definition("uploads", f"{ecr}/uploads:2.0.1", log_mode="non-blocking",
+                              efs=(("media", "fs-0a1b2c3d", "DISABLED"), ("cache", "fs-0a1b2c3d", None)))
+    r.service("runtime", "uploads", files, subnets=priv, sg=sg)
+    chatty = r.task_definition("events", f"{ecr}/events:7.1.0", log_mode="blocking")
+    r.service("runtime", "events", chatty, subnets=priv, sg=sg)
+    quiet = r.task_definition("reports", f"{ecr}/reports:1.0.3")
+    r.service("runtime", "reports", quiet, subnets=priv, sg=sg, platform_version="LATEST")
+    # The clean twin: newest platform, encrypted EFS, non-blocking logs.
+    clean = r.task_definition("catalog", f"{ecr}/catalog:3.3.0", log_mode="non-blocking",
+                              efs=(("assets", "fs-0e1f2a3b", "ENABLED"),))
+    r.service("runtime", "catalog", clean, subnets=priv, sg=sg, platform_version="1.4.0")
+    r.capacity_provider("runtime", "batch-workers", protection="DISABLED", scaling="ENABLED")
+    r.capacity_provider("runtime", "web-workers", protection="ENABLED", scaling="ENABLED")
+    return Seeded(
+        name="ecs-platform", regions=["us-east-1"],
+        summary="Cluster runtime, with the region's defaultLogDriverMode set to blocking: a service "
+                "pinned to platform 1.3.0, one mounting EFS in the clear, one logging in blocking mode "
+                "explicitly and one by the account default, a clean twin, and two EC2 capacity providers "
+                "with and without managed termination protection.",
+        bad=[
+            "runtime/billing: platformVersion 1.3.0 -> ECS020 medium",
+            "runtime/uploads: EFS volumes media (transitEncryption DISABLED) and cache (unset) -> ECS021 medium",
+            "runtime/events: awslogs mode blocking -> ECS022 medium",
+            "runtime/reports: awslogs without a mode, account defaultLogDriverMode blocking -> ECS022 medium",
+            "capacity provider batch-workers: managedTerminationProtection DISABLED -> ECS023 medium",
+        ],
+        clean=[
+            "runtime/catalog: platformVersion 1.4.0, EFS with transit encryption, mode non-blocking",
+            "runtime/reports: platformVersion LATEST",
+            "capacity provider web-workers: managed termination protection on",
+        ],
+        must=[
+            Expect("ECS020", ("billing",), "medium", why="pinned to 1.3.0"),
+            Expect("ECS021", ("uploads",), "medium", why="EFS without transit encryption"),
+            Expect("ECS022", ("events",), "medium", why="mode blocking"),
+            Expect("ECS022", ("reports",), "medium", why="no mode; the account default is blocking"),
+            Expect("ECS023", ("batch-workers",), "medium", why="termination protection off"),
+        ],
+        must_not=[
+            Expect("ECS020", ("catalog",), why="1.4.0 is the newest Linux version"),
+            Expect("ECS020", ("reports",), why="LATEST"),
+            Expect("ECS021", ("catalog",), why="transit encryption on"),
+            Expect("ECS022", ("catalog",), why="non-blocking"),
+            Expect("ECS022", ("billing",), why="non-blocking"),
+            Expect("ECS023", ("web-workers",), why="termination protection on"),
+        ],
+    )
+
+
 def seed_eks001(session) -> Seeded:
     """EKS001 idle-eks-cluster."""
     iam = Iam(session)
@@ -953,6 +1053,88 @@ def seed_eks004(session) -> Seeded:
         ],
         must_not=[
             Expect("EKS004", ("ledger-eks",), why="private endpoint only"),
+        ],
+    )
+
+
+def seed_eks_access(session) -> Seeded:
+    """EKS011 deletion-protection-off, EKS012 config-map-authentication and EKS013
+    pod-role-overprivileged. moto returns neither deletionProtection nor accessConfig: every
+    cluster gets AWS's defaults for an API-created cluster (no deletion protection,
+    CONFIG_MAP), and the twins their own values, by documented patches."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("access", "10.63")
+    sub, sg = net["private"], net["sg_app"]
+    for name in ("legacy-eks", "payments-eks", "shared-eks"):
+        r.eks_cluster(name, sub, sg)
+    # Pod roles (EKS013): IRSA on the clusters' issuer, and EKS Pod Identity.
+    issuer = r.eks.describe_cluster(name="payments-eks")["cluster"]["identity"]["oidc"]["issuer"]
+    host = issuer.split("://", 1)[1]
+    provider = iam.iam.create_open_id_connect_provider(
+        Url=issuer, ClientIDList=["sts.amazonaws.com"], ThumbprintList=["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"],
+    )["OpenIDConnectProviderArn"]
+
+    def irsa_trust(sa: str) -> dict:
+        return {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": provider},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {f"{host}:sub": f"system:serviceaccount:{sa}",
+                                           f"{host}:aud": "sts.amazonaws.com"}}}]}
+
+    pod_identity_trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+        "Action": ["sts:AssumeRole", "sts:TagSession"]}]}
+    admin = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    iam.role("ops-deployer", irsa_trust("ops:deployer"), managed=admin, path="/eks/")
+    iam.role("platform-operator", pod_identity_trust, managed=admin, path="/eks/")
+    iam.role("payments-api", irsa_trust("payments:api"), path="/eks/", inline={"read-assets": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                "Resource": "arn:aws:s3:::payments-assets/*"}]}})
+    iam.role("metrics-agent", pod_identity_trust, path="/eks/",
+             managed=["arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"])
+    reason = "moto 5.2.5 does not keep deletionProtection or accessConfig; AWS returns what was set"
+    return Seeded(
+        name="eks-access", regions=["us-east-1"],
+        summary="Three ACTIVE clusters: one as the EKS API creates it by default (no deletion "
+                "protection, aws-auth ConfigMap only), one protected on access entries alone, one "
+                "protected on access entries beside the ConfigMap.",
+        bad=[
+            "EKS cluster legacy-eks: deletionProtection false -> EKS011 low",
+            "EKS cluster legacy-eks: authenticationMode CONFIG_MAP -> EKS012 medium",
+            "role ops-deployer: IRSA (ops:deployer) with AdministratorAccess -> EKS013 high",
+            "role platform-operator: EKS Pod Identity with AdministratorAccess -> EKS013 high",
+        ],
+        clean=[
+            "EKS cluster payments-eks: deletionProtection true, authenticationMode API",
+            "EKS cluster shared-eks: deletionProtection true, authenticationMode API_AND_CONFIG_MAP",
+            "role payments-api: IRSA with one s3:GetObject",
+            "role metrics-agent: EKS Pod Identity with CloudWatchAgentServerPolicy",
+        ],
+        must=[
+            Expect("EKS011", ("legacy-eks",), "low", needs_patch=True, why="deletion protection off"),
+            Expect("EKS012", ("legacy-eks",), "medium", needs_patch=True, why="ConfigMap only"),
+            Expect("EKS013", ("ops-deployer",), "high", why="IRSA role with AdministratorAccess"),
+            Expect("EKS013", ("platform-operator",), "high", why="Pod Identity role with AdministratorAccess"),
+        ],
+        must_not=[
+            Expect("EKS011", ("payments-eks",), needs_patch=True, why="deletion protection on"),
+            Expect("EKS011", ("shared-eks",), needs_patch=True, why="deletion protection on"),
+            Expect("EKS012", ("payments-eks",), needs_patch=True, why="access entries only"),
+            Expect("EKS012", ("shared-eks",), needs_patch=True, why="access entries beside the ConfigMap"),
+            Expect("EKS013", ("payments-api",), why="one read action"),
+            Expect("EKS013", ("metrics-agent",), why="a scoped AWS managed policy"),
+        ],
+        patches=[
+            Patch("eks_cluster_fields", "us-east-1", "payments-eks", "", {
+                "deletionProtection": True,
+                "accessConfig": {"bootstrapClusterCreatorAdminPermissions": False, "authenticationMode": "API"},
+            }, reason),
+            Patch("eks_cluster_fields", "us-east-1", "shared-eks", "", {
+                "deletionProtection": True,
+                "accessConfig": {"bootstrapClusterCreatorAdminPermissions": True,
+                                 "authenticationMode": "API_AND_CONFIG_MAP"},
+            }, reason),
         ],
     )
 
@@ -2045,9 +2227,11 @@ SCENARIOS = {
     "ecs-standalone": seed_ecs_standalone,
     "ecs-catalog": seed_ecs_catalog,
     "ecs-hardening": seed_ecs_hardening,
+    "ecs-platform": seed_ecs_platform,
     "elb-catalog": seed_elb_catalog,
     "vpc-paths": seed_vpc_paths,
     "eks-catalog": seed_eks_catalog,
+    "eks-access": seed_eks_access,
     "eks001": seed_eks001,
     "eks002": seed_eks002,
     "eks003": seed_eks003,

@@ -134,6 +134,18 @@ impl<'a> EcsWorkload<'a> {
         }
     }
 
+    /// The Fargate platform version it asks for (`LATEST`, `1.4.0`), or, for running
+    /// standalone tasks, the one they run on; `None` where it says nothing (AWS applies
+    /// `LATEST`) or does not run on Fargate.
+    pub fn platform_version(&self) -> Option<&'a str> {
+        match *self {
+            EcsWorkload::Service(s) => s.platform_version.as_deref(),
+            EcsWorkload::TaskSet(_, t) => t.platform_version.as_deref(),
+            EcsWorkload::Scheduled(t) => t.platform_version.as_deref(),
+            EcsWorkload::Standalone(t) => t.platform_version.as_deref(),
+        }
+    }
+
     /// Its own capacity provider strategy (empty: the cluster's default applies). A
     /// standalone task reports the one provider that placed it.
     pub fn capacity_provider_strategy(&self) -> &'a [CapacityProviderItem] {

@@ -54,6 +54,9 @@ pub struct EcsService {
     pub deployment_controller: Option<String>,
     pub deployment_configuration: Option<DeploymentConfiguration>,
     pub load_balancers: Vec<ServiceLoadBalancer>,
+    /// The Fargate platform version asked for (`LATEST`, `1.4.0`); absent off Fargate.
+    #[serde(default)]
+    pub platform_version: Option<String>,
     /// The awsvpc network configuration, when the service has one.
     pub network: Option<AwsVpcConfiguration>,
     pub deployments: Vec<EcsDeployment>,
@@ -83,6 +86,9 @@ pub struct StandaloneTasks {
     pub launch_type: Option<String>,
     /// The capacity provider the tasks run on, when one placed them.
     pub capacity_provider: Option<String>,
+    /// The Fargate platform version the tasks run on (the one `LATEST` resolved to).
+    #[serde(default)]
+    pub platform_version: Option<String>,
     /// The subnets of the tasks' network interfaces (awsvpc).
     pub subnets: Vec<String>,
     /// The running (or pending) tasks' ARNs.
@@ -230,6 +236,58 @@ pub struct TaskDefinition {
     pub cpu: Option<String>,
     pub memory: Option<String>,
     pub containers: Vec<ContainerDefinition>,
+    /// The task's EFS volumes (`volumes[].efsVolumeConfiguration`).
+    #[serde(default)]
+    pub efs_volumes: Vec<EfsVolume>,
+}
+
+/// An EFS volume of a task definition.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EfsVolume {
+    /// The volume's name, as containers' mount points name it.
+    pub name: String,
+    pub file_system_id: String,
+    /// `ENABLED` or `DISABLED`; absent means `DISABLED`.
+    pub transit_encryption: Option<String>,
+    /// `iam` authorization: `ENABLED` needs transit encryption.
+    pub iam: Option<String>,
+}
+
+impl EfsVolume {
+    /// Whether traffic to the file system is encrypted (TLS through the EFS mount helper).
+    pub fn encrypted_in_transit(&self) -> bool {
+        self.transit_encryption
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("ENABLED"))
+    }
+}
+
+/// An ECS capacity provider backed by an Auto Scaling group (`FARGATE` and `FARGATE_SPOT`
+/// are not described: AWS manages them).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcsCapacityProvider {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub name: String,
+    pub status: String,
+    /// The Auto Scaling group's ARN, for an ASG provider.
+    pub auto_scaling_group_arn: Option<String>,
+    /// `managedScaling.status`: `ENABLED` or `DISABLED`.
+    pub managed_scaling: Option<String>,
+    /// `managedTerminationProtection`: `ENABLED` or `DISABLED`.
+    pub managed_termination_protection: Option<String>,
+}
+
+/// An ECS account setting's effective value for the auditing principal
+/// (`ListAccountSettings --effective-settings`), per region.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcsAccountSetting {
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// `defaultLogDriverMode`, `containerInsights`, …
+    pub name: String,
+    pub value: String,
 }
 
 impl TaskDefinition {

@@ -29,6 +29,13 @@ pub struct EksCluster {
     /// EKS Auto Mode compute (`computeConfig.enabled`).
     pub auto_mode_compute: bool,
     pub created_at: Option<String>,
+    /// `deletionProtection`; `None` where the response did not say.
+    #[serde(default)]
+    pub deletion_protection: Option<bool>,
+    /// `accessConfig.authenticationMode`: `CONFIG_MAP`, `API_AND_CONFIG_MAP` or `API`;
+    /// `None` where the response did not say.
+    #[serde(default)]
+    pub authentication_mode: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

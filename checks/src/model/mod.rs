@@ -45,6 +45,12 @@ pub struct Inventory {
     pub standalone_tasks: Vec<StandaloneTasks>,
     /// Application Auto Scaling targets of ECS services (their scale-out ceilings).
     pub ecs_scalable_targets: Vec<ScalableTarget>,
+    /// The Auto Scaling group capacity providers the clusters use.
+    #[serde(default)]
+    pub ecs_capacity_providers: Vec<EcsCapacityProvider>,
+    /// ECS account settings, where the collector read them.
+    #[serde(default)]
+    pub ecs_account_settings: Vec<EcsAccountSetting>,
     pub eks_clusters: Vec<EksCluster>,
     pub eks_nodegroups: Vec<EksNodegroup>,
     pub eks_fargate_profiles: Vec<EksFargateProfile>,
@@ -104,6 +110,8 @@ inventory_lists!(
     standalone_tasks,
     task_definitions,
     ecs_scalable_targets,
+    ecs_capacity_providers,
+    ecs_account_settings,
     eks_clusters,
     eks_nodegroups,
     eks_fargate_profiles,
@@ -141,7 +149,8 @@ macro_rules! sort_key {
 
 sort_key!(
     EcsCluster => arn, EcsService => arn, ScheduledTask => arn, StandaloneTasks => arn,
-    TaskDefinition => arn, ScalableTarget => resource_id,
+    TaskDefinition => arn, ScalableTarget => resource_id, EcsCapacityProvider => arn,
+    EcsAccountSetting => name,
     EksCluster => arn,
     EksNodegroup => arn, EksFargateProfile => arn, LoadBalancer => arn, Listener => arn,
     ListenerRule => arn,

@@ -57,6 +57,10 @@ checks! {
         writable_root_filesystem::ECS017,
         container_runs_as_root::ECS018,
         host_namespace_shared::ECS019,
+        fargate_platform_outdated::ECS020,
+        efs_without_transit_encryption::ECS021,
+        log_delivery_blocking::ECS022,
+        capacity_provider_unprotected::ECS023,
     }
     /// Checks on EKS clusters.
     eks {
@@ -70,6 +74,9 @@ checks! {
         nodegroup_version_skew::EKS008,
         private_endpoint_off::EKS009,
         spot_only_nodes::EKS010,
+        deletion_protection_off::EKS011,
+        config_map_authentication::EKS012,
+        pod_role_overprivileged::EKS013,
     }
     /// Checks on ELBv2 target groups and how workloads use them.
     elb {
