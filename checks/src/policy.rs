@@ -27,7 +27,7 @@ use std::fmt;
 use oidc::oidc_host;
 
 pub use condition::{BaseOperator, Condition, Constraint, KeyConstraint, Operator, SetQualifier};
-pub use evaluate::{ContextValue, Decision, Reason, Request, StatementEval, Tri};
+pub use evaluate::{ContextValue, Decision, Reason, Request, Requester, StatementEval, Tri};
 pub use oidc::{display_host, is_eks_issuer_host, normalise_host, oidc_provider_parts};
 pub use permissions::{Access, RolePermissions, ADMIN_LIKE};
 pub use wildcard::{has_wildcard, matches_everything, wildcard_match};

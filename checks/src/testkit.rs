@@ -592,6 +592,74 @@ impl Builder {
         )
     }
 
+    // ------------------------------------------------------------ ECR
+
+    pub fn ecr_repository_arn(&self, name: &str) -> String {
+        self.arn("ecr", &format!("repository/{name}"))
+    }
+
+    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME:TAG` in the current scope.
+    pub fn ecr_image_uri(&self, name: &str, tag: &str) -> String {
+        format!(
+            "{}.dkr.ecr.{}.amazonaws.com/{name}:{tag}",
+            self.scope.account, self.scope.region
+        )
+    }
+
+    /// A well-kept repository: immutable tags, scanned on push, a lifecycle policy, no
+    /// repository policy. Adds the region's registry (basic scanning, no rules) if absent.
+    pub fn ecr_repository(&mut self, name: &str) -> &mut EcrRepository {
+        if !self
+            .inv
+            .ecr_registries
+            .iter()
+            .any(|r| r.scope == self.scope)
+        {
+            self.ecr_registry("BASIC");
+        }
+        let arn = self.ecr_repository_arn(name);
+        let uri = format!(
+            "{}.dkr.ecr.{}.amazonaws.com/{name}",
+            self.scope.account, self.scope.region
+        );
+        push(
+            &mut self.inv.ecr_repositories,
+            EcrRepository {
+                scope: self.scope.clone(),
+                arn,
+                name: name.into(),
+                uri,
+                registry_id: self.scope.account.clone(),
+                image_tag_mutability: Some("IMMUTABLE".into()),
+                tag_mutability_exclusions: vec![],
+                scan_on_push: true,
+                encryption_type: Some("AES256".into()),
+                kms_key: None,
+                lifecycle_policy: Some(
+                    r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":14},"action":{"type":"expire"}}]}"#.into(),
+                ),
+                policy: None,
+                created_at: None,
+            },
+        )
+    }
+
+    /// The current region's registry, replacing any: `scan_type` and no rules.
+    pub fn ecr_registry(&mut self, scan_type: &str) -> &mut EcrRegistry {
+        self.inv.ecr_registries.retain(|r| r.scope != self.scope);
+        let arn = self.arn("ecr", &format!("registry/{}", self.scope.account));
+        push(
+            &mut self.inv.ecr_registries,
+            EcrRegistry {
+                scope: self.scope.clone(),
+                arn,
+                registry_id: self.scope.account.clone(),
+                scan_type: scan_type.into(),
+                scanning_rules: vec![],
+            },
+        )
+    }
+
     // ------------------------------------------------------------ coverage
 
     /// Records that `op` (`ec2:DescribeRouteTables`) was denied in the current scope, for

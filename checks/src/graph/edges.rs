@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{Edge, EdgeKind, Indexes, LB_CONTROLLER_CLUSTER_TAG};
-use crate::model::{Inventory, RouteTarget};
+use crate::model::{ecr_image, Inventory, RouteTarget};
 pub(super) fn collect_edges(inv: &Inventory, idx: &Indexes<'_>) -> Vec<Edge> {
     let mut edges = Vec::new();
     let mut add = |from: &str, kind: EdgeKind, to: String| {
@@ -56,6 +56,17 @@ pub(super) fn collect_edges(inv: &Inventory, idx: &Indexes<'_>) -> Vec<Edge> {
                     &t.arn,
                     EdgeKind::TaskSetSubnet,
                     idx.subnet_arn(&s.scope, subnet),
+                );
+            }
+        }
+    }
+    for td in &inv.task_definitions {
+        for c in &td.containers {
+            if let Some(image) = ecr_image(&c.image) {
+                add(
+                    &td.arn,
+                    EdgeKind::TaskDefinitionEcrRepository,
+                    image.repository_arn(),
                 );
             }
         }

@@ -20,9 +20,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::model::{
-    EcsCluster, EcsService, EksCluster, EksFargateProfile, EksNodegroup, IamRole, Instance,
-    InstanceType, InternetGateway, Inventory, Listener, ListenerRule, LoadBalancer, NatGateway,
-    OidcProvider, RouteTable, RouteTarget, ScalableTarget, Scope, Subnet, TargetGroup,
+    EcrRepository, EcsCluster, EcsService, EksCluster, EksFargateProfile, EksNodegroup, IamRole,
+    Instance, InstanceType, InternetGateway, Inventory, Listener, ListenerRule, LoadBalancer,
+    NatGateway, OidcProvider, RouteTable, RouteTarget, ScalableTarget, Scope, Subnet, TargetGroup,
     TaskDefinition, Vpc, VpcEndpoint,
 };
 /// Tag the AWS Load Balancer Controller puts on the target groups it manages; the value is
@@ -103,6 +103,8 @@ pub enum EdgeKind {
     RoleOidcProvider,
     /// EKS cluster → the IAM OIDC provider of its issuer, in its account.
     EksClusterOidcProvider,
+    /// Task definition → a private ECR repository a container's image is in.
+    TaskDefinitionEcrRepository,
 }
 /// A directed, typed edge between two ARNs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -120,6 +122,7 @@ pub enum Node<'a> {
     EksCluster(&'a EksCluster),
     EksNodegroup(&'a EksNodegroup),
     EksFargateProfile(&'a EksFargateProfile),
+    EcrRepository(&'a EcrRepository),
     LoadBalancer(&'a LoadBalancer),
     Listener(&'a Listener),
     ListenerRule(&'a ListenerRule),
@@ -144,6 +147,7 @@ macro_rules! on_record {
             Node::EksCluster($r) => $e,
             Node::EksNodegroup($r) => $e,
             Node::EksFargateProfile($r) => $e,
+            Node::EcrRepository($r) => $e,
             Node::LoadBalancer($r) => $e,
             Node::Listener($r) => $e,
             Node::ListenerRule($r) => $e,
@@ -435,6 +439,8 @@ pub struct Graph<'a> {
     iam: iam::IamFacts<'a>,
     /// By target group ARN, for those whose health was collected.
     target_health: HashMap<&'a str, TargetGroupHealth<'a>>,
+    /// What running ECS workloads pull from each ECR repository, by repository ARN.
+    ecr_pulls: HashMap<String, Vec<EcrPull<'a>>>,
 }
 impl<'a> Graph<'a> {
     pub fn build(inventory: &'a Inventory) -> Graph<'a> {
@@ -462,6 +468,10 @@ impl<'a> Graph<'a> {
                 }
             }
         }
+        let ecr_pulls = ecr::ecr_pulls(&ecs_workloads, |arn| match nodes.get(arn) {
+            Some(Node::TaskDefinition(td)) => Some(*td),
+            _ => None,
+        });
         let subnet_facts = subnet_facts(inventory, &idx, &ecs_workloads);
         let ip_demands = ip_demands(inventory, &idx);
         let mut ip_demand_by_arn: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -482,6 +492,7 @@ impl<'a> Graph<'a> {
             ip_demand_by_arn,
             iam,
             target_health: elb::target_health(inventory),
+            ecr_pulls,
         }
     }
 
@@ -548,6 +559,7 @@ fn collect_nodes(inv: &Inventory) -> BTreeMap<&str, Node<'_>> {
         eks_clusters => EksCluster,
         eks_nodegroups => EksNodegroup,
         eks_fargate_profiles => EksFargateProfile,
+        ecr_repositories => EcrRepository,
         load_balancers => LoadBalancer,
         listeners => Listener,
         listener_rules => ListenerRule,
@@ -564,6 +576,7 @@ fn collect_nodes(inv: &Inventory) -> BTreeMap<&str, Node<'_>> {
     );
     nodes
 }
+mod ecr;
 mod ecs;
 mod edges;
 mod eks;
@@ -576,6 +589,7 @@ use edges::collect_edges;
 use ip_demand::ip_demands;
 use vpc::subnet_facts;
 
+pub use ecr::EcrPull;
 pub use ecs::EcsWorkload;
 pub use eks::ClusterCompute;
 pub use elb::{serving, ListenerRoute, TargetGroupHealth};

@@ -1,11 +1,8 @@
 //! ECS records: clusters, services and their task sets and deployments, task definitions,
-//! standalone tasks, and where a container image is pulled from.
+//! standalone tasks.
 
-use std::collections::BTreeMap;
-use std::sync::LazyLock;
-
-use regex::Regex;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use super::Scope;
 use crate::secrets::{ArgSecret, SecretKind};
@@ -362,75 +359,6 @@ pub struct KeyValue {
     pub value: String,
 }
 
-/// Where an image is pulled from, as far as the pull path is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImageSource<'s> {
-    /// A private ECR registry in `region` (reachable through that region's ECR endpoints).
-    Ecr { region: &'s str },
-    /// A public registry only reachable over the internet (Docker Hub, ECR Public, ghcr.io…).
-    Public,
-    /// Any other registry: it may live inside the VPC or behind a private route.
-    Other,
-}
-
-static ECR_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    // Classic (`.amazonaws.com`, `.amazonaws.com.cn`) and dual-stack (`dkr-ecr….on.aws`) hosts.
-    Regex::new(
-        r"^\d{12}\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)$",
-    )
-    .expect("the ECR host pattern is valid")
-});
-
-/// Registries that serve only from the public internet. ECR interface endpoints do not serve
-/// ECR Public; no VPC endpoint serves the others.
-const PUBLIC_REGISTRIES: [&str; 14] = [
-    "docker.io",
-    "index.docker.io",
-    "registry-1.docker.io",
-    "registry.hub.docker.com",
-    "public.ecr.aws",
-    "ghcr.io",
-    "quay.io",
-    "gcr.io",
-    "registry.k8s.io",
-    "mcr.microsoft.com",
-    "registry.gitlab.com",
-    "nvcr.io",
-    "docker.elastic.co",
-    "cgr.dev",
-];
-const PUBLIC_REGISTRY_SUFFIXES: [&str; 3] = [".gcr.io", ".pkg.dev", ".azurecr.io"];
-
-/// Classifies an image reference (`nginx:latest`, `ghcr.io/o/app@sha256:…`,
-/// `123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1`).
-pub fn image_source(image: &str) -> ImageSource<'_> {
-    // Docker's rule: the first path component is a registry host only when it contains a
-    // dot or a port, or is `localhost`; otherwise the image is on Docker Hub.
-    let host = match image.split_once('/') {
-        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
-            first.split(':').next().unwrap_or(first)
-        }
-        _ => return ImageSource::Public,
-    };
-    if let Some(caps) = ECR_HOST.captures(host) {
-        if let Some(region) = caps.get(1).or_else(|| caps.get(2)) {
-            return ImageSource::Ecr {
-                region: region.as_str(),
-            };
-        }
-    }
-    let host_lower = host.to_ascii_lowercase();
-    if PUBLIC_REGISTRIES.contains(&host_lower.as_str())
-        || PUBLIC_REGISTRY_SUFFIXES
-            .iter()
-            .any(|s| host_lower.ends_with(s))
-    {
-        ImageSource::Public
-    } else {
-        ImageSource::Other
-    }
-}
-
 impl EcsService {
     /// False for services being deleted (`DRAINING`) or deleted (`INACTIVE`): they launch no
     /// new tasks, so nothing about their next deployment matters.
@@ -483,49 +411,5 @@ impl TaskDefinition {
     /// `family:revision`, the way the console and CLI name a revision.
     pub fn label(&self) -> String {
         format!("{}:{}", self.family, self.revision)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn classifies_image_registries() {
-        let ecr = |r| ImageSource::Ecr { region: r };
-        for (image, want) in [
-            ("nginx:latest", ImageSource::Public),
-            ("nginx", ImageSource::Public),
-            ("library/nginx@sha256:abc", ImageSource::Public),
-            ("docker.io/library/nginx:1", ImageSource::Public),
-            ("public.ecr.aws/nginx/nginx:1", ImageSource::Public),
-            ("ghcr.io/org/app:2", ImageSource::Public),
-            ("europe-docker.pkg.dev/p/r/app:1", ImageSource::Public),
-            (
-                "111122223333.dkr.ecr.us-east-1.amazonaws.com/web:1",
-                ecr("us-east-1"),
-            ),
-            (
-                "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn/web",
-                ecr("cn-north-1"),
-            ),
-            (
-                "111122223333.dkr.ecr-fips.us-east-2.amazonaws.com/web:1",
-                ecr("us-east-2"),
-            ),
-            (
-                "111122223333.dkr-ecr.eu-west-1.on.aws/web:1",
-                ecr("eu-west-1"),
-            ),
-            ("registry.internal.example:5000/app:1", ImageSource::Other),
-            ("localhost/app", ImageSource::Other),
-            // Not an account id: not ECR.
-            (
-                "abc.dkr.ecr.us-east-1.amazonaws.com/web",
-                ImageSource::Other,
-            ),
-        ] {
-            assert_eq!(image_source(image), want, "{image}");
-        }
     }
 }

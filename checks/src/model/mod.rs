@@ -13,19 +13,23 @@ use serde::{Deserialize, Serialize};
 mod autoscaling;
 mod coverage;
 mod ec2;
+mod ecr;
 mod ecs;
 mod eks;
 mod elbv2;
 mod iam;
+mod image;
 mod scheduled;
 
 pub use autoscaling::*;
 pub use coverage::*;
 pub use ec2::*;
+pub use ecr::*;
 pub use ecs::*;
 pub use eks::*;
 pub use elbv2::*;
 pub use iam::*;
+pub use image::*;
 pub use scheduled::*;
 
 /// Region used for records of global services (IAM).
@@ -54,6 +58,13 @@ pub struct Inventory {
     pub eks_clusters: Vec<EksCluster>,
     pub eks_nodegroups: Vec<EksNodegroup>,
     pub eks_fargate_profiles: Vec<EksFargateProfile>,
+    /// Private ECR repositories, with their lifecycle and repository policies.
+    #[serde(default)]
+    pub ecr_repositories: Vec<EcrRepository>,
+    /// Each region's private registry (its scanning configuration), where it has
+    /// repositories.
+    #[serde(default)]
+    pub ecr_registries: Vec<EcrRegistry>,
     pub load_balancers: Vec<LoadBalancer>,
     pub listeners: Vec<Listener>,
     /// Non-default rules of Application Load Balancer listeners.
@@ -115,6 +126,8 @@ inventory_lists!(
     eks_clusters,
     eks_nodegroups,
     eks_fargate_profiles,
+    ecr_repositories,
+    ecr_registries,
     load_balancers,
     listeners,
     listener_rules,
@@ -152,7 +165,7 @@ sort_key!(
     TaskDefinition => arn, ScalableTarget => resource_id, EcsCapacityProvider => arn,
     EcsAccountSetting => name,
     EksCluster => arn,
-    EksNodegroup => arn, EksFargateProfile => arn, LoadBalancer => arn, Listener => arn,
+    EksNodegroup => arn, EksFargateProfile => arn, EcrRepository => arn, EcrRegistry => arn, LoadBalancer => arn, Listener => arn,
     ListenerRule => arn,
     TargetGroup => arn, Vpc => id, Subnet => id, RouteTable => id, NatGateway => id,
     InternetGateway => id, VpcEndpoint => id, Instance => id, InstanceType => name,

@@ -1,9 +1,11 @@
-//! Would a resource policy (a VPC endpoint policy, a bucket policy) let one request through?
+//! Would a resource policy (a VPC endpoint policy, a bucket policy, a repository policy) let
+//! one request through?
 //!
-//! The request is made by a principal of AWS's own — the one a service signs pre-signed URLs
-//! with — never by one of the policy author's accounts or roles; the caller says which
-//! action it is, which resource ARNs stand for what it touches, and what it carries for the
-//! condition keys the caller can vouch for. Every answer is three-valued: a policy that
+//! The request is made by a principal that is not the policy author's — a principal of
+//! AWS's own (the one a service signs pre-signed URLs with), or any identity of an unrelated
+//! account ([`Requester`]) — never by one of the author's accounts or roles; the caller says
+//! which action it is, which resource ARNs stand for what it touches, and what it carries
+//! for the condition keys the caller can vouch for. Every answer is three-valued: a policy that
 //! depends on something the caller cannot know gives [`Tri::Maybe`], never a guess.
 //!
 //! Evaluation follows IAM: an applying `Deny` wins, else an applying `Allow` lets the request
@@ -58,9 +60,21 @@ pub enum ContextValue {
     Foreign { present: bool },
 }
 
+/// Who makes the request: never a principal the policy author names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requester {
+    /// A principal of AWS's own (a service's signing principal): it may be one of the
+    /// service principals a statement names, so those leave the answer open.
+    AwsOwned,
+    /// An identity (user or role) of an AWS account unrelated to the author: only a
+    /// wildcard principal (`"*"`, `{"AWS": "*"}`) covers it.
+    OtherAccount,
+}
+
 /// One request, as a resource policy sees it (see the module docs for its principal).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
+    pub requester: Requester,
     /// `service:Action`, e.g. `s3:GetObject`.
     pub action: String,
     /// ARNs that together stand for what the request touches: a statement covers the
@@ -79,9 +93,9 @@ pub enum Reason<'p> {
     Action,
     /// `Resource`/`NotResource`: no, or a maybe when it covers only some of the resources.
     Resource,
-    /// `Principal`/`NotPrincipal`: no when it lists only principals that are not AWS's
-    /// (`Principal`) or excludes every principal (`NotPrincipal`); maybe when it names none
-    /// or kinds other than `AWS`.
+    /// `Principal`/`NotPrincipal`: no when it lists only principals that are not the
+    /// requester (`Principal`) or excludes every principal (`NotPrincipal`); maybe when it
+    /// names none, or (for an AWS-owned requester) kinds other than `AWS`.
     Principal,
     /// One condition constraint.
     Condition(&'p Constraint),
@@ -170,7 +184,7 @@ fn statement_applies<'p>(
         Tri::Maybe => maybe.push(Reason::Resource),
         Tri::Yes => {}
     }
-    match principal_applies(statement) {
+    match principal_applies(statement, request.requester) {
         Tri::No => return eval(Tri::No, vec![Reason::Principal]),
         Tri::Maybe => maybe.push(Reason::Principal),
         Tri::Yes => {}
@@ -203,9 +217,9 @@ fn resource_applies(s: &Statement, request: &Request) -> Tri {
     }
 }
 
-/// Whether the statement's principal covers an AWS-owned principal (never one of the
-/// author's accounts or roles).
-fn principal_applies(s: &Statement) -> Tri {
+/// Whether the statement's principal covers the requester (never one of the author's
+/// accounts or roles).
+fn principal_applies(s: &Statement, requester: Requester) -> Tri {
     let classify = |p: &Principals| -> Tri {
         match p {
             Principals::Anyone => Tri::Yes,
@@ -215,7 +229,9 @@ fn principal_applies(s: &Statement) -> Tri {
                     .any(|id| id.kind == PrincipalKind::Aws && matches_everything(&id.value))
                 {
                     Tri::Yes
-                } else if ids.iter().all(|id| id.kind == PrincipalKind::Aws) {
+                } else if requester == Requester::OtherAccount
+                    || ids.iter().all(|id| id.kind == PrincipalKind::Aws)
+                {
                     Tri::No
                 } else {
                     Tri::Maybe
@@ -316,6 +332,7 @@ mod tests {
         let known = |v: &str| ContextValue::Known(v.to_string());
         let foreign = |present| ContextValue::Foreign { present };
         Request {
+            requester: Requester::AwsOwned,
             action: "s3:GetObject".into(),
             resources: vec![
                 format!("{BUCKET}/*"),
@@ -486,6 +503,78 @@ mod tests {
             .starts_with("undecided #0:Maybe:[Condition("));
         assert!(with(r#"{"NumericEquals":{"aws:SourceVpce":"1"}}"#)
             .starts_with("undecided #0:Maybe:[Condition("));
+    }
+
+    #[test]
+    fn another_accounts_identity_is_covered_only_by_a_wildcard_principal() {
+        let pull = |principal: &str, condition: &str| {
+            let doc = format!(
+                r#"{{"Statement":[{{"Effect":"Allow",{principal},"Action":"ecr:BatchGetImage"{condition}}}]}}"#
+            );
+            let policy = Policy::parse(&doc).unwrap();
+            let request = Request {
+                requester: Requester::OtherAccount,
+                action: "ecr:BatchGetImage".into(),
+                resources: vec!["arn:aws:ecr:us-east-1:111122223333:repository/web".into()],
+                context: [
+                    (
+                        "aws:principalaccount",
+                        ContextValue::Foreign { present: true },
+                    ),
+                    (
+                        "aws:principalorgid",
+                        ContextValue::Foreign { present: false },
+                    ),
+                    ("aws:securetransport", ContextValue::Known("true".into())),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            };
+            match policy.evaluate(&request) {
+                Decision::Allowed => "allowed",
+                Decision::Denied(_) => "denied",
+                Decision::NotAllowed(_) => "not-allowed",
+                Decision::Undecided(_) => "undecided",
+            }
+        };
+        assert_eq!(pull(r#""Principal":"*""#, ""), "allowed");
+        assert_eq!(pull(r#""Principal":{"AWS":["*"]}"#, ""), "allowed");
+        // A service principal is not an identity of another account.
+        assert_eq!(
+            pull(r#""Principal":{"Service":"codebuild.amazonaws.com"}"#, ""),
+            "not-allowed"
+        );
+        assert_eq!(
+            pull(
+                r#""Principal":{"AWS":"arn:aws:iam::444455556666:root"}"#,
+                ""
+            ),
+            "not-allowed"
+        );
+        // Conditions that hold for anyone do not narrow; those that name the author's
+        // organization or account do; those on keys nobody vouches for leave it open.
+        assert_eq!(
+            pull(
+                r#""Principal":"*""#,
+                r#","Condition":{"Bool":{"aws:SecureTransport":"true"}}"#
+            ),
+            "allowed"
+        );
+        assert_eq!(
+            pull(
+                r#""Principal":"*""#,
+                r#","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}"#
+            ),
+            "not-allowed"
+        );
+        assert_eq!(
+            pull(
+                r#""Principal":"*""#,
+                r#","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}"#
+            ),
+            "undecided"
+        );
     }
 
     #[test]

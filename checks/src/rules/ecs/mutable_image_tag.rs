@@ -2,21 +2,15 @@
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
+use crate::model::image_tag;
 use crate::registry::{Ctx, Emitter, Report};
-
-/// The tag of an image reference, `None` when it has none or is pinned by digest
-/// (`repo@sha256:…`). A colon before the last `/` is a registry port, not a tag.
-fn tag(image: &str) -> Option<&str> {
-    let name = image.rsplit('/').next().unwrap_or(image);
-    name.split_once(':').map(|(_, t)| t)
-}
 
 /// Why the reference moves, or `None` when it is pinned (a digest or a specific tag).
 fn mutable(image: &str) -> Option<&'static str> {
     if image.contains('@') {
         return None;
     }
-    match tag(image) {
+    match image_tag(image) {
         None => Some("no tag (pulls `latest`)"),
         Some(t) if t.eq_ignore_ascii_case("latest") => Some("tag `latest`"),
         Some(_) => None,

@@ -7,8 +7,8 @@ use crate::finding::{Evidence, Severity};
 use crate::graph::Workload;
 use crate::model::{image_source, partition_of, ImageSource, VpcEndpoint};
 use crate::policy::{
-    ContextValue, Decision, Patterns, Policy, PrincipalClause, Reason, Request, Statement,
-    StatementEval,
+    ContextValue, Decision, Patterns, Policy, PrincipalClause, Reason, Request, Requester,
+    Statement, StatementEval,
 };
 use crate::registry::{Ctx, Emitter, Report};
 
@@ -128,6 +128,7 @@ fn layer_request(ep: &VpcEndpoint) -> Request {
     let known = |v: &str| ContextValue::Known(v.to_string());
     let aws_owned = |present| ContextValue::Foreign { present };
     Request {
+        requester: Requester::AwsOwned,
         action: GET_OBJECT.to_string(),
         // `bucket/*` taken literally stands for "any key" (a pattern matching it matches the
         // `*` key too, as `.../*` and `*` do); a realistic key guards against `.../?`.

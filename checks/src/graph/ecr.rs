@@ -1,0 +1,123 @@
+//! The ECR side of the graph: which running ECS workloads pull images from which private
+//! repository. EKS pods are not inventoried, so only ECS workloads are known to pull.
+
+use std::collections::HashMap;
+
+use super::{EcsWorkload, Graph, Node};
+use crate::model::{ecr_image, EcrRegistry, EcrRepository, Scope, TaskDefinition};
+
+/// A container of a running ECS workload whose image is in a private ECR repository.
+#[derive(Debug, Clone, Copy)]
+pub struct EcrPull<'a> {
+    pub workload: EcsWorkload<'a>,
+    pub task_definition: &'a TaskDefinition,
+    pub container: &'a str,
+    /// The image reference, as the task definition writes it.
+    pub image: &'a str,
+}
+
+/// Every running ECS workload's ECR pulls, by repository ARN (the ARN the image URI
+/// implies, whether or not the repository was collected), in workload order.
+pub(super) fn ecr_pulls<'a>(
+    workloads: &[EcsWorkload<'a>],
+    task_definition: impl Fn(&str) -> Option<&'a TaskDefinition>,
+) -> HashMap<String, Vec<EcrPull<'a>>> {
+    let mut pulls: HashMap<String, Vec<EcrPull<'a>>> = HashMap::new();
+    for w in workloads {
+        let Some(td) = task_definition(w.task_definition()) else {
+            continue;
+        };
+        for c in &td.containers {
+            if let Some(image) = ecr_image(&c.image) {
+                pulls
+                    .entry(image.repository_arn())
+                    .or_default()
+                    .push(EcrPull {
+                        workload: *w,
+                        task_definition: td,
+                        container: &c.name,
+                        image: &c.image,
+                    });
+            }
+        }
+    }
+    pulls
+}
+
+impl<'a> Graph<'a> {
+    /// The containers of running ECS workloads that pull from the repository.
+    pub fn ecr_pulls(&self, repository_arn: &str) -> &[EcrPull<'a>] {
+        self.ecr_pulls
+            .get(repository_arn)
+            .map_or(&[], |v| v.as_slice())
+    }
+
+    /// The collected repository with this ARN.
+    pub fn ecr_repository(&self, arn: &str) -> Option<&'a EcrRepository> {
+        match self.node(arn)? {
+            Node::EcrRepository(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The repositories of one region's registry, those running workloads pull from
+    /// first (in inventory order within each group).
+    pub fn ecr_repositories_in(&self, scope: &Scope) -> Vec<&'a EcrRepository> {
+        let mut repos: Vec<&'a EcrRepository> = self
+            .inventory
+            .ecr_repositories
+            .iter()
+            .filter(|r| r.scope == *scope)
+            .collect();
+        repos.sort_by_key(|r| self.ecr_pulls(&r.arn).is_empty());
+        repos
+    }
+
+    /// The registry (its scanning configuration) of a region, where it was read.
+    pub fn ecr_registry(&self, scope: &Scope) -> Option<&'a EcrRegistry> {
+        self.inventory
+            .ecr_registries
+            .iter()
+            .find(|r| r.scope == *scope)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::graph::{EdgeKind, Graph};
+    use crate::testkit::Builder;
+
+    #[test]
+    fn running_workloads_pull_from_the_repositories_their_images_name() {
+        let mut b = Builder::new();
+        b.ecr_repository("web");
+        b.ecr_repository("idle");
+        let image = b.ecr_image_uri("web", "1.4.2");
+        b.task_def("web", Some("awsvpc"), &[&image, "nginx:1.27"]);
+        b.service("web", "web", &["subnet-1"]);
+        let other = b.ecr_image_uri("batch", "2");
+        b.task_def("old", Some("awsvpc"), &[&other]);
+        let inv = b.finish();
+        let g = Graph::build(&inv);
+        let web = b.ecr_repository_arn("web");
+        let pulls = g.ecr_pulls(&web);
+        assert_eq!(pulls.len(), 1);
+        assert_eq!(pulls[0].workload.describe(), "service `web`");
+        assert_eq!(pulls[0].container, "c0");
+        // A task definition nothing runs pulls nothing, but still names its repository.
+        let batch = b.ecr_repository_arn("batch");
+        assert!(g.ecr_pulls(&batch).is_empty());
+        assert_eq!(
+            g.incoming(&batch, EdgeKind::TaskDefinitionEcrRepository)
+                .collect::<Vec<_>>(),
+            [b.task_def_arn("old").as_str()]
+        );
+        let names: Vec<&str> = g
+            .ecr_repositories_in(&b.scope())
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(names, ["web", "idle"], "pulled-from first");
+        assert_eq!(g.ecr_repository(&web).map(|r| r.name.as_str()), Some("web"));
+    }
+}
