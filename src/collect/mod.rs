@@ -7,6 +7,7 @@
 
 mod autoscaling;
 mod ec2;
+mod ecr;
 mod ecs;
 mod eks;
 mod elbv2;
@@ -318,11 +319,12 @@ impl Collector {
     }
 
     async fn region(self: Arc<Self>, scope: Scope) -> Inventory {
-        let (ecs, scheduled, scaling, eks, elb, net) = tokio::join!(
+        let (ecs, scheduled, scaling, eks, registry, elb, net) = tokio::join!(
             ecs::collect(&self, &scope),
             scheduled::collect(&self, &scope),
             autoscaling::collect(&self, &scope),
             eks::collect(&self, &scope),
+            ecr::collect(&self, &scope),
             elbv2::collect(&self, &scope),
             ec2::collect(&self, &scope),
         );
@@ -331,6 +333,7 @@ impl Collector {
         inv.merge(scheduled);
         inv.merge(scaling);
         inv.merge(eks);
+        inv.merge(registry);
         inv.merge(elb);
         inv.merge(net);
         self.resolve_task_definitions(&scope, &mut inv).await;

@@ -132,6 +132,21 @@ pub mod eks {
         Op::each("eks", "DescribeFargateProfile").after(&["eks:ListFargateProfiles"]);
 }
 
+pub mod ecr {
+    use super::Op;
+
+    // 1000 is DescribeRepositories' largest page (its default is 100).
+    pub const DESCRIBE_REPOSITORIES: Op = Op::pages("ecr", "DescribeRepositories", Some(1000));
+    // The next three are asked only in a region with at least one repository.
+    pub const GET_REGISTRY_SCANNING_CONFIGURATION: Op =
+        Op::each("ecr", "GetRegistryScanningConfiguration").after(&["ecr:DescribeRepositories"]);
+    // No batch form exists: one call per repository.
+    pub const GET_LIFECYCLE_POLICY: Op =
+        Op::each("ecr", "GetLifecyclePolicy").after(&["ecr:DescribeRepositories"]);
+    pub const GET_REPOSITORY_POLICY: Op =
+        Op::each("ecr", "GetRepositoryPolicy").after(&["ecr:DescribeRepositories"]);
+}
+
 pub mod elbv2 {
     use super::Op;
 
@@ -230,6 +245,10 @@ pub static ALL: &[&Op] = &[
     &eks::DESCRIBE_NODEGROUP,
     &eks::LIST_FARGATE_PROFILES,
     &eks::DESCRIBE_FARGATE_PROFILE,
+    &ecr::DESCRIBE_REPOSITORIES,
+    &ecr::GET_REGISTRY_SCANNING_CONFIGURATION,
+    &ecr::GET_LIFECYCLE_POLICY,
+    &ecr::GET_REPOSITORY_POLICY,
     &elbv2::DESCRIBE_LOAD_BALANCERS,
     &elbv2::DESCRIBE_TARGET_GROUPS,
     &elbv2::DESCRIBE_LISTENERS,

@@ -30,6 +30,7 @@ pub(super) fn asff_resource_type(arn: &str) -> &'static str {
         ("ecs", "cluster") => "AwsEcsCluster",
         ("ecs", "task-definition") => "AwsEcsTaskDefinition",
         ("eks", "cluster") => "AwsEksCluster",
+        ("ecr", "repository") => "AwsEcrRepository",
         ("iam", "role") => "AwsIamRole",
         ("ec2", "subnet") => "AwsEc2Subnet",
         ("ec2", "vpc") => "AwsEc2Vpc",

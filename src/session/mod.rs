@@ -111,6 +111,7 @@ macro_rules! service_client {
 impl Session {
     service_client!(ecs, aws_sdk_ecs, "ecs");
     service_client!(eks, aws_sdk_eks, "eks");
+    service_client!(ecr, aws_sdk_ecr, "ecr");
     service_client!(elbv2, aws_sdk_elasticloadbalancingv2, "elbv2");
     service_client!(ec2, aws_sdk_ec2, "ec2");
     service_client!(iam, aws_sdk_iam, "iam");

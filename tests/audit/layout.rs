@@ -37,7 +37,7 @@ fn the_iam_policy_allows_exactly_what_the_collector_calls_and_nothing_writes() {
     // Every method invoked directly on an SDK client (a collector's `client`, or the
     // session's `.sts(…)`-style accessors) is an API operation.
     let sdk = regex::Regex::new(
-        r"(?:\bclient|\.(?:sts|ec2|iam|ecs|eks|elbv2|autoscaling)\([^)]*\))\s*\.\s*([a-z_]+)\(\)",
+        r"(?:\bclient|\.(?:sts|ec2|iam|ecs|ecr|eks|elbv2|autoscaling)\([^)]*\))\s*\.\s*([a-z_]+)\(\)",
     )
     .unwrap();
     let invoked: BTreeSet<String> = sdk
