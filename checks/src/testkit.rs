@@ -647,7 +647,7 @@ impl Builder {
     /// The current region's registry, replacing any: `scan_type` and no rules.
     pub fn ecr_registry(&mut self, scan_type: &str) -> &mut EcrRegistry {
         self.inv.ecr_registries.retain(|r| r.scope != self.scope);
-        let arn = self.arn("ecr", &format!("registry/{}", self.scope.account));
+        let arn = ecr_registry_arn(&self.scope);
         push(
             &mut self.inv.ecr_registries,
             EcrRegistry {

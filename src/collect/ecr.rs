@@ -13,7 +13,9 @@ use std::future::Future;
 use aws_sdk_ecr::types as t;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use checks::model::{EcrRegistry, EcrRepository, EcrScanningRule, Inventory, Scope};
+use checks::model::{
+    ecr_registry_arn, EcrRegistry, EcrRepository, EcrScanningRule, Inventory, Scope,
+};
 use futures::future::join_all;
 
 use super::{ops, rfc3339, Collector};
@@ -77,12 +79,7 @@ async fn registry(
     let config = out.scanning_configuration();
     Some(EcrRegistry {
         scope: scope.clone(),
-        arn: format!(
-            "arn:{}:ecr:{}:{}:registry/{registry_id}",
-            scope.partition(),
-            scope.region,
-            scope.account
-        ),
+        arn: ecr_registry_arn(scope),
         registry_id,
         // AWS: without a configuration, basic scanning applies.
         scan_type: config

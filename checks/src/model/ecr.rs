@@ -56,6 +56,18 @@ pub struct EcrScanningRule {
     pub repository_filters: Vec<String>,
 }
 
+/// The synthetic ARN a region's registry is known by (AWS gives a registry none):
+/// `arn:aws:ecr:REGION:ACCOUNT:registry/ACCOUNT`.
+pub fn ecr_registry_arn(scope: &Scope) -> String {
+    format!(
+        "arn:{}:ecr:{}:{}:registry/{}",
+        scope.partition(),
+        scope.region,
+        scope.account,
+        scope.account
+    )
+}
+
 /// How a repository's images are scanned, as the registry and the repository settings
 /// decide it together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,14 +1,17 @@
 //! Judgment several rules share, where it reads the coverage or reports unknowns (so it is
 //! neither a graph fact nor policy): which workloads pull images through a dead-end subnet
 //! and the evidence chain of that placement, whether a cluster's compute was read
-//! completely, a service's cluster, and the roles whose trust policy parses. Not a check;
-//! no check imports another check's module.
+//! completely, a service's cluster, the roles whose trust policy parses, and how the ECR
+//! checks name a registry's repositories. Not a check; no check imports another check's
+//! module.
 
 use std::collections::BTreeMap;
 
 use crate::finding::Evidence;
 use crate::graph::{EcsWorkload, Egress, Graph, SubnetFacts, Workload};
-use crate::model::{EcsCluster, EcsService, EksCluster, IamRole, TaskDefinition};
+use crate::model::{
+    EcrRepository, EcsCluster, EcsService, EksCluster, IamRole, Scope, TaskDefinition,
+};
 use crate::policy::Policy;
 use crate::registry::{Ctx, Emitter};
 
@@ -223,4 +226,77 @@ pub(crate) fn trust_policies<'a>(
         }
     }
     parsed
+}
+
+/// Every region's ECR repositories, by registry (account and region, in inventory order),
+/// those running workloads pull from first.
+pub(crate) fn ecr_registries<'a>(ctx: &Ctx<'a>) -> Vec<(&'a Scope, Vec<&'a EcrRepository>)> {
+    let mut scopes: Vec<&'a Scope> = Vec::new();
+    for r in &ctx.inventory.ecr_repositories {
+        if !scopes.contains(&&r.scope) {
+            scopes.push(&r.scope);
+        }
+    }
+    scopes
+        .into_iter()
+        .map(|scope| (scope, ctx.graph.ecr_repositories_in(scope)))
+        .collect()
+}
+
+/// Who pulls from the repository (``service `web`, scheduled task `nightly` …``), empty
+/// when no running workload does.
+pub(crate) fn ecr_pullers(ctx: &Ctx<'_>, repo: &EcrRepository) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for p in ctx.graph.ecr_pulls(&repo.arn) {
+        let name = p.workload.describe();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names.join(", ")
+}
+
+/// How many repositories a message names before "and N more" (the evidence has them all).
+const NAMED_IN_MESSAGE: usize = 5;
+
+/// A message's list of repositories, pulled-from ones first with who pulls them:
+/// ``\`web\` (pulled by service \`web\`), \`tools\` and 3 more``.
+pub(crate) fn ecr_repository_list(ctx: &Ctx<'_>, repos: &[&EcrRepository]) -> String {
+    let mut parts: Vec<String> = repos
+        .iter()
+        .take(NAMED_IN_MESSAGE)
+        .map(|r| match ecr_pullers(ctx, r) {
+            p if p.is_empty() => format!("`{}`", r.name),
+            p => format!("`{}` (pulled by {p})", r.name),
+        })
+        .collect();
+    if repos.len() > NAMED_IN_MESSAGE {
+        parts.push(format!("{} more", repos.len() - NAMED_IN_MESSAGE));
+    }
+    match parts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => parts.concat(),
+    }
+}
+
+/// The evidence of one repository of a registry-wide finding: `fact`, and who pulls from it.
+pub(crate) fn ecr_repository_evidence(ctx: &Ctx<'_>, repo: &EcrRepository, fact: &str) -> Evidence {
+    let pullers = ecr_pullers(ctx, repo);
+    let pulled = if pullers.is_empty() {
+        String::from("; no running ECS workload pulls from it")
+    } else {
+        format!("; pulled by {pullers}")
+    };
+    Evidence::new(
+        &repo.arn,
+        format!("repository `{}`: {fact}{pulled}", repo.name),
+    )
+}
+
+/// "1 of 4 ECR repositories", "1 of 1 ECR repository" for a message.
+pub(crate) fn ecr_count(failing: usize, total: usize) -> String {
+    format!(
+        "{failing} of {total} ECR repositor{}",
+        if total == 1 { "y" } else { "ies" }
+    )
 }

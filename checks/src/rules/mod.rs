@@ -36,6 +36,13 @@ macro_rules! checks {
 }
 
 checks! {
+    /// Checks on ECR private repositories and registries.
+    ecr {
+        image_scanning_off::ECR001,
+        repository_tags_mutable::ECR002,
+        no_lifecycle_policy::ECR003,
+        anyone_can_pull::ECR004,
+    }
     /// Checks on ECS services, their task definitions and clusters.
     ecs {
         deployment_circuit_breaker_off::ECS001,

@@ -41,6 +41,7 @@ fn codes_and_names_are_unique_sorted_and_well_formed() {
             assert!(
                 [
                     "ecs",
+                    "ecr",
                     "eks",
                     "elbv2",
                     "ec2",
