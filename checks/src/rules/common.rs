@@ -293,10 +293,17 @@ pub(crate) fn ecr_repository_evidence(ctx: &Ctx<'_>, repo: &EcrRepository, fact:
     )
 }
 
-/// "1 of 4 ECR repositories", "1 of 1 ECR repository" for a message.
-pub(crate) fn ecr_count(failing: usize, total: usize) -> String {
+/// "1 of 4 ECR repositories in us-east-1 has", "2 of 4 … have" for a message: `verb` is
+/// (singular, plural), agreeing with `failing`.
+pub(crate) fn ecr_count(
+    failing: usize,
+    total: usize,
+    region: &str,
+    (one, many): (&str, &str),
+) -> String {
     format!(
-        "{failing} of {total} ECR repositor{}",
-        if total == 1 { "y" } else { "ies" }
+        "{failing} of {total} ECR repositor{} in {region} {}",
+        if total == 1 { "y" } else { "ies" },
+        if failing == 1 { one } else { many }
     )
 }

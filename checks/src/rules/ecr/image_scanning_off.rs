@@ -164,9 +164,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 resource: ecr_registry_arn(scope),
                 discriminator: String::new(),
                 message: format!(
-                    "{} in {} scan no image automatically ({how}): {}; images with known vulnerabilities are pushed and run without anyone being told",
-                    ecr_count(unscanned.len(), repos.len()),
-                    scope.region,
+                    "{} no image automatically ({how}): {}; images with known vulnerabilities are pushed and run without anyone being told",
+                    ecr_count(unscanned.len(), repos.len(), &scope.region, ("scans", "scan")),
                     ecr_repository_list(ctx, &unscanned)
                 ),
                 remediation: format!(
@@ -226,7 +225,11 @@ mod tests {
         assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
         let f = &out.findings[0];
         assert_eq!(f.severity, Severity::Medium, "nothing running pulls from it");
-        assert!(f.message.starts_with("1 of 2 ECR repositories"), "{}", f.message);
+        assert!(
+            f.message.starts_with("1 of 2 ECR repositories in us-east-1 scans no image"),
+            "{}",
+            f.message
+        );
         assert!(f.evidence[1].fact.contains("`web`: no registry rule matches it"));
         // A `*` rule covers everything.
         b.inv.ecr_registries[0].scanning_rules[0].repository_filters = vec!["*".into()];

@@ -98,9 +98,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 resource: registry,
                 discriminator: String::new(),
                 message: format!(
-                    "{} in {} have no lifecycle policy: {}; every image pushed stays, billed and pullable, until the repository's image quota refuses the next push",
-                    ecr_count(without.len(), repos.len()),
-                    scope.region,
+                    "{} no lifecycle policy: {}; every image pushed stays, billed and pullable, until the repository's image quota refuses the next push",
+                    ecr_count(without.len(), repos.len(), &scope.region, ("has", "have")),
                     ecr_repository_list(ctx, &without)
                 ),
                 remediation: format!(

@@ -123,9 +123,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 resource: registry,
                 discriminator: String::new(),
                 message: format!(
-                    "{} in {} let a pushed tag be pushed again to another image: {}; a task started later can run an image nobody deployed under a tag that was tested",
-                    ecr_count(mutable.len(), repos.len()),
-                    scope.region,
+                    "{} a pushed tag be pushed again to another image: {}; a task started later can run an image nobody deployed under a tag that was tested",
+                    ecr_count(mutable.len(), repos.len(), &scope.region, ("lets", "let")),
                     ecr_repository_list(ctx, &mutable)
                 ),
                 remediation: format!(
