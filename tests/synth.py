@@ -349,6 +349,8 @@ class Region:
         self.eks: list[Obj] = []
         self.instances: list[Obj] = []
         self.scalable: list[Obj] = []
+        self.repositories: list[Obj] = []
+        self.registry: Obj | None = None
 
     # -------------------------------------------------------------- network
 
@@ -759,9 +761,49 @@ class Region:
             vpc = self.workload_vpc(n)
             self.new_target_group(f"retired-{n:03d}-{self.ids.hex(6)}", vpc, "ip" if n % 2 else "instance")
 
+    # -------------------------------------------------------------- ECR
+
+    def build_ecr(self) -> None:
+        """Private repositories: those of the images the first two services of each cluster
+        pull from this region's registry, and one per cluster nothing pulls (tools); their
+        settings vary the way a real registry's do. Its own random stream, so the rest of
+        the estate is the same with or without it."""
+        rng = random.Random(f"{self.gen.seed}:{self.account}:{self.region}:ecr")
+        host = f"{self.account}.dkr.ecr.{self.region}.amazonaws.com/"
+        names: list[str] = []
+        for c in self.clusters:
+            for svc in c.services[:2]:
+                for container in svc.td.containers:
+                    image = container["image"]
+                    if image.startswith(host):
+                        names.append(image[len(host):].split("@")[0].split(":")[0])
+            names.append(f"{c.name}-tools")
+        for i, name in enumerate(dict.fromkeys(names)):
+            policy = None
+            if i == 1 and self.index % 2 == 0:
+                policy = policy_doc({"Sid": "PublicPull", "Effect": "Allow", "Principal": "*",
+                                     "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]})
+            elif i % 5 == 0:
+                policy = policy_doc({"Sid": "OrgPull", "Effect": "Allow", "Principal": "*",
+                                     "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                                     "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-synth0example"}}})
+            self.repositories.append(Obj(
+                name=name, created=T0 - rng.randint(86400, 400 * 86400) + rng.random(),
+                arn=f"arn:aws:ecr:{self.region}:{self.account}:repository/{name}",
+                uri=host + name, scan_on_push=i % 3 != 0,
+                mutability="IMMUTABLE" if i % 2 == 0 else "MUTABLE",
+                lifecycle=json.dumps({"rules": [{"rulePriority": 1, "selection": {
+                    "tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+                    "countNumber": rng.choice((7, 14, 30))}, "action": {"type": "expire"}}]})
+                if i % 4 != 1 else None,
+                policy=policy))
+        rules = [[], [("CONTINUOUS_SCAN", ["*"])], [("SCAN_ON_PUSH", ["*-api*"])]][self.index % 3]
+        self.registry = Obj(scan_type="ENHANCED" if self.index % 3 == 1 else "BASIC", rules=rules)
+
     def build(self) -> None:
         self.build_network()
         self.build_ecs()
+        self.build_ecr()
         self.build_eks()
         self.spare_target_groups()
 
@@ -783,6 +825,7 @@ class Emitter:
         self.scheduled()
         self.autoscaling()
         self.eks()
+        self.ecr()
         self.elb()
         self.ec2()
 
@@ -1174,6 +1217,55 @@ class Emitter:
             "scalingConfig": {"desiredSize": ng.desired, "maxSize": ng.max, "minSize": ng.min},
             "status": "ACTIVE", "subnets": [s.id for s in ng.subnets], "tags": {"team": "platform"},
             "taints": [], "updateConfig": {"maxUnavailable": 1}, "version": ng.version,
+        }
+
+    # ---------------------------------------------------------------- ECR
+
+    def ecr(self) -> None:
+        """DescribeRepositories page by page; where there are repositories, the registry's
+        scanning configuration and each repository's lifecycle and repository policy (or
+        ECR's not-found answer)."""
+        r = self.r
+        size = page_size("ecr", "DescribeRepositories")
+        pages = chunks(r.repositories, size)
+        for i, page in enumerate(pages):
+            req = {"maxResults": size}
+            if i:
+                req["nextToken"] = token("ecr-repositories", r.account, r.region, i)
+            body = {"repositories": [self.repository_json(repo) for repo in page]}
+            if i + 1 < len(pages):
+                body["nextToken"] = token("ecr-repositories", r.account, r.region, i + 1)
+            self.add("ecr", "DescribeRepositories", json_post(req), body, JSON11)
+        if not r.repositories:
+            return
+        self.add("ecr", "GetRegistryScanningConfiguration", json_post({}), {
+            "registryId": r.account,
+            "scanningConfiguration": {"scanType": r.registry.scan_type, "rules": [
+                {"scanFrequency": f, "repositoryFilters": [{"filter": x, "filterType": "WILDCARD"} for x in filters]}
+                for f, filters in r.registry.rules]}}, JSON11)
+        for repo in r.repositories:
+            for op, text, field, missing, what in (
+                    ("GetLifecyclePolicy", repo.lifecycle, "lifecyclePolicyText",
+                     "LifecyclePolicyNotFoundException", "Lifecycle policy"),
+                    ("GetRepositoryPolicy", repo.policy, "policyText",
+                     "RepositoryPolicyNotFoundException", "Repository policy")):
+                if text is None:
+                    message = (f"{what} does not exist for the repository with name '{repo.name}' "
+                               f"in the registry with id '{r.account}'")
+                    self.rec.add("ecr", r.region, op, json_post({"repositoryName": repo.name}),
+                                 {"__type": missing, "message": message}, JSON11,
+                                 account=self.key_account, status=400)
+                else:
+                    self.add("ecr", op, json_post({"repositoryName": repo.name}),
+                             {"registryId": r.account, "repositoryName": repo.name, field: text}, JSON11)
+
+    def repository_json(self, repo: Obj) -> dict:
+        return {
+            "repositoryArn": repo.arn, "registryId": self.r.account, "repositoryName": repo.name,
+            "repositoryUri": repo.uri, "createdAt": round(repo.created, 3),
+            "imageTagMutability": repo.mutability,
+            "imageScanningConfiguration": {"scanOnPush": repo.scan_on_push},
+            "encryptionConfiguration": {"encryptionType": "AES256"},
         }
 
     # ---------------------------------------------------------------- ELBv2
