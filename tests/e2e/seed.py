@@ -231,6 +231,7 @@ class Region:
         self.ecs = session.client("ecs", region)
         self.eks = session.client("eks", region)
         self.autoscaling = session.client("application-autoscaling", region)
+        self.ecr = session.client("ecr", region)
         self._clusters: set[str] = set()
         self._eks_versions: dict[str, str] = {}
 
@@ -390,6 +391,31 @@ class Region:
                 Actions=[{"Type": "forward", "TargetGroupArn": tg}],
             )
         return arn
+
+    # -- ECR -----------------------------------------------------------------------------
+
+    def ecr_repository(self, name: str, *, scan_on_push: bool, mutability: str = "IMMUTABLE",
+                       exclusions: list[str] = (), lifecycle: dict | None = None,
+                       policy: dict | None = None) -> str:
+        """A private repository; returns its URI (what image references start with)."""
+        kwargs = dict(repositoryName=name, imageTagMutability=mutability,
+                      imageScanningConfiguration={"scanOnPush": scan_on_push},
+                      tags=[{"Key": "team", "Value": name}])
+        if exclusions:
+            kwargs["imageTagMutabilityExclusionFilters"] = [
+                {"filterType": "WILDCARD", "filter": f} for f in exclusions]
+        uri = self.ecr.create_repository(**kwargs)["repository"]["repositoryUri"]
+        if lifecycle is not None:
+            self.ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps(lifecycle))
+        if policy is not None:
+            self.ecr.set_repository_policy(repositoryName=name, policyText=json.dumps(policy))
+        return uri
+
+    def ecr_scanning(self, scan_type: str, rules: list[tuple[str, list[str]]]) -> None:
+        """The registry scanning configuration: (frequency, wildcard filters) per rule."""
+        self.ecr.put_registry_scanning_configuration(scanType=scan_type, rules=[
+            {"scanFrequency": f, "repositoryFilters": [{"filter": x, "filterType": "WILDCARD"} for x in filters]}
+            for f, filters in rules])
 
     # -- ECS -----------------------------------------------------------------------------
 
@@ -1204,6 +1230,88 @@ def seed_eks010(session) -> Seeded:
         must_not=[
             Expect("EKS010", ("shop-eks",), why="on-demand base nodegroup"),
             Expect("EKS010", ("etl-eks",), why="Fargate runs the system pods"),
+        ],
+    )
+
+
+# A lifecycle policy that expires untagged images after two weeks.
+EXPIRE_UNTAGGED = {"rules": [{"rulePriority": 1, "description": "expire untagged after 14 days",
+                              "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+                                            "countUnit": "days", "countNumber": 14},
+                              "action": {"type": "expire"}}]}
+
+
+def _pull_policy(sid: str, principal, condition: dict | None = None) -> dict:
+    statement = {"Sid": sid, "Effect": "Allow", "Principal": principal,
+                 "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                            "ecr:BatchCheckLayerAvailability"]}
+    if condition:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def seed_ecr(session) -> Seeded:
+    """ECR001 image-scanning-off, ECR002 repository-tags-mutable, ECR003 no-lifecycle-policy,
+    ECR004 anyone-can-pull: a neglected registry beside a well-kept one."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("shop", "10.91")
+    priv, sg = net["private"], net["sg_app"]
+    # us-east-1: basic scanning without rules, so each repository's own scanOnPush decides.
+    storefront = r.ecr_repository("storefront", scan_on_push=False, mutability="MUTABLE",
+                                  policy=_pull_policy("PublicPull", "*"))
+    checkout = r.ecr_repository("checkout", scan_on_push=True, lifecycle=EXPIRE_UNTAGGED,
+                                policy=_pull_policy("OrgPull", "*", {"StringEquals": {"aws:PrincipalOrgID": "o-shop0example"}}))
+    r.ecr_repository("tools", scan_on_push=False, mutability="MUTABLE")
+    r.ecr_repository("partner-feed", scan_on_push=True, lifecycle=EXPIRE_UNTAGGED,
+                     policy=_pull_policy("PartnerPull", {"AWS": "arn:aws:iam::444455556666:root"}))
+    r.service("shop", "storefront", r.task_definition("storefront", f"{storefront}:3.2.0", readonly_root=True),
+              subnets=priv, sg=sg)
+    r.service("shop", "checkout", r.task_definition("checkout", f"{checkout}:1.8.1", readonly_root=True),
+              subnets=priv, sg=sg)
+    # eu-west-1: the clean twin registry. Continuous scanning of every repository (the
+    # repository's own scanOnPush off no longer counts), tags immutable but `latest`.
+    eu = Region(session, "eu-west-1", iam)
+    # moto makes a region's default VPC on its first EC2 request: make that happen while
+    # seeding, so its ids do not depend on the order of the audit's concurrent calls.
+    eu.ec2.describe_vpcs()
+    eu.ecr_scanning("ENHANCED", [("CONTINUOUS_SCAN", ["*"])])
+    eu.ecr_repository("storefront", scan_on_push=False, mutability="IMMUTABLE_WITH_EXCLUSION",
+                      exclusions=["latest"], lifecycle=EXPIRE_UNTAGGED)
+    eu.ecr_repository("checkout", scan_on_push=False, lifecycle=EXPIRE_UNTAGGED)
+    return Seeded(
+        name="ecr", regions=["us-east-1", "eu-west-1"],
+        summary="A us-east-1 registry with unscanned, mutable repositories without lifecycle policies, "
+                "one open to any AWS account and pulled by service shop/storefront, beside a "
+                "well-kept eu-west-1 registry.",
+        bad=[
+            "us-east-1 repository storefront: scanOnPush false under basic scanning without rules, MUTABLE, "
+            "no lifecycle policy, policy Allow pull to Principal * without condition; service shop/storefront "
+            "pulls from it -> ECR001 high, ECR002 medium, ECR003 low (one finding per registry, storefront "
+            "named first), ECR004 high",
+            "us-east-1 repository tools: scanOnPush false, MUTABLE, no lifecycle policy, nothing pulls from it "
+            "-> named after storefront in the ECR001-ECR003 findings",
+        ],
+        clean=[
+            "us-east-1 repository checkout: scan on push, IMMUTABLE, lifecycle policy, pull open to Principal * "
+            "only with aws:PrincipalOrgID (ECR004 silent)",
+            "us-east-1 repository partner-feed: pull granted to one named account (ECR004 silent)",
+            "eu-west-1 registry: ENHANCED continuous scanning of `*` (repositories' own scanOnPush is off), "
+            "IMMUTABLE and IMMUTABLE_WITH_EXCLUSION `latest`, lifecycle policies (ECR001-ECR003 silent)",
+        ],
+        must=[
+            Expect("ECR001", ("storefront",), "high", why="not scanned, pulled by a running service"),
+            Expect("ECR001", ("tools",), why="not scanned"),
+            Expect("ECR002", ("storefront",), "medium", why="MUTABLE, pulled by a running service"),
+            Expect("ECR003", ("tools",), "low", why="no lifecycle policy"),
+            Expect("ECR004", ("storefront",), "high", why="Principal * may pull, no condition"),
+        ],
+        must_not=[
+            Expect("ECR004", ("checkout",), why="Principal * only within the organization"),
+            Expect("ECR004", ("partner-feed",), why="one named account"),
+            Expect("ECR001", ("eu-west-1",), why="continuous scanning of every repository"),
+            Expect("ECR002", ("eu-west-1",), why="immutable tags (one named exclusion)"),
+            Expect("ECR003", ("eu-west-1",), why="every repository has a lifecycle policy"),
         ],
     )
 
@@ -2240,6 +2348,7 @@ SCENARIOS = {
     "eks009": seed_eks009,
     "eks010": seed_eks010,
     "iam001": seed_iam001,
+    "ecr": seed_ecr,
     "demo": seed_demo,
 }
 
