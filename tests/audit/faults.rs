@@ -446,3 +446,52 @@ fn impossible_simulator_figures_are_refused_with_file_line_and_column() {
         assert!(stderr(&o).contains(what), "{}", stderr(&o));
     }
 }
+
+/// ECR's "no lifecycle policy" answer is data, not a gap; any other error of a repository's
+/// call is a gap scoped to that repository, which the check that needs it reports as not
+/// evaluated there instead of "no policy".
+#[test]
+fn an_ecr_repository_whose_policy_read_fails_is_its_own_gap() {
+    let clean = replay_json("ecr");
+    assert_eq!(clean["coverage"]["gaps"], serde_json::json!([]));
+    let rec = scenario_with_error(
+        "ecr",
+        "ecr",
+        "GetLifecyclePolicy",
+        400,
+        serde_json::json!({"__type": "AccessDeniedException", "message": "not authorized"}),
+    );
+    let victim: Value = serde_json::from_str(
+        &std::fs::read_to_string(recorded(rec.path(), "ecr", "GetLifecyclePolicy")).unwrap(),
+    )
+    .unwrap();
+    let name = victim["key"]["params"]["body"]["repositoryName"]
+        .as_str()
+        .unwrap();
+    let region = victim["key"]["region"].as_str().unwrap();
+    let arn = format!("arn:aws:ecr:{region}:123456789012:repository/{name}");
+    let (report, _) = replay_report(rec.path(), &[], 3);
+    let gaps = report["coverage"]["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0]["operation"], "GetLifecyclePolicy");
+    assert_eq!(gaps[0]["status"], "access_denied");
+    assert_eq!(gaps[0]["scope"], arn.as_str());
+    assert!(report["unknowns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["check"] == "ECR003" && u["resource"] == arn.as_str()));
+    // The repository is named in no ECR003 finding: unknown, not "no policy".
+    for f in report["findings"].as_array().unwrap() {
+        if f["check"] == "ECR003" {
+            assert!(
+                f["evidence"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|e| e["resource"] != arn.as_str()),
+                "{f}"
+            );
+        }
+    }
+}
