@@ -379,7 +379,7 @@ fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 /// Simulation files of well-formed faults, every kind on any service.
 fn faults() -> impl Strategy<Value = String> {
     let fault = (
-        prop::sample::select(&["*", "ecs", "ec2", "eks", "elbv2", "iam", "sts"][..]),
+        prop::sample::select(&["*", "ecs", "ecr", "ec2", "eks", "elbv2", "iam", "sts"][..]),
         prop::sample::select(
             &[
                 "throttle",

@@ -129,9 +129,6 @@ pub struct FsbpControl {
 const TAGGING: &str = "a tagging-policy control, not a failure or exposure of the platform: \
      AWS Config's required-tags rule with the team's own keys answers it";
 
-/// A control of the container platform no check judges yet.
-const NOT_YET: &str = "not judged yet";
-
 /// Every Security Hub FSBP control of the container platform: ECS, EKS and ECR, and the
 /// VPC-endpoint controls for ECR (EC2.55, EC2.56). Titles and rules as Security Hub's
 /// control reference gives them.
@@ -287,19 +284,19 @@ pub const FSBP_SCOPE: &[FsbpControl] = &[
         id: "ECR.1",
         title: "ECR private repositories should have image scanning configured",
         config_rule: Some("ecr-private-image-scanning-enabled"),
-        no_check: Some(NOT_YET),
+        no_check: None,
     },
     FsbpControl {
         id: "ECR.2",
         title: "ECR private repositories should have tag immutability configured",
         config_rule: Some("ecr-private-tag-immutability-enabled"),
-        no_check: Some(NOT_YET),
+        no_check: None,
     },
     FsbpControl {
         id: "ECR.3",
         title: "ECR repositories should have at least one lifecycle policy configured",
         config_rule: Some("ecr-private-lifecycle-policy-configured"),
-        no_check: Some(NOT_YET),
+        no_check: None,
     },
     FsbpControl {
         id: "ECR.4",

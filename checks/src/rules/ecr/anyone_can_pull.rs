@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::crosswalk::prowler;
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::EcrRepository;
@@ -70,6 +71,10 @@ declare_check! {
         severity: Severity::High,
         summary: "ECR repository policy lets any AWS account pull its images",
         needs: ["ecr:DescribeRepositories", "ecr:GetRepositoryPolicy"],
+        controls: [prowler("ecr_repositories_not_publicly_accessible").partial(
+            "Prowler fails a statement with Principal `*`; ECR004 evaluates its conditions, \
+             so an organization or account condition narrows it",
+        )],
         run: run,
     };
 }

@@ -1,5 +1,6 @@
 //! ECR001: private repositories whose images are scanned neither on push nor continuously.
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::{ecr_registry_arn, EcrRegistry, Scanning};
@@ -83,6 +84,14 @@ declare_check! {
         lower: [Severity::Medium],
         summary: "ECR repositories whose images are scanned neither on push nor continuously",
         needs: ["ecr:DescribeRepositories", "ecr:GetRegistryScanningConfiguration"],
+        controls: [
+            fsbp("ECR.1"),
+            config("ecr-private-image-scanning-enabled"),
+            prowler("ecr_registry_scan_images_on_push_enabled").partial(
+                "Prowler asks for registry rules that scan every repository on push; ECR001 \
+                 also accepts a repository's own scanOnPush where the registry has no rules",
+            ),
+        ],
         run: run,
     };
 }

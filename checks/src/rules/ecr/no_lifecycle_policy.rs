@@ -1,5 +1,6 @@
 //! ECR003: private repositories without a lifecycle policy.
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::ecr_registry_arn;
@@ -58,6 +59,11 @@ declare_check! {
         severity: Severity::Low,
         summary: "ECR repositories without a lifecycle policy: images pile up",
         needs: ["ecr:DescribeRepositories", "ecr:GetLifecyclePolicy"],
+        controls: [
+            fsbp("ECR.3"),
+            config("ecr-private-lifecycle-policy-configured"),
+            prowler("ecr_repositories_lifecycle_policy_enabled"),
+        ],
         run: run,
     };
 }

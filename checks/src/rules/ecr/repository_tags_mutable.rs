@@ -1,5 +1,6 @@
 //! ECR002: private repositories that let a pushed tag be moved to another image.
 
+use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::{ecr_registry_arn, EcrRepository};
@@ -66,6 +67,14 @@ declare_check! {
         lower: [Severity::Low],
         summary: "ECR repositories whose image tags can be pushed again to another image",
         needs: ["ecr:DescribeRepositories"],
+        controls: [
+            fsbp("ECR.2").partial(
+                "ECR.2 passes IMMUTABLE only; ECR002 also passes IMMUTABLE_WITH_EXCLUSION \
+                 unless an exclusion filter is `*`",
+            ),
+            config("ecr-private-tag-immutability-enabled"),
+            prowler("ecr_repositories_tag_immutability"),
+        ],
         run: run,
     };
 }
