@@ -16,9 +16,13 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use checks::model::{
     ecr_registry_arn, EcrRegistry, EcrRepository, EcrScanningRule, Inventory, Scope,
 };
-use futures::future::join_all;
+use futures::stream::{self, StreamExt};
 
 use super::{ops, rfc3339, Collector};
+
+/// Repositories whose two policy reads are under way at once, per region (two calls
+/// each): enough to keep the default --concurrency busy.
+const REPOSITORIES_IN_FLIGHT: usize = 32;
 
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     let client = c.session(&scope.account).ecr(&scope.region);
@@ -44,13 +48,20 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     if repositories.is_empty() {
         return inv;
     }
+    // The per-repository calls are started a window at a time, in order: all at once, a
+    // region of a thousand repositories would hold two thousand SDK calls in memory while
+    // --concurrency lets 64 of them out.
     let (registry, policies) = tokio::join!(
         registry(c, &client, scope),
-        join_all(
+        stream::iter(
             repositories
                 .iter()
-                .map(|r| repository_policies(c, &client, scope, r))
-        ),
+                .map(|r| (r.arn.clone(), r.name.clone()))
+                .collect::<Vec<_>>()
+        )
+        .map(|(arn, name)| repository_policies(c, &client, scope, arn, name))
+        .buffered(REPOSITORIES_IN_FLIGHT)
+        .collect::<Vec<_>>(),
     );
     inv.ecr_registries.extend(registry);
     for (mut r, (lifecycle, policy)) in repositories.into_iter().zip(policies) {
@@ -108,18 +119,16 @@ async fn repository_policies(
     c: &Collector,
     client: &aws_sdk_ecr::Client,
     scope: &Scope,
-    r: &EcrRepository,
+    arn: String,
+    name: String,
 ) -> (Option<String>, Option<String>) {
     let (lifecycle, policy) = tokio::join!(
         c.call(
             scope,
             &ops::ecr::GET_LIFECYCLE_POLICY,
-            Some(&r.arn),
+            Some(&arn),
             none_if_not_found(
-                client
-                    .get_lifecycle_policy()
-                    .repository_name(&r.name)
-                    .send(),
+                client.get_lifecycle_policy().repository_name(&name).send(),
                 |o| o.lifecycle_policy_text,
                 |e| e.is_lifecycle_policy_not_found_exception(),
             ),
@@ -127,12 +136,9 @@ async fn repository_policies(
         c.call(
             scope,
             &ops::ecr::GET_REPOSITORY_POLICY,
-            Some(&r.arn),
+            Some(&arn),
             none_if_not_found(
-                client
-                    .get_repository_policy()
-                    .repository_name(&r.name)
-                    .send(),
+                client.get_repository_policy().repository_name(&name).send(),
                 |o| o.policy_text,
                 |e| e.is_repository_policy_not_found_exception(),
             ),
