@@ -38,8 +38,6 @@ declare_check! {
     /// aws ecs update-service --cluster CLUSTER --service SERVICE --task-definition FAMILY:NEW_REVISION
     /// ```
     ///
-    /// Port 2999 (or the `transitEncryptionPort` you set) must be free on EC2 instances.
-    ///
     /// ## References
     ///
     /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/efs-volumes.html

@@ -20,9 +20,10 @@ declare_check! {
     /// ## Why it matters
     ///
     /// A platform version is the kernel and container runtime Fargate starts the task on.
-    /// A pinned old version keeps receiving patched revisions only until AWS retires it;
-    /// tasks on a retired version are stopped, and a workload that explicitly pins it does
-    /// not move forward when AWS forces `LATEST` workloads onto a supported one. Old Linux
+    /// A pinned old version gets patched revisions only until AWS retires it; after its
+    /// retirement date no new task starts on it, and AWS's forced update moves only the
+    /// workloads that ask for `LATEST`: one that pins the version explicitly fails its next
+    /// scale-out, replacement or deployment. Old Linux
     /// versions also lack what newer ones give: before `1.4.0` there is no EFS volume
     /// support, no ECS Exec, and image pulls and secrets travel through the Fargate
     /// platform's own network interface rather than the task's.

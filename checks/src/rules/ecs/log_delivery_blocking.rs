@@ -27,8 +27,8 @@ declare_check! {
     /// FireLens router or Splunk endpoint), the application's own threads stop on their
     /// next log line: requests hang, health checks fail, and ECS replaces tasks that were
     /// healthy, turning a logging problem into an outage. Non-blocking mode buffers the
-    /// lines in memory (`max-buffer-size`, 10 MiB by default) and drops the oldest when
-    /// the buffer is full: the application keeps serving. AWS Trusted Advisor reports the
+    /// lines in memory, up to the `max-buffer-size` option, and drops lines when the
+    /// buffer is full: the application keeps serving. AWS Trusted Advisor reports the
     /// same risk for awslogs.
     ///
     /// ## How to confirm
