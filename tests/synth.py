@@ -85,6 +85,7 @@ AWS_DEFAULT_PAGE = {
     ("eks", "ListClusters"): 100,
     ("eks", "ListNodegroups"): 100,
     ("eks", "ListFargateProfiles"): 100,
+    ("eks", "ListAddons"): 100,
 }
 
 
@@ -1136,7 +1137,7 @@ class Emitter:
 
     def eks_list(self, path: str, field: str, names: list[str], salt: str) -> None:
         operation = {"clusters": "ListClusters", "nodegroups": "ListNodegroups",
-                     "fargateProfileNames": "ListFargateProfiles"}[field]
+                     "fargateProfileNames": "ListFargateProfiles", "addons": "ListAddons"}[field]
         pages = chunks(names, page_size("eks", operation))
         for i, page in enumerate(pages):
             query = {"nextToken": token("eks", salt, i)} if i else None
@@ -1153,6 +1154,8 @@ class Emitter:
             self.eks_list(f"/clusters/{c.name}/node-groups", "nodegroups", [n.name for n in c.nodegroups], c.arn + ":ng")
             self.eks_list(f"/clusters/{c.name}/fargate-profiles", "fargateProfileNames",
                           [p.name for p in c.profiles], c.arn + ":fp")
+            # No add-ons: one empty listing per cluster.
+            self.eks_list(f"/clusters/{c.name}/addons", "addons", [], c.arn + ":addons")
             for ng in c.nodegroups:
                 self.add("eks", "DescribeNodegroup", rest_get(f"/clusters/{c.name}/node-groups/{ng.name}"),
                          {"nodegroup": self.nodegroup_json(c, ng)}, REST_JSON)
@@ -1180,6 +1183,7 @@ class Emitter:
             "certificateAuthority": {"data": c.ca},
             "clientRequestToken": c.token,
             "createdAt": float(c.created),
+            "deletionProtection": False,
             "encryptionConfig": [{"provider": {"keyArn": c.kms}, "resources": ["secrets"]}] if c.kms else [],
             "endpoint": c.endpoint,
             "health": {"issues": []},

@@ -544,6 +544,23 @@ impl Builder {
         )
     }
 
+    /// An ACTIVE, healthy add-on `name` at `version` on EKS cluster `cluster`.
+    pub fn eks_addon(&mut self, cluster: &str, name: &str, version: &str) -> &mut EksAddon {
+        let arn = self.arn("eks", &format!("addon/{cluster}/{name}/uuid"));
+        push(
+            &mut self.inv.eks_addons,
+            EksAddon {
+                scope: self.scope.clone(),
+                arn,
+                name: name.into(),
+                cluster_name: cluster.into(),
+                status: "ACTIVE".into(),
+                version: Some(version.into()),
+                health_issues: vec![],
+            },
+        )
+    }
+
     /// An ACTIVE m5.large nodegroup: desired 2, max 4.
     pub fn nodegroup(&mut self, cluster: &str, name: &str, subnets: &[&str]) -> &mut EksNodegroup {
         let arn = self.arn("eks", &format!("nodegroup/{cluster}/{name}/uuid"));

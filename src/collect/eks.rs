@@ -1,10 +1,13 @@
-//! EKS: clusters, their managed nodegroups and Fargate profiles.
+//! EKS: clusters, their managed nodegroups, Fargate profiles and add-ons, and the add-on
+//! versions EKS offers for the Kubernetes versions the clusters run (one
+//! DescribeAddonVersions listing per add-on and version, however many clusters share it).
 
 use std::collections::BTreeMap;
 
 use aws_sdk_eks::types as t;
 use checks::model::{
-    EksCluster, EksFargateProfile, EksNodegroup, FargateSelector, Inventory, Scope,
+    AddonIssue, AddonVersion, EksAddon, EksAddonVersions, EksCluster, EksFargateProfile,
+    EksNodegroup, FargateSelector, Inventory, Scope,
 };
 use futures::future::join_all;
 
@@ -41,8 +44,142 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
         .iter()
         .flat_map(|n| n.instance_types.iter().cloned())
         .collect();
-    inv.instance_types = super::ec2::instance_types(c, scope, types).await;
+    let (instance_types, addon_versions) = tokio::join!(
+        super::ec2::instance_types(c, scope, types),
+        addon_versions(c, &client, scope, &inv),
+    );
+    inv.instance_types = instance_types;
+    inv.eks_addon_versions = addon_versions;
     inv
+}
+
+/// The versions EKS offers of each add-on the clusters run, for each Kubernetes version
+/// they run it on: one paginated DescribeAddonVersions per distinct pair.
+async fn addon_versions(
+    c: &Collector,
+    client: &aws_sdk_eks::Client,
+    scope: &Scope,
+    inv: &Inventory,
+) -> Vec<EksAddonVersions> {
+    let pairs: std::collections::BTreeSet<(String, String)> = inv
+        .eks_addons
+        .iter()
+        .filter_map(|a| {
+            let cluster = inv.eks_clusters.iter().find(|c| c.name == a.cluster_name)?;
+            Some((a.name.clone(), cluster.version.clone()?))
+        })
+        .collect();
+    join_all(pairs.iter().map(|(addon, k8s)| async move {
+        let key = EksAddonVersions::key_of(addon, k8s);
+        let pages = c
+            .pages(
+                scope,
+                &ops::eks::DESCRIBE_ADDON_VERSIONS,
+                Some(&key),
+                |page| {
+                    client
+                        .describe_addon_versions()
+                        .addon_name(addon)
+                        .kubernetes_version(k8s)
+                        .set_max_results(page)
+                        .into_paginator()
+                        .send()
+                        .try_collect()
+                },
+            )
+            .await?;
+        let versions = pages
+            .iter()
+            .flat_map(|p| p.addons())
+            .filter(|a| a.addon_name() == Some(addon.as_str()))
+            .flat_map(|a| a.addon_versions())
+            .filter_map(|v| {
+                let compat = v
+                    .compatibilities()
+                    .iter()
+                    .find(|c| c.cluster_version() == Some(k8s.as_str()))?;
+                Some(AddonVersion {
+                    version: v.addon_version()?.to_string(),
+                    default: compat.default_version(),
+                })
+            })
+            .collect();
+        Some(EksAddonVersions {
+            scope: scope.clone(),
+            key,
+            addon_name: addon.clone(),
+            kubernetes_version: k8s.clone(),
+            versions,
+        })
+    }))
+    .await
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// A cluster's add-ons: ListAddons, then DescribeAddon for each.
+async fn addons(
+    c: &Collector,
+    client: &aws_sdk_eks::Client,
+    scope: &Scope,
+    cluster: &str,
+    cluster_arn: &str,
+) -> Vec<EksAddon> {
+    let Some(pages) = c
+        .pages(scope, &ops::eks::LIST_ADDONS, Some(cluster_arn), |page| {
+            client
+                .list_addons()
+                .cluster_name(cluster)
+                .set_max_results(page)
+                .into_paginator()
+                .send()
+                .try_collect()
+        })
+        .await
+    else {
+        return Vec::new();
+    };
+    let names: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.addons().iter().cloned())
+        .collect();
+    join_all(names.iter().map(|name| async move {
+        c.call(scope, &ops::eks::DESCRIBE_ADDON, Some(cluster_arn), async {
+            client
+                .describe_addon()
+                .cluster_name(cluster)
+                .addon_name(name)
+                .send()
+                .await
+        })
+        .await
+    }))
+    .await
+    .into_iter()
+    .flatten()
+    .filter_map(|o| {
+        let a = o.addon()?;
+        Some(EksAddon {
+            scope: scope.clone(),
+            arn: a.addon_arn().unwrap_or_default().to_string(),
+            name: a.addon_name().unwrap_or_default().to_string(),
+            cluster_name: cluster.to_string(),
+            status: a.status().map_or(String::new(), |s| s.as_str().to_string()),
+            version: a.addon_version().map(str::to_string),
+            health_issues: a
+                .health()
+                .map(|h| h.issues())
+                .unwrap_or_default()
+                .iter()
+                .map(|i| AddonIssue {
+                    code: i.code().map(|c| c.as_str().to_string()),
+                    message: i.message().map(str::to_string),
+                })
+                .collect(),
+        })
+    })
+    .collect()
 }
 
 /// One cluster: DescribeCluster, and its nodegroups and Fargate profiles concurrently.
@@ -62,13 +199,15 @@ async fn cluster(
         scope.account,
         name
     );
-    let (described, nodegroups, profiles) = tokio::join!(
+    let (described, nodegroups, profiles, addons) = tokio::join!(
         c.call(scope, &ops::eks::DESCRIBE_CLUSTER, Some(&arn), async {
             client.describe_cluster().name(name).send().await
         }),
         nodegroups(c, client, scope, name, &arn),
         fargate_profiles(c, client, scope, name, &arn),
+        addons(c, client, scope, name, &arn),
     );
+    inv.eks_addons = addons;
     if let Some(cl) = described.as_ref().and_then(|o| o.cluster()) {
         let eks = eks_cluster(scope, cl, &arn);
         inv.resource_tags

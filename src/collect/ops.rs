@@ -130,6 +130,12 @@ pub mod eks {
         Op::pages("eks", "ListFargateProfiles", None).after(&["eks:ListClusters"]);
     pub const DESCRIBE_FARGATE_PROFILE: Op =
         Op::each("eks", "DescribeFargateProfile").after(&["eks:ListFargateProfiles"]);
+    // ListAddons' default page is its maximum, 100, like the other EKS listings.
+    pub const LIST_ADDONS: Op = Op::pages("eks", "ListAddons", None).after(&["eks:ListClusters"]);
+    pub const DESCRIBE_ADDON: Op = Op::each("eks", "DescribeAddon").after(&["eks:ListAddons"]);
+    /// Once per (add-on, Kubernetes version) the region's clusters run, 100 versions a page.
+    pub const DESCRIBE_ADDON_VERSIONS: Op = Op::pages("eks", "DescribeAddonVersions", Some(100))
+        .after(&["eks:DescribeAddon", "eks:DescribeCluster"]);
 }
 
 pub mod ecr {
@@ -245,6 +251,9 @@ pub static ALL: &[&Op] = &[
     &eks::DESCRIBE_NODEGROUP,
     &eks::LIST_FARGATE_PROFILES,
     &eks::DESCRIBE_FARGATE_PROFILE,
+    &eks::LIST_ADDONS,
+    &eks::DESCRIBE_ADDON,
+    &eks::DESCRIBE_ADDON_VERSIONS,
     &ecr::DESCRIBE_REPOSITORIES,
     &ecr::GET_REGISTRY_SCANNING_CONFIGURATION,
     &ecr::GET_LIFECYCLE_POLICY,

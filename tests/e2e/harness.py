@@ -271,8 +271,10 @@ def apply_patches(rec: Path, patches: list[Patch]) -> list[dict]:
     wanted = {(p.region, p.cluster, p.service): p for p in patches if p.kind == "ecs_deployment_configuration"}
     fields = {(p.region, p.cluster, p.service): p for p in patches if p.kind == "ecs_service_fields"}
     eks_fields = {(p.region, p.cluster): p for p in patches if p.kind == "eks_cluster_fields"}
+    addon_fields = {(p.region, p.cluster, p.service): p for p in patches if p.kind == "eks_addon_fields"}
     unknown = [p for p in patches
-               if p.kind not in ("ecs_deployment_configuration", "ecs_service_fields", "eks_cluster_fields")]
+               if p.kind not in ("ecs_deployment_configuration", "ecs_service_fields", "eks_cluster_fields",
+                                 "eks_addon_fields")]
     if unknown:
         raise ValueError(f"unknown patch kinds: {[p.kind for p in unknown]}")
     applied: set = set()
@@ -321,6 +323,33 @@ def apply_patches(rec: Path, patches: list[Patch]) -> list[dict]:
     if missing:
         raise RuntimeError(f"{rec}: patches matched no recorded DescribeServices entry: {missing}")
     edits += _patch_eks_clusters(rec, eks_fields)
+    edits += _patch_eks_addons(rec, addon_fields)
+    return edits
+
+
+def _patch_eks_addons(rec: Path, patches: dict) -> list[dict]:
+    """A scenario's values for its add-ons, in their DescribeAddon responses."""
+    edits: list[dict] = []
+    applied: set = set()
+    for path in _json_files(rec, "eks", "DescribeAddon"):
+        doc = json.loads(path.read_text())
+        region = doc.get("key", {}).get("region") or path.parent.name
+        addon = (doc.get("body") or {}).get("addon") if isinstance(doc.get("body"), dict) else None
+        if not isinstance(addon, dict):
+            continue
+        k = (region, addon.get("clusterName"), addon.get("addonName"))
+        p = patches.get(k)
+        if not p:
+            continue
+        for field, value in p.value.items():
+            addon[field] = json.loads(json.dumps(value))
+            edits.append({"file": str(path.relative_to(rec)),
+                          "field": f"addon[{k[1]}/{k[2]}].{field}", "value": value, "reason": p.reason})
+        applied.add(k)
+        _write_json(path, doc)
+    missing = sorted(set(patches) - applied)
+    if missing:
+        raise RuntimeError(f"{rec}: patches matched no recorded DescribeAddon entry: {missing}")
     return edits
 
 

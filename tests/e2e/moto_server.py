@@ -125,12 +125,10 @@ class MotoServer:
         return f"http://{self.host}:{self.port}"
 
     def _binary(self) -> list[str]:
-        exe = self.venv / "bin" / "moto_server"
-        if exe.exists():
-            return [str(exe)]
+        # moto's own server, with the EKS operations it lacks added (moto_plus.py).
         py = self.venv / "bin" / "python"
         if py.exists():
-            return [str(py), "-m", "moto.server"]
+            return [str(py), str(Path(__file__).resolve().parent / "moto_plus.py")]
         raise MotoError(
             f"no moto in {self.venv}: run tests/e2e/setup_venv.sh (or set AWSAUDIT_VENV)"
         )

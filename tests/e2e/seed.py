@@ -69,6 +69,8 @@ class Patch:
     - "ecs_service_fields": set each field of `value` on that service (None removes it).
     - "eks_cluster_fields": in the region's DescribeCluster responses, set each field of
       `value` on EKS cluster `cluster` (`service` unused).
+    - "eks_addon_fields": in the region's DescribeAddon responses, set each field of `value`
+      on add-on `service` of EKS cluster `cluster`.
     """
 
     kind: str
@@ -539,6 +541,10 @@ class Region:
             ScalableDimension="ecs:service:DesiredCount", MinCapacity=minimum, MaxCapacity=maximum)
 
     # -- EKS -----------------------------------------------------------------------------
+
+    def addon(self, cluster: str, name: str, version: str) -> str:
+        """An EKS add-on at `version` (tests/e2e/moto_plus.py emulates the add-on API)."""
+        return self.eks.create_addon(clusterName=cluster, addonName=name, addonVersion=version)["addon"]["addonArn"]
 
     def eks_cluster(self, name: str, subnets: list[str], sg: str, version: str = "1.35",
                     public_cidrs: tuple[str, ...] | None = ("203.0.113.0/24",), logging: bool = True,
@@ -1161,6 +1167,59 @@ def seed_eks_access(session) -> Seeded:
                 "accessConfig": {"bootstrapClusterCreatorAdminPermissions": True,
                                  "authenticationMode": "API_AND_CONFIG_MAP"},
             }, reason),
+        ],
+    )
+
+
+def seed_eks_addons(session) -> Seeded:
+    """EKS014 addon-unhealthy and EKS015 addon-version-behind. moto has no add-on API:
+    tests/e2e/moto_plus.py adds one (add-ons created ACTIVE and healthy, versions from its
+    catalog); the degraded add-on is a documented patch of its DescribeAddon response."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("addons", "10.64")
+    sub, sg = net["private"], net["sg_app"]
+    for name in ("legacy-eks", "current-eks"):
+        r.eks_cluster(name, sub, sg, version="1.35")
+        r.nodegroup(name, f"{name}-ng", sub, "m5.large", 1, 3, 2)
+    # Left behind by the upgrade to 1.35: kube-proxy of 1.34, coredns behind the default, and
+    # a vpc-cni that EKS reports degraded.
+    r.addon("legacy-eks", "kube-proxy", "v1.34.1-eksbuild.2")
+    r.addon("legacy-eks", "coredns", "v1.11.4-eksbuild.2")
+    r.addon("legacy-eks", "vpc-cni", "v1.20.4-eksbuild.1")
+    for name, version in (("kube-proxy", "v1.35.0-eksbuild.2"), ("coredns", "v1.12.4-eksbuild.1"),
+                          ("vpc-cni", "v1.20.4-eksbuild.1")):
+        r.addon("current-eks", name, version)
+    return Seeded(
+        name="eks-addons", regions=["us-east-1"],
+        summary="Two ACTIVE 1.35 clusters: one whose add-ons were left behind by its upgrade "
+                "(kube-proxy of 1.34, coredns behind the default, vpc-cni degraded), and a twin "
+                "on the default version of each.",
+        bad=[
+            "legacy-eks/kube-proxy v1.34.1-eksbuild.2: not offered for Kubernetes 1.35 -> EKS015 high",
+            "legacy-eks/coredns v1.11.4-eksbuild.2: behind the 1.35 default v1.12.4-eksbuild.1 -> EKS015 low",
+            "legacy-eks/vpc-cni: DEGRADED, InsufficientNumberOfReplicas (patched) -> EKS014 high",
+        ],
+        clean=[
+            "current-eks: kube-proxy v1.35.0-eksbuild.2, coredns v1.12.4-eksbuild.1, vpc-cni v1.20.4-eksbuild.1, all healthy",
+        ],
+        must=[
+            Expect("EKS015", ("kube-proxy",), "high", why="1.34 build on a 1.35 control plane"),
+            Expect("EKS015", ("coredns",), "low", why="behind the default"),
+            Expect("EKS014", ("vpc-cni",), "high", needs_patch=True, why="degraded"),
+        ],
+        must_not=[
+            Expect("EKS015", ("current-eks",), why="default versions"),
+            Expect("EKS014", ("current-eks",), why="healthy"),
+        ],
+        patches=[
+            Patch("eks_addon_fields", "us-east-1", "legacy-eks", "vpc-cni", {
+                "status": "DEGRADED",
+                "health": {"issues": [{"code": "InsufficientNumberOfReplicas",
+                                       "message": "The add-on is unhealthy because it doesn't have the desired number of replicas.",
+                                       "resourceIds": ["aws-node"]}]},
+            }, "what AWS reports for a vpc-cni whose aws-node pods are not all ready; moto's add-ons "
+               "(tests/e2e/moto_plus.py) are always ACTIVE and healthy"),
         ],
     )
 
@@ -2340,6 +2399,7 @@ SCENARIOS = {
     "vpc-paths": seed_vpc_paths,
     "eks-catalog": seed_eks_catalog,
     "eks-access": seed_eks_access,
+    "eks-addons": seed_eks_addons,
     "eks001": seed_eks001,
     "eks002": seed_eks002,
     "eks003": seed_eks003,

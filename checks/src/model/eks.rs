@@ -127,3 +127,50 @@ mod tests {
         }
     }
 }
+
+/// An EKS add-on installed on a cluster (ListAddons, DescribeAddon).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EksAddon {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    /// `vpc-cni`, `coredns`, `kube-proxy`, …
+    pub name: String,
+    pub cluster_name: String,
+    /// `ACTIVE`, `DEGRADED`, `CREATE_FAILED`, `UPDATE_FAILED`, `UPDATING`, …
+    pub status: String,
+    pub version: Option<String>,
+    /// `health.issues`: what EKS reports wrong with it.
+    pub health_issues: Vec<AddonIssue>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AddonIssue {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// The versions of one add-on EKS offers for one Kubernetes version (DescribeAddonVersions).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EksAddonVersions {
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// `<addon>@<kubernetes version>`, the record's identity.
+    pub key: String,
+    pub addon_name: String,
+    pub kubernetes_version: String,
+    /// Every version compatible with that Kubernetes version, with whether it is the default.
+    pub versions: Vec<AddonVersion>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AddonVersion {
+    pub version: String,
+    pub default: bool,
+}
+
+impl EksAddonVersions {
+    pub fn key_of(addon_name: &str, kubernetes_version: &str) -> String {
+        format!("{addon_name}@{kubernetes_version}")
+    }
+}

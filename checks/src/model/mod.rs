@@ -58,6 +58,12 @@ pub struct Inventory {
     pub eks_clusters: Vec<EksCluster>,
     pub eks_nodegroups: Vec<EksNodegroup>,
     pub eks_fargate_profiles: Vec<EksFargateProfile>,
+    /// EKS add-ons installed on the clusters.
+    #[serde(default)]
+    pub eks_addons: Vec<EksAddon>,
+    /// The add-on versions EKS offers for the clusters' Kubernetes versions.
+    #[serde(default)]
+    pub eks_addon_versions: Vec<EksAddonVersions>,
     /// Private ECR repositories, with their lifecycle and repository policies.
     #[serde(default)]
     pub ecr_repositories: Vec<EcrRepository>,
@@ -126,6 +132,8 @@ inventory_lists!(
     eks_clusters,
     eks_nodegroups,
     eks_fargate_profiles,
+    eks_addons,
+    eks_addon_versions,
     ecr_repositories,
     ecr_registries,
     load_balancers,
@@ -165,7 +173,7 @@ sort_key!(
     TaskDefinition => arn, ScalableTarget => resource_id, EcsCapacityProvider => arn,
     EcsAccountSetting => name,
     EksCluster => arn,
-    EksNodegroup => arn, EksFargateProfile => arn, EcrRepository => arn, EcrRegistry => arn, LoadBalancer => arn, Listener => arn,
+    EksNodegroup => arn, EksFargateProfile => arn, EksAddon => arn, EksAddonVersions => key, EcrRepository => arn, EcrRegistry => arn, LoadBalancer => arn, Listener => arn,
     ListenerRule => arn,
     TargetGroup => arn, Vpc => id, Subnet => id, RouteTable => id, NatGateway => id,
     InternetGateway => id, VpcEndpoint => id, Instance => id, InstanceType => name,

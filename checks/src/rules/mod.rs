@@ -84,6 +84,8 @@ checks! {
         deletion_protection_off::EKS011,
         config_map_authentication::EKS012,
         pod_role_overprivileged::EKS013,
+        addon_unhealthy::EKS014,
+        addon_version_behind::EKS015,
     }
     /// Checks on ELBv2 target groups and how workloads use them.
     elb {
