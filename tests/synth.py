@@ -86,6 +86,7 @@ AWS_DEFAULT_PAGE = {
     ("eks", "ListNodegroups"): 100,
     ("eks", "ListFargateProfiles"): 100,
     ("eks", "ListAddons"): 100,
+    ("eks", "ListPodIdentityAssociations"): 100,
 }
 
 
@@ -1137,7 +1138,8 @@ class Emitter:
 
     def eks_list(self, path: str, field: str, names: list[str], salt: str) -> None:
         operation = {"clusters": "ListClusters", "nodegroups": "ListNodegroups",
-                     "fargateProfileNames": "ListFargateProfiles", "addons": "ListAddons"}[field]
+                     "fargateProfileNames": "ListFargateProfiles", "addons": "ListAddons",
+                     "associations": "ListPodIdentityAssociations"}[field]
         pages = chunks(names, page_size("eks", operation))
         for i, page in enumerate(pages):
             query = {"nextToken": token("eks", salt, i)} if i else None
@@ -1156,6 +1158,7 @@ class Emitter:
                           [p.name for p in c.profiles], c.arn + ":fp")
             # No add-ons: one empty listing per cluster.
             self.eks_list(f"/clusters/{c.name}/addons", "addons", [], c.arn + ":addons")
+            self.eks_list(f"/clusters/{c.name}/pod-identity-associations", "associations", [], c.arn + ":pia")
             for ng in c.nodegroups:
                 self.add("eks", "DescribeNodegroup", rest_get(f"/clusters/{c.name}/node-groups/{ng.name}"),
                          {"nodegroup": self.nodegroup_json(c, ng)}, REST_JSON)

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aws_sdk_eks::types as t;
 use checks::model::{
     AddonIssue, AddonVersion, EksAddon, EksAddonVersions, EksCluster, EksFargateProfile,
-    EksNodegroup, FargateSelector, Inventory, Scope,
+    EksNodegroup, EksPodIdentityAssociation, FargateSelector, Inventory, Scope,
 };
 use futures::future::join_all;
 
@@ -118,6 +118,73 @@ async fn addon_versions(
     .collect()
 }
 
+/// A cluster's Pod Identity associations: ListPodIdentityAssociations, then
+/// DescribePodIdentityAssociation for each (the listing does not name the role).
+async fn pod_identity_associations(
+    c: &Collector,
+    client: &aws_sdk_eks::Client,
+    scope: &Scope,
+    cluster: &str,
+    cluster_arn: &str,
+) -> Vec<EksPodIdentityAssociation> {
+    let Some(pages) = c
+        .pages(
+            scope,
+            &ops::eks::LIST_POD_IDENTITY_ASSOCIATIONS,
+            Some(cluster_arn),
+            |page| {
+                client
+                    .list_pod_identity_associations()
+                    .cluster_name(cluster)
+                    .set_max_results(page)
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+            },
+        )
+        .await
+    else {
+        return Vec::new();
+    };
+    let ids: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.associations())
+        .filter_map(|a| a.association_id().map(str::to_string))
+        .collect();
+    join_all(ids.iter().map(|id| async move {
+        c.call(
+            scope,
+            &ops::eks::DESCRIBE_POD_IDENTITY_ASSOCIATION,
+            Some(cluster_arn),
+            async {
+                client
+                    .describe_pod_identity_association()
+                    .cluster_name(cluster)
+                    .association_id(id)
+                    .send()
+                    .await
+            },
+        )
+        .await
+    }))
+    .await
+    .into_iter()
+    .flatten()
+    .filter_map(|o| {
+        let a = o.association()?;
+        Some(EksPodIdentityAssociation {
+            scope: scope.clone(),
+            arn: a.association_arn().unwrap_or_default().to_string(),
+            id: a.association_id().unwrap_or_default().to_string(),
+            cluster_name: cluster.to_string(),
+            namespace: a.namespace().unwrap_or_default().to_string(),
+            service_account: a.service_account().unwrap_or_default().to_string(),
+            role_arn: a.role_arn().map(str::to_string),
+        })
+    })
+    .collect()
+}
+
 /// A cluster's add-ons: ListAddons, then DescribeAddon for each.
 async fn addons(
     c: &Collector,
@@ -199,15 +266,17 @@ async fn cluster(
         scope.account,
         name
     );
-    let (described, nodegroups, profiles, addons) = tokio::join!(
+    let (described, nodegroups, profiles, addons, associations) = tokio::join!(
         c.call(scope, &ops::eks::DESCRIBE_CLUSTER, Some(&arn), async {
             client.describe_cluster().name(name).send().await
         }),
         nodegroups(c, client, scope, name, &arn),
         fargate_profiles(c, client, scope, name, &arn),
         addons(c, client, scope, name, &arn),
+        pod_identity_associations(c, client, scope, name, &arn),
     );
     inv.eks_addons = addons;
+    inv.eks_pod_identity_associations = associations;
     if let Some(cl) = described.as_ref().and_then(|o| o.cluster()) {
         let eks = eks_cluster(scope, cl, &arn);
         inv.resource_tags

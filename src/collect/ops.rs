@@ -133,6 +133,12 @@ pub mod eks {
     // ListAddons' default page is its maximum, 100, like the other EKS listings.
     pub const LIST_ADDONS: Op = Op::pages("eks", "ListAddons", None).after(&["eks:ListClusters"]);
     pub const DESCRIBE_ADDON: Op = Op::each("eks", "DescribeAddon").after(&["eks:ListAddons"]);
+    pub const LIST_POD_IDENTITY_ASSOCIATIONS: Op =
+        Op::pages("eks", "ListPodIdentityAssociations", None).after(&["eks:ListClusters"]);
+    /// The association's role is only in its description.
+    pub const DESCRIBE_POD_IDENTITY_ASSOCIATION: Op =
+        Op::each("eks", "DescribePodIdentityAssociation")
+            .after(&["eks:ListPodIdentityAssociations"]);
     /// Once per (add-on, Kubernetes version) the region's clusters run, 100 versions a page.
     pub const DESCRIBE_ADDON_VERSIONS: Op = Op::pages("eks", "DescribeAddonVersions", Some(100))
         .after(&["eks:DescribeAddon", "eks:DescribeCluster"]);
@@ -254,6 +260,8 @@ pub static ALL: &[&Op] = &[
     &eks::LIST_ADDONS,
     &eks::DESCRIBE_ADDON,
     &eks::DESCRIBE_ADDON_VERSIONS,
+    &eks::LIST_POD_IDENTITY_ASSOCIATIONS,
+    &eks::DESCRIBE_POD_IDENTITY_ASSOCIATION,
     &ecr::DESCRIBE_REPOSITORIES,
     &ecr::GET_REGISTRY_SCANNING_CONFIGURATION,
     &ecr::GET_LIFECYCLE_POLICY,

@@ -1,4 +1,5 @@
-"""moto's server with the EKS operations moto 5.2.5 lacks, for the end-to-end tests.
+"""moto's server with the EKS operations moto 5.2.5 lacks, for the end-to-end tests:
+add-ons and EKS Pod Identity associations.
 
     python tests/e2e/moto_plus.py -H 127.0.0.1 -p PORT      (moto_server's arguments)
 
@@ -116,12 +117,56 @@ def install() -> None:
                         "publisher": "eks", "owner": "aws"})
         return ActionResult({"addons": out})
 
-    for fn in (create_addon, list_addons, describe_addon, describe_addon_versions):
+    def associations_of(self) -> tuple[str, dict[str, dict[str, Any]]]:
+        cluster = self._get_param("name") or self._get_param("clusterName")
+        self.eks_backend.describe_cluster(name=cluster)
+        store = self.eks_backend.__dict__.setdefault("_awsaudit_pod_identity", {})
+        return cluster, store.setdefault(cluster, {})
+
+    def create_pod_identity_association(self):
+        from moto.moto_api._internal import mock_random
+        cluster, associations = associations_of(self)
+        association_id = "a-" + mock_random.get_random_string(17).lower()
+        association = {
+            "clusterName": cluster,
+            "namespace": self._get_param("namespace"),
+            "serviceAccount": self._get_param("serviceAccount"),
+            "roleArn": self._get_param("roleArn"),
+            "associationArn": f"arn:aws:eks:{self.region}:{self.current_account}:podidentityassociation/{cluster}/{association_id}",
+            "associationId": association_id,
+            "tags": self._get_param("tags") or {},
+            "createdAt": _now(),
+            "modifiedAt": _now(),
+        }
+        associations[association_id] = association
+        return ActionResult({"association": association})
+
+    def list_pod_identity_associations(self):
+        cluster, associations = associations_of(self)
+        summaries = [{k: a[k] for k in ("clusterName", "namespace", "serviceAccount", "associationArn", "associationId")}
+                     for _, a in sorted(associations.items())]
+        return ActionResult({"associations": summaries})
+
+    def describe_pod_identity_association(self):
+        from moto.eks.exceptions import ResourceNotFoundException
+        cluster, associations = associations_of(self)
+        association_id = self._get_param("associationId")
+        association = associations.get(association_id)
+        if association is None:
+            raise ResourceNotFoundException(
+                clusterName=cluster, message=f"No association: {association_id} found in cluster: {cluster}")
+        return ActionResult({"association": association})
+
+    for fn in (create_addon, list_addons, describe_addon, describe_addon_versions,
+               create_pod_identity_association, list_pod_identity_associations,
+               describe_pod_identity_association):
         setattr(EKSResponse, fn.__name__, fn)
     urls.url_paths.update({
         "{0}/clusters/(?P<name>[^/]+)/addons$": urls.response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$": urls.response.dispatch,
         "{0}/addons/supported-versions$": urls.response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$": urls.response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<associationId>[^/]+)$": urls.response.dispatch,
     })
 
 

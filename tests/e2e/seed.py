@@ -1119,7 +1119,9 @@ def seed_eks_access(session) -> Seeded:
         "Action": ["sts:AssumeRole", "sts:TagSession"]}]}
     admin = ["arn:aws:iam::aws:policy/AdministratorAccess"]
     iam.role("ops-deployer", irsa_trust("ops:deployer"), managed=admin, path="/eks/")
-    iam.role("platform-operator", pod_identity_trust, managed=admin, path="/eks/")
+    operator = iam.role("platform-operator", pod_identity_trust, managed=admin, path="/eks/")
+    r.eks.create_pod_identity_association(clusterName="payments-eks", namespace="platform",
+                                          serviceAccount="operator", roleArn=operator)
     iam.role("payments-api", irsa_trust("payments:api"), path="/eks/", inline={"read-assets": {
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
                                                 "Resource": "arn:aws:s3:::payments-assets/*"}]}})
@@ -1135,7 +1137,7 @@ def seed_eks_access(session) -> Seeded:
             "EKS cluster legacy-eks: deletionProtection false -> EKS011 low",
             "EKS cluster legacy-eks: authenticationMode CONFIG_MAP -> EKS012 medium",
             "role ops-deployer: IRSA (ops:deployer) with AdministratorAccess -> EKS013 high",
-            "role platform-operator: EKS Pod Identity with AdministratorAccess -> EKS013 high",
+            "role platform-operator: EKS Pod Identity (payments-eks platform/operator) with AdministratorAccess -> EKS013 high",
         ],
         clean=[
             "EKS cluster payments-eks: deletionProtection true, authenticationMode API",

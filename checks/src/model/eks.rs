@@ -174,3 +174,17 @@ impl EksAddonVersions {
         format!("{addon_name}@{kubernetes_version}")
     }
 }
+
+/// An EKS Pod Identity association: pods of a service account get an IAM role
+/// (ListPodIdentityAssociations, DescribePodIdentityAssociation).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EksPodIdentityAssociation {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub id: String,
+    pub cluster_name: String,
+    pub namespace: String,
+    pub service_account: String,
+    pub role_arn: Option<String>,
+}

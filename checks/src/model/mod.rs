@@ -64,6 +64,9 @@ pub struct Inventory {
     /// The add-on versions EKS offers for the clusters' Kubernetes versions.
     #[serde(default)]
     pub eks_addon_versions: Vec<EksAddonVersions>,
+    /// EKS Pod Identity associations of the clusters.
+    #[serde(default)]
+    pub eks_pod_identity_associations: Vec<EksPodIdentityAssociation>,
     /// Private ECR repositories, with their lifecycle and repository policies.
     #[serde(default)]
     pub ecr_repositories: Vec<EcrRepository>,
@@ -134,6 +137,7 @@ inventory_lists!(
     eks_fargate_profiles,
     eks_addons,
     eks_addon_versions,
+    eks_pod_identity_associations,
     ecr_repositories,
     ecr_registries,
     load_balancers,
@@ -173,7 +177,7 @@ sort_key!(
     TaskDefinition => arn, ScalableTarget => resource_id, EcsCapacityProvider => arn,
     EcsAccountSetting => name,
     EksCluster => arn,
-    EksNodegroup => arn, EksFargateProfile => arn, EksAddon => arn, EksAddonVersions => key, EcrRepository => arn, EcrRegistry => arn, LoadBalancer => arn, Listener => arn,
+    EksNodegroup => arn, EksFargateProfile => arn, EksAddon => arn, EksAddonVersions => key, EksPodIdentityAssociation => arn, EcrRepository => arn, EcrRegistry => arn, LoadBalancer => arn, Listener => arn,
     ListenerRule => arn,
     TargetGroup => arn, Vpc => id, Subnet => id, RouteTable => id, NatGateway => id,
     InternetGateway => id, VpcEndpoint => id, Instance => id, InstanceType => name,

@@ -22,7 +22,9 @@ declare_check! {
     ///
     /// - IRSA roles: the trust policy lets an EKS cluster's OIDC issuer
     ///   (`oidc.eks.<region>.amazonaws.com/id/…`) assume it with a web identity token;
-    /// - EKS Pod Identity roles: the trust policy lets `pods.eks.amazonaws.com` assume it.
+    /// - EKS Pod Identity roles: the trust policy lets `pods.eks.amazonaws.com` assume it;
+    ///   the associations that give it to a service account are named (any cluster of the
+    ///   account may associate it later, so one without an association is reported too).
     ///
     /// One finding per role, naming the clusters whose issuer it trusts. A role that running
     /// ECS tasks also use as their task role is left to ECS010, which reports it once.
@@ -128,11 +130,32 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             }
         }
         if pod_identity {
-            who.push("EKS Pod Identity associations".to_string());
             evidence.push(Evidence::new(
                 &role.arn,
                 format!("trust policy allows {POD_IDENTITY}"),
             ));
+            let associated: Vec<_> = ctx
+                .inventory
+                .eks_pod_identity_associations
+                .iter()
+                .filter(|a| a.role_arn.as_deref() == Some(role.arn.as_str()))
+                .collect();
+            if associated.is_empty() {
+                who.push("any EKS Pod Identity association of the account (none yet)".to_string());
+            }
+            for a in associated {
+                who.push(format!(
+                    "service account `{}/{}` of EKS cluster `{}` (Pod Identity)",
+                    a.namespace, a.service_account, a.cluster_name
+                ));
+                evidence.push(Evidence::new(
+                    &a.arn,
+                    format!(
+                        "Pod Identity association gives role `{}` to `{}/{}`",
+                        role.name, a.namespace, a.service_account
+                    ),
+                ));
+            }
         }
         out.report(
             &role.scope,
@@ -159,7 +182,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{IamRole, NamedPolicy, Scope, GLOBAL_REGION};
+    use crate::model::{EksPodIdentityAssociation, IamRole, NamedPolicy, Scope, GLOBAL_REGION};
     use crate::testkit::{Builder, ACCOUNT};
 
     const ISSUER: &str = "oidc.eks.us-east-1.amazonaws.com/id/ABC123";
@@ -203,10 +226,30 @@ mod tests {
     }
 
     #[test]
-    fn a_pod_identity_admin_role_fires() {
+    fn a_pod_identity_admin_role_names_its_associations() {
         let out = with_role(trust_pod_identity(), &[ADMIN]).run(&[&EKS013]);
         assert_eq!(out.findings.len(), 1);
-        assert!(out.findings[0].message.contains("EKS Pod Identity"));
+        assert!(out.findings[0].message.contains("none yet"));
+
+        let mut b = with_role(trust_pod_identity(), &[ADMIN]);
+        let scope = b.scope();
+        b.inv.eks_pod_identity_associations.push(EksPodIdentityAssociation {
+            arn: format!("arn:aws:eks:us-east-1:{ACCOUNT}:podidentityassociation/prod/a-1"),
+            scope,
+            id: "a-1".into(),
+            cluster_name: "prod".into(),
+            namespace: "ops".into(),
+            service_account: "deployer".into(),
+            role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/deployer")),
+        });
+        let out = b.run(&[&EKS013]);
+        let f = &out.findings[0];
+        assert!(
+            f.message.contains("service account `ops/deployer` of EKS cluster `prod` (Pod Identity)"),
+            "{}",
+            f.message
+        );
+        assert!(!f.message.contains("none yet"));
     }
 
     #[test]
