@@ -1,16 +1,22 @@
-//! EKS: clusters, their managed nodegroups, Fargate profiles and add-ons, and the add-on
+//! EKS: clusters, their managed nodegroups, Fargate profiles, add-ons and Pod Identity
+//! associations (each a listing, then a describe per item), and the add-on
 //! versions EKS offers for the Kubernetes versions the clusters run (one
 //! DescribeAddonVersions listing per add-on and version, however many clusters share it).
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
+use aws_sdk_eks::error::ProvideErrorMetadata;
 use aws_sdk_eks::types as t;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use checks::model::{
     AddonIssue, AddonVersion, EksAddon, EksAddonVersions, EksCluster, EksFargateProfile,
     EksNodegroup, EksPodIdentityAssociation, FargateSelector, Inventory, Scope,
 };
 use futures::future::join_all;
 
+use super::ops::Op;
 use super::{ops, rfc3339, Collector};
 
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
@@ -127,49 +133,39 @@ async fn pod_identity_associations(
     cluster: &str,
     cluster_arn: &str,
 ) -> Vec<EksPodIdentityAssociation> {
-    let Some(pages) = c
-        .pages(
-            scope,
+    listed_then_described(
+        c,
+        scope,
+        cluster_arn,
+        (
             &ops::eks::LIST_POD_IDENTITY_ASSOCIATIONS,
-            Some(cluster_arn),
-            |page| {
-                client
-                    .list_pod_identity_associations()
-                    .cluster_name(cluster)
-                    .set_max_results(page)
-                    .into_paginator()
-                    .send()
-                    .try_collect()
-            },
-        )
-        .await
-    else {
-        return Vec::new();
-    };
-    let ids: Vec<String> = pages
-        .iter()
-        .flat_map(|p| p.associations())
-        .filter_map(|a| a.association_id().map(str::to_string))
-        .collect();
-    join_all(ids.iter().map(|id| async move {
-        c.call(
-            scope,
             &ops::eks::DESCRIBE_POD_IDENTITY_ASSOCIATION,
-            Some(cluster_arn),
-            async {
-                client
-                    .describe_pod_identity_association()
-                    .cluster_name(cluster)
-                    .association_id(id)
-                    .send()
-                    .await
-            },
-        )
-        .await
-    }))
+        ),
+        |page| {
+            client
+                .list_pod_identity_associations()
+                .cluster_name(cluster)
+                .set_max_results(page)
+                .into_paginator()
+                .send()
+                .try_collect()
+        },
+        |p| {
+            p.associations()
+                .iter()
+                .filter_map(|a| a.association_id().map(str::to_string))
+                .collect()
+        },
+        |id| {
+            client
+                .describe_pod_identity_association()
+                .cluster_name(cluster)
+                .association_id(id)
+                .send()
+        },
+    )
     .await
-    .into_iter()
-    .flatten()
+    .iter()
     .filter_map(|o| {
         let a = o.association()?;
         Some(EksPodIdentityAssociation {
@@ -193,8 +189,12 @@ async fn addons(
     cluster: &str,
     cluster_arn: &str,
 ) -> Vec<EksAddon> {
-    let Some(pages) = c
-        .pages(scope, &ops::eks::LIST_ADDONS, Some(cluster_arn), |page| {
+    listed_then_described(
+        c,
+        scope,
+        cluster_arn,
+        (&ops::eks::LIST_ADDONS, &ops::eks::DESCRIBE_ADDON),
+        |page| {
             client
                 .list_addons()
                 .cluster_name(cluster)
@@ -202,29 +202,18 @@ async fn addons(
                 .into_paginator()
                 .send()
                 .try_collect()
-        })
-        .await
-    else {
-        return Vec::new();
-    };
-    let names: Vec<String> = pages
-        .iter()
-        .flat_map(|p| p.addons().iter().cloned())
-        .collect();
-    join_all(names.iter().map(|name| async move {
-        c.call(scope, &ops::eks::DESCRIBE_ADDON, Some(cluster_arn), async {
+        },
+        |p| p.addons().to_vec(),
+        |name| {
             client
                 .describe_addon()
                 .cluster_name(cluster)
                 .addon_name(name)
                 .send()
-                .await
-        })
-        .await
-    }))
+        },
+    )
     .await
-    .into_iter()
-    .flatten()
+    .iter()
     .filter_map(|o| {
         let a = o.addon()?;
         Some(EksAddon {
@@ -249,7 +238,8 @@ async fn addons(
     .collect()
 }
 
-/// One cluster: DescribeCluster, and its nodegroups and Fargate profiles concurrently.
+/// One cluster: DescribeCluster, and its nodegroups, Fargate profiles, add-ons and Pod
+/// Identity associations, all concurrently.
 async fn cluster(
     c: &Collector,
     client: &aws_sdk_eks::Client,
@@ -291,6 +281,41 @@ async fn cluster(
     inv
 }
 
+/// One of a cluster's sub-listings: `list` page by page, then `describe` for each name
+/// `names` finds in a page, concurrently. A failed call is a gap scoped to the cluster.
+async fn listed_then_described<P, D, E1, E2, L, LF, N, Df, DF>(
+    c: &Collector,
+    scope: &Scope,
+    cluster_arn: &str,
+    (list_op, describe_op): (&Op, &Op),
+    list: L,
+    names: N,
+    describe: Df,
+) -> Vec<D>
+where
+    L: FnOnce(Option<i32>) -> LF,
+    LF: Future<Output = Result<Vec<P>, SdkError<E1, HttpResponse>>>,
+    E1: ProvideErrorMetadata + std::error::Error + 'static,
+    N: Fn(&P) -> Vec<String>,
+    Df: Fn(String) -> DF,
+    DF: Future<Output = Result<D, SdkError<E2, HttpResponse>>>,
+    E2: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let Some(pages) = c.pages(scope, list_op, Some(cluster_arn), list).await else {
+        return Vec::new();
+    };
+    let names: Vec<String> = pages.iter().flat_map(names).collect();
+    join_all(
+        names
+            .into_iter()
+            .map(|n| c.call(scope, describe_op, Some(cluster_arn), describe(n))),
+    )
+    .await
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 async fn nodegroups(
     c: &Collector,
     client: &aws_sdk_eks::Client,
@@ -298,48 +323,31 @@ async fn nodegroups(
     cluster: &str,
     cluster_arn: &str,
 ) -> Vec<(EksNodegroup, BTreeMap<String, String>)> {
-    let Some(pages) = c
-        .pages(
-            scope,
-            &ops::eks::LIST_NODEGROUPS,
-            Some(cluster_arn),
-            |page| {
-                client
-                    .list_nodegroups()
-                    .cluster_name(cluster)
-                    .set_max_results(page)
-                    .into_paginator()
-                    .send()
-                    .try_collect()
-            },
-        )
-        .await
-    else {
-        return Vec::new();
-    };
-    let names: Vec<String> = pages
-        .iter()
-        .flat_map(|p| p.nodegroups().iter().cloned())
-        .collect();
-    join_all(names.iter().map(|ng| async move {
-        c.call(
-            scope,
-            &ops::eks::DESCRIBE_NODEGROUP,
-            Some(cluster_arn),
-            async {
-                client
-                    .describe_nodegroup()
-                    .cluster_name(cluster)
-                    .nodegroup_name(ng)
-                    .send()
-                    .await
-            },
-        )
-        .await
-    }))
+    listed_then_described(
+        c,
+        scope,
+        cluster_arn,
+        (&ops::eks::LIST_NODEGROUPS, &ops::eks::DESCRIBE_NODEGROUP),
+        |page| {
+            client
+                .list_nodegroups()
+                .cluster_name(cluster)
+                .set_max_results(page)
+                .into_paginator()
+                .send()
+                .try_collect()
+        },
+        |p| p.nodegroups().to_vec(),
+        |ng| {
+            client
+                .describe_nodegroup()
+                .cluster_name(cluster)
+                .nodegroup_name(ng)
+                .send()
+        },
+    )
     .await
-    .into_iter()
-    .flatten()
+    .iter()
     .filter_map(|o| {
         o.nodegroup()
             .map(|n| (nodegroup(scope, cluster, n), owned_tags(n.tags())))
@@ -354,48 +362,34 @@ async fn fargate_profiles(
     cluster: &str,
     cluster_arn: &str,
 ) -> Vec<EksFargateProfile> {
-    let Some(pages) = c
-        .pages(
-            scope,
+    listed_then_described(
+        c,
+        scope,
+        cluster_arn,
+        (
             &ops::eks::LIST_FARGATE_PROFILES,
-            Some(cluster_arn),
-            |page| {
-                client
-                    .list_fargate_profiles()
-                    .cluster_name(cluster)
-                    .set_max_results(page)
-                    .into_paginator()
-                    .send()
-                    .try_collect()
-            },
-        )
-        .await
-    else {
-        return Vec::new();
-    };
-    let names: Vec<String> = pages
-        .iter()
-        .flat_map(|p| p.fargate_profile_names().iter().cloned())
-        .collect();
-    join_all(names.iter().map(|p| async move {
-        c.call(
-            scope,
             &ops::eks::DESCRIBE_FARGATE_PROFILE,
-            Some(cluster_arn),
-            async {
-                client
-                    .describe_fargate_profile()
-                    .cluster_name(cluster)
-                    .fargate_profile_name(p)
-                    .send()
-                    .await
-            },
-        )
-        .await
-    }))
+        ),
+        |page| {
+            client
+                .list_fargate_profiles()
+                .cluster_name(cluster)
+                .set_max_results(page)
+                .into_paginator()
+                .send()
+                .try_collect()
+        },
+        |p| p.fargate_profile_names().to_vec(),
+        |name| {
+            client
+                .describe_fargate_profile()
+                .cluster_name(cluster)
+                .fargate_profile_name(name)
+                .send()
+        },
+    )
     .await
-    .into_iter()
-    .flatten()
+    .iter()
     .filter_map(|o| {
         o.fargate_profile()
             .map(|p| fargate_profile(scope, cluster, p))
