@@ -15,9 +15,13 @@ use checks::model::{
     EksNodegroup, EksPodIdentityAssociation, FargateSelector, Inventory, Scope,
 };
 use futures::future::join_all;
+use futures::stream::{self, StreamExt};
 
 use super::ops::Op;
 use super::{ops, rfc3339, Collector};
+
+/// Clusters collected at once per region: enough to keep the default --concurrency busy.
+const CLUSTERS_IN_FLIGHT: usize = 16;
 
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     let client = c.session(&scope.account).eks(&scope.region);
@@ -39,7 +43,17 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
         .iter()
         .flat_map(|p| p.clusters().iter().cloned())
         .collect();
-    let per_cluster = join_all(names.iter().map(|name| cluster(c, &client, scope, name))).await;
+    // A window of clusters at a time (each makes five calls at once): all at once, a region
+    // of hundreds of clusters would hold every call's SDK state in memory while
+    // --concurrency lets 64 of them out. The inventory is sorted later, so order is free.
+    let per_cluster: Vec<Inventory> = stream::iter(names)
+        .map(|name| {
+            let client = &client;
+            async move { cluster(c, client, scope, &name).await }
+        })
+        .buffer_unordered(CLUSTERS_IN_FLIGHT)
+        .collect()
+        .await;
     for part in per_cluster {
         inv.merge(part);
     }
