@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::model::{EksCluster, IamRole, Inventory, OidcProvider, TaskDefinition};
 use crate::policy::{
-    display_host, normalise_host, oidc_provider_parts, Policy, PolicyError, PrincipalKind,
+    display_host, is_eks_issuer_host, normalise_host, oidc_provider_parts, Policy, PolicyError,
+    PrincipalKind,
 };
 
 use super::{Edge, EdgeKind, Graph};
@@ -188,6 +189,24 @@ impl<'a> Graph<'a> {
             .clusters_by_issuer
             .get(host)
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// The EKS OIDC issuers a trust policy names as `Federated` principals: normalised host
+    /// → how to show it (the cluster's own issuer casing when a collected cluster has it).
+    pub fn trusted_eks_issuers(&self, policy: &Policy) -> BTreeMap<String, String> {
+        let mut hosts = BTreeMap::new();
+        for shown in policy.federated_oidc_hosts() {
+            let host = normalise_host(shown);
+            if is_eks_issuer_host(&host) {
+                let shown = self
+                    .clusters_with_issuer(&host)
+                    .first()
+                    .and_then(|c| c.oidc_issuer.as_deref())
+                    .unwrap_or(shown);
+                hosts.entry(host).or_insert_with(|| display_host(shown));
+            }
+        }
+        hosts
     }
 
     /// The IAM OIDC provider of `account` for `host` (an issuer URL or host, any case).

@@ -61,10 +61,8 @@ declare_check! {
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     for addon in &ctx.inventory.eks_addons {
         let Some(cluster) = ctx
-            .inventory
-            .eks_clusters
-            .iter()
-            .find(|c| c.scope == addon.scope && c.name == addon.cluster_name)
+            .graph
+            .eks_cluster_named(&addon.scope, &addon.cluster_name)
         else {
             continue;
         };

@@ -81,8 +81,7 @@ fn compare(a: &str, b: &str) -> Ordering {
     version_key(a).cmp(&version_key(b))
 }
 
-fn offered<'a>(ctx: &'a Ctx<'_>, addon: &EksAddon, k8s: &str) -> Option<&'a EksAddonVersions> {
-    let key = EksAddonVersions::key_of(&addon.name, k8s);
+fn offered<'a>(ctx: &'a Ctx<'_>, addon: &EksAddon, key: &str) -> Option<&'a EksAddonVersions> {
     ctx.inventory
         .eks_addon_versions
         .iter()
@@ -92,10 +91,8 @@ fn offered<'a>(ctx: &'a Ctx<'_>, addon: &EksAddon, k8s: &str) -> Option<&'a EksA
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     for addon in &ctx.inventory.eks_addons {
         let Some(cluster) = ctx
-            .inventory
-            .eks_clusters
-            .iter()
-            .find(|c| c.scope == addon.scope && c.name == addon.cluster_name)
+            .graph
+            .eks_cluster_named(&addon.scope, &addon.cluster_name)
         else {
             continue;
         };
@@ -107,7 +104,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             continue;
         }
         let key = EksAddonVersions::key_of(&addon.name, k8s);
-        let Some(offer) = offered(ctx, addon, k8s).filter(|_| {
+        let Some(offer) = offered(ctx, addon, &key).filter(|_| {
             ctx.complete(&addon.scope, &["eks:DescribeAddonVersions"], Some(&key))
         }) else {
             out.unknown(

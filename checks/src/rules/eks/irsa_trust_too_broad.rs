@@ -1,12 +1,12 @@
 //! EKS006: an IAM role that more service accounts may assume through IRSA than intended.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::model::EksCluster;
 use crate::policy::{
-    display_host, has_wildcard, is_eks_issuer_host, normalise_host, oidc_provider_parts, sid_label,
+    has_wildcard, normalise_host, oidc_provider_parts, sid_label,
     wildcard_match, Condition, Effect, KeyConstraint, Policy, PrincipalClause, PrincipalKind,
     Principals,
 };
@@ -117,19 +117,7 @@ declare_check! {
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     let graph = ctx.graph;
     for (role, policy) in trust_policies(ctx, out) {
-        // Normalised host → how to show it (the cluster's issuer casing when known).
-        let mut hosts: BTreeMap<String, String> = BTreeMap::new();
-        for shown in policy.federated_oidc_hosts() {
-            let host = normalise_host(shown);
-            if is_eks_issuer_host(&host) {
-                let shown = graph
-                    .clusters_with_issuer(&host)
-                    .first()
-                    .and_then(|c| c.oidc_issuer.as_deref())
-                    .unwrap_or(shown);
-                hosts.entry(host).or_insert_with(|| display_host(shown));
-            }
-        }
+        let hosts = graph.trusted_eks_issuers(policy);
         for (host, shown) in hosts {
             let problems: Vec<(Option<String>, Problem)> = web_identity_grants(policy, &host)
                 .into_iter()

@@ -1,11 +1,11 @@
 //! EKS013: IAM roles Kubernetes pods can assume that have administrator power.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::policy::{
-    display_host, is_eks_issuer_host, normalise_host, PrincipalKind, RolePermissions,
+    PrincipalKind, RolePermissions,
 };
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::trust_policies;
@@ -86,14 +86,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         if task_roles.contains(role.arn.as_str()) {
             continue;
         }
-        // Normalised issuer host → how to show it.
-        let mut issuers: BTreeMap<String, String> = BTreeMap::new();
-        for shown in policy.federated_oidc_hosts() {
-            let host = normalise_host(shown);
-            if is_eks_issuer_host(&host) {
-                issuers.entry(host).or_insert_with(|| display_host(shown));
-            }
-        }
+        let issuers = graph.trusted_eks_issuers(policy);
         let pod_identity = policy
             .trust_principals()
             .iter()
