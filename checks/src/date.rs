@@ -27,6 +27,56 @@ pub fn days_from_civil((y, m, d): Date) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The date `days` after 1970-01-01: the inverse of [`days_from_civil`] (Howard
+/// Hinnant's algorithm).
+pub fn civil_from_days(days: i64) -> Date {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    ((yoe + era * 400 + i64::from(m <= 2)) as i32, m, d)
+}
+
+/// Seconds since 1970-01-01T00:00:00Z of an RFC 3339 timestamp (`2026-11-22T06:35:46Z`,
+/// fractions and a `±HH:MM` offset allowed); a bare date is its midnight UTC.
+pub fn parse_instant(text: &str) -> Option<i64> {
+    let days = days_from_civil(parse_date(text)?);
+    let rest = &text[10..];
+    if rest.is_empty() {
+        return Some(days * 86_400);
+    }
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    let field = |s: &str, at: usize| -> Option<i64> { s.get(at..at + 2)?.parse().ok() };
+    let (h, m, sec) = (field(rest, 0)?, field(rest, 3)?, field(rest, 6)?);
+    if rest.get(2..3)? != ":" || rest.get(5..6)? != ":" || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let mut zone = &rest[8..];
+    if let Some(frac) = zone.strip_prefix('.') {
+        zone = frac.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let offset = match zone {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match zone.get(..1)? {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            let (oh, om) = (field(zone, 1)?, field(zone, 4)?);
+            if zone.len() != 6 || zone.get(3..4)? != ":" {
+                return None;
+            }
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    Some(days * 86_400 + h * 3600 + m * 60 + sec - offset)
+}
+
 /// `2026-08-22`.
 pub fn format_date((y, m, d): Date) -> String {
     format!("{y:04}-{m:02}-{d:02}")
@@ -35,6 +85,40 @@ pub fn format_date((y, m, d): Date) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_convert_back_to_dates() {
+        for date in [
+            (1970, 1, 1),
+            (2000, 2, 29),
+            (2026, 12, 31),
+            (2027, 3, 1),
+            (1969, 12, 31),
+        ] {
+            assert_eq!(civil_from_days(days_from_civil(date)), date);
+        }
+    }
+
+    #[test]
+    fn instants_parse_with_offsets_and_fractions() {
+        assert_eq!(parse_instant("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_instant("1970-01-02"), Some(86_400));
+        assert_eq!(
+            parse_instant("2026-11-22T06:35:46.123Z"),
+            parse_instant("2026-11-22T06:35:46Z")
+        );
+        assert_eq!(
+            parse_instant("2026-11-22T08:35:46+02:00"),
+            parse_instant("2026-11-22T06:35:46Z")
+        );
+        assert_eq!(
+            parse_instant("2026-11-22T01:35:46-05:00"),
+            parse_instant("2026-11-22T06:35:46Z")
+        );
+        assert_eq!(parse_instant("2026-11-22T06:35Z"), None);
+        assert_eq!(parse_instant("2026-11-22T06:35:46"), None);
+        assert_eq!(parse_instant("later"), None);
+    }
 
     #[test]
     fn dates_parse_and_count_days() {

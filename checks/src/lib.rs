@@ -3,6 +3,7 @@
 
 pub mod crosswalk;
 pub mod date;
+pub mod ecr_lifecycle;
 pub mod eks_calendar;
 pub mod fargate_platform;
 pub mod finding;

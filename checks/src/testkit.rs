@@ -286,6 +286,7 @@ impl Builder {
                 pid_mode: None,
                 ipc_mode: None,
                 os_family: None,
+                cpu_architecture: None,
                 requires_compatibilities: vec![],
                 task_role_arn: None,
                 execution_role_arn: None,
@@ -657,13 +658,93 @@ impl Builder {
                 ),
                 policy: None,
                 created_at: None,
+                images: None,
             },
         )
+    }
+
+    /// Repository `name` of the current scope, to change.
+    pub fn ecr_repository_mut(&mut self, name: &str) -> &mut EcrRepository {
+        let arn = self.ecr_repository_arn(name);
+        self.inv
+            .ecr_repositories
+            .iter_mut()
+            .find(|r| r.arn == arn)
+            .unwrap_or_else(|| panic!("test inventory has no repository {name}"))
+    }
+
+    /// Image `digest` of repository `name` (created if absent), single-platform, active,
+    /// pushed at `pushed_at` (RFC 3339) with `tags`. Marks the repository's images listed.
+    pub fn ecr_image(
+        &mut self,
+        name: &str,
+        digest: &str,
+        tags: &[&str],
+        pushed_at: &str,
+    ) -> &mut EcrImageDetail {
+        let arn = self.ecr_repository_arn(name);
+        if !self.inv.ecr_repositories.iter().any(|r| r.arn == arn) {
+            self.ecr_repository(name);
+        }
+        let repo = self.ecr_repository_mut(name);
+        push(
+            repo.images.get_or_insert_with(Vec::new),
+            EcrImageDetail {
+                digest: digest.into(),
+                tags: tags.iter().map(|t| t.to_string()).collect(),
+                pushed_at: Some(pushed_at.into()),
+                last_pulled_at: None,
+                status: None,
+                archived_at: None,
+                manifest_media_type: Some(
+                    "application/vnd.docker.distribution.manifest.v2+json".into(),
+                ),
+                platforms: None,
+            },
+        )
+    }
+
+    /// Like [`Self::ecr_image`], an image index serving `platforms` (`linux/arm64/v8`).
+    pub fn ecr_index(
+        &mut self,
+        name: &str,
+        digest: &str,
+        tags: &[&str],
+        pushed_at: &str,
+        platforms: &[&str],
+    ) -> &mut EcrImageDetail {
+        let image = self.ecr_image(name, digest, tags, pushed_at);
+        image.manifest_media_type = Some("application/vnd.oci.image.index.v1+json".into());
+        image.platforms = Some(
+            platforms
+                .iter()
+                .map(|p| {
+                    let mut parts = p.split('/');
+                    ImagePlatform {
+                        os: parts.next().unwrap_or_default().into(),
+                        architecture: parts.next().unwrap_or_default().into(),
+                        variant: parts.next().map(str::to_string),
+                    }
+                })
+                .collect(),
+        );
+        image
     }
 
     /// The current region's registry, replacing any: `scan_type` and no rules.
     pub fn ecr_registry(&mut self, scan_type: &str) -> &mut EcrRegistry {
         self.inv.ecr_registries.retain(|r| r.scope != self.scope);
+        // The region's repositories were listed.
+        self.inv.coverage.entries.push(CoverageEntry {
+            account: self.scope.account.clone(),
+            region: self.scope.region.clone(),
+            service: "ecr".into(),
+            operation: "DescribeRepositories".into(),
+            scope: None,
+            status: CallStatus::Ok,
+            error_code: None,
+            message: None,
+        });
         let arn = ecr_registry_arn(&self.scope);
         push(
             &mut self.inv.ecr_registries,

@@ -194,5 +194,6 @@ fn repository(scope: &Scope, r: &t::Repository) -> EcrRepository {
         lifecycle_policy: None,
         policy: None,
         created_at: rfc3339(r.created_at()),
+        images: None,
     }
 }

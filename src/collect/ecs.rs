@@ -545,6 +545,10 @@ fn task_definition(scope: &Scope, td: &t::TaskDefinition) -> TaskDefinition {
             .runtime_platform()
             .and_then(|p| p.operating_system_family())
             .map(|f| f.as_str().to_string()),
+        cpu_architecture: td
+            .runtime_platform()
+            .and_then(|p| p.cpu_architecture())
+            .map(|a| a.as_str().to_string()),
         requires_compatibilities: td
             .requires_compatibilities()
             .iter()

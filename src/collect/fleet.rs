@@ -52,6 +52,8 @@ impl Collector {
                 Err(e) => self.member_ended(&target, &plan, e),
             }
         }
+        // After every member: an image in another member's repository is read there.
+        super::images::collect(self, &mut inv).await;
         inv.coverage.entries = self.coverage_entries();
         inv.sort();
         inv

@@ -13,6 +13,7 @@ mod eks;
 mod elbv2;
 mod fleet;
 mod iam;
+mod images;
 pub mod ops;
 mod scheduled;
 
@@ -274,6 +275,7 @@ impl Collector {
         });
         let regions = session.regions.clone();
         let mut inv = self.clone().account(session, regions).await;
+        images::collect(self, &mut inv).await;
         inv.coverage.entries = self.coverage_entries();
         inv.sort();
         inv

@@ -157,6 +157,14 @@ pub mod ecr {
         Op::each("ecr", "GetLifecyclePolicy").after(&["ecr:DescribeRepositories"]);
     pub const GET_REPOSITORY_POLICY: Op =
         Op::each("ecr", "GetRepositoryPolicy").after(&["ecr:DescribeRepositories"]);
+    // Only repositories a task definition pulls from, once each however many pull: every
+    // image (1000 a page, DescribeImages' largest), in any status.
+    pub const DESCRIBE_IMAGES: Op = Op::pages("ecr", "DescribeImages", Some(1000))
+        .after(&["ecr:DescribeRepositories", "ecs:DescribeTaskDefinition"]);
+    // The manifests of the image indexes task definitions name, 100 a call (the largest
+    // batch), for the platforms they list.
+    pub const BATCH_GET_IMAGE: Op =
+        Op::batch("ecr", "BatchGetImage", 100).after(&["ecr:DescribeImages"]);
 }
 
 pub mod elbv2 {
@@ -266,6 +274,8 @@ pub static ALL: &[&Op] = &[
     &ecr::GET_REGISTRY_SCANNING_CONFIGURATION,
     &ecr::GET_LIFECYCLE_POLICY,
     &ecr::GET_REPOSITORY_POLICY,
+    &ecr::DESCRIBE_IMAGES,
+    &ecr::BATCH_GET_IMAGE,
     &elbv2::DESCRIBE_LOAD_BALANCERS,
     &elbv2::DESCRIBE_TARGET_GROUPS,
     &elbv2::DESCRIBE_LISTENERS,

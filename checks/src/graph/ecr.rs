@@ -4,7 +4,24 @@
 use std::collections::HashMap;
 
 use super::{EcsWorkload, Graph, Node};
-use crate::model::{ecr_image, EcrRegistry, EcrRepository, Scope, TaskDefinition};
+use crate::model::{
+    ecr_image, EcrImage, EcrImageDetail, EcrRegistry, EcrRepository, Scope, TaskDefinition,
+};
+
+/// What is known of the image an [`EcrPull`] names.
+#[derive(Debug, Clone, Copy)]
+pub enum PulledImage<'a> {
+    /// The repository's account and region were not listed: outside the run, or
+    /// `DescribeRepositories` failed there.
+    NotListed,
+    /// The region was listed and has no repository by that name.
+    NoRepository,
+    /// The repository exists; its images could not be listed.
+    ImagesUnknown(&'a EcrRepository),
+    /// The repository has no image by that tag or digest.
+    Missing(&'a EcrRepository),
+    Found(&'a EcrRepository, &'a EcrImageDetail),
+}
 
 /// A container of a running ECS workload whose image is in a private ECR repository.
 #[derive(Debug, Clone, Copy)]
@@ -44,12 +61,69 @@ pub(super) fn ecr_pulls<'a>(
     pulls
 }
 
+impl<'a> EcrPull<'a> {
+    /// The image reference, parsed.
+    pub fn ecr_image(&self) -> Option<EcrImage<'a>> {
+        ecr_image(self.image)
+    }
+
+    /// `repo:tag`, `repo@sha256:…` or `repo` (pulled as `latest`): how messages name it.
+    pub fn short_image(&self) -> String {
+        match self.ecr_image() {
+            Some(i) => match (i.tag, i.digest) {
+                (_, Some(d)) => format!("{}@{d}", i.repository),
+                (Some(t), None) => format!("{}:{t}", i.repository),
+                (None, None) => format!("{}:latest", i.repository),
+            },
+            None => self.image.to_string(),
+        }
+    }
+}
+
 impl<'a> Graph<'a> {
     /// The containers of running ECS workloads that pull from the repository.
     pub fn ecr_pulls(&self, repository_arn: &str) -> &[EcrPull<'a>] {
         self.ecr_pulls
             .get(repository_arn)
             .map_or(&[], |v| v.as_slice())
+    }
+
+    /// What the image a pull names is: found, missing, or not known and why.
+    pub fn pulled_image(&self, pull: &EcrPull<'a>) -> PulledImage<'a> {
+        let Some(image) = pull.ecr_image() else {
+            return PulledImage::NotListed;
+        };
+        let Some(repo) = self.ecr_repository(&image.repository_arn()) else {
+            let coverage = &self.inventory.coverage;
+            let listed = coverage.answered(image.account, image.region, "ecr:DescribeRepositories")
+                && coverage.complete(
+                    image.account,
+                    image.region,
+                    &["ecr:DescribeRepositories"],
+                    None,
+                );
+            return if listed {
+                PulledImage::NoRepository
+            } else {
+                PulledImage::NotListed
+            };
+        };
+        match repo.image(image.tag, image.digest) {
+            None => PulledImage::ImagesUnknown(repo),
+            Some(None) => PulledImage::Missing(repo),
+            Some(Some(detail)) => PulledImage::Found(repo, detail),
+        }
+    }
+
+    /// Every running ECS workload's ECR pulls, repository by repository (in ARN order).
+    pub fn all_ecr_pulls(&self) -> Vec<(&str, &[EcrPull<'a>])> {
+        let mut all: Vec<(&str, &[EcrPull<'a>])> = self
+            .ecr_pulls
+            .iter()
+            .map(|(arn, pulls)| (arn.as_str(), pulls.as_slice()))
+            .collect();
+        all.sort_by_key(|(arn, _)| *arn);
+        all
     }
 
     /// The collected repository with this ARN.

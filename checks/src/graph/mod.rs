@@ -589,7 +589,7 @@ use edges::collect_edges;
 use ip_demand::ip_demands;
 use vpc::subnet_facts;
 
-pub use ecr::EcrPull;
+pub use ecr::{EcrPull, PulledImage};
 pub use ecs::EcsWorkload;
 pub use eks::ClusterCompute;
 pub use elb::{serving, ListenerRoute, TargetGroupHealth};

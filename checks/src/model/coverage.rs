@@ -81,6 +81,21 @@ impl Coverage {
         self.gaps(account, region, ops, resource).next().is_none()
     }
 
+    /// True when `op` answered at least once in this account and region: the run reached
+    /// it there (a region or account outside the run has no entry at all).
+    pub fn answered(&self, account: &str, region: &str, op: &str) -> bool {
+        self.entries.iter().any(|e| {
+            e.status == CallStatus::Ok && e.account == account && e.region == region && e.op() == op
+        })
+    }
+
+    /// True when the run called anything in this account and region.
+    pub fn reached(&self, account: &str, region: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.account == account && e.region == region)
+    }
+
     /// Every failure.
     pub fn failures(&self) -> impl Iterator<Item = &CoverageEntry> {
         self.entries.iter().filter(|e| e.status != CallStatus::Ok)

@@ -32,6 +32,102 @@ pub struct EcrRepository {
     /// The repository policy document (JSON), `None` when the repository has none.
     pub policy: Option<String>,
     pub created_at: Option<String>,
+    /// Every image of the repository, in any status (DescribeImages), listed only for a
+    /// repository some task definition pulls from. `None`: not listed (nothing pulls from
+    /// it, or the listing failed, a gap scoped to the repository).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<EcrImageDetail>>,
+}
+
+impl EcrRepository {
+    /// The image a reference names, `tag` or `digest` (a digest wins, as for a pull):
+    /// `None` when the repository's images were not listed, `Some(None)` when it has none
+    /// by that name.
+    pub fn image(
+        &self,
+        tag: Option<&str>,
+        digest: Option<&str>,
+    ) -> Option<Option<&EcrImageDetail>> {
+        let images = self.images.as_ref()?;
+        let tag = if digest.is_none() {
+            // No tag and no digest: the client pulls `latest`.
+            Some(tag.unwrap_or("latest"))
+        } else {
+            None
+        };
+        Some(images.iter().find(|i| match (digest, tag) {
+            (Some(d), _) => i.digest == d,
+            (None, Some(t)) => i.tags.iter().any(|x| x == t),
+            (None, None) => false,
+        }))
+    }
+}
+
+/// One image of a repository (DescribeImages), and for an image index the platforms it
+/// lists (BatchGetImage).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcrImageDetail {
+    pub digest: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// RFC 3339.
+    pub pushed_at: Option<String>,
+    /// When ECR last recorded a pull (RFC 3339; ECR updates it at most about once a day).
+    #[serde(default)]
+    pub last_pulled_at: Option<String>,
+    /// `ACTIVE`, `ARCHIVED` or `ACTIVATING` (absent: `ACTIVE`, what AWS lists by default).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// When it was last archived (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<String>,
+    pub manifest_media_type: Option<String>,
+    /// For an image index (multi-platform image): the platforms its manifest lists.
+    /// `None` for a single-platform image, whose platform is only in its config blob, or
+    /// when the index could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platforms: Option<Vec<ImagePlatform>>,
+}
+
+/// A platform an image index serves, as OCI writes it (`linux`/`amd64`, `arm64` `v8`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ImagePlatform {
+    pub os: String,
+    pub architecture: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+impl EcrImageDetail {
+    /// Whether it can be pulled now: an archived (or still restoring) image cannot.
+    pub fn pullable(&self) -> bool {
+        matches!(self.status.as_deref(), None | Some("ACTIVE"))
+    }
+
+    /// `tags v1, latest` or `untagged`.
+    pub fn tags_phrase(&self) -> String {
+        if self.tags.is_empty() {
+            "untagged".to_string()
+        } else {
+            format!("tags {}", self.tags.join(", "))
+        }
+    }
+
+    /// Whether its manifest is an image index or a Docker manifest list.
+    pub fn is_index(&self) -> bool {
+        self.manifest_media_type
+            .as_deref()
+            .is_some_and(is_index_media_type)
+    }
+}
+
+/// OCI image index or Docker manifest list: the manifest of a multi-platform image.
+pub fn is_index_media_type(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        "application/vnd.oci.image.index.v1+json"
+            | "application/vnd.docker.distribution.manifest.list.v2+json"
+    )
 }
 
 /// A region's private registry: its scanning configuration.
@@ -191,6 +287,7 @@ mod tests {
             lifecycle_policy: None,
             policy: None,
             created_at: None,
+            images: None,
         }
     }
 

@@ -227,6 +227,9 @@ pub struct TaskDefinition {
     /// `WINDOWS_SERVER_…` family.
     #[serde(default)]
     pub os_family: Option<String>,
+    /// `runtimePlatform.cpuArchitecture`: `X86_64` (also when absent) or `ARM64`.
+    #[serde(default)]
+    pub cpu_architecture: Option<String>,
     pub requires_compatibilities: Vec<String>,
     pub task_role_arn: Option<String>,
     pub execution_role_arn: Option<String>,

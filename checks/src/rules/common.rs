@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::finding::Evidence;
-use crate::graph::{EcsWorkload, Egress, Graph, SubnetFacts, Workload};
+use crate::graph::{EcrPull, EcsWorkload, Egress, Graph, SubnetFacts, Workload};
 use crate::model::{
     EcrRepository, EcsCluster, EcsService, EksCluster, IamRole, Scope, TaskDefinition,
 };
@@ -306,4 +306,101 @@ pub(crate) fn ecr_count(
         if total == 1 { "y" } else { "ies" },
         if failing == 1 { one } else { many }
     )
+}
+
+/// The running workloads in one account that pull one image reference (`web:1.4`,
+/// `web@sha256:…`) from one ECR repository: what the image checks judge, so one missing or
+/// expiring image is one finding per account however many workloads pull it.
+pub(crate) struct ImagePulls<'a> {
+    /// The pulling workloads' account and region.
+    pub scope: &'a Scope,
+    pub repository_arn: &'a str,
+    /// `web:1.4`, `web@sha256:…`.
+    pub image: String,
+    pub pulls: Vec<&'a EcrPull<'a>>,
+}
+
+impl ImagePulls<'_> {
+    /// Who pulls it: see [`pullers_phrase`].
+    pub fn pullers(&self) -> String {
+        pullers_phrase(&self.pulls)
+    }
+
+    /// One evidence line per pulling container.
+    pub fn evidence(&self) -> Vec<Evidence> {
+        self.pulls
+            .iter()
+            .map(|p| {
+                Evidence::new(
+                    p.workload.arn(),
+                    format!(
+                        "{} runs `{}` in container `{}` (task definition {})",
+                        p.workload.describe(),
+                        p.image,
+                        p.container,
+                        p.task_definition.arn
+                    ),
+                )
+            })
+            .collect()
+    }
+}
+
+/// `service \`web\``, `service \`web\` and scheduled task \`nightly\` (…)`, or
+/// `service \`web\` and 3 more workloads`: the workloads of `pulls`, each once.
+pub(crate) fn pullers_phrase(pulls: &[&EcrPull<'_>]) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for p in pulls {
+        let name = p.workload.describe();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    match names.len() {
+        0 | 1 => names.concat(),
+        2 => format!("{} and {}", names[0], names[1]),
+        n => format!("{} and {} more workloads", names[0], n - 1),
+    }
+}
+
+/// Every image reference running workloads pull from ECR, grouped by the workloads'
+/// account and region, in repository and reference order.
+pub(crate) fn image_pulls<'a>(ctx: &Ctx<'a>) -> Vec<ImagePulls<'a>> {
+    let mut groups: BTreeMap<(&'a Scope, &'a str, String), Vec<&'a EcrPull<'a>>> = BTreeMap::new();
+    for (arn, pulls) in ctx.graph.all_ecr_pulls() {
+        for p in pulls {
+            groups
+                .entry((p.workload.scope(), arn, p.short_image()))
+                .or_default()
+                .push(p);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((scope, repository_arn, image), pulls)| ImagePulls {
+            scope,
+            repository_arn,
+            image,
+            pulls,
+        })
+        .collect()
+}
+
+/// Why an image in `repository_arn` could not be judged when its registry was not listed.
+pub(crate) fn unlisted_registry_reason(ctx: &Ctx<'_>, repository_arn: &str) -> String {
+    let mut parts = repository_arn.split(':');
+    let (region, account) = (parts.nth(3).unwrap_or(""), parts.next().unwrap_or(""));
+    let failed =
+        !ctx.inventory
+            .coverage
+            .complete(account, region, &["ecr:DescribeRepositories"], None);
+    if failed {
+        format!("the ECR repositories of account {account} in {region} could not be listed")
+    } else if ctx.inventory.coverage.reached(account, region) {
+        format!("the ECR repositories of account {account} in {region} were not listed in this run")
+    } else {
+        format!(
+            "its repository is in account {account}, {region}, which this run did not audit (audit that account and region too, for example in a fleet run)"
+        )
+    }
 }

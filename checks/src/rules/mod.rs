@@ -42,6 +42,9 @@ checks! {
         repository_tags_mutable::ECR002,
         no_lifecycle_policy::ECR003,
         anyone_can_pull::ECR004,
+        image_not_pullable::ECR005,
+        image_expires::ECR006,
+        image_platform_mismatch::ECR007,
     }
     /// Checks on ECS services, their task definitions and clusters.
     ecs {

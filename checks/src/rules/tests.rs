@@ -330,6 +330,17 @@ fn mixed() -> Builder {
     let mut b = Builder::standard_vpc();
     let ecr = |name: &str| format!("111122223333.dkr.ecr.us-east-1.amazonaws.com/{name}:1");
 
+    // The images both services pull exist, built for the tasks' platform.
+    let amd64 = ["linux/amd64"];
+    b.ecr_index("api", "sha256:a1", &["1"], "2024-05-01T00:00:00Z", &amd64);
+    b.ecr_index(
+        "web",
+        "sha256:b1",
+        &["1.4.2"],
+        "2024-05-01T00:00:00Z",
+        &amd64,
+    );
+
     // Healthy: `api` in the public subnet behind an ip target group, breaker on.
     b.task_def("api", Some("awsvpc"), &[&ecr("api")]);
     b.service("api", "api", &["public-a"]);
