@@ -55,6 +55,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -64,10 +65,16 @@ from xml.sax.saxutils import escape
 
 HOME_ACCOUNT = "123456789012"
 RECORDED_AT = "2026-11-22T08:21:45Z"
+AGENT_RELEASE = "1.8.0"
 T0 = 1795335600  # 2026-11-22T08:20:00Z: resources are "created" just before the recording
 ISO = "2026-11-22T08:20:00.000Z"
 
 JSON11 = "application/x-amz-json-1.1"
+# What the collector accepts from BatchGetImage: index types first.
+MANIFEST_TYPES = ("application/vnd.oci.image.index.v1+json",
+                  "application/vnd.docker.distribution.manifest.list.v2+json",
+                  "application/vnd.oci.image.manifest.v1+json",
+                  "application/vnd.docker.distribution.manifest.v2+json")
 REST_JSON = "application/json"
 XML = "text/xml"
 
@@ -616,7 +623,8 @@ class Region:
             svc.launch = "EC2"
             td.network, td.cpu, td.memory = "host", "128", "256"
             other = "us-west-2" if region == "us-east-1" else "us-east-1"
-            container.update(image=f"{acct}.dkr.ecr.{other}.amazonaws.com/{name}:{version}",
+            # One release of the agent, replicated to every region it is pulled from.
+            container.update(image=f"{acct}.dkr.ecr.{other}.amazonaws.com/{name}:{AGENT_RELEASE}",
                              port=9100, host_port=9100, logs=False, privileged=True, caps=["SYS_ADMIN"])
             td.task_role = td.exec_role = f"arn:aws:iam::{acct}:role/ecs/{name}-role"
             role.name, role.kind = f"{name}-role", "task+exec"
@@ -766,20 +774,22 @@ class Region:
     # -------------------------------------------------------------- ECR
 
     def build_ecr(self) -> None:
-        """Private repositories: those of the images the first two services of each cluster
-        pull from this region's registry, and one per cluster nothing pulls (tools); their
-        settings vary the way a real registry's do. Its own random stream, so the rest of
-        the estate is the same with or without it."""
+        """Private repositories: those of the images this region's task definitions pull
+        from its registry, the node agent's (replicated to the regions it is pulled from),
+        and one per cluster nothing pulls (tools); their settings vary the way a real
+        registry's do. Its own random stream, so the rest of the estate is the same with or
+        without it."""
         rng = random.Random(f"{self.gen.seed}:{self.account}:{self.region}:ecr")
         host = f"{self.account}.dkr.ecr.{self.region}.amazonaws.com/"
         names: list[str] = []
-        for c in self.clusters:
-            for svc in c.services[:2]:
-                for container in svc.td.containers:
-                    image = container["image"]
-                    if image.startswith(host):
-                        names.append(image[len(host):].split("@")[0].split(":")[0])
-            names.append(f"{c.name}-tools")
+        for td in self.task_defs.values():
+            for container in td.containers:
+                image = container["image"]
+                if image.startswith(host):
+                    names.append(image[len(host):].split("@")[0].split(":")[0])
+        if self.region in ("us-east-1", "us-west-2"):
+            names.append("metrics-agent")
+        names += [f"{c.name}-tools" for c in self.clusters]
         for i, name in enumerate(dict.fromkeys(names)):
             policy = None
             if i == 1 and self.index % 2 == 0:
@@ -789,18 +799,56 @@ class Region:
                 policy = policy_doc({"Sid": "OrgPull", "Effect": "Allow", "Principal": "*",
                                      "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
                                      "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-synth0example"}}})
+            lifecycle = [{"rulePriority": 1, "selection": {
+                "tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+                "countNumber": rng.choice((7, 14, 30))}, "action": {"type": "expire"}}]
+            # Every sixth repository also keeps only its last few builds: the running
+            # release has fallen out of that window (ECR006).
+            keep = 5 if i % 6 == 3 else None
+            if keep:
+                lifecycle.append({"rulePriority": 2, "description": "keep the last builds", "selection": {
+                    "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep},
+                    "action": {"type": "expire"}})
             self.repositories.append(Obj(
+                keep=keep, multi_arch=i % 2 == 0, images=[],
                 name=name, created=T0 - rng.randint(86400, 400 * 86400) + rng.random(),
                 arn=f"arn:aws:ecr:{self.region}:{self.account}:repository/{name}",
                 uri=host + name, scan_on_push=i % 3 != 0,
                 mutability="IMMUTABLE" if i % 2 == 0 else "MUTABLE",
-                lifecycle=json.dumps({"rules": [{"rulePriority": 1, "selection": {
-                    "tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
-                    "countNumber": rng.choice((7, 14, 30))}, "action": {"type": "expire"}}]})
-                if i % 4 != 1 else None,
+                lifecycle=json.dumps({"rules": lifecycle}) if i % 4 != 1 else None,
                 policy=policy))
         rules = [[], [("CONTINUOUS_SCAN", ["*"])], [("SCAN_ON_PUSH", ["*-api*"])]][self.index % 3]
         self.registry = Obj(scan_type="ENHANCED" if self.index % 3 == 1 else "BASIC", rules=rules)
+
+    def build_images(self, pulled: dict[str, list[str]]) -> None:
+        """Each pulled repository's images: the tags task definitions anywhere in the
+        account pull (one image each), older releases and untagged builds before them, and
+        newer builds after them where the repository keeps only its last few. Multi-arch
+        repositories push image indexes for linux/amd64 and linux/arm64."""
+        rng = random.Random(f"{self.gen.seed}:{self.account}:{self.region}:images")
+        for repo in self.repositories:
+            tags = pulled.get(repo.arn)
+            if not tags:
+                continue
+            t = T0 - rng.randint(60, 200) * 86400
+            images = []
+
+            def push(tags: list[str], when: float, index: bool) -> None:
+                digest = "sha256:" + hashlib.sha256(f"{repo.arn}:{len(images)}:{tags}".encode()).hexdigest()
+                images.append(Obj(digest=digest, tags=tags, pushed=when, index=index))
+
+            for n in range(3):
+                push([f"0.{n + 1}.0"], t, repo.multi_arch)
+                t += rng.randint(1, 10) * 86400
+                push([], t, False)
+                t += rng.randint(3600, 86400)
+            for tag in tags:
+                push([tag], t, repo.multi_arch)
+                t += rng.randint(1, 5) * 86400
+            for n in range(repo.keep + 2 if repo.keep else 0):
+                push([f"build-{n + 1}"], min(t, T0 - 3600), repo.multi_arch)
+                t += rng.randint(3600, 86400)
+            repo.images, repo.pulled = images, tags
 
     def build(self) -> None:
         self.build_network()
@@ -828,6 +876,7 @@ class Emitter:
         self.autoscaling()
         self.eks()
         self.ecr()
+        self.images()
         self.elb()
         self.ec2()
 
@@ -1266,6 +1315,56 @@ class Emitter:
                     self.add("ecr", op, json_post({"repositoryName": repo.name}),
                              {"registryId": r.account, "repositoryName": repo.name, field: text}, JSON11)
 
+    def images(self) -> None:
+        """DescribeImages (any status) for each pulled repository, then BatchGetImage for
+        the image indexes task definitions pull, as the collector asks for them."""
+        r = self.r
+        size = page_size("ecr", "DescribeImages")
+        for repo in r.repositories:
+            if not repo.images:
+                continue
+            base = {"repositoryName": repo.name, "registryId": r.account, "filter": {"imageStatus": "ANY"},
+                    "maxResults": size}
+            pages = chunks(repo.images, size)
+            for i, page in enumerate(pages):
+                req = dict(base)
+                if i:
+                    req["nextToken"] = token("ecr-images", repo.arn, i)
+                body = {"imageDetails": [self.image_json(repo, im) for im in page]}
+                if i + 1 < len(pages):
+                    body["nextToken"] = token("ecr-images", repo.arn, i + 1)
+                self.add("ecr", "DescribeImages", json_post(req), body, JSON11)
+            pulled = set(repo.pulled)
+            indexes = [im for im in repo.images if im.index and pulled & set(im.tags)]
+            for batch in chunks(indexes, batch_size("ecr", "BatchGetImage")):
+                if not batch:
+                    continue
+                req = {"repositoryName": repo.name, "registryId": r.account,
+                       "imageIds": [{"imageDigest": im.digest} for im in batch],
+                       "acceptedMediaTypes": list(MANIFEST_TYPES)}
+                self.add("ecr", "BatchGetImage", json_post(req), {"images": [
+                    {"registryId": r.account, "repositoryName": repo.name, "imageId": {"imageDigest": im.digest},
+                     "imageManifest": self.index_manifest(im), "imageManifestMediaType": MANIFEST_TYPES[0]}
+                    for im in batch], "failures": []}, JSON11)
+
+    def image_json(self, repo: Obj, im: Obj) -> dict:
+        d = {"registryId": self.r.account, "repositoryName": repo.name, "imageDigest": im.digest,
+             "imageSizeInBytes": 48_000_000 + int(im.pushed) % 9_000_000, "imagePushedAt": float(im.pushed),
+             "imageManifestMediaType": MANIFEST_TYPES[0] if im.index else
+             "application/vnd.docker.distribution.manifest.v2+json",
+             "imageStatus": "ACTIVE"}
+        if im.tags:
+            d["imageTags"] = im.tags
+        return d
+
+    @staticmethod
+    def index_manifest(im: Obj) -> str:
+        return json.dumps({"schemaVersion": 2, "mediaType": MANIFEST_TYPES[0], "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+             "digest": "sha256:" + hashlib.sha256(f"{im.digest}:{arch}".encode()).hexdigest(),
+             "size": 1000 + i, "platform": {"architecture": arch, "os": "linux", **({"variant": "v8"} if arch == "arm64" else {})}}
+            for i, arch in enumerate(("amd64", "arm64"))]})
+
     def repository_json(self, repo: Obj) -> dict:
         return {
             "repositoryArn": repo.arn, "registryId": self.r.account, "repositoryName": repo.name,
@@ -1600,10 +1699,27 @@ class Generator:
             self.names[account] = Names()
             self.roles[account] = []
             self.oidc[account] = []
+            built = []
             for index, region in enumerate(self.regions):
                 r = Region(self, account, region, index, self.dims)
                 r.build()
+                built.append(r)
+            # What every task definition of the account pulls from ECR, by repository.
+            pulled: dict[str, list[str]] = {}
+            for r in built:
+                for td in r.task_defs.values():
+                    for container in td.containers:
+                        m = re.match(r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@]+)(?::([^@]+))?$",
+                                     container["image"])
+                        if m:
+                            arn = f"arn:aws:ecr:{m[2]}:{m[1]}:repository/{m[3]}"
+                            tags = pulled.setdefault(arn, [])
+                            if (m[4] or "latest") not in tags:
+                                tags.append(m[4] or "latest")
+            for r in built:
+                r.build_images(pulled)
                 Emitter(rec, r, key_account).emit()
+            del built
             self.iam(rec, account, key_account, home)
 
     def regions_xml(self) -> str:

@@ -272,9 +272,10 @@ def apply_patches(rec: Path, patches: list[Patch]) -> list[dict]:
     fields = {(p.region, p.cluster, p.service): p for p in patches if p.kind == "ecs_service_fields"}
     eks_fields = {(p.region, p.cluster): p for p in patches if p.kind == "eks_cluster_fields"}
     addon_fields = {(p.region, p.cluster, p.service): p for p in patches if p.kind == "eks_addon_fields"}
+    image_fields = {(p.region, p.cluster, p.service): p for p in patches if p.kind == "ecr_image_fields"}
     unknown = [p for p in patches
                if p.kind not in ("ecs_deployment_configuration", "ecs_service_fields", "eks_cluster_fields",
-                                 "eks_addon_fields")]
+                                 "eks_addon_fields", "ecr_image_fields")]
     if unknown:
         raise ValueError(f"unknown patch kinds: {[p.kind for p in unknown]}")
     applied: set = set()
@@ -324,6 +325,39 @@ def apply_patches(rec: Path, patches: list[Patch]) -> list[dict]:
         raise RuntimeError(f"{rec}: patches matched no recorded DescribeServices entry: {missing}")
     edits += _patch_eks_clusters(rec, eks_fields)
     edits += _patch_eks_addons(rec, addon_fields)
+    edits += _patch_ecr_images(rec, image_fields)
+    return edits
+
+
+def _patch_ecr_images(rec: Path, patches: dict) -> list[dict]:
+    """A scenario's values for its images (by repository and tag), in every DescribeImages
+    response that lists them."""
+    edits: list[dict] = []
+    applied: set = set()
+    for path in _json_files(rec, "ecr", "DescribeImages"):
+        doc = json.loads(path.read_text())
+        region = doc.get("key", {}).get("region") or path.parent.name
+        body = doc.get("body")
+        if not isinstance(body, dict):
+            continue
+        changed = False
+        for image in body.get("imageDetails") or []:
+            for tag in image.get("imageTags") or []:
+                k = (region, image.get("repositoryName"), tag)
+                p = patches.get(k)
+                if not p:
+                    continue
+                for name, value in p.value.items():
+                    image[name] = json.loads(json.dumps(value))
+                    edits.append({"file": str(path.relative_to(rec)),
+                                  "field": f"imageDetails[{k[1]}:{tag}].{name}", "value": value, "reason": p.reason})
+                applied.add(k)
+                changed = True
+        if changed:
+            _write_json(path, doc)
+    missing = sorted(set(patches) - applied)
+    if missing:
+        raise RuntimeError(f"{rec}: patches matched no recorded DescribeImages entry: {missing}")
     return edits
 
 

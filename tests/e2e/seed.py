@@ -28,7 +28,9 @@ Manual use:  python seed.py --endpoint http://127.0.0.1:PORT SCENARIO   (prints 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import re
 import sys
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -71,6 +73,8 @@ class Patch:
       `value` on EKS cluster `cluster` (`service` unused).
     - "eks_addon_fields": in the region's DescribeAddon responses, set each field of `value`
       on add-on `service` of EKS cluster `cluster`.
+    - "ecr_image_fields": in the region's DescribeImages responses, set each field of
+      `value` on the image of repository `cluster` tagged `service`.
     """
 
     kind: str
@@ -96,6 +100,10 @@ class Seeded:
     patches: list[Patch] = field(default_factory=list)
     # Secret values seeded into the account: no recording may contain them.
     secrets: list[str] = field(default_factory=list)
+    # Push every image the task definitions pull from this account's registries (creating
+    # well-kept repositories as needed), as a real account has them: off only where the
+    # scenario is about images that are not there.
+    publish_images: bool = True
 
     def to_json(self) -> dict:
         return {
@@ -413,6 +421,38 @@ class Region:
             self.ecr.set_repository_policy(repositoryName=name, policyText=json.dumps(policy))
         return uri
 
+    def ecr_image(self, repository: str, tag: str | None, *, platforms: tuple[str, ...] = (),
+                  digest: str | None = None) -> str:
+        """Pushes an image (a manifest only: ECR's API does not check layers): an OCI image
+        index of `platforms` (`linux/arm64/v8`), else a single-platform Docker image.
+        Returns its digest, the manifest's sha256 like ECR's, unless `digest` is given."""
+        seed = f"{self.region}/{repository}:{tag}"
+        blob = lambda what: "sha256:" + hashlib.sha256(f"{seed}:{what}".encode()).hexdigest()
+        if platforms:
+            media_type = "application/vnd.oci.image.index.v1+json"
+            entries = []
+            for p in platforms:
+                os_, arch, *variant = p.split("/")
+                entries.append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": blob(p),
+                                "size": 1024, "platform": {"architecture": arch, "os": os_,
+                                                           **({"variant": variant[0]} if variant else {})}})
+            manifest = {"schemaVersion": 2, "mediaType": media_type, "manifests": entries}
+        else:
+            media_type = "application/vnd.docker.distribution.manifest.v2+json"
+            manifest = {"schemaVersion": 2, "mediaType": media_type,
+                        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                                   "size": 7023, "digest": blob("config")},
+                        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                                    "size": 32654, "digest": blob("layer")}]}
+        text = json.dumps(manifest, separators=(",", ":"))
+        digest = digest or "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        kwargs = dict(repositoryName=repository, imageManifest=text, imageManifestMediaType=media_type,
+                      imageDigest=digest)
+        if tag is not None:
+            kwargs["imageTag"] = tag
+        self.ecr.put_image(**kwargs)
+        return digest
+
     def ecr_scanning(self, scan_type: str, rules: list[tuple[str, list[str]]]) -> None:
         """The registry scanning configuration: (frequency, wildcard filters) per rule."""
         self.ecr.put_registry_scanning_configuration(scanType=scan_type, rules=[
@@ -440,7 +480,7 @@ class Region:
                         execution_role: str | None = None, task_role: str | None = None,
                         readonly_root: bool | None = None, user: str | None = None,
                         pid_mode: str | None = None, ipc_mode: str | None = None,
-                        log_mode: str | None = None,
+                        log_mode: str | None = None, cpu_architecture: str | None = None,
                         efs: tuple[tuple[str, str, str | None], ...] = ()) -> str:
         """A one-container task definition with logs, a health check and its own task role
         unless told otherwise; `secrets` maps variable names to valueFrom references;
@@ -487,6 +527,8 @@ class Region:
         if efs:
             kwargs["volumes"] = [{"name": n, "efsVolumeConfiguration": {
                 "fileSystemId": fs, **({"transitEncryption": t} if t else {})}} for n, fs, t in efs]
+        if cpu_architecture is not None:
+            kwargs["runtimePlatform"] = {"cpuArchitecture": cpu_architecture, "operatingSystemFamily": "LINUX"}
         if pid_mode is not None:
             kwargs["pidMode"] = pid_mode
         if ipc_mode is not None:
@@ -1374,6 +1416,111 @@ def seed_ecr(session) -> Seeded:
             Expect("ECR002", ("eu-west-1",), why="immutable tags (one named exclusion)"),
             Expect("ECR003", ("eu-west-1",), why="every repository has a lifecycle policy"),
         ],
+    )
+
+
+# 2026-03-02T00:00:00Z and every ten days after it: fixed push times for ECR006's images (moto
+# stamps a push with its own clock).
+PUSHED_2026_03_02 = 1772409600.0
+
+
+def seed_ecr_images(session) -> Seeded:
+    """ECR005 image-not-pullable, ECR006 image-expires, ECR007 image-platform-mismatch:
+    services whose next task cannot pull its image, beside twins that can."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("shop", "10.93")
+    priv, sg = net["private"], net["sg_app"]
+    keep3 = {"rules": [{"rulePriority": 1, "description": "keep the last 3 builds",
+                        "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 3},
+                        "action": {"type": "expire"}}]}
+    releases = {"rules": [
+        {"rulePriority": 1, "description": "releases live 300 days",
+         "selection": {"tagStatus": "tagged", "tagPatternList": ["release-*"], "countType": "sinceImagePushed",
+                       "countUnit": "days", "countNumber": 300}, "action": {"type": "expire"}},
+        {"rulePriority": 2, "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+                                          "countUnit": "days", "countNumber": 14}, "action": {"type": "expire"}}]}
+    repo = {name: r.ecr_repository(name, scan_on_push=True, lifecycle=policy)
+            for name, policy in (("checkout", EXPIRE_UNTAGGED), ("ledger", EXPIRE_UNTAGGED), ("orders", keep3),
+                                 ("search", releases), ("edge", EXPIRE_UNTAGGED))}
+    both = ("linux/amd64", "linux/arm64/v8")
+    for tag in ("1.8.0", "1.8.1"):
+        r.ecr_image("checkout", tag, platforms=both)
+    for tag in ("2.0.0", "2.1.0"):
+        r.ecr_image("ledger", tag, platforms=both)
+    for n in range(1, 6):
+        r.ecr_image("orders", f"v{n}", platforms=both)
+    r.ecr_image("search", "release-7", platforms=both)
+    r.ecr_image("search", "release-8")  # single-platform: ECR007 cannot judge it
+    r.ecr_image("edge", "1.0", platforms=("linux/amd64",))
+    r.ecr_image("edge", "2.0", platforms=both)
+    account = repo["checkout"].split(".", 1)[0]
+
+    def svc(name: str, image: str, arch: str | None = None) -> None:
+        td = r.task_definition(name, image, readonly_root=True, cpu_architecture=arch)
+        r.service("shop", name, td, subnets=priv, sg=sg)
+
+    svc("checkout", f"{repo['checkout']}:1.9.0")
+    svc("checkout-stable", f"{repo['checkout']}:1.8.1")
+    svc("ledger", f"{repo['ledger']}:2.0.0")
+    svc("ledger-next", f"{repo['ledger']}:2.1.0")
+    svc("reports", f"{account}.dkr.ecr.us-east-1.amazonaws.com/reports:4.2.0")
+    svc("orders", f"{repo['orders']}:v1")
+    svc("orders-canary", f"{repo['orders']}:v5")
+    svc("search", f"{repo['search']}:release-7")
+    svc("search-next", f"{repo['search']}:release-8")
+    svc("edge", f"{repo['edge']}:1.0", "ARM64")
+    svc("edge-next", f"{repo['edge']}:2.0", "ARM64")
+    day = 86400.0
+    patches = [Patch("ecr_image_fields", "us-east-1", "orders", f"v{n}", {"imagePushedAt": PUSHED_2026_03_02 + n * day},
+                     "moto stamps each push with its own clock: fixed push times make the order of the builds "
+                     "and the lifecycle policy's verdict stable") for n in range(1, 6)]
+    patches += [
+        Patch("ecr_image_fields", "us-east-1", "search", "release-7", {"imagePushedAt": PUSHED_2026_03_02},
+              "a fixed push time, so the 300-day rule falls due on a fixed date (2026-12-27)"),
+        Patch("ecr_image_fields", "us-east-1", "ledger", "2.0.0",
+              {"imageStatus": "ARCHIVED", "lastArchivedAt": PUSHED_2026_03_02 + 200 * day},
+              "moto has no archive storage class: AWS lists an archived image with imageStatus ARCHIVED and "
+              "lastArchivedAt when DescribeImages filters on imageStatus ANY"),
+    ]
+    return Seeded(
+        name="ecr-images", regions=["us-east-1"], publish_images=False,
+        summary="Services of cluster shop whose next task cannot pull its image (a tag never pushed, an archived "
+                "image, a repository that does not exist, a release the lifecycle policy is about to delete, an "
+                "index without the arm64 build an ARM64 task needs), each beside a twin that pulls fine.",
+        bad=[
+            "service checkout pulls checkout:1.9.0, never pushed -> ECR005 high",
+            "service ledger pulls ledger:2.0.0, archived (patched: moto has no archive tier) -> ECR005 high",
+            "service reports pulls reports:4.2.0 from a repository that does not exist -> ECR005 high",
+            "service orders runs orders:v1; the repository keeps the last 3 builds and v1 is the 5th newest "
+            "-> ECR006 high, due at the next lifecycle evaluation",
+            "service search runs search:release-7, pushed 2026-03-02 (patched); releases live 300 days -> "
+            "ECR006 medium, due 2026-12-27 (within 30 days of the recording)",
+            "service edge (ARM64) pulls edge:1.0, an index of linux/amd64 only -> ECR007 high",
+        ],
+        clean=[
+            "services checkout-stable and ledger-next pull images that exist and are active (ECR005 silent)",
+            "service orders-canary runs orders:v5, the newest build (ECR006 silent)",
+            "service edge-next (ARM64) pulls edge:2.0, an index of linux/amd64 and linux/arm64 (ECR007 silent)",
+            "service search-next pulls search:release-8, a single-platform image pushed at recording time: its "
+            "expiry is 300 days off (ECR006 silent beyond 30 days), and ECR007 says it was not evaluated",
+        ],
+        must=[
+            Expect("ECR005", ("checkout",), "high", why="tag never pushed"),
+            Expect("ECR005", ("ledger",), "high", needs_patch=True, why="archived"),
+            Expect("ECR005", ("reports",), "high", why="no such repository"),
+            Expect("ECR006", ("orders",), "high", needs_patch=True, why="outside the last 3 builds"),
+            Expect("ECR006", ("search",), "medium", needs_patch=True, why="300 days after its push"),
+            Expect("ECR007", ("edge",), "high", why="no linux/arm64 build"),
+        ],
+        must_not=[
+            Expect("ECR005", ("checkout-stable",), why="exists"),
+            Expect("ECR005", ("ledger-next",), why="exists, active"),
+            Expect("ECR006", ("orders-canary",), why="the newest build"),
+            Expect("ECR006", ("search-next",), why="due in 300 days, beyond the 30-day horizon"),
+            Expect("ECR007", ("edge-next",), why="serves linux/arm64"),
+        ],
+        patches=patches,
     )
 
 
@@ -2411,12 +2558,49 @@ SCENARIOS = {
     "eks010": seed_eks010,
     "iam001": seed_iam001,
     "ecr": seed_ecr,
+    "ecr-images": seed_ecr_images,
     "demo": seed_demo,
 }
 
 
 def seed(name: str, session) -> Seeded:
-    return SCENARIOS[name](session)
+    seeded = SCENARIOS[name](session)
+    if seeded.publish_images:
+        publish_pulled_images(session, seeded.regions)
+    return seeded
+
+
+ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@]+)(?::([^@]+))?(?:@(sha256:[0-9a-f]+))?$")
+
+
+def publish_pulled_images(session, regions: list[str]) -> None:
+    """Every image the seeded task definitions pull from the account's registries in the
+    scenario's regions, pushed (a two-platform index, as `docker buildx` builds them) to its
+    repository, which is created well kept if the seed made none."""
+    iam = Iam(session)
+    by_region = {name: Region(session, name, iam) for name in regions}
+    wanted: dict[tuple[str, str], set] = {}
+    for r in by_region.values():
+        for page in r.ecs.get_paginator("list_task_definitions").paginate():
+            for arn in page["taskDefinitionArns"]:
+                td = r.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+                for c in td["containerDefinitions"]:
+                    m = ECR_IMAGE.match(c["image"])
+                    if m and m[2] in by_region:
+                        wanted.setdefault((m[2], m[3]), set()).add((m[4] or (None if m[5] else "latest"), m[5]))
+    for (region, name), refs in sorted(wanted.items()):
+        r = by_region[region]
+        try:
+            existing = r.ecr.describe_images(repositoryName=name)["imageDetails"]
+        except r.ecr.exceptions.RepositoryNotFoundException:
+            r.ecr_repository(name, scan_on_push=True, lifecycle=EXPIRE_UNTAGGED)
+            existing = []
+        tags = {t for i in existing for t in i.get("imageTags", [])}
+        digests = {i["imageDigest"] for i in existing}
+        for tag, digest in sorted(refs, key=str):
+            if (tag and tag in tags) or (digest and digest in digests):
+                continue
+            r.ecr_image(name, tag, platforms=("linux/amd64", "linux/arm64/v8"), digest=digest)
 
 
 def main(argv=None) -> int:

@@ -16,6 +16,11 @@ use crate::rules::common::image_pulls;
 /// longest a team can count on before its next deploy or scale-out.
 const URGENT_DAYS: i64 = 7;
 
+/// Expiries further off than this are not reported: most workloads deploy a newer image
+/// within a month, and an age rule eventually reaches every image it selects, so a finding
+/// for each image a year out would bury the ones about to happen.
+const HORIZON_DAYS: i64 = 30;
+
 declare_check! {
     /// ## What it finds
     ///
@@ -32,7 +37,9 @@ declare_check! {
     /// The finding names the rule and when it acts: at ECR's next evaluation (within a
     /// day) when the image is already past the rule's limit, or the date it will be,
     /// assuming nothing new is pushed (a count rule reaches more images with every push).
-    /// High within a week, medium later. One finding per image and account.
+    /// High within a week, medium within 30 days; an expiry further off is not reported
+    /// (a deploy will most likely replace the image first). One finding per image and
+    /// account.
     ///
     /// ## Why it matters
     ///
@@ -122,11 +129,14 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         };
         let (when, severity) = match fate.when {
             When::Now => (
-                "at ECR's next lifecycle evaluation (within a day)".to_string(),
+                "at ECR's next lifecycle evaluation (within a day),".to_string(),
                 Severity::High,
             ),
             When::After(due) => {
                 let days = (due - now).div_euclid(86_400);
+                if days > HORIZON_DAYS {
+                    continue;
+                }
                 let date = format_date(civil_from_days(due.div_euclid(86_400)));
                 let severity = if days < URGENT_DAYS {
                     Severity::High
@@ -291,7 +301,7 @@ mod tests {
         assert_eq!(f.severity, Severity::High);
         assert!(f.evidence[1].fact.starts_with("image sha256:02 (tags v2)"));
         assert!(
-            f.message.starts_with("lifecycle rule 1 (\"keep 2\") of ECR repository `web` will expire (delete) image `web:v2`, which service `web` runs, at ECR's next lifecycle evaluation"),
+            f.message.starts_with("lifecycle rule 1 (\"keep 2\") of ECR repository `web` will expire (delete) image `web:v2`, which service `web` runs, at ECR's next lifecycle evaluation (within a day), then"),
             "{}",
             f.message
         );
@@ -326,6 +336,14 @@ mod tests {
         assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
         assert_eq!(out.findings[0].severity, Severity::High);
         assert!(out.findings[0].message.contains("on 2026-11-25, in 2 days,"));
+    }
+
+    #[test]
+    fn an_expiry_beyond_a_month_is_not_reported() {
+        // v4, pushed 11-04, expires 12-04 (in 11 days) under a 30-day rule; in 41 days under 60.
+        let sixty = THIRTY_DAYS.replace("\"countNumber\":30", "\"countNumber\":60");
+        assert_eq!(repository(THIRTY_DAYS, "v4").run(&[&ECR006]).findings.len(), 1);
+        assert!(repository(&sixty, "v4").run(&[&ECR006]).findings.is_empty());
     }
 
     #[test]
