@@ -622,7 +622,7 @@ class Region:
         elif profile == "metrics-agent":
             svc.launch = "EC2"
             td.network, td.cpu, td.memory = "host", "128", "256"
-            other = "us-west-2" if region == "us-east-1" else "us-east-1"
+            other = self.gen.agent_region(region)
             # One release of the agent, replicated to every region it is pulled from.
             container.update(image=f"{acct}.dkr.ecr.{other}.amazonaws.com/{name}:{AGENT_RELEASE}",
                              port=9100, host_port=9100, logs=False, privileged=True, caps=["SYS_ADMIN"])
@@ -787,7 +787,7 @@ class Region:
                 image = container["image"]
                 if image.startswith(host):
                     names.append(image[len(host):].split("@")[0].split(":")[0])
-        if self.region in ("us-east-1", "us-west-2"):
+        if any(self.gen.agent_region(r) == self.region for r in self.gen.regions):
             names.append("metrics-agent")
         names += [f"{c.name}-tools" for c in self.clusters]
         for i, name in enumerate(dict.fromkeys(names)):
@@ -810,7 +810,7 @@ class Region:
                     "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep},
                     "action": {"type": "expire"}})
             self.repositories.append(Obj(
-                keep=keep, multi_arch=i % 2 == 0, images=[],
+                keep=keep, images=[],
                 name=name, created=T0 - rng.randint(86400, 400 * 86400) + rng.random(),
                 arn=f"arn:aws:ecr:{self.region}:{self.account}:repository/{name}",
                 uri=host + name, scan_on_push=i % 3 != 0,
@@ -823,8 +823,9 @@ class Region:
     def build_images(self, pulled: dict[str, list[str]]) -> None:
         """Each pulled repository's images: the tags task definitions anywhere in the
         account pull (one image each), older releases and untagged builds before them, and
-        newer builds after them where the repository keeps only its last few. Multi-arch
-        repositories push image indexes for linux/amd64 and linux/arm64."""
+        newer builds after them where the repository keeps only its last few. Releases and
+        builds are image indexes for linux/amd64 and linux/arm64, as `docker buildx` pushes
+        them."""
         rng = random.Random(f"{self.gen.seed}:{self.account}:{self.region}:images")
         for repo in self.repositories:
             tags = pulled.get(repo.arn)
@@ -838,15 +839,15 @@ class Region:
                 images.append(Obj(digest=digest, tags=tags, pushed=when, index=index))
 
             for n in range(3):
-                push([f"0.{n + 1}.0"], t, repo.multi_arch)
+                push([f"0.{n + 1}.0"], t, True)
                 t += rng.randint(1, 10) * 86400
                 push([], t, False)
                 t += rng.randint(3600, 86400)
             for tag in tags:
-                push([tag], t, repo.multi_arch)
+                push([tag], t, True)
                 t += rng.randint(1, 5) * 86400
             for n in range(repo.keep + 2 if repo.keep else 0):
-                push([f"build-{n + 1}"], min(t, T0 - 3600), repo.multi_arch)
+                push([f"build-{n + 1}"], min(t, T0 - 3600), True)
                 t += rng.randint(3600, 86400)
             repo.images, repo.pulled = images, tags
 
@@ -1651,6 +1652,14 @@ class Generator:
         self.roles: dict[str, list[Obj]] = {}
         self.oidc: dict[str, list[str]] = {}
         self.prefix_lists: dict[str, str] = {}
+
+    def agent_region(self, region: str) -> str:
+        """Where a region's node agent image comes from: another region of the run (one
+        registry serves them), else its neighbour."""
+        others = [r for r in self.regions if r != region]
+        if others:
+            return others[0]
+        return "us-west-2" if region == "us-east-1" else "us-east-1"
 
     def s3_prefix_list(self, region: str) -> str:
         if region not in self.prefix_lists:
