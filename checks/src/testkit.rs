@@ -345,6 +345,7 @@ impl Builder {
                 deployments: vec![],
                 events: vec![],
                 task_sets: vec![],
+                enable_execute_command: false,
             },
         )
     }
@@ -423,6 +424,7 @@ impl Builder {
                 }),
                 task_count: 1,
                 overrides: vec![],
+                enable_execute_command: false,
             },
         )
     }
@@ -454,6 +456,7 @@ impl Builder {
                 platform_version: None,
                 subnets: subnets.iter().map(|s| s.to_string()).collect(),
                 task_arns,
+                enable_execute_command: false,
             },
         )
     }
@@ -754,6 +757,44 @@ impl Builder {
                 registry_id: self.scope.account.clone(),
                 scan_type: scan_type.into(),
                 scanning_rules: vec![],
+            },
+        )
+    }
+
+    /// An ACTIVE container instance of cluster `main` with a connected agent, on EC2
+    /// instance `instance_id` (x86_64), with `ecs.subnet-id` = `subnet` (no attribute when
+    /// `subnet` is empty).
+    pub fn container_instance(
+        &mut self,
+        instance_id: &str,
+        subnet: &str,
+    ) -> &mut EcsContainerInstance {
+        let arn = self.arn(
+            "ecs",
+            &format!(
+                "container-instance/main/{}",
+                instance_id.trim_start_matches("i-")
+            ),
+        );
+        let cluster_arn = self.arn("ecs", "cluster/main");
+        let mut attributes = BTreeMap::from([(
+            EcsContainerInstance::CPU_ARCHITECTURE.to_string(),
+            "x86_64".to_string(),
+        )]);
+        if !subnet.is_empty() {
+            attributes.insert(EcsContainerInstance::SUBNET_ID.into(), subnet.into());
+        }
+        push(
+            &mut self.inv.ecs_container_instances,
+            EcsContainerInstance {
+                scope: self.scope.clone(),
+                arn,
+                cluster_arn,
+                ec2_instance_id: Some(instance_id.into()),
+                status: "ACTIVE".into(),
+                agent_connected: true,
+                running_tasks_count: 1,
+                attributes,
             },
         )
     }

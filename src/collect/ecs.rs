@@ -1,5 +1,6 @@
 //! ECS: clusters (100 per DescribeClusters), their running standalone tasks (ListTasks,
-//! DescribeTasks 100 a call), services (10 per DescribeServices, with their task sets) and
+//! DescribeTasks 100 a call), their container instances (ListContainerInstances,
+//! DescribeContainerInstances 100 a call), services (10 per DescribeServices, with their task sets) and
 //! every task definition those services, their deployments and their live task sets use,
 //! each described once, as soon as the batch of services that uses it is back; the Auto
 //! Scaling group capacity providers the clusters name (100 per DescribeCapacityProviders)
@@ -13,8 +14,9 @@ use aws_sdk_ecs::types::{self as t, ClusterField, ServiceField};
 use checks::model::{
     AwsVpcConfiguration, CapacityProviderItem, CircuitBreaker, ContainerDefinition,
     DeploymentAlarms, DeploymentConfiguration, EcsAccountSetting, EcsCapacityProvider, EcsCluster,
-    EcsDeployment, EcsService, EcsTaskSet, EfsVolume, EnvVar, Inventory, KeyValue, PortMapping,
-    Scope, ServiceEvent, ServiceLoadBalancer, StandaloneTasks, TaskDefinition,
+    EcsContainerInstance, EcsDeployment, EcsService, EcsTaskSet, EfsVolume, EnvVar, Inventory,
+    KeyValue, PortMapping, Scope, ServiceEvent, ServiceLoadBalancer, StandaloneTasks,
+    TaskDefinition,
 };
 use checks::secrets::classify_args;
 use futures::future::join_all;
@@ -77,11 +79,12 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
             (described, providers)
         },
         join_all(cluster_arns.iter().map(|arn| async {
-            let (svcs, standalone) = tokio::join!(
+            let (svcs, standalone, instances) = tokio::join!(
                 services(c, &client, scope, arn, &claimed),
                 standalone_tasks(c, &client, scope, arn),
+                container_instances(c, &client, scope, arn),
             );
-            (svcs, standalone)
+            ((svcs, standalone), instances)
         })),
         account_settings(c, &client, scope),
     );
@@ -97,7 +100,8 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
             inv.ecs_clusters.push(ecs);
         }
     }
-    for ((svcs, task_defs), standalone) in per_cluster {
+    for (((svcs, task_defs), standalone), instances) in per_cluster {
+        inv.ecs_container_instances.extend(instances);
         for (svc, tags) in svcs {
             inv.resource_tags.insert(svc.arn.clone(), tags);
             inv.ecs_services.push(svc);
@@ -200,6 +204,77 @@ async fn account_settings(
         .collect()
 }
 
+/// The instances registered to a cluster (ListContainerInstances, 100 a page, every
+/// status; DescribeContainerInstances, 100 a call), with their `ecs.*` attributes.
+async fn container_instances(
+    c: &Collector,
+    client: &aws_sdk_ecs::Client,
+    scope: &Scope,
+    cluster_arn: &str,
+) -> Vec<EcsContainerInstance> {
+    let Some(pages) = c
+        .pages(
+            scope,
+            &ops::ecs::LIST_CONTAINER_INSTANCES,
+            Some(cluster_arn),
+            |page| {
+                client
+                    .list_container_instances()
+                    .cluster(cluster_arn)
+                    .set_max_results(page)
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+            },
+        )
+        .await
+    else {
+        return Vec::new();
+    };
+    let arns: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.container_instance_arns().iter().cloned())
+        .collect();
+    join_all(c.batches(
+        scope,
+        &ops::ecs::DESCRIBE_CONTAINER_INSTANCES,
+        Some(cluster_arn),
+        &arns,
+        |batch| {
+            client
+                .describe_container_instances()
+                .cluster(cluster_arn)
+                .set_container_instances(Some(batch))
+                .send()
+        },
+    ))
+    .await
+    .iter()
+    .filter_map(|(_, o)| o.as_ref())
+    .flat_map(|o| o.container_instances())
+    .map(|ci| EcsContainerInstance {
+        scope: scope.clone(),
+        arn: ci.container_instance_arn().unwrap_or_default().to_string(),
+        cluster_arn: cluster_arn.to_string(),
+        ec2_instance_id: ci.ec2_instance_id().map(str::to_string),
+        status: ci.status().unwrap_or_default().to_string(),
+        agent_connected: ci.agent_connected(),
+        running_tasks_count: ci.running_tasks_count(),
+        attributes: ci
+            .attributes()
+            .iter()
+            .filter(|a| a.name().starts_with("ecs."))
+            .map(|a| {
+                (
+                    a.name().to_string(),
+                    a.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+    })
+    .collect()
+}
+
 /// Who started a task that belongs to another workload: a service or task set deployment
 /// (`ecs-svc/…`), an EventBridge rule (`events-rule/…`), EventBridge Scheduler
 /// (`chronos-schedule/…`, cut to 36 characters). Those tasks are judged as that workload.
@@ -274,7 +349,9 @@ async fn standalone_tasks(
                 platform_version: task.platform_version().map(str::to_string),
                 subnets: Vec::new(),
                 task_arns: Vec::new(),
+                enable_execute_command: false,
             });
+        entry.enable_execute_command |= task.enable_execute_command();
         entry
             .task_arns
             .push(task.task_arn().unwrap_or_default().to_string());
@@ -529,6 +606,7 @@ fn service(scope: &Scope, cluster_arn: &str, s: &t::Service) -> EcsService {
             })
             .collect(),
         task_sets: s.task_sets().iter().map(task_set).collect(),
+        enable_execute_command: s.enable_execute_command(),
     }
 }
 

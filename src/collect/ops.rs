@@ -107,6 +107,12 @@ pub mod ecs {
         "scheduler:GetSchedule",
         "events:ListTargetsByRule",
     ]);
+    /// Every cluster's container instances, 100 a page (AWS's maximum), in any status.
+    pub const LIST_CONTAINER_INSTANCES: Op =
+        Op::pages("ecs", "ListContainerInstances", Some(100)).after(&["ecs:ListClusters"]);
+    /// Up to 100 container instances a call (AWS's maximum).
+    pub const DESCRIBE_CONTAINER_INSTANCES: Op =
+        Op::batch("ecs", "DescribeContainerInstances", 100).after(&["ecs:ListContainerInstances"]);
     /// The Auto Scaling group providers the clusters name (AWS describes up to 100 a call).
     pub const DESCRIBE_CAPACITY_PROVIDERS: Op =
         Op::batch("ecs", "DescribeCapacityProviders", 100).after(&["ecs:DescribeClusters"]);
@@ -251,6 +257,8 @@ pub static ALL: &[&Op] = &[
     &ecs::LIST_TASKS,
     &ecs::DESCRIBE_TASKS,
     &ecs::DESCRIBE_TASK_DEFINITION,
+    &ecs::LIST_CONTAINER_INSTANCES,
+    &ecs::DESCRIBE_CONTAINER_INSTANCES,
     &ecs::DESCRIBE_CAPACITY_PROVIDERS,
     &ecs::LIST_ACCOUNT_SETTINGS,
     &scheduled::LIST_SCHEDULES,

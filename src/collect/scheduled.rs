@@ -56,8 +56,14 @@ macro_rules! ecs_run {
                     assign_public_ip: v.assign_public_ip().map(|a| a.as_str().to_string()),
                 }),
             task_count: ecs.task_count().unwrap_or(1),
+            enable_execute_command: flag(ecs.enable_execute_command()),
         }
     }};
+}
+
+/// A flag Scheduler sends as optional and EventBridge as a plain `bool`; absent is off.
+fn flag(value: impl Into<Option<bool>>) -> bool {
+    value.into().unwrap_or(false)
 }
 
 struct EcsRun {
@@ -67,6 +73,7 @@ struct EcsRun {
     platform_version: Option<String>,
     network: Option<AwsVpcConfiguration>,
     task_count: i32,
+    enable_execute_command: bool,
 }
 
 impl EcsRun {
@@ -88,6 +95,7 @@ impl EcsRun {
             network: self.network,
             task_count: self.task_count,
             overrides: Vec::new(),
+            enable_execute_command: self.enable_execute_command,
         }
     }
 }

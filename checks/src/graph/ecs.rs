@@ -6,8 +6,9 @@
 
 use super::Graph;
 use crate::model::{
-    AwsVpcConfiguration, CapacityProviderItem, ContainerOverride, EcsService, EcsTaskSet,
-    ScheduleSource, ScheduledTask, Scope, ServiceLoadBalancer, StandaloneTasks, TaskDefinition,
+    AwsVpcConfiguration, CapacityProviderItem, ContainerOverride, EcsContainerInstance, EcsService,
+    EcsTaskSet, ScheduleSource, ScheduledTask, Scope, ServiceLoadBalancer, StandaloneTasks,
+    TaskDefinition,
 };
 
 /// A unit that runs ECS tasks. Copy, and cheap: it only borrows the inventory.
@@ -229,6 +230,17 @@ impl<'a> EcsWorkload<'a> {
         }
     }
 
+    /// Whether its tasks accept ECS Exec sessions (`enableExecuteCommand`): the service's
+    /// setting, also for its task sets; the schedule's or rule's RunTask parameters; for
+    /// standalone tasks, whether any of them was started with it.
+    pub fn execute_command_enabled(&self) -> bool {
+        match *self {
+            EcsWorkload::Service(s) | EcsWorkload::TaskSet(s, _) => s.enable_execute_command,
+            EcsWorkload::Scheduled(t) => t.enable_execute_command,
+            EcsWorkload::Standalone(t) => t.enable_execute_command,
+        }
+    }
+
     /// Whether it is a service or a task set: checks about deployments (circuit breaker,
     /// deregistration delay) apply only to those.
     pub fn is_service(&self) -> bool {
@@ -286,6 +298,28 @@ impl<'a> super::Graph<'a> {
 }
 
 impl<'a> Graph<'a> {
+    /// The collected container instances of the ECS cluster `cluster_arn`, in any status.
+    pub fn container_instances_of(&self, cluster_arn: &str) -> &[&'a EcsContainerInstance] {
+        self.container_instances
+            .get(cluster_arn)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The subnet a container instance runs in: its `ecs.subnet-id` attribute, else the
+    /// subnet of its EC2 instance when that was collected. `None` for an ECS Anywhere
+    /// instance, or when neither says.
+    pub fn container_instance_subnet(&self, ci: &'a EcsContainerInstance) -> Option<&'a str> {
+        if let Some(subnet) = ci.subnet_attribute() {
+            return Some(subnet);
+        }
+        let id = ci.ec2_instance_id.as_deref()?;
+        self.idx
+            .instances
+            .get(&super::key(&ci.scope, id))?
+            .subnet_id
+            .as_deref()
+    }
+
     /// Every ECS workload of the live services: each service, or for a service that
     /// reports task sets, each PRIMARY and ACTIVE task set (primary first).
     pub fn ecs_workloads(&self) -> &[EcsWorkload<'a>] {

@@ -20,10 +20,10 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::model::{
-    EcrRepository, EcsCluster, EcsService, EksCluster, EksFargateProfile, EksNodegroup, IamRole,
-    Instance, InstanceType, InternetGateway, Inventory, Listener, ListenerRule, LoadBalancer,
-    NatGateway, OidcProvider, RouteTable, RouteTarget, ScalableTarget, Scope, Subnet, TargetGroup,
-    TaskDefinition, Vpc, VpcEndpoint,
+    EcrRepository, EcsCluster, EcsContainerInstance, EcsService, EksCluster, EksFargateProfile,
+    EksNodegroup, IamRole, Instance, InstanceType, InternetGateway, Inventory, Listener,
+    ListenerRule, LoadBalancer, NatGateway, OidcProvider, RouteTable, RouteTarget, ScalableTarget,
+    Scope, Subnet, TargetGroup, TaskDefinition, Vpc, VpcEndpoint,
 };
 /// Tag the AWS Load Balancer Controller puts on the target groups it manages; the value is
 /// the EKS cluster name.
@@ -441,6 +441,8 @@ pub struct Graph<'a> {
     target_health: HashMap<&'a str, TargetGroupHealth<'a>>,
     /// What running ECS workloads pull from each ECR repository, by repository ARN.
     ecr_pulls: HashMap<String, Vec<EcrPull<'a>>>,
+    /// Container instances, by cluster ARN, in inventory order.
+    container_instances: HashMap<&'a str, Vec<&'a EcsContainerInstance>>,
 }
 impl<'a> Graph<'a> {
     pub fn build(inventory: &'a Inventory) -> Graph<'a> {
@@ -478,7 +480,15 @@ impl<'a> Graph<'a> {
         for (i, (w, _)) in ip_demands.iter().enumerate() {
             ip_demand_by_arn.entry(w.arn()).or_default().push(i);
         }
+        let mut container_instances: HashMap<&str, Vec<&EcsContainerInstance>> = HashMap::new();
+        for ci in &inventory.ecs_container_instances {
+            container_instances
+                .entry(ci.cluster_arn.as_str())
+                .or_default()
+                .push(ci);
+        }
         Graph {
+            container_instances,
             ecs_workloads,
             workloads_by_target_group,
             inventory,

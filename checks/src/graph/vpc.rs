@@ -120,6 +120,27 @@ impl<'a> SubnetFacts<'a> {
         self.interface_endpoints.get(short).copied()
     }
 
+    /// The evidence fact for which of the interface endpoints `shorts` the subnet's VPC has:
+    /// `available interface endpoints in vpc-1: sts: vpce-1 (private DNS on), eks-auth: none`.
+    pub fn interface_endpoints_fact(&self, shorts: &[&str]) -> String {
+        let parts: Vec<String> = shorts
+            .iter()
+            .map(|short| match self.interface_endpoint(short) {
+                Some(ep) => format!(
+                    "{short}: {} (private DNS {})",
+                    ep.id,
+                    if ep.private_dns_enabled { "on" } else { "off" }
+                ),
+                None => format!("{short}: none"),
+            })
+            .collect();
+        format!(
+            "available interface endpoints in {}: {}",
+            self.subnet.vpc_id,
+            parts.join(", ")
+        )
+    }
+
     /// An available gateway endpoint for `short` (`s3`) on the subnet's route table.
     pub fn gateway_endpoint(&self, short: &str) -> Option<&VpcEndpoint> {
         self.gateway_endpoints.get(short).copied()

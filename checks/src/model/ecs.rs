@@ -63,6 +63,9 @@ pub struct EcsService {
     /// task definition, network configuration and load balancers.
     #[serde(default)]
     pub task_sets: Vec<EcsTaskSet>,
+    /// `enableExecuteCommand`: its tasks (and its task sets' tasks) accept ECS Exec sessions.
+    #[serde(default)]
+    pub enable_execute_command: bool,
 }
 
 /// Running ECS tasks that no service, task set or schedule started (RunTask or StartTask by
@@ -90,6 +93,9 @@ pub struct StandaloneTasks {
     pub subnets: Vec<String>,
     /// The running (or pending) tasks' ARNs.
     pub task_arns: Vec<String>,
+    /// Whether any of the tasks was started with `enableExecuteCommand` (ECS Exec).
+    #[serde(default)]
+    pub enable_execute_command: bool,
 }
 
 /// A task set of a service on the EXTERNAL or CODE_DEPLOY deployment controller.
@@ -277,6 +283,69 @@ pub struct EcsCapacityProvider {
     pub managed_scaling: Option<String>,
     /// `managedTerminationProtection`: `ENABLED` or `DISABLED`.
     pub managed_termination_protection: Option<String>,
+}
+
+/// An instance registered to an ECS cluster (ListContainerInstances, then
+/// DescribeContainerInstances): an EC2 instance, or an ECS Anywhere managed instance.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcsContainerInstance {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub arn: String,
+    pub cluster_arn: String,
+    /// `i-…` for EC2, `mi-…` for an ECS Anywhere instance; absent when not reported.
+    pub ec2_instance_id: Option<String>,
+    /// `REGISTERING`, `ACTIVE`, `DRAINING`, `DEREGISTERING`, `INACTIVE`,
+    /// `REGISTRATION_FAILED`.
+    pub status: String,
+    /// `agentConnected`: the container agent holds its connection to ECS right now.
+    pub agent_connected: bool,
+    pub running_tasks_count: i32,
+    /// The `ecs.*` attributes ECS records for the instance (`ecs.cpu-architecture`,
+    /// `ecs.subnet-id`, `ecs.availability-zone`, …), by name; an attribute without a value
+    /// maps to an empty string. The `com.amazonaws.ecs.capability.*` attributes are not kept.
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl EcsContainerInstance {
+    /// The attribute ECS records the instance's processor architecture in.
+    pub const CPU_ARCHITECTURE: &'static str = "ecs.cpu-architecture";
+    /// The attribute ECS records the instance's subnet in.
+    pub const SUBNET_ID: &'static str = "ecs.subnet-id";
+
+    /// `x86_64` or `arm64`, as the `ecs.cpu-architecture` attribute says.
+    pub fn cpu_architecture(&self) -> Option<&str> {
+        self.attribute(Self::CPU_ARCHITECTURE)
+    }
+
+    /// The subnet the `ecs.subnet-id` attribute names.
+    pub fn subnet_attribute(&self) -> Option<&str> {
+        self.attribute(Self::SUBNET_ID)
+    }
+
+    /// A non-empty attribute value.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `REGISTERING` or `ACTIVE`: it takes (or is about to take) new tasks.
+    pub fn is_live(&self) -> bool {
+        self.status.eq_ignore_ascii_case("ACTIVE")
+            || self.status.eq_ignore_ascii_case("REGISTERING")
+    }
+
+    /// Its id: the part of the ARN after the last `/`.
+    pub fn id(&self) -> &str {
+        self.arn.rsplit('/').next().unwrap_or(&self.arn)
+    }
+
+    /// What to call it in a message: its EC2 instance id, else its own id.
+    pub fn label(&self) -> &str {
+        self.ec2_instance_id.as_deref().unwrap_or_else(|| self.id())
+    }
 }
 
 /// An ECS account setting's effective value for the auditing principal

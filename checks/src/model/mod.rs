@@ -52,6 +52,9 @@ pub struct Inventory {
     /// The Auto Scaling group capacity providers the clusters use.
     #[serde(default)]
     pub ecs_capacity_providers: Vec<EcsCapacityProvider>,
+    /// Instances registered to the ECS clusters.
+    #[serde(default)]
+    pub ecs_container_instances: Vec<EcsContainerInstance>,
     /// ECS account settings, where the collector read them.
     #[serde(default)]
     pub ecs_account_settings: Vec<EcsAccountSetting>,
@@ -131,6 +134,7 @@ inventory_lists!(
     task_definitions,
     ecs_scalable_targets,
     ecs_capacity_providers,
+    ecs_container_instances,
     ecs_account_settings,
     eks_clusters,
     eks_nodegroups,
@@ -175,6 +179,7 @@ macro_rules! sort_key {
 sort_key!(
     EcsCluster => arn, EcsService => arn, ScheduledTask => arn, StandaloneTasks => arn,
     TaskDefinition => arn, ScalableTarget => resource_id, EcsCapacityProvider => arn,
+    EcsContainerInstance => arn,
     EcsAccountSetting => name,
     EksCluster => arn,
     EksNodegroup => arn, EksFargateProfile => arn, EksAddon => arn, EksAddonVersions => key, EksPodIdentityAssociation => arn, EcrRepository => arn, EcrRegistry => arn, LoadBalancer => arn, Listener => arn,

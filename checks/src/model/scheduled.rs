@@ -45,6 +45,9 @@ pub struct ScheduledTask {
     /// they add to, or replace, what the task definition sets.
     #[serde(default)]
     pub overrides: Vec<ContainerOverride>,
+    /// `enableExecuteCommand` of the RunTask parameters: its tasks accept ECS Exec sessions.
+    #[serde(default)]
+    pub enable_execute_command: bool,
 }
 
 /// What a RunTask input overrides in one container, without any value.
