@@ -8,7 +8,7 @@ use crate::model::{IamRole, Inventory};
 
 /// AWS managed policies (by the part of the ARN after `:iam::aws:policy/`) with the grants
 /// that matter for the questions the checks ask, written as policy documents.
-const KNOWN_AWS_MANAGED: [(&str, &str); 9] = [
+const KNOWN_AWS_MANAGED: [(&str, &str); 10] = [
     (
         "AdministratorAccess",
         r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
@@ -40,6 +40,10 @@ const KNOWN_AWS_MANAGED: [(&str, &str); 9] = [
     (
         "AmazonSSMReadOnlyAccess",
         r#"{"Statement":[{"Effect":"Allow","Action":["ssm:Describe*","ssm:Get*","ssm:List*"],"Resource":"*"}]}"#,
+    ),
+    (
+        "AmazonSSMManagedInstanceCore",
+        r#"{"Statement":[{"Effect":"Allow","Action":["ssm:DescribeAssociation","ssm:GetDeployablePatchSnapshotForInstance","ssm:GetDocument","ssm:DescribeDocument","ssm:GetManifest","ssm:GetParameter","ssm:GetParameters","ssm:ListAssociations","ssm:ListInstanceAssociations","ssm:PutInventory","ssm:PutComplianceItems","ssm:PutConfigurePackageResult","ssm:UpdateAssociationStatus","ssm:UpdateInstanceAssociationStatus","ssm:UpdateInstanceInformation","ssmmessages:CreateControlChannel","ssmmessages:CreateDataChannel","ssmmessages:OpenControlChannel","ssmmessages:OpenDataChannel","ec2messages:AcknowledgeMessage","ec2messages:DeleteMessage","ec2messages:FailMessage","ec2messages:GetEndpoint","ec2messages:GetMessages","ec2messages:SendReply"],"Resource":"*"}]}"#,
     ),
     (
         "CloudWatchLogsFullAccess",

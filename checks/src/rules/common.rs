@@ -118,6 +118,17 @@ impl<'a> DeadEndPull<'a> {
 /// at all ([`Egress::None`]; `Indirect` egress is never treated as "no path"), in scopes
 /// where the network data was collected completely, grouped per (workload, route table).
 pub(crate) fn dead_end_pulls<'a>(ctx: &Ctx<'a>) -> Vec<DeadEndPull<'a>> {
+    dead_end_groups(ctx, pulls_images_in_subnet)
+}
+
+/// Workloads `keep` selects, placed in subnets whose route table has no usable default
+/// route at all ([`Egress::None`]), in scopes where the network data was collected
+/// completely, grouped per (workload, route table) as [`dead_end_pulls`] groups them: what
+/// traffic of theirs leaves through those subnets is the caller's to say.
+pub(crate) fn dead_end_groups<'a>(
+    ctx: &Ctx<'a>,
+    keep: impl Fn(&Graph<'_>, &Workload<'_>) -> bool,
+) -> Vec<DeadEndPull<'a>> {
     let graph: &'a Graph<'a> = ctx.graph;
     let mut groups: BTreeMap<(String, String), DeadEndPull<'a>> = BTreeMap::new();
     for facts in graph.all_subnet_facts() {
@@ -127,7 +138,7 @@ pub(crate) fn dead_end_pulls<'a>(ctx: &Ctx<'a>) -> Vec<DeadEndPull<'a>> {
         // Egress::None is only decided from a route table, so there always is one here.
         let table = facts.route_table.map_or(facts.id(), |rt| rt.id.as_str());
         for w in &facts.workloads {
-            if pulls_images_in_subnet(graph, w) {
+            if keep(graph, w) {
                 groups
                     .entry((w.arn().to_string(), table.to_string()))
                     .or_insert_with(|| DeadEndPull {

@@ -109,6 +109,9 @@ checks! {
         no_logs_path::VPC004,
         no_secrets_path::VPC005,
         s3_endpoint_policy_blocks_ecr::VPC006,
+        no_pod_credentials_path::VPC007,
+        no_ecs_agent_path::VPC008,
+        ecs_exec_cannot_connect::VPC009,
     }
 }
 
