@@ -916,6 +916,7 @@ class Emitter:
             # No standalone tasks: one empty listing per cluster.
             self.add("ecs", "ListTasks", json_post({"cluster": c.arn, "desiredStatus": "RUNNING", "maxResults": page_size("ecs", "ListTasks")}),
                      {"taskArns": []}, JSON11)
+            self.container_instances(c)
             svc_arns = [s.arn for s in c.services]
             pages = chunks(svc_arns, page_size("ecs", "ListServices"))
             for i, page in enumerate(pages):
@@ -937,6 +938,51 @@ class Emitter:
                      {"taskDefinition": self.task_def_json(r.task_defs[arn])}, JSON11)
         if r.clusters:
             self.account_settings()
+
+    def container_instances(self, c: Obj) -> None:
+        """The cluster's EC2 container instances (as many as it reports registered), each
+        connected, in a private subnet of the cluster's VPC; ids derive from the cluster's ARN
+        so the generator's random sequence is untouched."""
+        r = self.r
+        subnets = r.pick(c.vpc, "private", 2)
+        instances = []
+        for i in range(c.instances):
+            h = token("container-instance", c.arn, i)
+            subnet = subnets[i % len(subnets)]
+            instances.append({
+                "agentConnected": True,
+                "attributes": [
+                    {"name": "ecs.availability-zone", "value": subnet.az},
+                    {"name": "ecs.cpu-architecture", "value": "x86_64"},
+                    {"name": "ecs.instance-type", "value": "m6i.large"},
+                    {"name": "ecs.os-type", "value": "linux"},
+                    {"name": "ecs.subnet-id", "value": subnet.id},
+                    {"name": "ecs.vpc-id", "value": subnet.vpc},
+                ],
+                "containerInstanceArn": f"arn:aws:ecs:{r.region}:{r.account}:container-instance/{c.name}/{h[:32]}",
+                "ec2InstanceId": f"i-{h[32:49]}",
+                "pendingTasksCount": 0,
+                "runningTasksCount": 0,
+                "status": "ACTIVE",
+                "versionInfo": {"agentVersion": "1.89.0"},
+            })
+        size = page_size("ecs", "ListContainerInstances")
+        arns = [ci["containerInstanceArn"] for ci in instances]
+        pages = chunks(arns, size)
+        for i, page in enumerate(pages):
+            req = {"cluster": c.arn, "maxResults": size}
+            if i:
+                req["nextToken"] = token("ecs-container-instances", c.arn, i)
+            body = {"containerInstanceArns": page}
+            if i + 1 < len(pages):
+                body["nextToken"] = token("ecs-container-instances", c.arn, i + 1)
+            self.add("ecs", "ListContainerInstances", json_post(req), body, JSON11)
+        for batch in chunks(instances, batch_size("ecs", "DescribeContainerInstances")):
+            if not batch:
+                continue
+            self.add("ecs", "DescribeContainerInstances",
+                     json_post({"cluster": c.arn, "containerInstances": [ci["containerInstanceArn"] for ci in batch]}),
+                     {"containerInstances": batch, "failures": []}, JSON11)
 
     # The effective account settings AWS reports for a principal that set none: every
     # setting's default, 10 a page.

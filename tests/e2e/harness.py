@@ -273,9 +273,11 @@ def apply_patches(rec: Path, patches: list[Patch]) -> list[dict]:
     eks_fields = {(p.region, p.cluster): p for p in patches if p.kind == "eks_cluster_fields"}
     addon_fields = {(p.region, p.cluster, p.service): p for p in patches if p.kind == "eks_addon_fields"}
     image_fields = {(p.region, p.cluster, p.service): p for p in patches if p.kind == "ecr_image_fields"}
+    # By (region, EC2 instance id): moto's short container-instance ARNs do not name the cluster.
+    ci_fields = {(p.region, p.service): p for p in patches if p.kind == "ecs_container_instance_fields"}
     unknown = [p for p in patches
                if p.kind not in ("ecs_deployment_configuration", "ecs_service_fields", "eks_cluster_fields",
-                                 "eks_addon_fields", "ecr_image_fields")]
+                                 "eks_addon_fields", "ecr_image_fields", "ecs_container_instance_fields")]
     if unknown:
         raise ValueError(f"unknown patch kinds: {[p.kind for p in unknown]}")
     applied: set = set()
@@ -326,6 +328,46 @@ def apply_patches(rec: Path, patches: list[Patch]) -> list[dict]:
     edits += _patch_eks_clusters(rec, eks_fields)
     edits += _patch_eks_addons(rec, addon_fields)
     edits += _patch_ecr_images(rec, image_fields)
+    edits += _patch_container_instances(rec, ci_fields)
+    return edits
+
+
+def _patch_container_instances(rec: Path, patches: dict) -> list[dict]:
+    """A scenario's values for its container instances, in their DescribeContainerInstances
+    responses; `attributes` entries replace the recorded attribute of their name, or join."""
+    edits: list[dict] = []
+    applied: set = set()
+    if not patches:
+        return edits
+    for path in _json_files(rec, "ecs", "DescribeContainerInstances"):
+        doc = json.loads(path.read_text())
+        region = doc.get("key", {}).get("region") or path.parent.name
+        body = doc.get("body")
+        if not isinstance(body, dict):
+            continue
+        changed = False
+        for ci in body.get("containerInstances") or []:
+            k = (region, ci.get("ec2InstanceId"))
+            p = patches.get(k)
+            if not p:
+                continue
+            for name, value in p.value.items():
+                if name == "attributes":
+                    attrs = [a for a in ci.get("attributes") or []
+                             if a.get("name") not in {v["name"] for v in value}]
+                    ci["attributes"] = attrs + json.loads(json.dumps(value))
+                else:
+                    ci[name] = json.loads(json.dumps(value))
+                edits.append({"file": str(path.relative_to(rec)),
+                              "field": f"containerInstances[ec2InstanceId={k[1]}].{name}",
+                              "value": value, "reason": p.reason})
+            applied.add(k)
+            changed = True
+        if changed:
+            _write_json(path, doc)
+    missing = sorted(set(patches) - applied)
+    if missing:
+        raise RuntimeError(f"{rec}: patches matched no recorded DescribeContainerInstances entry: {missing}")
     return edits
 
 

@@ -75,6 +75,9 @@ class Patch:
       on add-on `service` of EKS cluster `cluster`.
     - "ecr_image_fields": in the region's DescribeImages responses, set each field of
       `value` on the image of repository `cluster` tagged `service`.
+    - "ecs_container_instance_fields": in the region's DescribeContainerInstances responses,
+      set each field of `value` on the container instance of EC2 instance `service` in ECS
+      cluster `cluster`; `attributes` entries are merged by name into the recorded ones.
     """
 
     kind: str
@@ -1851,6 +1854,156 @@ def seed_vpc_paths(session) -> Seeded:
     )
 
 
+def seed_vpc_control_plane(session) -> Seeded:
+    """VPC007 no-pod-credentials-path, VPC008 no-ecs-agent-path and VPC009
+    ecs-exec-cannot-connect: the control-plane APIs workloads in isolated subnets must reach
+    (STS, EKS Auth, ECS and its agent channels, Session Manager's ssmmessages), beside a
+    sealed VPC that has every endpoint and subnets behind a NAT gateway."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    region = "us-east-1"
+    ecr = f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com"
+
+    # vpc "plane": NAT'd private subnets, and two isolated tables (local routes only) with
+    # the ECR endpoints but no control-plane endpoint.
+    net = r.network("plane", "10.74", nat=True)
+    vpc, sg = net["vpc"], net["sg_app"]
+    iso = [r.subnet(vpc, f"plane-isolated-{z}", f"10.74.{i}.0/24", z) for i, z in ((20, "a"), (21, "b"))]
+    iso_rt = r.route_table(vpc, "plane-isolated", iso)
+    iso2 = r.subnet(vpc, "plane-isolated-proxied", "10.74.30.0/24", "a")
+    r.route_table(vpc, "plane-isolated-proxied", [iso2])
+    for svc in ("ecr.api", "ecr.dkr", "logs"):
+        r.interface_endpoint(vpc, svc, iso, sg, f"plane-{svc}")
+    r.s3_gateway_endpoint(vpc, [iso_rt, net["private_rt"]], "plane-s3")
+
+    # vpc "sealed-plane": isolated subnets with every control-plane endpoint.
+    vpc_b = r.vpc("sealed-plane", "10.75.0.0/16")
+    sub_b = [r.subnet(vpc_b, f"sealed-plane-{z}", f"10.75.{i}.0/24", z) for i, z in ((1, "a"), (2, "b"))]
+    rt_b = r.route_table(vpc_b, "sealed-plane", sub_b)
+    sg_b = r.sg(vpc_b, "sealed-plane-app", "application tasks")
+    for svc in ("ecr.api", "ecr.dkr", "logs", "sts", "eks-auth", "ecs", "ecs-agent", "ecs-telemetry",
+                "ssmmessages"):
+        r.interface_endpoint(vpc_b, svc, sub_b, sg_b, f"sealed-plane-{svc}")
+    r.s3_gateway_endpoint(vpc_b, [rt_b], "sealed-plane-s3")
+
+    # VPC007: clusters whose pods get roles through IRSA (every moto cluster shares one
+    # issuer, so the IRSA role counts for both) and EKS Pod Identity.
+    r.eks_cluster("creds-eks", iso, sg, public=False, public_cidrs=None)
+    r.eks_cluster("sealed-eks", sub_b, sg_b, public=False, public_cidrs=None)
+    issuer = r.eks.describe_cluster(name="creds-eks")["cluster"]["identity"]["oidc"]["issuer"]
+    host = issuer.split("://", 1)[1]
+    provider = iam.iam.create_open_id_connect_provider(
+        Url=issuer, ClientIDList=["sts.amazonaws.com"], ThumbprintList=["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"],
+    )["OpenIDConnectProviderArn"]
+    iam.role("orders-irsa", {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {f"{host}:sub": "system:serviceaccount:orders:api",
+                                       f"{host}:aud": "sts.amazonaws.com"}}}]}, path="/eks/")
+    cart = iam.role("cart-pod-identity", {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+        "Action": ["sts:AssumeRole", "sts:TagSession"]}]}, path="/eks/")
+    for cluster in ("creds-eks", "sealed-eks"):
+        r.eks.create_pod_identity_association(clusterName=cluster, namespace="cart",
+                                              serviceAccount="cart", roleArn=cart)
+    r.nodegroup("creds-eks", "creds-isolated-ng", iso, "m5.large", 1, 3, 2)
+    r.nodegroup("creds-eks", "creds-nat-ng", net["private"], "m5.large", 1, 3, 2)
+    r.nodegroup("sealed-eks", "sealed-creds-ng", sub_b, "m5.large", 1, 3, 2)
+
+    # VPC008: EC2 container instances. moto registers every agent as connected and records
+    # neither ecs.subnet-id nor ecs.cpu-architecture: patched below.
+    def container_instance(cluster: str, subnet: str, name: str) -> str:
+        r.cluster(cluster)
+        instance = r.ec2.run_instances(
+            ImageId="ami-0abcdef1234567890", MinCount=1, MaxCount=1, InstanceType="m5.large",
+            SubnetId=subnet, ClientToken=_token(region, cluster, "container-instance", name),
+            TagSpecifications=[{"ResourceType": "instance", "Tags": _tags(name)}],
+        )["Instances"][0]["InstanceId"]
+        r.ecs.register_container_instance(cluster=cluster, instanceIdentityDocument=json.dumps({
+            "instanceId": instance, "region": region, "accountId": ACCOUNT}))
+        return instance
+
+    agents = {
+        "agents-isolated": container_instance("agents-isolated", iso[0], "agents-isolated-1"),
+        "agents-sealed": container_instance("agents-sealed", sub_b[0], "agents-sealed-1"),
+        "agents-proxied": container_instance("agents-proxied", iso2, "agents-proxied-1"),
+        "agents-nat": container_instance("agents-nat", net["private"][0], "agents-nat-1"),
+    }
+    subnet_of = {"agents-isolated": iso[0], "agents-sealed": sub_b[0], "agents-proxied": iso2,
+                 "agents-nat": net["private"][0]}
+    vpc_of = {"agents-isolated": vpc, "agents-sealed": vpc_b, "agents-proxied": vpc, "agents-nat": vpc}
+
+    # VPC009: ECS Exec. moto drops enableExecuteCommand: patched below.
+    exec_role = iam.role("exec-task", ECS_TASKS_TRUST, path="/ecs/", inline={"ecs-exec": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+            "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+            "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]}]}})
+    td_exec = r.task_definition("exec-app", f"{ecr}/exec-app:2.1.0", task_role=exec_role)
+    td_plain = r.task_definition("plain-app", f"{ecr}/plain-app:2.1.0")
+    r.service("exec", "exec-isolated", td_exec, subnets=iso, sg=sg)
+    r.service("exec", "exec-weak-role", td_plain, subnets=net["private"], sg=sg)
+    r.service("exec", "exec-sealed", td_exec, subnets=sub_b, sg=sg_b)
+    r.service("exec", "exec-off", td_plain, subnets=iso, sg=sg)
+
+    ci_reason = ("moto 5.2.5 registers every container instance with a connected agent and without the "
+                 "ecs.subnet-id, ecs.vpc-id and ecs.cpu-architecture attributes AWS records")
+    patches = []
+    for cluster, instance in agents.items():
+        fields = {"attributes": [
+            {"name": "ecs.subnet-id", "value": subnet_of[cluster]},
+            {"name": "ecs.vpc-id", "value": vpc_of[cluster]},
+            {"name": "ecs.cpu-architecture", "value": "x86_64"},
+        ]}
+        if cluster != "agents-proxied":
+            # The proxied twin keeps its connected agent: it reaches ECS through a proxy.
+            fields["agentConnected"] = False
+        patches.append(Patch("ecs_container_instance_fields", region, cluster, instance, fields, ci_reason))
+    exec_reason = "moto 5.2.5 drops enableExecuteCommand; AWS returns what the service was created with"
+    for svc in ("exec-isolated", "exec-weak-role", "exec-sealed"):
+        patches.append(Patch("ecs_service_fields", region, "exec", svc, {"enableExecuteCommand": True}, exec_reason))
+
+    return Seeded(
+        name="vpc-control-plane", regions=["us-east-1"],
+        summary="Workloads in isolated subnets that must reach AWS control planes (STS and EKS Auth for "
+                "pod credentials, ECS for the container agent, ssmmessages for ECS Exec), beside a sealed "
+                "VPC with every endpoint and subnets behind a NAT gateway.",
+        bad=[
+            "nodegroup creds-isolated-ng (creds-eks): IRSA and Pod Identity, isolated subnets without "
+            "sts or eks-auth endpoints (VPC007)",
+            f"cluster agents-isolated: container instance {agents['agents-isolated']} disconnected in an "
+            "isolated subnet without ecs, ecs-agent, ecs-telemetry endpoints (VPC008)",
+            "exec/exec-isolated: ECS Exec on in isolated subnets without an ssmmessages endpoint (VPC009)",
+            "exec/exec-weak-role: ECS Exec on, task role without the ssmmessages actions (VPC009)",
+        ],
+        clean=[
+            "nodegroup creds-nat-ng: behind a NAT gateway",
+            "nodegroup sealed-creds-ng (sealed-eks): sts and eks-auth endpoints",
+            "cluster agents-sealed: ecs, ecs-agent and ecs-telemetry endpoints",
+            "cluster agents-proxied: isolated, but its agent is connected (a path exists)",
+            "cluster agents-nat: behind a NAT gateway",
+            "exec/exec-sealed: ssmmessages endpoint and a task role with the four actions",
+            "exec/exec-off: ECS Exec off",
+        ],
+        must=[
+            Expect("VPC007", ("creds-isolated-ng",), "high", why="no sts / eks-auth endpoint, no NAT"),
+            Expect("VPC008", ("agents-isolated",), "high", needs_patch=True,
+                   why="disconnected agent, no ECS endpoints, no NAT"),
+            Expect("VPC009", ("exec-isolated",), "medium", needs_patch=True, why="no ssmmessages endpoint"),
+            Expect("VPC009", ("exec-weak-role",), "medium", needs_patch=True,
+                   why="task role without ssmmessages actions"),
+        ],
+        must_not=[
+            Expect("VPC007", ("creds-nat-ng",), why="NAT"),
+            Expect("VPC007", ("sealed-creds-ng",), why="sts and eks-auth endpoints"),
+            Expect("VPC008", ("agents-sealed",), needs_patch=True, why="ECS endpoints"),
+            Expect("VPC008", ("agents-proxied",), needs_patch=True, why="connected agent"),
+            Expect("VPC008", ("agents-nat",), needs_patch=True, why="NAT"),
+            Expect("VPC009", ("exec-sealed",), needs_patch=True, why="endpoint and role"),
+            Expect("VPC009", ("exec-off",), why="ECS Exec off"),
+        ],
+        patches=patches,
+    )
+
+
 def seed_eks_catalog(session) -> Seeded:
     """EKS005 version-support-ending, EKS006 irsa-trust-too-broad, EKS007 irsa-provider-missing."""
     iam = Iam(session)
@@ -2546,6 +2699,7 @@ SCENARIOS = {
     "ecs-platform": seed_ecs_platform,
     "elb-catalog": seed_elb_catalog,
     "vpc-paths": seed_vpc_paths,
+    "vpc-control-plane": seed_vpc_control_plane,
     "eks-catalog": seed_eks_catalog,
     "eks-access": seed_eks_access,
     "eks-addons": seed_eks_addons,
