@@ -269,6 +269,8 @@ impl Builder {
                 has_health_check: true,
                 log_driver: Some("awslogs".into()),
                 log_options: BTreeMap::new(),
+                log_secret_options: vec![],
+                repository_credentials: None,
                 privileged: None,
                 capabilities_add: vec![],
                 readonly_root_filesystem: None,
@@ -996,5 +998,152 @@ pub fn target(id: &str, port: i32, state: &str, reason: Option<&str>) -> TargetH
         port: Some(port),
         state: state.into(),
         reason: reason.map(str::to_string),
+    }
+}
+
+// ------------------------------------------------------------ secrets and keys
+
+/// The AWS-style six-character suffix the builder gives every secret's ARN.
+pub const SECRET_SUFFIX: &str = "AbCdEf";
+
+impl Builder {
+    /// Records that `op` answered in the current scope: the run reached it.
+    pub fn answered(&mut self, op: &str) -> &mut Self {
+        let (service, operation) = op.split_once(':').unwrap_or(("unknown", op));
+        self.inv.coverage.entries.push(CoverageEntry {
+            account: self.scope.account.clone(),
+            region: self.scope.region.clone(),
+            service: service.into(),
+            operation: operation.into(),
+            scope: None,
+            status: CallStatus::Ok,
+            error_code: None,
+            message: None,
+        });
+        self
+    }
+
+    /// `arn:aws:secretsmanager:…:secret:NAME-AbCdEf` in the current scope.
+    pub fn secret_arn(&self, name: &str) -> String {
+        self.arn("secretsmanager", &format!("secret:{name}-{SECRET_SUFFIX}"))
+    }
+
+    /// `arn:aws:kms:…:key/ID` in the current scope.
+    pub fn kms_key_arn(&self, id: &str) -> String {
+        self.arn("kms", &format!("key/{id}"))
+    }
+
+    /// A secret `DescribeSecret` found by its full ARN, with an `AWSCURRENT` version and the
+    /// AWS managed key.
+    pub fn secret(&mut self, name: &str) -> &mut SecretDetail {
+        let arn = self.secret_arn(name);
+        self.answered("secretsmanager:DescribeSecret");
+        let lookup = push(
+            &mut self.inv.secret_lookups,
+            SecretLookup {
+                scope: self.scope.clone(),
+                secret_id: arn.clone(),
+                secret: Some(SecretDetail {
+                    arn,
+                    name: name.into(),
+                    kms_key_id: None,
+                    deleted_date: None,
+                    version_stages: [("v1".to_string(), vec!["AWSCURRENT".to_string()])].into(),
+                }),
+            },
+        );
+        lookup.secret.as_mut().expect("just set")
+    }
+
+    /// A `DescribeSecret` of `secret_id` that answered "no such secret".
+    pub fn missing_secret(&mut self, secret_id: &str) -> &mut Self {
+        self.answered("secretsmanager:DescribeSecret");
+        self.inv.secret_lookups.push(SecretLookup {
+            scope: self.scope.clone(),
+            secret_id: secret_id.into(),
+            secret: None,
+        });
+        self
+    }
+
+    /// An SSM parameter of `kind` (`String`, `SecureString`) found by name; a SecureString
+    /// uses `alias/aws/ssm`.
+    pub fn parameter(&mut self, name: &str, kind: &str) -> &mut ParameterDetail {
+        self.answered("ssm:DescribeParameters");
+        let lookup = push(
+            &mut self.inv.parameter_lookups,
+            ParameterLookup {
+                scope: self.scope.clone(),
+                name: name.into(),
+                parameter: Some(ParameterDetail {
+                    arn: None,
+                    name: name.into(),
+                    parameter_type: kind.into(),
+                    key_id: (kind == "SecureString").then(|| "alias/aws/ssm".to_string()),
+                }),
+            },
+        );
+        lookup.parameter.as_mut().expect("just set")
+    }
+
+    /// A parameter name `DescribeParameters` was asked for and did not list.
+    pub fn missing_parameter(&mut self, name: &str) -> &mut Self {
+        self.answered("ssm:DescribeParameters");
+        self.inv.parameter_lookups.push(ParameterLookup {
+            scope: self.scope.clone(),
+            name: name.into(),
+            parameter: None,
+        });
+        self
+    }
+
+    /// An enabled customer managed key, asked for by its ARN, whose policy delegates to
+    /// the account's IAM policies (the default key policy).
+    pub fn kms_key(&mut self, id: &str) -> &mut KmsKeyDetail {
+        let arn = self.kms_key_arn(id);
+        let account = self.scope.account.clone();
+        self.answered("kms:DescribeKey");
+        let lookup = push(
+            &mut self.inv.kms_key_lookups,
+            KmsKeyLookup {
+                scope: self.scope.clone(),
+                key_id: arn.clone(),
+                key: Some(KmsKeyDetail {
+                    arn,
+                    key_manager: Some("CUSTOMER".into()),
+                    key_state: Some("Enabled".into()),
+                    enabled: true,
+                    deletion_date: None,
+                    policy: Some(format!(
+                        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
+                    )),
+                }),
+            },
+        );
+        lookup.key.as_mut().expect("just set")
+    }
+
+    /// An IAM role (in the current account) with these inline policy documents.
+    pub fn role(&mut self, name: &str, inline: &[&str]) -> &mut IamRole {
+        let arn = format!("arn:aws:iam::{}:role/{name}", self.scope.account);
+        push(
+            &mut self.inv.iam_roles,
+            IamRole {
+                scope: Scope::new(self.scope.account.clone(), GLOBAL_REGION),
+                arn,
+                name: name.into(),
+                path: "/".into(),
+                trust_policy: None,
+                inline_policies: inline
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| NamedPolicy {
+                        name: format!("p{i}"),
+                        document: d.to_string(),
+                    })
+                    .collect(),
+                attached_policy_arns: vec![],
+            },
+        )
     }
 }

@@ -148,7 +148,7 @@ async fn repository_policies(
 }
 
 /// A Get whose "not found" error means "there is none": that error is an answer, `None`.
-async fn none_if_not_found<O, E, T>(
+pub(super) async fn none_if_not_found<O, E, T>(
     sent: impl Future<Output = Result<O, SdkError<E, HttpResponse>>>,
     answer: impl FnOnce(O) -> Option<T>,
     not_found: impl FnOnce(&E) -> bool,

@@ -700,6 +700,19 @@ fn container(c: &t::ContainerDefinition) -> ContainerDefinition {
             .and_then(|l| l.options())
             .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default(),
+        log_secret_options: c
+            .log_configuration()
+            .map(|l| l.secret_options())
+            .unwrap_or_default()
+            .iter()
+            .map(|s| KeyValue {
+                name: s.name().to_string(),
+                value: s.value_from().to_string(),
+            })
+            .collect(),
+        repository_credentials: c
+            .repository_credentials()
+            .map(|r| r.credentials_parameter().to_string()),
         privileged: c.privileged(),
         capabilities_add: c
             .linux_parameters()

@@ -16,6 +16,7 @@ mod iam;
 mod images;
 pub mod ops;
 mod scheduled;
+mod secrets;
 
 pub use fleet::FleetPlan;
 
@@ -276,6 +277,7 @@ impl Collector {
         let regions = session.regions.clone();
         let mut inv = self.clone().account(session, regions).await;
         images::collect(self, &mut inv).await;
+        secrets::collect(self, &mut inv).await;
         inv.coverage.entries = self.coverage_entries();
         inv.sort();
         inv

@@ -173,6 +173,27 @@ pub mod ecr {
         Op::batch("ecr", "BatchGetImage", 100).after(&["ecr:DescribeImages"]);
 }
 
+pub mod secrets {
+    use super::Op;
+
+    // What task definitions inject, read once every region is collected, once per secret,
+    // parameter or key however many task definitions name it. Never a value: no
+    // GetSecretValue, no GetParameter(s).
+    /// No batch form reads metadata only (BatchGetSecretValue returns values): one call per
+    /// secret.
+    pub const DESCRIBE_SECRET: Op =
+        Op::each("secretsmanager", "DescribeSecret").after(&["ecs:DescribeTaskDefinition"]);
+    /// Up to 50 names a call (a `Name` filter's most values), each call followed page by
+    /// page (50 a page, AWS's largest).
+    pub const DESCRIBE_PARAMETERS: Op =
+        Op::batch("ssm", "DescribeParameters", 50).after(&["ecs:DescribeTaskDefinition"]);
+    /// The customer keys those secrets and parameters name.
+    pub const DESCRIBE_KEY: Op = Op::each("kms", "DescribeKey")
+        .after(&["secretsmanager:DescribeSecret", "ssm:DescribeParameters"]);
+    /// Customer managed keys only: the `default` policy (a key's only one).
+    pub const GET_KEY_POLICY: Op = Op::each("kms", "GetKeyPolicy").after(&["kms:DescribeKey"]);
+}
+
 pub mod elbv2 {
     use super::Op;
 
@@ -284,6 +305,10 @@ pub static ALL: &[&Op] = &[
     &ecr::GET_REPOSITORY_POLICY,
     &ecr::DESCRIBE_IMAGES,
     &ecr::BATCH_GET_IMAGE,
+    &secrets::DESCRIBE_SECRET,
+    &secrets::DESCRIBE_PARAMETERS,
+    &secrets::DESCRIBE_KEY,
+    &secrets::GET_KEY_POLICY,
     &elbv2::DESCRIBE_LOAD_BALANCERS,
     &elbv2::DESCRIBE_TARGET_GROUPS,
     &elbv2::DESCRIBE_LISTENERS,

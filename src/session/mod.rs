@@ -117,6 +117,9 @@ impl Session {
     service_client!(iam, aws_sdk_iam, "iam");
     service_client!(sts, aws_sdk_sts, "sts");
     service_client!(scheduler, aws_sdk_scheduler, "scheduler");
+    service_client!(secretsmanager, aws_sdk_secretsmanager, "secretsmanager");
+    service_client!(ssm, aws_sdk_ssm, "ssm");
+    service_client!(kms, aws_sdk_kms, "kms");
     service_client!(eventbridge, aws_sdk_eventbridge, "events");
     service_client!(organizations, aws_sdk_organizations, "organizations");
     service_client!(

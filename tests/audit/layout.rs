@@ -37,7 +37,7 @@ fn the_iam_policy_allows_exactly_what_the_collector_calls_and_nothing_writes() {
     // Every method invoked directly on an SDK client (a collector's `client`, or the
     // session's `.sts(…)`-style accessors) is an API operation.
     let sdk = regex::Regex::new(
-        r"(?:\bclient|\.(?:sts|ec2|iam|ecs|ecr|eks|elbv2|autoscaling)\([^)]*\))\s*\.\s*([a-z_]+)\(\)",
+        r"(?:\bclient|\.(?:sts|ec2|iam|ecs|ecr|eks|elbv2|autoscaling|secretsmanager|ssm|kms)\([^)]*\))\s*\.\s*([a-z_]+)\(\)",
     )
     .unwrap();
     let invoked: BTreeSet<String> = sdk
@@ -47,6 +47,30 @@ fn the_iam_policy_allows_exactly_what_the_collector_calls_and_nothing_writes() {
         .filter(|m| m != "clone" && m != "config")
         .collect();
     assert!(invoked.len() >= 20, "the scan finds the calls: {invoked:?}");
+    // The auditor reads secrets' metadata, never their values: no operation that returns a
+    // secret, a parameter's value or a plaintext may be called, listed or granted.
+    let value_reads = [
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:BatchGetSecretValue",
+        "ssm:GetParameter",
+        "ssm:GetParameters",
+        "ssm:GetParametersByPath",
+        "ssm:GetParameterHistory",
+        "kms:Decrypt",
+    ];
+    let squashed_reads: Vec<String> = value_reads
+        .iter()
+        .map(|a| a.split(':').nth(1).unwrap().to_ascii_lowercase())
+        .collect();
+    for op in &invoked {
+        assert!(
+            !squashed_reads.contains(&op.replace('_', "")),
+            "{op} reads a secret's value"
+        );
+    }
+    for read in value_reads {
+        assert!(!from_code.contains(read), "src/collect/ops.rs lists {read}");
+    }
     for op in &invoked {
         assert!(
             ["describe_", "list_", "get_", "batch_get_"]
@@ -103,6 +127,12 @@ fn the_iam_policy_allows_exactly_what_the_collector_calls_and_nothing_writes() {
         in_policy, from_code,
         "deploy/iam/auditor-policy.json and the code disagree"
     );
+    for read in value_reads {
+        assert!(
+            !in_policy.contains(read),
+            "deploy/iam/auditor-policy.json grants {read}"
+        );
+    }
 
     // And every operation any recording holds is in the policy.
     for scenario in scenarios() {

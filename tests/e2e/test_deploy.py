@@ -64,7 +64,20 @@ RUNNER_PERMISSIONS = [
     ("s3:PutObject", {"Fn::Sub": "${ReportBucket.Arn}/reports/*"}),
     ("s3:ListBucket", {"Fn::GetAtt": ["ReportBucket", "Arn"]}),
 ]
-READ_ONLY_VERBS = ("Describe", "List", "Get")
+# BatchGetImage reads image manifests (ECR007); no other Batch* operation is granted.
+READ_ONLY_VERBS = ("Describe", "List", "Get", "BatchGetImage")
+# Operations that hand out a secret's value (or a plaintext): the auditor reads secrets'
+# metadata only (DescribeSecret, DescribeParameters, DescribeKey, GetKeyPolicy).
+SECRET_VALUE_READS = {
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:BatchGetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "ssm:GetParameterHistory",
+    "kms:Decrypt",
+}
+OPS_RS = REPO / "src" / "collect" / "ops.rs"
 TOOL_TIMEOUT = 300
 
 
@@ -428,6 +441,22 @@ class MemberRole(unittest.TestCase):
             service, _, name = action.partition(":")
             self.assertTrue(service and name.startswith(READ_ONLY_VERBS) and "*" not in action,
                             f"{action} is not a Describe/List/Get action")
+
+    def test_no_secret_value_is_ever_read(self):
+        """The member role, the auditor policy and the collector's table of operations
+        never name an operation that returns a secret's or a parameter's value."""
+        _, role = self.role()
+        granted = {a for s in inline_statements(role) for a in as_list(s["Action"])}
+        policy = json.loads(AUDITOR_POLICY.read_text())
+        in_policy = {a for s in statements(policy) for a in as_list(s["Action"])}
+        for where, actions in (("member role", granted), ("auditor policy", in_policy)):
+            self.assertEqual(actions & SECRET_VALUE_READS, set(), where)
+            for action in actions:
+                self.assertNotRegex(action, r"(?i)^(secretsmanager:.*Value|ssm:GetParameter)", where)
+        ops = OPS_RS.read_text()
+        named = set(re.findall(r'Op::\w+\(\s*"([\w-]+)",\s*"(\w+)"', ops))
+        self.assertIn(("secretsmanager", "DescribeSecret"), named, "the scan finds the table")
+        self.assertEqual({f"{s}:{o}" for s, o in named} & SECRET_VALUE_READS, set())
 
     def test_trust_is_the_runner_role_with_the_external_id(self):
         tpl, role = self.role()

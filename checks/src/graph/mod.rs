@@ -13,7 +13,7 @@
 //!
 //! This file holds the nodes, the edge kinds and the build; each service's facts and
 //! lookups live beside it, as the model's do: `ecs.rs` (ECS workloads), `eks.rs`, `elb.rs`,
-//! `vpc.rs` (subnet facts), `ip_demand.rs`, `iam.rs`, and `edges.rs` (every edge but IAM's).
+//! `vpc.rs` (subnet facts), `ip_demand.rs`, `iam.rs`, `secrets.rs` (what tasks inject), and `edges.rs` (every edge but IAM's).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -443,6 +443,8 @@ pub struct Graph<'a> {
     ecr_pulls: HashMap<String, Vec<EcrPull<'a>>>,
     /// Container instances, by cluster ARN, in inventory order.
     container_instances: HashMap<&'a str, Vec<&'a EcsContainerInstance>>,
+    /// What running ECS workloads inject, and the lookups that resolve it.
+    secrets: secrets::SecretFacts<'a>,
 }
 impl<'a> Graph<'a> {
     pub fn build(inventory: &'a Inventory) -> Graph<'a> {
@@ -474,6 +476,11 @@ impl<'a> Graph<'a> {
             Some(Node::TaskDefinition(td)) => Some(*td),
             _ => None,
         });
+        let secrets =
+            secrets::SecretFacts::new(inventory, &ecs_workloads, |arn| match nodes.get(arn) {
+                Some(Node::TaskDefinition(td)) => Some(*td),
+                _ => None,
+            });
         let subnet_facts = subnet_facts(inventory, &idx, &ecs_workloads);
         let ip_demands = ip_demands(inventory, &idx);
         let mut ip_demand_by_arn: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -503,6 +510,7 @@ impl<'a> Graph<'a> {
             iam,
             target_health: elb::target_health(inventory),
             ecr_pulls,
+            secrets,
         }
     }
 
@@ -593,6 +601,7 @@ mod eks;
 mod elb;
 mod iam;
 mod ip_demand;
+mod secrets;
 mod vpc;
 
 use edges::collect_edges;
@@ -604,6 +613,7 @@ pub use ecs::EcsWorkload;
 pub use eks::ClusterCompute;
 pub use elb::{serving, ListenerRoute, TargetGroupHealth};
 pub use ip_demand::{DeployDemand, DeployStrategy, IpDemand, NodegroupCeiling, ServiceCeiling};
+pub use secrets::{Resolved, ResolvedKey, SecretUse};
 pub use vpc::{Association, Egress, SubnetFacts};
 
 #[cfg(test)]

@@ -394,6 +394,13 @@ pub struct ContainerDefinition {
     pub log_driver: Option<String>,
     /// `logConfiguration.options` (`awslogs-group`, `awslogs-region`, …).
     pub log_options: BTreeMap<String, String>,
+    /// `logConfiguration.secretOptions[]`: option name → `valueFrom`.
+    #[serde(default)]
+    pub log_secret_options: Vec<KeyValue>,
+    /// `repositoryCredentials.credentialsParameter`: the Secrets Manager secret holding a
+    /// private registry's credentials.
+    #[serde(default)]
+    pub repository_credentials: Option<String>,
     pub privileged: Option<bool>,
     pub capabilities_add: Vec<String>,
     pub readonly_root_filesystem: Option<bool>,

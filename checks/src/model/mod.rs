@@ -20,6 +20,7 @@ mod elbv2;
 mod iam;
 mod image;
 mod scheduled;
+mod secrets;
 
 pub use autoscaling::*;
 pub use coverage::*;
@@ -31,6 +32,7 @@ pub use elbv2::*;
 pub use iam::*;
 pub use image::*;
 pub use scheduled::*;
+pub use secrets::*;
 
 /// Region used for records of global services (IAM).
 pub const GLOBAL_REGION: &str = "global";
@@ -95,6 +97,15 @@ pub struct Inventory {
     /// Customer managed policies (AWS managed ones are known by ARN, see `policy::aws_managed`).
     pub iam_policies: Vec<ManagedPolicy>,
     pub oidc_providers: Vec<OidcProvider>,
+    /// The Secrets Manager secrets task definitions inject, as `DescribeSecret` answered.
+    #[serde(default)]
+    pub secret_lookups: Vec<SecretLookup>,
+    /// The SSM parameters task definitions inject, as `DescribeParameters` answered.
+    #[serde(default)]
+    pub parameter_lookups: Vec<ParameterLookup>,
+    /// The KMS keys those secrets and parameters are encrypted with.
+    #[serde(default)]
+    pub kms_key_lookups: Vec<KmsKeyLookup>,
     /// The status of every (account, region, operation) the collector ran.
     pub coverage: Coverage,
     /// Tags of the resources findings are reported on (ECS services and clusters, EKS
@@ -159,6 +170,9 @@ inventory_lists!(
     iam_roles,
     iam_policies,
     oidc_providers,
+    secret_lookups,
+    parameter_lookups,
+    kms_key_lookups,
 );
 
 /// Records sort by where they came from, then by identity.
@@ -187,6 +201,7 @@ sort_key!(
     TargetGroup => arn, Vpc => id, Subnet => id, RouteTable => id, NatGateway => id,
     InternetGateway => id, VpcEndpoint => id, Instance => id, InstanceType => name,
     IamRole => arn, ManagedPolicy => arn, OidcProvider => arn,
+    SecretLookup => secret_id, ParameterLookup => name, KmsKeyLookup => key_id,
 );
 
 /// Where a record came from.

@@ -247,7 +247,7 @@ fn principal_applies(s: &Statement, requester: Requester) -> Tri {
 }
 
 /// Whether one condition constraint holds for the request.
-fn constraint_holds(c: &Constraint, request: &Request) -> Tri {
+pub(super) fn constraint_holds(c: &Constraint, request: &Request) -> Tri {
     let Some(actual) = request.context.get(&c.key.to_ascii_lowercase()) else {
         return Tri::Maybe;
     };
@@ -269,6 +269,11 @@ fn constraint_holds(c: &Constraint, request: &Request) -> Tri {
                     Tri::from_bool(!any(&|x| x.eq_ignore_ascii_case(v)))
                 }
                 B::StringNotLike => Tri::from_bool(!any(&|x| wildcard_match(x, v, false))),
+                // ArnEquals honours wildcards just like ArnLike; ARNs compare case-sensitively.
+                B::ArnLike | B::ArnEquals => Tri::from_bool(any(&|x| wildcard_match(x, v, false))),
+                B::ArnNotLike | B::ArnNotEquals => {
+                    Tri::from_bool(!any(&|x| wildcard_match(x, v, false)))
+                }
                 B::Null => null_holds(c, true),
                 _ => Tri::Maybe,
             }

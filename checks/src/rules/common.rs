@@ -2,8 +2,8 @@
 //! neither a graph fact nor policy): which workloads pull images through a dead-end subnet
 //! and the evidence chain of that placement, whether a cluster's compute was read
 //! completely, a service's cluster, the roles whose trust policy parses, and how the ECR
-//! checks name a registry's repositories. Not a check; no check imports another check's
-//! module.
+//! checks name a registry's repositories, and which workloads inject a secret. Not a
+//! check; no check imports another check's module.
 
 use std::collections::BTreeMap;
 
@@ -414,4 +414,40 @@ pub(crate) fn unlisted_registry_reason(ctx: &Ctx<'_>, repository_arn: &str) -> S
             "its repository is in account {account}, {region}, which this run did not audit (audit that account and region too, for example in a fleet run)"
         )
     }
+}
+
+/// The workloads that inject a set of secret references (as messages name them, each once)
+/// and the evidence of each reference (the workload's revision, the container's reference),
+/// appended to `evidence` without repeats.
+pub fn secret_injectors(
+    uses: &[&crate::graph::SecretUse<'_>],
+    evidence: &mut Vec<Evidence>,
+) -> Vec<String> {
+    let mut who: Vec<String> = Vec::new();
+    for u in uses {
+        let w = u.workload.describe();
+        if !who.contains(&w) {
+            who.push(w);
+        }
+        for e in [
+            Evidence::new(
+                u.workload.arn(),
+                u.workload.runs_fact(&u.task_definition.label()),
+            ),
+            Evidence::new(
+                &u.task_definition.arn,
+                format!(
+                    "container `{}` {} is `{}`",
+                    u.container,
+                    u.field.describe(),
+                    u.value_from
+                ),
+            ),
+        ] {
+            if !evidence.contains(&e) {
+                evidence.push(e);
+            }
+        }
+    }
+    who
 }

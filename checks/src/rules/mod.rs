@@ -71,6 +71,8 @@ checks! {
         efs_without_transit_encryption::ECS021,
         log_delivery_blocking::ECS022,
         capacity_provider_unprotected::ECS023,
+        injected_secret_missing::ECS024,
+        injected_secret_undecryptable::ECS025,
     }
     /// Checks on EKS clusters.
     eks {

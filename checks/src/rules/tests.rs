@@ -48,6 +48,9 @@ fn codes_and_names_are_unique_sorted_and_well_formed() {
                     "iam",
                     "application-autoscaling",
                     "scheduler",
+                    "secretsmanager",
+                    "ssm",
+                    "kms",
                     "events"
                 ]
                 .contains(&service)
