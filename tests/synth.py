@@ -878,6 +878,7 @@ class Emitter:
         self.eks()
         self.ecr()
         self.images()
+        self.secrets()
         self.elb()
         self.ec2()
 
@@ -1411,6 +1412,23 @@ class Emitter:
              "digest": "sha256:" + hashlib.sha256(f"{im.digest}:{arch}".encode()).hexdigest(),
              "size": 1000 + i, "platform": {"architecture": arch, "os": "linux", **({"variant": "v8"} if arch == "arm64" else {})}}
             for i, arch in enumerate(("amd64", "arm64"))]})
+
+    def secrets(self) -> None:
+        """DescribeSecret once for each Secrets Manager secret a task definition injects
+        (metadata only: an AWSCURRENT version, the AWS managed key). The estate injects no
+        SSM parameters and no customer-key secrets, so DescribeParameters, DescribeKey and
+        GetKeyPolicy are never asked."""
+        r = self.r
+        arns = sorted({v for td in r.task_defs.values() for c in td.containers
+                       for _, v in c["secrets"] if v.startswith("arn:")})
+        for arn in arns:
+            name = arn.split(":secret:", 1)[1].rsplit("-", 1)[0]
+            version = hashlib.sha256(arn.encode()).hexdigest()[:32]
+            version = f"{version[:8]}-{version[8:12]}-{version[12:16]}-{version[16:20]}-{version[20:]}"
+            self.add("secretsmanager", "DescribeSecret", json_post({"SecretId": arn}), {
+                "ARN": arn, "Name": name, "CreatedDate": T0, "LastChangedDate": T0,
+                "VersionIdsToStages": {version: ["AWSCURRENT"]},
+            }, JSON11)
 
     def repository_json(self, repo: Obj) -> dict:
         return {
