@@ -2443,6 +2443,72 @@ def seed_ecs_standalone(session) -> Seeded:
     )
 
 
+def seed_ecs_secrets(session) -> Seeded:
+    """What task definitions inject, resolved the way ECS resolves it at task start: a secret
+    and a parameter that exist, a secret scheduled for deletion, a parameter and a secret that
+    do not exist, a secret under a customer key the execution role may not use, and one
+    under a disabled key. Secret values are seeded but never read back."""
+    iam = Iam(session)
+    r = Region(session, "us-east-1", iam)
+    net = r.network("secrets", "10.47")
+    priv, sg = net["private"], net["sg_app"]
+    ecr = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+    sm = session.client("secretsmanager", "us-east-1")
+    ssm = session.client("ssm", "us-east-1")
+    kms = session.client("kms", "us-east-1")
+    values = ["probe-orders-db-7731", "probe-billing-db-2290", "probe-payments-api-4418",
+              "probe-legacy-db-6605", "probe-flag-value-1187"]
+    app_key = kms.create_key(Description="payments secrets")["KeyMetadata"]["Arn"]
+    old = kms.create_key(Description="legacy secrets")["KeyMetadata"]
+    old_key = old["Arn"]
+    kms.disable_key(KeyId=old["KeyId"])
+    orders = sm.create_secret(Name="orders/db", SecretString=values[0])["ARN"]
+    billing = sm.create_secret(Name="billing/db", SecretString=values[1])["ARN"]
+    sm.delete_secret(SecretId=billing, RecoveryWindowInDays=7)
+    payments = sm.create_secret(Name="payments/api", SecretString=values[2], KmsKeyId=app_key)["ARN"]
+    legacy = sm.create_secret(Name="legacy/db", SecretString=values[3], KmsKeyId=old_key)["ARN"]
+    ssm.put_parameter(Name="/orders/flag", Value=values[4], Type="SecureString")
+    gone = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:reports/token-Q1w2E3"
+    read = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+        "secretsmanager:GetSecretValue", "ssm:GetParameters"], "Resource": "*"}]}
+    exec_role = iam.role("secrets-exec", _service_trust("ecs-tasks.amazonaws.com"),
+                         managed=["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
+                         inline={"read-secrets": read})
+    r.cluster("secrets")
+    for name, secrets in (
+            ("orders", {"DB_PASSWORD": f"{orders}:password::", "FLAG": "/orders/flag"}),
+            ("billing", {"DB_PASSWORD": billing, "API_TOKEN": "/billing/api-token"}),
+            ("reports", {"TOKEN": gone}),
+            ("payments", {"API_KEY": payments}),
+            ("legacy", {"DB_PASSWORD": legacy})):
+        td = r.task_definition(name, f"{ecr}/{name}:1.0.0", secrets=secrets, execution_role=exec_role)
+        r.service("secrets", name, td, desired=1, subnets=priv[:1], sg=sg)
+    return Seeded(
+        name="ecs-secrets", regions=["us-east-1"],
+        summary="Services injecting Secrets Manager secrets and SSM parameters: present, scheduled for "
+                "deletion, missing, and encrypted with customer KMS keys the execution role cannot use.",
+        bad=[
+            "service billing: secret scheduled for deletion, SSM parameter missing (ECS024)",
+            "service reports: secret does not exist (ECS024)",
+            "service payments: customer key whose policy leaves decrypt to IAM, role not granted (ECS025)",
+            "service legacy: customer key disabled (ECS025)",
+        ],
+        clean=["service orders: secret and SecureString parameter exist, AWS managed keys"],
+        must=[
+            Expect("ECS024", ("billing/db",), "high", why="scheduled for deletion"),
+            Expect("ECS024", ("/billing/api-token",), "high", why="parameter missing"),
+            Expect("ECS024", ("reports/token",), "high", why="secret missing"),
+            Expect("ECS025", ("exec", "may not decrypt"), "high", why="no kms:Decrypt"),
+            Expect("ECS025", ("is disabled",), "high", why="disabled key"),
+        ],
+        must_not=[
+            Expect("ECS024", ("orders",), why="exists"),
+            Expect("ECS025", ("orders",), why="AWS managed keys"),
+        ],
+        secrets=values,
+    )
+
+
 # Every secret shape the detector knows, in an environment variable each (ECS003 must name
 # every variable and print no value), plus values that must stay clear.
 SECRET_SHAPES = {
@@ -2713,6 +2779,7 @@ SCENARIOS = {
     "iam001": seed_iam001,
     "ecr": seed_ecr,
     "ecr-images": seed_ecr_images,
+    "ecs-secrets": seed_ecs_secrets,
     "demo": seed_demo,
 }
 
