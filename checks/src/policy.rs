@@ -9,16 +9,16 @@
 //! The queries answer the questions the checks ask (is this admin? who may assume this
 //! role? how is an OIDC trust pinned? would this resource policy let AWS's own request
 //! through? — [`Policy::evaluate`]; may this role decrypt with this KMS key? —
-//! [`Policy::key_policy_access`]). They are deliberately not a full IAM evaluator: only
+//! [`Policy::role_access`]). They are deliberately not a full IAM evaluator: only
 //! the request context a caller vouches for, no policy variables, no SCPs or permission
 //! boundaries.
 
 mod condition;
 mod evaluate;
-mod key_policy;
 mod oidc;
 mod parse;
 mod permissions;
+mod role_access;
 mod wildcard;
 
 #[cfg(test)]
@@ -30,9 +30,9 @@ use oidc::oidc_host;
 
 pub use condition::{BaseOperator, Condition, Constraint, KeyConstraint, Operator, SetQualifier};
 pub use evaluate::{ContextValue, Decision, Reason, Request, Requester, StatementEval, Tri};
-pub use key_policy::{KeyPolicyAccess, KeyRequest};
 pub use oidc::{display_host, is_eks_issuer_host, normalise_host, oidc_provider_parts};
 pub use permissions::{Access, RolePermissions, ADMIN_LIKE};
+pub use role_access::{cross_account_access, CrossAccount, PolicyAccess, RoleRequest};
 pub use wildcard::{has_wildcard, matches_everything, wildcard_match};
 
 /// The actions that let a principal take on a role; a trust-policy statement matters for

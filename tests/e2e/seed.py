@@ -2495,11 +2495,11 @@ def seed_ecs_secrets(session) -> Seeded:
         ],
         clean=["service orders: secret and SecureString parameter exist, AWS managed keys"],
         must=[
-            Expect("ECS024", ("billing/db",), "high", why="scheduled for deletion"),
-            Expect("ECS024", ("/billing/api-token",), "high", why="parameter missing"),
-            Expect("ECS024", ("reports/token",), "high", why="secret missing"),
-            Expect("ECS025", ("exec", "may not decrypt"), "high", why="no kms:Decrypt"),
-            Expect("ECS025", ("is disabled",), "high", why="disabled key"),
+            Expect("ECS024", ("billing",), "high", why="secret scheduled for deletion"),
+            Expect("ECS024", ("api-token",), "high", why="parameter missing"),
+            Expect("ECS024", ("token-Q1w2E3",), "high", why="secret missing"),
+            Expect("ECS025", ("payments",), "high", why="no kms:Decrypt for the execution role"),
+            Expect("ECS025", ("legacy",), "high", why="disabled key"),
         ],
         must_not=[
             Expect("ECS024", ("orders",), why="exists"),

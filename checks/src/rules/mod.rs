@@ -45,6 +45,7 @@ checks! {
         image_not_pullable::ECR005,
         image_expires::ECR006,
         image_platform_mismatch::ECR007,
+        cross_account_pull_denied::ECR008,
     }
     /// Checks on ECS services, their task definitions and clusters.
     ecs {

@@ -20,9 +20,10 @@ declare_check! {
     ///
     /// A single-platform image records its architecture only in its config blob, which
     /// would take a layer download to read: such images are *not evaluated*, and say so.
-    /// Tasks on the EC2 launch type without a declared architecture take their
-    /// container instances' and are not judged here. One finding per image, architecture
-    /// and account, naming every workload affected.
+    /// On the EC2 launch type a task without a declared architecture lands on any of
+    /// its cluster's active container instances, so each architecture they report
+    /// (`ecs.cpu-architecture`) must be served. One finding per image, architecture and
+    /// account, naming every workload affected.
     ///
     /// ## Why it matters
     ///
@@ -71,20 +72,67 @@ declare_check! {
     };
 }
 
-/// The OCI platform (`linux`/`amd64`) a pull runs on, when the task declares or implies it.
-fn task_platform(ctx: &Ctx<'_>, pull: &EcrPull<'_>) -> Option<(&'static str, &'static str)> {
+/// An OCI platform (`linux`/`amd64`) a pull's tasks run on, and why.
+struct TaskPlatform {
+    os: &'static str,
+    arch: &'static str,
+    basis: String,
+}
+
+/// The platforms a pull's tasks may run on: the declared architecture; on Fargate
+/// `X86_64` when none is declared; on EC2 every architecture among the cluster's active
+/// container instances (none known: nothing to judge).
+fn task_platforms(ctx: &Ctx<'_>, pull: &EcrPull<'_>) -> Vec<TaskPlatform> {
     let td = pull.task_definition;
-    let declared = td.cpu_architecture.as_deref();
-    // On the EC2 launch type an undeclared architecture is the instances'.
-    if declared.is_none() && !ctx.graph.runs_on_fargate(&pull.workload) {
-        return None;
-    }
-    let arch = match declared.unwrap_or("X86_64") {
-        a if a.eq_ignore_ascii_case("ARM64") => "arm64",
-        _ => "amd64",
-    };
     let os = if td.is_windows() { "windows" } else { "linux" };
-    Some((os, arch))
+    let oci = |arch: &str| {
+        if arch.eq_ignore_ascii_case("ARM64") {
+            "arm64"
+        } else {
+            "amd64"
+        }
+    };
+    if let Some(declared) = td.cpu_architecture.as_deref() {
+        let basis = format!("cpuArchitecture {declared}");
+        return vec![TaskPlatform {
+            os,
+            arch: oci(declared),
+            basis,
+        }];
+    }
+    if ctx.graph.runs_on_fargate(&pull.workload) {
+        return vec![TaskPlatform {
+            os,
+            arch: "amd64",
+            basis: "cpuArchitecture not set: X86_64 on Fargate".into(),
+        }];
+    }
+    let cluster = pull.workload.cluster_arn();
+    let mut by_arch: BTreeMap<&'static str, Vec<&str>> = BTreeMap::new();
+    for ci in ctx.graph.container_instances_of(cluster) {
+        if ci.status != "ACTIVE" {
+            continue;
+        }
+        if let Some(arch) = ci.cpu_architecture() {
+            by_arch
+                .entry(oci(arch))
+                .or_default()
+                .push(ci.ec2_instance_id.as_deref().unwrap_or(&ci.arn));
+        }
+    }
+    by_arch
+        .into_iter()
+        .map(|(arch, instances)| TaskPlatform {
+            os,
+            arch,
+            basis: format!(
+                "cpuArchitecture not set: placed on any container instance of cluster `{}`, {} of them {arch} ({})",
+                cluster.rsplit('/').next().unwrap_or(cluster),
+                instances.len(),
+                instances.join(", ")
+            ),
+        })
+        .collect()
 }
 
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
@@ -96,10 +144,14 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             continue;
         };
         // The pulls by the platform they need.
-        let mut by_platform: BTreeMap<(&str, &str), Vec<&EcrPull<'_>>> = BTreeMap::new();
+        let mut by_platform: BTreeMap<(&str, &str), Vec<(&EcrPull<'_>, String)>> =
+            BTreeMap::new();
         for p in &group.pulls {
-            if let Some(platform) = task_platform(ctx, p) {
-                by_platform.entry(platform).or_default().push(p);
+            for t in task_platforms(ctx, p) {
+                by_platform
+                    .entry((t.os, t.arch))
+                    .or_default()
+                    .push((p, t.basis));
             }
         }
         if by_platform.is_empty() {
@@ -145,7 +197,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             {
                 continue;
             }
-            let names = pullers_phrase(&pulls);
+            let names = pullers_phrase(&pulls.iter().map(|(p, _)| *p).collect::<Vec<_>>());
             let mut evidence = vec![Evidence::new(
                 &repo.arn,
                 format!(
@@ -158,18 +210,14 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                     }
                 ),
             )];
-            evidence.extend(pulls.iter().map(|p| {
+            evidence.extend(pulls.iter().map(|(p, basis)| {
                 Evidence::new(
                     p.workload.arn(),
                     format!(
-                        "{} runs container `{}` on {os}/{arch} (task definition {}, cpuArchitecture {})",
+                        "{} runs container `{}` on {os}/{arch} (task definition {}, {basis})",
                         p.workload.describe(),
                         p.container,
                         p.task_definition.arn,
-                        p.task_definition
-                            .cpu_architecture
-                            .as_deref()
-                            .unwrap_or("not set: X86_64")
                     ),
                 )
             }));
@@ -202,6 +250,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::EcsContainerInstance;
     use crate::testkit::Builder;
 
     const PUSHED: &str = "2026-11-01T00:00:00Z";
@@ -230,6 +279,35 @@ mod tests {
         let out = fargate(None, &["linux/arm64/v8"]).run(&[&ECR007]);
         assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
         assert!(out.findings[0].evidence[1].fact.contains("not set: X86_64"));
+    }
+
+    #[test]
+    fn on_ec2_an_undeclared_architecture_is_each_of_the_clusters_instances() {
+        let mut b = Builder::new();
+        b.ecr_index("web", "sha256:01", &["1"], PUSHED, &["linux/amd64"]);
+        let image = b.ecr_image_uri("web", "1");
+        b.task_def("web", Some("awsvpc"), &[&image]);
+        b.service("web", "web", &["subnet-1"]).launch_type = Some("EC2".into());
+        b.container_instance("i-x86", "subnet-1").attributes.insert(
+            EcsContainerInstance::CPU_ARCHITECTURE.into(),
+            "x86_64".into(),
+        );
+        // No instances of another architecture yet: nothing to report.
+        assert!(b.run(&[&ECR007]).findings.is_empty());
+        b.container_instance("i-graviton", "subnet-1").attributes.insert(
+            EcsContainerInstance::CPU_ARCHITECTURE.into(),
+            "arm64".into(),
+        );
+        let out = b.run(&[&ECR007]);
+        assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+        assert!(
+            out.findings[0].evidence[1].fact.contains("1 of them arm64 (i-graviton)"),
+            "{}",
+            out.findings[0].evidence[1].fact
+        );
+        // A drained instance takes no tasks.
+        b.inv.ecs_container_instances[1].status = "DRAINING".into();
+        assert!(b.run(&[&ECR007]).findings.is_empty());
     }
 
     #[test]

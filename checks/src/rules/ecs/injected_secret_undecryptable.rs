@@ -5,7 +5,7 @@ use crate::declare_check;
 use crate::finding::{Evidence, Severity};
 use crate::graph::{Resolved, ResolvedKey, SecretUse};
 use crate::model::{Scope, GLOBAL_REGION};
-use crate::policy::{Access, KeyPolicyAccess, KeyRequest, Policy, RolePermissions};
+use crate::policy::{Access, PolicyAccess, RoleRequest, Policy, RolePermissions};
 use crate::registry::{Ctx, Emitter, Missing, Report};
 use crate::rules::common::secret_injectors;
 
@@ -262,7 +262,7 @@ fn problem<'u, 'a>(
         Resolved::Secret(s, _) | Resolved::Parameter(s, _) => s.region.as_str(),
         _ => return None,
     };
-    let request = KeyRequest::decrypt_via(service, owner_region, &k.arn, &role.arn, (context.0, &context.1));
+    let request = RoleRequest::decrypt_via(service, owner_region, &k.arn, &role.arn, (context.0, &context.1));
     let same_account = role.scope.account == key_scope.account;
     let iam = || RolePermissions::of(ctx.inventory, role);
     let denied_by = |why: String| {
@@ -285,19 +285,19 @@ fn problem<'u, 'a>(
             format!("whether execution role `{}` may decrypt with KMS key `{}` is not known: {why}", role.name, k.arn),
         );
     };
-    let needs_iam = match policy.key_policy_access(&request) {
-        KeyPolicyAccess::Denied(by) => {
+    let needs_iam = match policy.role_access(&request) {
+        PolicyAccess::Denied(by) => {
             return denied_by(format!("the key policy denies it in {}", by.join(", ")))
         }
-        KeyPolicyAccess::NotGranted => {
+        PolicyAccess::NotGranted => {
             return denied_by("the key policy allows it neither to the role nor to its account".into())
         }
-        KeyPolicyAccess::Undecided(why) => {
+        PolicyAccess::Undecided(why) => {
             undecided(out, format!("the key policy's {}", why.join("; ")));
             return None;
         }
-        KeyPolicyAccess::Granted => !same_account,
-        KeyPolicyAccess::DelegatedToIam => true,
+        PolicyAccess::Granted => !same_account,
+        PolicyAccess::DelegatedToIam => true,
     };
     if !needs_iam {
         return None;

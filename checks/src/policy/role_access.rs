@@ -1,48 +1,51 @@
-//! Would a KMS key policy let one IAM role use the key?
+//! Would a resource policy let one IAM role make a call: a KMS key policy, or the policy of
+//! a resource in another account (an ECR repository)?
 //!
 //! A KMS key policy is the key's resource policy, but unlike most it is the *only* source of
 //! access: IAM policies count only where the key policy hands the decision to IAM, which it
 //! does by naming the account itself as principal (`arn:aws:iam::ACCOUNT:root`, or the bare
 //! account id). So a key policy grant comes in two kinds: it names the role (or everyone),
 //! and the key policy alone allows the call for a principal of the key's account; or it names
-//! the role's account, and the role's IAM policies decide ([`KeyPolicyAccess::DelegatedToIam`]).
+//! the role's account, and the role's IAM policies decide ([`PolicyAccess::DelegatedToIam`]).
 //! A role of another account needs both: the key policy naming it or its account, and its
-//! own IAM policies — that combination is the caller's to make.
+//! own IAM policies, for a key as for any resource shared across accounts
+//! ([`cross_account_access`]).
 //!
 //! Conditions are evaluated against the request context the caller vouches for (see
-//! [`KeyRequest::decrypt_via`]); a statement conditioned on anything else leaves the answer
+//! [`RoleRequest::decrypt_via`]); a statement conditioned on anything else leaves the answer
 //! open. KMS grants are not read: a role a grant lets decrypt is reported as not allowed by
 //! the key policy, which callers must say.
 
 use std::collections::BTreeMap;
 
 use super::evaluate::{constraint_holds, ContextValue, Request, Requester, Tri};
+use super::permissions::{Access, RolePermissions};
 use super::wildcard::matches_everything;
 use super::{sid_label, Effect, Policy, PrincipalClause, PrincipalKind, Principals, Statement};
 
 /// One call a role makes with a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyRequest {
+pub struct RoleRequest {
     /// `kms:Decrypt`.
     pub action: String,
-    pub key_arn: String,
+    pub resource_arn: String,
     pub role_arn: String,
     pub role_account: String,
     /// Condition keys the caller vouches for, in lower case.
     pub context: BTreeMap<String, ContextValue>,
 }
 
-impl KeyRequest {
+impl RoleRequest {
     /// The `kms:Decrypt` a service (`secretsmanager`, `ssm`) makes in `region` on behalf of
     /// the role, to decrypt the resource named by the encryption context entry
     /// (`SecretARN`, `PARAMETER_ARN`).
     pub fn decrypt_via(
         service: &str,
         region: &str,
-        key_arn: &str,
+        resource_arn: &str,
         role_arn: &str,
         encryption_context: (&str, &str),
-    ) -> KeyRequest {
+    ) -> RoleRequest {
         let role_account = role_arn.split(':').nth(4).unwrap_or_default().to_string();
         let known = |v: &str| ContextValue::Known(v.to_string());
         let context = [
@@ -63,9 +66,9 @@ impl KeyRequest {
         ]
         .into_iter()
         .collect();
-        KeyRequest {
+        RoleRequest {
             action: "kms:Decrypt".into(),
-            key_arn: key_arn.to_string(),
+            resource_arn: resource_arn.to_string(),
             role_arn: role_arn.to_string(),
             role_account,
             context,
@@ -73,9 +76,90 @@ impl KeyRequest {
     }
 }
 
-/// What a key policy does to a [`KeyRequest`].
+impl RoleRequest {
+    /// `action` (`ecr:BatchGetImage`) on `resource_arn` by the role itself, as any
+    /// signed request in `region` carries it.
+    pub fn direct(action: &str, region: &str, resource_arn: &str, role_arn: &str) -> RoleRequest {
+        let role_account = role_arn.split(':').nth(4).unwrap_or_default().to_string();
+        let known = |v: &str| ContextValue::Known(v.to_string());
+        let context = [
+            ("aws:principalarn".to_string(), known(role_arn)),
+            ("aws:principalaccount".into(), known(&role_account)),
+            ("aws:principaltype".into(), known("AssumedRole")),
+            ("aws:requestedregion".into(), known(region)),
+            ("aws:securetransport".into(), known("true")),
+        ]
+        .into_iter()
+        .collect();
+        RoleRequest {
+            action: action.to_string(),
+            resource_arn: resource_arn.to_string(),
+            role_arn: role_arn.to_string(),
+            role_account,
+            context,
+        }
+    }
+}
+
+/// Whether a role may make a call on a resource of another account.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyPolicyAccess {
+pub enum CrossAccount {
+    Allowed,
+    /// The resource's policy does not let the role (nor its account) do it: why.
+    ResourcePolicyRefuses(String),
+    /// The resource's policy lets it, the role's own IAM policies do not (their labels).
+    IamRefuses(Vec<String>),
+    /// It depends on what is not known: why.
+    Unknown(String),
+}
+
+/// Across accounts both sides must allow: the resource's policy (`None`: it has none, so
+/// no other account may) must name the role, everyone, or the role's account, and the
+/// role's IAM policies must allow the action on the resource.
+pub fn cross_account_access(
+    resource_policy: Option<&Policy>,
+    request: &RoleRequest,
+    role: &RolePermissions<'_>,
+) -> CrossAccount {
+    let Some(policy) = resource_policy else {
+        return CrossAccount::ResourcePolicyRefuses(
+            "the resource has no policy, and without one no other account may".into(),
+        );
+    };
+    match policy.role_access(request) {
+        PolicyAccess::Denied(by) => {
+            return CrossAccount::ResourcePolicyRefuses(format!(
+                "the resource policy denies {} in {}",
+                request.action,
+                by.join(", ")
+            ))
+        }
+        PolicyAccess::NotGranted => {
+            return CrossAccount::ResourcePolicyRefuses(format!(
+                "the resource policy allows {} neither to the role nor to account {}",
+                request.action, request.role_account
+            ))
+        }
+        PolicyAccess::Undecided(why) => {
+            return CrossAccount::Unknown(format!("the resource policy's {}", why.join("; ")))
+        }
+        PolicyAccess::Granted | PolicyAccess::DelegatedToIam => {}
+    }
+    match role.access(&request.action, &request.resource_arn) {
+        Access::Allowed => CrossAccount::Allowed,
+        Access::Denied => {
+            CrossAccount::IamRefuses(role.policies.iter().map(|(l, _)| l.clone()).collect())
+        }
+        Access::Unknown => CrossAccount::Unknown(format!(
+            "the role has policies whose grants are not known here: {}",
+            role.unknown.join(", ")
+        )),
+    }
+}
+
+/// What a key policy does to a [`RoleRequest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyAccess {
     /// An `Allow` naming the role (or everyone) applies: for a role of the key's account,
     /// the key policy alone allows the call.
     Granted,
@@ -101,7 +185,7 @@ enum Covers {
     Role,
 }
 
-fn principal_covers(s: &Statement, r: &KeyRequest) -> Covers {
+fn principal_covers(s: &Statement, r: &RoleRequest) -> Covers {
     let id_covers = |kind: &PrincipalKind, value: &str| -> Covers {
         if *kind != PrincipalKind::Aws {
             return Covers::No;
@@ -140,19 +224,19 @@ fn principal_covers(s: &Statement, r: &KeyRequest) -> Covers {
 }
 
 impl Policy {
-    /// What this key policy does to `request` (see [`KeyPolicyAccess`]).
-    pub fn key_policy_access(&self, request: &KeyRequest) -> KeyPolicyAccess {
+    /// What this key policy does to `request` (see [`PolicyAccess`]).
+    pub fn role_access(&self, request: &RoleRequest) -> PolicyAccess {
         // constraint_holds reads only the request's context.
         let eval_request = Request {
             requester: Requester::OtherAccount,
             action: request.action.clone(),
-            resources: vec![request.key_arn.clone()],
+            resources: vec![request.resource_arn.clone()],
             context: request.context.clone(),
         };
         let (mut granted, mut delegated) = (false, false);
         let (mut denied, mut maybe_allow, mut maybe_deny) = (Vec::new(), Vec::new(), Vec::new());
         for (i, s) in self.statements.iter().enumerate() {
-            if !s.covers_action(&request.action) || !s.covers_resource(&request.key_arn) {
+            if !s.covers_action(&request.action) || !s.covers_resource(&request.resource_arn) {
                 continue;
             }
             let covers = principal_covers(s, request);
@@ -196,20 +280,20 @@ impl Policy {
             }
         }
         if !denied.is_empty() {
-            return KeyPolicyAccess::Denied(denied);
+            return PolicyAccess::Denied(denied);
         }
         if !maybe_deny.is_empty() && (granted || delegated || !maybe_allow.is_empty()) {
             maybe_allow.extend(maybe_deny);
-            return KeyPolicyAccess::Undecided(maybe_allow);
+            return PolicyAccess::Undecided(maybe_allow);
         }
         if granted {
-            KeyPolicyAccess::Granted
+            PolicyAccess::Granted
         } else if delegated {
-            KeyPolicyAccess::DelegatedToIam
+            PolicyAccess::DelegatedToIam
         } else if !maybe_allow.is_empty() {
-            KeyPolicyAccess::Undecided(maybe_allow)
+            PolicyAccess::Undecided(maybe_allow)
         } else {
-            KeyPolicyAccess::NotGranted
+            PolicyAccess::NotGranted
         }
     }
 }
@@ -221,10 +305,10 @@ mod tests {
     const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd";
     const ROLE: &str = "arn:aws:iam::111122223333:role/ecsTaskExecutionRole";
 
-    fn access(statements: &str) -> KeyPolicyAccess {
+    fn access(statements: &str) -> PolicyAccess {
         let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#);
         let policy = Policy::parse(&doc).unwrap();
-        let request = KeyRequest::decrypt_via(
+        let request = RoleRequest::decrypt_via(
             "secretsmanager",
             "us-east-1",
             KEY,
@@ -234,19 +318,19 @@ mod tests {
                 "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf",
             ),
         );
-        policy.key_policy_access(&request)
+        policy.role_access(&request)
     }
 
     const ROOT: &str = r#"{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}"#;
 
     #[test]
     fn the_default_key_policy_delegates_to_iam() {
-        assert_eq!(access(ROOT), KeyPolicyAccess::DelegatedToIam);
+        assert_eq!(access(ROOT), PolicyAccess::DelegatedToIam);
         assert_eq!(
             access(
                 r#"{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:Decrypt","Resource":"*"}"#
             ),
-            KeyPolicyAccess::DelegatedToIam
+            PolicyAccess::DelegatedToIam
         );
     }
 
@@ -255,23 +339,23 @@ mod tests {
         let named = format!(
             r#"{{"Effect":"Allow","Principal":{{"AWS":["{ROLE}"]}},"Action":["kms:Decrypt","kms:DescribeKey"],"Resource":"*"}}"#
         );
-        assert_eq!(access(&named), KeyPolicyAccess::Granted);
+        assert_eq!(access(&named), PolicyAccess::Granted);
         assert_eq!(
             access(
                 r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"kms:*","Resource":"*"}"#
             ),
-            KeyPolicyAccess::NotGranted
+            PolicyAccess::NotGranted
         );
         assert_eq!(
             access(
                 r#"{"Effect":"Allow","Principal":{"Service":"logs.amazonaws.com"},"Action":"kms:Decrypt","Resource":"*"}"#
             ),
-            KeyPolicyAccess::NotGranted
+            PolicyAccess::NotGranted
         );
         // Encrypt only.
         assert_eq!(
             access(&named.replace(r#"["kms:Decrypt","kms:DescribeKey"]"#, r#""kms:Encrypt""#)),
-            KeyPolicyAccess::NotGranted
+            PolicyAccess::NotGranted
         );
     }
 
@@ -287,24 +371,24 @@ mod tests {
             with(
                 r#"{"StringEquals":{"kms:CallerAccount":"111122223333","kms:ViaService":"secretsmanager.us-east-1.amazonaws.com"}}"#
             ),
-            KeyPolicyAccess::Granted
+            PolicyAccess::Granted
         );
         assert_eq!(
             with(r#"{"StringEquals":{"kms:ViaService":"ssm.us-east-1.amazonaws.com"}}"#),
-            KeyPolicyAccess::NotGranted
+            PolicyAccess::NotGranted
         );
         assert_eq!(
             with(r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/ecs*"}}"#),
-            KeyPolicyAccess::Granted
+            PolicyAccess::Granted
         );
         assert_eq!(
             with(
                 r#"{"ArnEquals":{"kms:EncryptionContext:SecretARN":"arn:aws:secretsmanager:us-east-1:111122223333:secret:other-*"}}"#
             ),
-            KeyPolicyAccess::NotGranted
+            PolicyAccess::NotGranted
         );
         match with(r#"{"StringEquals":{"aws:PrincipalTag/team":"data"}}"#) {
-            KeyPolicyAccess::Undecided(why) => {
+            PolicyAccess::Undecided(why) => {
                 assert_eq!(why.len(), 1);
                 assert!(
                     why[0].starts_with("statement `ViaSM` (#1) depends on `aws:PrincipalTag/team"),
@@ -322,18 +406,18 @@ mod tests {
         );
         assert_eq!(
             access(&format!("{ROOT},{deny}")),
-            KeyPolicyAccess::Denied(vec!["statement `NoExec` (#2)".into()])
+            PolicyAccess::Denied(vec!["statement `NoExec` (#2)".into()])
         );
         let maybe = r#"{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-1"}}}"#;
         assert!(matches!(
             access(&format!("{ROOT},{maybe}")),
-            KeyPolicyAccess::Undecided(_)
+            PolicyAccess::Undecided(_)
         ));
         // A deny that cannot apply changes nothing.
         let other = r#"{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:role/other"},"Action":"kms:*","Resource":"*"}"#;
         assert_eq!(
             access(&format!("{ROOT},{other}")),
-            KeyPolicyAccess::DelegatedToIam
+            PolicyAccess::DelegatedToIam
         );
     }
 }
