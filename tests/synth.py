@@ -1557,6 +1557,7 @@ class Emitter:
         self.ec2_paged("DescribeNatGateways", r.nats, self.nat_xml, "natGatewaySet")
         self.ec2_paged("DescribeInternetGateways", r.igws, self.igw_xml, "internetGatewaySet")
         self.ec2_paged("DescribeVpcEndpoints", r.endpoints, self.endpoint_xml, "vpcEndpointSet")
+        self.ec2_paged("DescribeSecurityGroups", self.security_groups(), self.sg_xml, "securityGroupInfo")
         filters = {"Filter.1.Name": "instance-state-name", "Filter.1.Value.1": "pending", "Filter.1.Value.2": "running",
                    "Filter.2.Name": "tag-key", "Filter.2.Value.1": "kubernetes.io/cluster/*",
                    "Filter.2.Value.2": "eks:cluster-name", "Filter.2.Value.3": "aws:eks:cluster-name",
@@ -1571,6 +1572,60 @@ class Emitter:
             self.add("ec2", "DescribeInstanceTypes", form(**req),
                      f'<?xml version="1.0" encoding="utf-8"?>\n<DescribeInstanceTypesResponse xmlns="{EC2_NS}">{inner}</DescribeInstanceTypesResponse>',
                      XML)
+
+    def security_groups(self) -> list[Obj]:
+        """Every security group the estate names, with the rules of a working setup: load
+        balancers take 80/443 from anywhere, tasks take every TCP port from their cluster's
+        load balancer (or their VPC), endpoints take 443 from their VPC, EKS groups take
+        everything from their VPC; all let everything out."""
+        r = self.r
+        vpc_cidr = {v.id: v.cidr for v in r.vpcs}
+        groups: dict[str, Obj] = {}
+
+        def add(sg, vpc: str, name: str, ingress: list) -> None:
+            if sg and sg not in groups:
+                groups[sg] = Obj(id=sg, vpc=vpc, name=name, ingress=ingress)
+
+        for lb in r.load_balancers:
+            add(lb.sg, lb.vpc, f"{lb.name}-lb", [("tcp", 80, 80, "cidr", "0.0.0.0/0"),
+                                                 ("tcp", 443, 443, "cidr", "0.0.0.0/0")])
+        for c in r.clusters:
+            for s in c.services:
+                if c.lb is not None:
+                    ingress = [("tcp", 0, 65535, "group", c.lb.sg)]
+                else:
+                    ingress = [("tcp", 0, 65535, "cidr", vpc_cidr.get(c.vpc.id, "10.0.0.0/8"))]
+                add(s.sg, c.vpc.id, f"{s.name}-tasks", ingress)
+        for e in r.endpoints:
+            add(e.sg, e.vpc, f"{e.name}-endpoints", [("tcp", 443, 443, "cidr", vpc_cidr.get(e.vpc, "10.0.0.0/8"))])
+        for cl in r.eks:
+            cidr = vpc_cidr.get(cl.vpc.id, "10.0.0.0/8")
+            add(cl.sg, cl.vpc.id, f"eks-cluster-sg-{cl.name}", [("-1", None, None, "cidr", cidr)])
+            for ng in cl.nodegroups:
+                add(ng.sg, cl.vpc.id, f"eks-remoteAccess-{ng.name}", [("tcp", 22, 22, "cidr", cidr)])
+        return [groups[k] for k in sorted(groups)]
+
+    def sg_xml(self, g: Obj) -> str:
+        r = self.r
+
+        def perm(proto, lo, hi, kind, peer) -> str:
+            ports = f"<fromPort>{lo}</fromPort><toPort>{hi}</toPort>" if lo is not None else ""
+            if kind == "group":
+                groups = f"<groups><item><userId>{r.account}</userId><groupId>{peer}</groupId></item></groups>"
+                ranges = "<ipRanges/>"
+            else:
+                groups = "<groups/>"
+                ranges = f"<ipRanges><item><cidrIp>{peer}</cidrIp></item></ipRanges>"
+            return (f"<item><ipProtocol>{proto}</ipProtocol>{ports}{groups}{ranges}"
+                    f"<ipv6Ranges/><prefixListIds/></item>")
+
+        ingress = "".join(perm(*p) for p in g.ingress)
+        egress = perm("-1", None, None, "cidr", "0.0.0.0/0")
+        return (f"<item><ownerId>{r.account}</ownerId><groupId>{g.id}</groupId><groupName>{g.name}</groupName>"
+                f"<groupDescription>{g.name}</groupDescription><vpcId>{g.vpc}</vpcId>"
+                f"{ec2_set('ipPermissions', ingress)}{ec2_set('ipPermissionsEgress', egress)}"
+                f"<securityGroupArn>arn:aws:ec2:{r.region}:{r.account}:security-group/{g.id}</securityGroupArn>"
+                f"<tagSet/></item>")
 
     def vpc_xml(self, v: Obj) -> str:
         tags = ec2_set("tagSet", xml_tags([("Name", v.name)] if v.name else []))

@@ -226,7 +226,30 @@ impl Builder {
                 state: "running".into(),
                 vpc_id: None,
                 subnet_id: Some(subnet.into()),
+                security_groups: vec![],
                 tags: BTreeMap::new(),
+            },
+        )
+    }
+
+    /// Security group `id` in vpc-1 admitting `ingress` and, as AWS creates it, letting
+    /// everything out.
+    pub fn security_group(&mut self, id: &str, ingress: Vec<SgRule>) -> &mut SecurityGroup {
+        let arn = self.scope.ec2_arn("security-group", id);
+        push(
+            &mut self.inv.security_groups,
+            SecurityGroup {
+                scope: self.scope.clone(),
+                id: id.into(),
+                arn,
+                name: id.into(),
+                vpc_id: Some("vpc-1".into()),
+                ingress,
+                egress: vec![SgRule {
+                    protocol: "-1".into(),
+                    cidrs: vec!["0.0.0.0/0".into()],
+                    ..SgRule::default()
+                }],
             },
         )
     }
@@ -267,6 +290,12 @@ impl Builder {
                 entry_point_secrets: vec![],
                 secrets: vec![],
                 has_health_check: true,
+                health_check: Some(ContainerHealthCheck {
+                    interval: Some(30),
+                    timeout: Some(5),
+                    retries: Some(3),
+                    start_period: None,
+                }),
                 log_driver: Some("awslogs".into()),
                 log_options: BTreeMap::new(),
                 log_secret_options: vec![],
@@ -343,6 +372,7 @@ impl Builder {
                     }),
                 }),
                 load_balancers: vec![],
+                health_check_grace_period_seconds: None,
                 network,
                 deployments: vec![],
                 events: vec![],
@@ -500,6 +530,11 @@ impl Builder {
                 load_balancer_arns: vec![],
                 health_check_port: None,
                 health_check_path: None,
+                health_check_protocol: Some("HTTP".into()),
+                health_check_interval_seconds: Some(30),
+                unhealthy_threshold_count: Some(2),
+                healthy_threshold_count: Some(5),
+                preserve_client_ip: None,
                 tags: Some(BTreeMap::new()),
                 targets: Some(vec![]),
                 deregistration_delay_seconds: Some(30),
@@ -907,6 +942,7 @@ impl Builder {
                 vpc_id: Some("vpc-1".into()),
                 state: Some("active".into()),
                 subnets: vec![],
+                security_groups: vec![],
             },
         )
     }

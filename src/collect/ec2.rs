@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::types as t;
 use checks::model::{
     Instance, InstanceType, InternetGateway, Inventory, NatGateway, Route, RouteTable, RouteTarget,
-    Scope, Subnet, Vpc, VpcEndpoint,
+    Scope, SecurityGroup, SgRule, Subnet, Vpc, VpcEndpoint,
 };
 use futures::future::join_all;
 
@@ -31,7 +31,7 @@ fn ec2_filter(name: &str, values: &[&str]) -> t::Filter {
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     let client = c.session(&scope.account).ec2(&scope.region);
     let mut inv = Inventory::default();
-    let (vpcs, subnets, tables, nats, igws, endpoints, instances) = tokio::join!(
+    let (vpcs, subnets, tables, nats, igws, endpoints, groups, instances) = tokio::join!(
         c.pages(scope, &ops::ec2::DESCRIBE_VPCS, None, |page| {
             client
                 .describe_vpcs()
@@ -75,6 +75,14 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
         c.pages(scope, &ops::ec2::DESCRIBE_VPC_ENDPOINTS, None, |page| {
             client
                 .describe_vpc_endpoints()
+                .set_max_results(page)
+                .into_paginator()
+                .send()
+                .try_collect()
+        }),
+        c.pages(scope, &ops::ec2::DESCRIBE_SECURITY_GROUPS, None, |page| {
+            client
+                .describe_security_groups()
                 .set_max_results(page)
                 .into_paginator()
                 .send()
@@ -144,6 +152,12 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
             inv.resource_tags.insert(ep.arn.clone(), tag_map(tags));
             inv.vpc_endpoints.push(ep);
         }
+    }
+    if let Some(pages) = groups {
+        inv.security_groups = pages
+            .iter()
+            .flat_map(|p| p.security_groups().iter().map(|g| security_group(scope, g)))
+            .collect();
     }
     if let Some(pages) = instances {
         inv.instances = pages
@@ -362,6 +376,50 @@ fn vpc_endpoint(scope: &Scope, e: &t::VpcEndpoint) -> VpcEndpoint {
     }
 }
 
+fn security_group(scope: &Scope, g: &t::SecurityGroup) -> SecurityGroup {
+    let id = g.group_id().unwrap_or_default().to_string();
+    SecurityGroup {
+        scope: scope.clone(),
+        arn: g
+            .security_group_arn()
+            .map(str::to_string)
+            .unwrap_or_else(|| scope.ec2_arn("security-group", &id)),
+        id,
+        name: g.group_name().unwrap_or_default().to_string(),
+        vpc_id: g.vpc_id().map(str::to_string),
+        ingress: g.ip_permissions().iter().map(sg_rule).collect(),
+        egress: g.ip_permissions_egress().iter().map(sg_rule).collect(),
+    }
+}
+
+fn sg_rule(p: &t::IpPermission) -> SgRule {
+    SgRule {
+        protocol: p.ip_protocol().unwrap_or("-1").to_ascii_lowercase(),
+        from_port: p.from_port(),
+        to_port: p.to_port(),
+        cidrs: p
+            .ip_ranges()
+            .iter()
+            .filter_map(|r| r.cidr_ip().map(str::to_string))
+            .collect(),
+        ipv6_cidrs: p
+            .ipv6_ranges()
+            .iter()
+            .filter_map(|r| r.cidr_ipv6().map(str::to_string))
+            .collect(),
+        groups: p
+            .user_id_group_pairs()
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_string))
+            .collect(),
+        prefix_lists: p
+            .prefix_list_ids()
+            .iter()
+            .filter_map(|l| l.prefix_list_id().map(str::to_string))
+            .collect(),
+    }
+}
+
 fn instance(scope: &Scope, i: &t::Instance) -> Instance {
     let id = i.instance_id().unwrap_or_default().to_string();
     let tags: BTreeMap<String, String> = i
@@ -395,6 +453,11 @@ fn instance(scope: &Scope, i: &t::Instance) -> Instance {
             .unwrap_or_default(),
         vpc_id: i.vpc_id().map(str::to_string),
         subnet_id: i.subnet_id().map(str::to_string),
+        security_groups: i
+            .security_groups()
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_string))
+            .collect(),
         tags,
     }
 }

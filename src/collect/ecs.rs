@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use aws_sdk_ecs::types::{self as t, ClusterField, ServiceField};
 use checks::model::{
     AwsVpcConfiguration, CapacityProviderItem, CircuitBreaker, ContainerDefinition,
-    DeploymentAlarms, DeploymentConfiguration, EcsAccountSetting, EcsCapacityProvider, EcsCluster,
+    ContainerHealthCheck, DeploymentAlarms, DeploymentConfiguration, EcsAccountSetting, EcsCapacityProvider, EcsCluster,
     EcsContainerInstance, EcsDeployment, EcsService, EcsTaskSet, EfsVolume, EnvVar, Inventory,
     KeyValue, PortMapping, Scope, ServiceEvent, ServiceLoadBalancer, StandaloneTasks,
     TaskDefinition,
@@ -581,6 +581,7 @@ fn service(scope: &Scope, cluster_arn: &str, s: &t::Service) -> EcsService {
             .map(|d| d.r#type().as_str().to_string()),
         deployment_configuration,
         load_balancers: load_balancers(s.load_balancers()),
+        health_check_grace_period_seconds: s.health_check_grace_period_seconds(),
         network,
         deployments: s
             .deployments()
@@ -692,6 +693,12 @@ fn container(c: &t::ContainerDefinition) -> ContainerDefinition {
             })
             .collect(),
         has_health_check: c.health_check().is_some(),
+        health_check: c.health_check().map(|h| ContainerHealthCheck {
+            interval: h.interval(),
+            timeout: h.timeout(),
+            retries: h.retries(),
+            start_period: h.start_period(),
+        }),
         log_driver: c
             .log_configuration()
             .map(|l| l.log_driver().as_str().to_string()),

@@ -175,10 +175,17 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     }
     let mut health: BTreeMap<String, Vec<TargetHealth>> = BTreeMap::new();
     let mut delay: BTreeMap<String, i64> = BTreeMap::new();
+    let mut preserve: BTreeMap<String, bool> = BTreeMap::new();
     for (arn, h, attrs) in in_use {
         if let Some(h) = h {
             let targets = h.target_health_descriptions().iter().map(target_health);
             health.insert(arn.clone(), targets.collect());
+        }
+        if let Some(keep) = attrs
+            .as_ref()
+            .and_then(|a| bool_attribute(a, PRESERVE_CLIENT_IP))
+        {
+            preserve.insert(arn.clone(), keep);
         }
         if let Some(seconds) = attrs.as_ref().and_then(deregistration_delay) {
             delay.insert(arn, seconds);
@@ -191,6 +198,7 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
         }
         tg.targets = health.remove(&tg.arn);
         tg.deregistration_delay_seconds = delay.remove(&tg.arn);
+        tg.preserve_client_ip = preserve.remove(&tg.arn);
     }
     inv
 }
@@ -212,6 +220,7 @@ fn load_balancer(scope: &Scope, lb: &t::LoadBalancer) -> LoadBalancer {
             .iter()
             .filter_map(|az| az.subnet_id().map(str::to_string))
             .collect(),
+        security_groups: lb.security_groups().to_vec(),
     }
 }
 
@@ -227,6 +236,11 @@ fn target_group(scope: &Scope, tg: &t::TargetGroup) -> TargetGroup {
         load_balancer_arns: tg.load_balancer_arns().to_vec(),
         health_check_port: tg.health_check_port().map(str::to_string),
         health_check_path: tg.health_check_path().map(str::to_string),
+        health_check_protocol: tg.health_check_protocol().map(|p| p.as_str().to_string()),
+        health_check_interval_seconds: tg.health_check_interval_seconds(),
+        unhealthy_threshold_count: tg.unhealthy_threshold_count(),
+        healthy_threshold_count: tg.healthy_threshold_count(),
+        preserve_client_ip: None,
         tags: None,
         targets: None,
         deregistration_delay_seconds: None,
@@ -334,6 +348,20 @@ fn deregistration_delay(
         .iter()
         .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
         .and_then(|a| a.value()?.parse().ok())
+}
+
+/// Whether a Network Load Balancer group hands its targets the clients' addresses.
+const PRESERVE_CLIENT_IP: &str = "preserve_client_ip.enabled";
+
+/// A `true`/`false` attribute; absent (other group types) or unparsable reads as not known.
+fn bool_attribute(
+    out: &aws_sdk_elasticloadbalancingv2::operation::describe_target_group_attributes::DescribeTargetGroupAttributesOutput,
+    key: &str,
+) -> Option<bool> {
+    out.attributes()
+        .iter()
+        .find(|a| a.key() == Some(key))
+        .and_then(|a| a.value()?.trim().parse().ok())
 }
 
 fn target_health(d: &t::TargetHealthDescription) -> TargetHealth {

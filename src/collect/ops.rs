@@ -222,6 +222,9 @@ pub mod ec2 {
     pub const DESCRIBE_INTERNET_GATEWAYS: Op =
         Op::pages("ec2", "DescribeInternetGateways", Some(1000));
     pub const DESCRIBE_VPC_ENDPOINTS: Op = Op::pages("ec2", "DescribeVpcEndpoints", Some(1000));
+    /// Every security group of the region with its rules, 1000 a page (the largest): one
+    /// listing, not one call per group.
+    pub const DESCRIBE_SECURITY_GROUPS: Op = Op::pages("ec2", "DescribeSecurityGroups", Some(1000));
     pub const DESCRIBE_INSTANCES: Op = Op::pages("ec2", "DescribeInstances", Some(1000));
     // Named instance types are not paged: AWS answers all of a batch at once.
     pub const DESCRIBE_INSTANCE_TYPES: Op =
@@ -322,6 +325,7 @@ pub static ALL: &[&Op] = &[
     &ec2::DESCRIBE_NAT_GATEWAYS,
     &ec2::DESCRIBE_INTERNET_GATEWAYS,
     &ec2::DESCRIBE_VPC_ENDPOINTS,
+    &ec2::DESCRIBE_SECURITY_GROUPS,
     &ec2::DESCRIBE_INSTANCES,
     &ec2::DESCRIBE_INSTANCE_TYPES,
     &iam::GET_ACCOUNT_AUTHORIZATION_DETAILS,

@@ -307,6 +307,16 @@ class Region:
             TagSpecifications=[{"ResourceType": "security-group", "Tags": _tags(name)}],
         )["GroupId"]
 
+    def sg_ingress(self, sg: str, from_port: int, to_port: int, *, cidr: str | None = None,
+                   group: str | None = None) -> None:
+        """A TCP ingress rule from a CIDR or from another security group."""
+        perm = {"IpProtocol": "tcp", "FromPort": from_port, "ToPort": to_port}
+        if cidr:
+            perm["IpRanges"] = [{"CidrIp": cidr}]
+        if group:
+            perm["UserIdGroupPairs"] = [{"GroupId": group}]
+        self.ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[perm])
+
     def interface_endpoint(self, vpc: str, service: str, subnets: list[str], sg: str, name: str,
                            private_dns: bool = True) -> str:
         return self.ec2.create_vpc_endpoint(
@@ -352,6 +362,12 @@ class Region:
             self.default_route(priv_rt, nat=nat_id)
         sg_lb = self.sg(vpc, f"{name}-alb", "internet-facing load balancers")
         sg_app = self.sg(vpc, f"{name}-app", "application tasks")
+        # What a working setup has: clients reach the load balancer on 80/443, and the tasks
+        # admit the load balancer on every TCP port (moto, like AWS, lets both groups out to
+        # anywhere by default). Keeps ELB005 quiet in every scenario built on this network.
+        self.sg_ingress(sg_lb, 80, 80, cidr="0.0.0.0/0")
+        self.sg_ingress(sg_lb, 443, 443, cidr="0.0.0.0/0")
+        self.sg_ingress(sg_app, 0, 65535, group=sg_lb)
         return {"vpc": vpc, "public": pub, "private": priv, "igw": igw, "public_rt": pub_rt,
                 "private_rt": priv_rt, "nat": nat_id, "sg_lb": sg_lb, "sg_app": sg_app}
 
@@ -366,11 +382,22 @@ class Region:
 
     def tg(self, name: str, vpc: str, target_type: str, port: int = 80, tags: dict | None = None,
            health_path: str = "/healthz", health_port: str = "traffic-port",
-           deregistration_delay: int | None = None) -> str:
-        """A target group; AWS's 300 s deregistration delay unless `deregistration_delay`."""
+           deregistration_delay: int | None = None, protocol: str = "HTTP",
+           interval: int | None = None, unhealthy: int | None = None) -> str:
+        """A target group; AWS's 300 s deregistration delay unless `deregistration_delay`;
+        AWS's health check interval and unhealthy threshold unless `interval`/`unhealthy`."""
+        kwargs = {}
+        if protocol == "HTTP":
+            kwargs["HealthCheckPath"] = health_path
+        else:
+            kwargs["HealthCheckProtocol"] = "TCP"
+        if interval is not None:
+            kwargs["HealthCheckIntervalSeconds"] = interval
+        if unhealthy is not None:
+            kwargs["UnhealthyThresholdCount"] = unhealthy
         arn = self.elbv2.create_target_group(
-            Name=name, Protocol="HTTP", Port=port, VpcId=vpc, TargetType=target_type,
-            HealthCheckPath=health_path, HealthCheckPort=health_port,
+            Name=name, Protocol=protocol, Port=port, VpcId=vpc, TargetType=target_type,
+            HealthCheckPort=health_port, **kwargs,
             Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()] or [{"Key": "Name", "Value": name}],
         )["TargetGroups"][0]["TargetGroupArn"]
         if deregistration_delay is not None:
@@ -391,10 +418,19 @@ class Region:
                 {"TargetGroupArn": tg, "Weight": w} for tg, w in weights]}}],
         )["Listeners"][0]["ListenerArn"]
 
-    def listener(self, alb: str, default_tg: str, rules: list[tuple[str, str]] = (), port: int = 80) -> str:
-        """HTTP `port` forwarding to default_tg, plus (path-pattern, tg) rules."""
+    def nlb(self, name: str, subnets: list[str], internal: bool = True) -> str:
+        """A Network Load Balancer without security groups."""
+        return self.elbv2.create_load_balancer(
+            Name=name, Subnets=subnets, Type="network",
+            Scheme="internal" if internal else "internet-facing",
+            Tags=[{"Key": "Name", "Value": name}],
+        )["LoadBalancers"][0]["LoadBalancerArn"]
+
+    def listener(self, alb: str, default_tg: str, rules: list[tuple[str, str]] = (), port: int = 80,
+                 protocol: str = "HTTP") -> str:
+        """`protocol` `port` forwarding to default_tg, plus (path-pattern, tg) rules."""
         arn = self.elbv2.create_listener(
-            LoadBalancerArn=alb, Protocol="HTTP", Port=port,
+            LoadBalancerArn=alb, Protocol=protocol, Port=port,
             DefaultActions=[{"Type": "forward", "TargetGroupArn": default_tg}],
         )["Listeners"][0]["ListenerArn"]
         for prio, (path, tg) in enumerate(rules, start=10):
@@ -484,6 +520,7 @@ class Region:
                         readonly_root: bool | None = None, user: str | None = None,
                         pid_mode: str | None = None, ipc_mode: str | None = None,
                         log_mode: str | None = None, cpu_architecture: str | None = None,
+                        start_period: int | None = None,
                         efs: tuple[tuple[str, str, str | None], ...] = ()) -> str:
         """A one-container task definition with logs, a health check and its own task role
         unless told otherwise; `secrets` maps variable names to valueFrom references;
@@ -506,6 +543,8 @@ class Region:
         }
         if log_mode is not None:
             container["logConfiguration"]["options"]["mode"] = log_mode
+        if start_period is not None:
+            container["healthCheck"]["startPeriod"] = start_period
         if efs:
             container["mountPoints"] = [{"sourceVolume": n, "containerPath": f"/mnt/{n}"} for n, _, _ in efs]
         if not logs:
@@ -1767,6 +1806,98 @@ def seed_elb_catalog(session) -> Seeded:
     )
 
 
+def seed_elb_traffic(session) -> Seeded:
+    """ELB005 security-groups-block-targets and ELB006 health-check-kills-slow-start, and
+    ELB004 staying quiet where either explains a target group's missing healthy targets."""
+    iam = Iam(session)
+    region = "us-east-1"
+    r = Region(session, region, iam)
+    net = r.network("traffic", "10.70")
+    vpc, priv, sg_lb, sg_app = net["vpc"], net["private"], net["sg_lb"], net["sg_app"]
+    ecr = f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com"
+    alb = r.alb("traffic-public", net["public"], sg_lb)
+
+    # ELB005 via the ALB: the orders tasks' own group admits the load balancer on 443 only,
+    # while the container listens on 8080.
+    sg_orders = r.sg(vpc, "orders-app", "orders tasks")
+    r.sg_ingress(sg_orders, 443, 443, group=sg_lb)
+    tg_orders = r.tg("orders-api-ip", vpc, "ip", 8080)
+    td = r.task_definition("orders-api", f"{ecr}/orders-api:3.2.0")
+    r.service("traffic", "orders-api", td, subnets=priv, sg=sg_orders, tg=tg_orders)
+    # Clean twin: billing runs in the network's app group, which admits the load balancer,
+    # and has a registered (moto: healthy) target.
+    tg_billing = r.tg("billing-api-ip", vpc, "ip", 8080)
+    td = r.task_definition("billing-api", f"{ecr}/billing-api:1.8.0")
+    r.service("traffic", "billing-api", td, subnets=priv, sg=sg_app, tg=tg_billing)
+    r.register_ip(tg_billing, "10.70.10.25", 8080)
+
+    # ELB006: reports needs 180 s to start; its group calls a target unhealthy after 10 s × 3
+    # and the service has no grace period. Search declares the same start but its service
+    # waits 300 s (a patch: moto drops healthCheckGracePeriodSeconds).
+    tg_reports = r.tg("reports-api-ip", vpc, "ip", 8080, interval=10, unhealthy=3)
+    td = r.task_definition("reports-api", f"{ecr}/reports-api:2.0.1", start_period=180)
+    r.service("traffic", "reports-api", td, subnets=priv, sg=sg_app, tg=tg_reports)
+    tg_search = r.tg("search-api-ip", vpc, "ip", 8080, interval=10, unhealthy=3)
+    td = r.task_definition("search-api", f"{ecr}/search-api:6.4.0", start_period=180)
+    r.service("traffic", "search-api", td, subnets=priv, sg=sg_app, tg=tg_search)
+    r.register_ip(tg_search, "10.70.11.40", 8080)
+    r.listener(alb, tg_billing, [("/orders*", tg_orders), ("/reports*", tg_reports),
+                                 ("/search*", tg_search)])
+
+    # ELB005 via an NLB without security groups: the ledger tasks admit 9000 only from a
+    # partner range, not from the NLB's subnets, which send its health checks. The clean
+    # twin admits the VPC's range.
+    nlb = r.nlb("traffic-internal", priv)
+    sg_ledger = r.sg(vpc, "ledger-app", "ledger tasks")
+    r.sg_ingress(sg_ledger, 9000, 9000, cidr="203.0.113.0/24")
+    sg_audit = r.sg(vpc, "audit-app", "audit tasks")
+    r.sg_ingress(sg_audit, 9100, 9100, cidr="10.70.0.0/16")
+    tg_ledger = r.tg("ledger-tcp", vpc, "ip", 9000, protocol="TCP")
+    tg_audit = r.tg("audit-tcp", vpc, "ip", 9100, protocol="TCP")
+    td = r.task_definition("ledger", f"{ecr}/ledger:5.0.0", port=9000)
+    r.service("traffic", "ledger", td, subnets=priv, sg=sg_ledger, tg=tg_ledger, container_port=9000)
+    td = r.task_definition("audit", f"{ecr}/audit:1.1.0", port=9100)
+    r.service("traffic", "audit", td, subnets=priv, sg=sg_audit, tg=tg_audit, container_port=9100)
+    r.register_ip(tg_audit, "10.70.10.60", 9100)
+    r.listener(nlb, tg_ledger, port=9000, protocol="TCP")
+    r.listener(nlb, tg_audit, port=9100, protocol="TCP")
+
+    return Seeded(
+        name="elb-traffic", regions=[region],
+        summary="ECS services behind an ALB and an NLB whose security groups or health check "
+                "timing keep every task from turning healthy, each beside a twin that works.",
+        bad=[
+            "traffic/orders-api: its group orders-app admits the ALB's group on 443, the tasks listen on 8080 (ELB005)",
+            "traffic/ledger: behind an NLB without security groups; ledger-app admits 9000 only from 203.0.113.0/24, not from the NLB's subnets (ELB005)",
+            "traffic/reports-api: start period 180 s, target group unhealthy after 10 s x 3, no grace period (ELB006)",
+        ],
+        clean=[
+            "traffic/billing-api: traffic-app admits the ALB's group on every TCP port",
+            "traffic/audit: audit-app admits the VPC's range on 9100",
+            "traffic/search-api: same start period as reports-api, grace period 300 s (patched)",
+            "orders-api-ip and reports-api-ip have no healthy target, but ELB004 leaves them to ELB005 and ELB006",
+        ],
+        must=[
+            Expect("ELB005", ("orders-api-ip",), "high", why="task group admits the ALB on 443 only"),
+            Expect("ELB005", ("ledger-tcp",), "high", why="NLB subnets not admitted on 9000"),
+            Expect("ELB006", ("reports-api",), "high", why="30 s to unhealthy < 180 s start, no grace"),
+        ],
+        must_not=[
+            Expect("ELB005", ("billing-api-ip", "reports-api-ip", "search-api-ip", "audit-tcp"),
+                   why="the tasks admit the load balancer"),
+            Expect("ELB006", ("search-api",), needs_patch=True, why="grace period 300 s covers the start"),
+            Expect("ELB006", ("billing-api", "orders-api", "ledger", "audit"), why="no start period"),
+            Expect("ELB004", ("orders-api-ip", "ledger-tcp"), why="ELB005 names the cause"),
+            Expect("ELB004", ("reports-api-ip",), why="ELB006 names the cause"),
+        ],
+        patches=[
+            Patch("ecs_service_fields", region, "traffic", "search-api",
+                  {"healthCheckGracePeriodSeconds": 300},
+                  "moto 5.2.5 drops healthCheckGracePeriodSeconds"),
+        ],
+    )
+
+
 def seed_vpc_paths(session) -> Seeded:
     """VPC004 no-logs-path, VPC005 no-secrets-path, VPC006 s3-endpoint-policy-blocks-ecr."""
     iam = Iam(session)
@@ -2764,6 +2895,7 @@ SCENARIOS = {
     "ecs-hardening": seed_ecs_hardening,
     "ecs-platform": seed_ecs_platform,
     "elb-catalog": seed_elb_catalog,
+    "elb-traffic": seed_elb_traffic,
     "vpc-paths": seed_vpc_paths,
     "vpc-control-plane": seed_vpc_control_plane,
     "eks-catalog": seed_eks_catalog,

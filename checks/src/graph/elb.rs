@@ -234,6 +234,91 @@ impl<'a> Graph<'a> {
     }
 }
 
+/// AWS's health check interval when a target group does not say (seconds).
+pub const DEFAULT_HEALTH_CHECK_INTERVAL: i32 = 30;
+/// AWS's unhealthy threshold when a target group does not say.
+pub const DEFAULT_UNHEALTHY_THRESHOLD: i32 = 2;
+
+/// A service whose new tasks the load balancer fails before they have started: the target
+/// group marks a target unhealthy sooner than the registered container's declared start
+/// period, and the service's health check grace period does not cover the difference, so
+/// ECS stops each new task as unhealthy and starts another, in a loop.
+#[derive(Debug, Clone)]
+pub struct SlowStart<'a> {
+    pub workload: EcsWorkload<'a>,
+    pub target_group: &'a TargetGroup,
+    pub task_definition: &'a TaskDefinition,
+    /// The container the load balancer sends traffic to.
+    pub container: &'a str,
+    /// Its health check's `startPeriod` (seconds).
+    pub start_period: i32,
+    /// The service's `healthCheckGracePeriodSeconds` (0 when absent).
+    pub grace: i32,
+    /// The target group's interval and unhealthy threshold (AWS's defaults when absent).
+    pub interval: i32,
+    pub threshold: i32,
+}
+
+impl SlowStart<'_> {
+    /// Seconds from registration until the load balancer calls a target that never
+    /// answers unhealthy.
+    pub fn unhealthy_after(&self) -> i32 {
+        self.interval.saturating_mul(self.threshold)
+    }
+
+    /// Seconds after which ECS acts on the load balancer's verdict.
+    pub fn replaced_after(&self) -> i32 {
+        self.grace.max(self.unhealthy_after())
+    }
+}
+
+impl<'a> Graph<'a> {
+    /// Whether ECS replaces the workload's tasks registering in `tg` before their declared
+    /// start period ends (see [`SlowStart`]). Only services and task sets: nothing acts on
+    /// the load balancer's health verdict for other workloads.
+    pub fn slow_start(&self, w: &EcsWorkload<'a>, tg: &'a TargetGroup) -> Option<SlowStart<'a>> {
+        let service = w.service()?;
+        let td = self.task_definition(w.task_definition())?;
+        let lb = w
+            .load_balancers()
+            .iter()
+            .find(|lb| lb.target_group_arn.as_deref() == Some(tg.arn.as_str()))?;
+        let name = lb.container_name.as_deref()?;
+        let container = td.containers.iter().find(|c| c.name == name)?;
+        let start_period = container
+            .health_check
+            .as_ref()?
+            .start_period
+            .filter(|s| *s > 0)?;
+        let found = SlowStart {
+            workload: *w,
+            target_group: tg,
+            task_definition: td,
+            container: &container.name,
+            start_period,
+            grace: service
+                .health_check_grace_period_seconds
+                .unwrap_or(0)
+                .max(0),
+            interval: tg
+                .health_check_interval_seconds
+                .unwrap_or(DEFAULT_HEALTH_CHECK_INTERVAL),
+            threshold: tg
+                .unhealthy_threshold_count
+                .unwrap_or(DEFAULT_UNHEALTHY_THRESHOLD),
+        };
+        (found.replaced_after() < start_period).then_some(found)
+    }
+
+    /// Whether some service registering in `tg` has its tasks replaced before they start
+    /// ([`Graph::slow_start`]): the group's lack of healthy targets follows from that.
+    pub fn slow_start_replaced(&self, tg: &'a TargetGroup) -> bool {
+        self.workloads_on_target_group(&tg.arn)
+            .iter()
+            .any(|w| self.slow_start(w, tg).is_some())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,7 @@ use crate::model::{
     EcrRepository, EcsCluster, EcsContainerInstance, EcsService, EksCluster, EksFargateProfile,
     EksNodegroup, IamRole, Instance, InstanceType, InternetGateway, Inventory, Listener,
     ListenerRule, LoadBalancer, NatGateway, OidcProvider, RouteTable, RouteTarget, ScalableTarget,
-    Scope, Subnet, TargetGroup, TaskDefinition, Vpc, VpcEndpoint,
+    Scope, SecurityGroup, Subnet, TargetGroup, TaskDefinition, Vpc, VpcEndpoint,
 };
 /// Tag the AWS Load Balancer Controller puts on the target groups it manages; the value is
 /// the EKS cluster name.
@@ -437,6 +437,8 @@ pub struct Graph<'a> {
     /// Index into `ecs_workloads` by the target groups a workload registers in.
     workloads_by_target_group: HashMap<&'a str, Vec<usize>>,
     iam: iam::IamFacts<'a>,
+    /// Security groups by (account, region, id).
+    security_groups: HashMap<Key<'a>, &'a SecurityGroup>,
     /// By target group ARN, for those whose health was collected.
     target_health: HashMap<&'a str, TargetGroupHealth<'a>>,
     /// What running ECS workloads pull from each ECR repository, by repository ARN.
@@ -508,6 +510,7 @@ impl<'a> Graph<'a> {
             ip_demands,
             ip_demand_by_arn,
             iam,
+            security_groups: reach::security_group_index(&inventory.security_groups),
             target_health: elb::target_health(inventory),
             ecr_pulls,
             secrets,
@@ -602,6 +605,7 @@ mod elb;
 mod iam;
 mod ip_demand;
 mod secrets;
+mod reach;
 mod vpc;
 
 use edges::collect_edges;
@@ -611,9 +615,13 @@ use vpc::subnet_facts;
 pub use ecr::{EcrPull, PulledImage};
 pub use ecs::EcsWorkload;
 pub use eks::ClusterCompute;
-pub use elb::{serving, ListenerRoute, TargetGroupHealth};
+pub use elb::{
+    serving, ListenerRoute, SlowStart, TargetGroupHealth, DEFAULT_HEALTH_CHECK_INTERVAL,
+    DEFAULT_UNHEALTHY_THRESHOLD,
+};
 pub use ip_demand::{DeployDemand, DeployStrategy, IpDemand, NodegroupCeiling, ServiceCeiling};
 pub use secrets::{Resolved, ResolvedKey, SecretUse};
+pub use reach::{Blocked, PortRange, Reach, ReachOutcome, Side, DYNAMIC_PORTS};
 pub use vpc::{Association, Egress, SubnetFacts};
 
 #[cfg(test)]

@@ -194,9 +194,46 @@ pub struct Instance {
     pub state: String,
     pub vpc_id: Option<String>,
     pub subnet_id: Option<String>,
+    /// The security groups of its network interfaces (ids), in the order EC2 lists them.
+    #[serde(default)]
+    pub security_groups: Vec<String>,
     /// Only the tags the checks read (cluster membership: `kubernetes.io/cluster/…`, `eks:…`,
     /// `aws:eks:…`, `karpenter.sh/…`); other tags are not kept.
     pub tags: BTreeMap<String, String>,
+}
+
+/// A VPC security group and its rules (`DescribeSecurityGroups`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SecurityGroup {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub vpc_id: Option<String>,
+    /// `IpPermissions`: what it lets in.
+    pub ingress: Vec<SgRule>,
+    /// `IpPermissionsEgress`: what it lets out.
+    pub egress: Vec<SgRule>,
+}
+
+/// One permission of a security group: a protocol and port range, and the peers it admits
+/// (any of them).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SgRule {
+    /// `-1` (every protocol), `tcp`, `udp`, `icmp`, or a protocol number.
+    pub protocol: String,
+    /// For TCP and UDP the first port of the range; absent with protocol `-1`.
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    /// IPv4 CIDR ranges.
+    pub cidrs: Vec<String>,
+    /// IPv6 CIDR ranges.
+    pub ipv6_cidrs: Vec<String>,
+    /// Security groups (`UserIdGroupPairs`): any interface with one of them.
+    pub groups: Vec<String>,
+    /// Managed prefix lists (`pl-…`).
+    pub prefix_lists: Vec<String>,
 }
 
 /// Networking limits of an EC2 instance type, for per-node IP demand.

@@ -51,6 +51,10 @@ pub struct EcsService {
     pub deployment_controller: Option<String>,
     pub deployment_configuration: Option<DeploymentConfiguration>,
     pub load_balancers: Vec<ServiceLoadBalancer>,
+    /// Seconds the scheduler ignores failing load balancer and container health checks of
+    /// a new task; absent means 0.
+    #[serde(default)]
+    pub health_check_grace_period_seconds: Option<i32>,
     /// The Fargate platform version asked for (`LATEST`, `1.4.0`); absent off Fargate.
     #[serde(default)]
     pub platform_version: Option<String>,
@@ -391,6 +395,9 @@ pub struct ContainerDefinition {
     /// `secrets[]`: name → `valueFrom` (Secrets Manager or SSM ARN/name).
     pub secrets: Vec<KeyValue>,
     pub has_health_check: bool,
+    /// The container health check's timing, when it has one.
+    #[serde(default)]
+    pub health_check: Option<ContainerHealthCheck>,
     pub log_driver: Option<String>,
     /// `logConfiguration.options` (`awslogs-group`, `awslogs-region`, …).
     pub log_options: BTreeMap<String, String>,
@@ -405,6 +412,17 @@ pub struct ContainerDefinition {
     pub capabilities_add: Vec<String>,
     pub readonly_root_filesystem: Option<bool>,
     pub user: Option<String>,
+}
+
+/// The timing of a container's `healthCheck` (its command is not kept).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ContainerHealthCheck {
+    /// Seconds between checks (AWS's default: 30).
+    pub interval: Option<i32>,
+    pub timeout: Option<i32>,
+    pub retries: Option<i32>,
+    /// Seconds the container is given to start before failed checks count (default 0).
+    pub start_period: Option<i32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

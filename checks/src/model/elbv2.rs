@@ -19,6 +19,24 @@ pub struct LoadBalancer {
     pub vpc_id: Option<String>,
     pub state: Option<String>,
     pub subnets: Vec<String>,
+    /// Its security groups (ids). Application Load Balancers always have some; a Network
+    /// Load Balancer has none unless it was created with them.
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+}
+
+impl LoadBalancer {
+    pub fn is_application(&self) -> bool {
+        self.lb_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("application"))
+    }
+
+    pub fn is_network(&self) -> bool {
+        self.lb_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("network"))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -91,6 +109,22 @@ pub struct TargetGroup {
     pub load_balancer_arns: Vec<String>,
     pub health_check_port: Option<String>,
     pub health_check_path: Option<String>,
+    /// `HTTP`, `HTTPS`, `TCP`.
+    #[serde(default)]
+    pub health_check_protocol: Option<String>,
+    /// Seconds between health checks of one target (AWS's default: 30).
+    #[serde(default)]
+    pub health_check_interval_seconds: Option<i32>,
+    /// Consecutive failed checks that make a target unhealthy (AWS's default: 2).
+    #[serde(default)]
+    pub unhealthy_threshold_count: Option<i32>,
+    /// Consecutive passed checks that make a target healthy (AWS's default: 5).
+    #[serde(default)]
+    pub healthy_threshold_count: Option<i32>,
+    /// `preserve_client_ip.enabled` from the attributes (Network Load Balancer groups);
+    /// `None` when absent or not read.
+    #[serde(default)]
+    pub preserve_client_ip: Option<bool>,
     /// `None` when the tags could not be read (see coverage), empty when there are none.
     pub tags: Option<BTreeMap<String, String>>,
     /// `None` when target health could not be read (see coverage).

@@ -91,6 +91,9 @@ pub struct Inventory {
     pub nat_gateways: Vec<NatGateway>,
     pub internet_gateways: Vec<InternetGateway>,
     pub vpc_endpoints: Vec<VpcEndpoint>,
+    /// VPC security groups with their rules.
+    #[serde(default)]
+    pub security_groups: Vec<SecurityGroup>,
     pub instances: Vec<Instance>,
     pub instance_types: Vec<InstanceType>,
     pub iam_roles: Vec<IamRole>,
@@ -165,6 +168,7 @@ inventory_lists!(
     nat_gateways,
     internet_gateways,
     vpc_endpoints,
+    security_groups,
     instances,
     instance_types,
     iam_roles,
@@ -199,7 +203,7 @@ sort_key!(
     EksNodegroup => arn, EksFargateProfile => arn, EksAddon => arn, EksAddonVersions => key, EksPodIdentityAssociation => arn, EcrRepository => arn, EcrRegistry => arn, LoadBalancer => arn, Listener => arn,
     ListenerRule => arn,
     TargetGroup => arn, Vpc => id, Subnet => id, RouteTable => id, NatGateway => id,
-    InternetGateway => id, VpcEndpoint => id, Instance => id, InstanceType => name,
+    InternetGateway => id, VpcEndpoint => id, SecurityGroup => id, Instance => id, InstanceType => name,
     IamRole => arn, ManagedPolicy => arn, OidcProvider => arn,
     SecretLookup => secret_id, ParameterLookup => name, KmsKeyLookup => key_id,
 );

@@ -99,6 +99,8 @@ checks! {
         slow_deregistration::ELB002,
         health_check_port_mismatch::ELB003,
         no_healthy_targets::ELB004,
+        security_groups_block_targets::ELB005,
+        health_check_kills_slow_start::ELB006,
     }
     /// Checks on IAM roles.
     iam {

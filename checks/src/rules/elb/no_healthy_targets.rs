@@ -31,7 +31,11 @@ declare_check! {
     /// - an `instance` group that awsvpc ECS services register in: ELB001 reports that cause
     ///   (one problem, one finding);
     /// - an `ip` group whose health checks aim at a port no container maps: ELB003 reports
-    ///   that cause.
+    ///   that cause;
+    /// - a group whose load balancer cannot reach the ECS tasks registering in it through
+    ///   their security groups: ELB005 reports that cause;
+    /// - a group whose ECS service's tasks are failed before their declared start period
+    ///   ends (no or too short a health check grace period): ELB006 reports that cause.
     ///
     /// ## Why it matters
     ///
@@ -103,6 +107,12 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         // Health checks aimed at a port no container maps fail on every target: ELB003
         // reports that cause and its fix.
         if graph.health_check_misses_containers(tg) {
+            continue;
+        }
+        // Security groups that stop the load balancer reaching the tasks (ELB005), or a
+        // service whose tasks are replaced before they have started (ELB006): either
+        // leaves the group without healthy targets, and its own check names the fix.
+        if graph.traffic_blocked(tg) || graph.slow_start_replaced(tg) {
             continue;
         }
         // Whether that is the cause is unknown while a registering service's task
@@ -732,5 +742,69 @@ mod tests {
         let out = b.run(&[&ELB004, elb003]);
         let checks: Vec<&str> = out.findings.iter().map(|f| f.check.as_str()).collect();
         assert_eq!(checks, ["ELB003"], "one problem, one finding");
+    }
+
+    /// `alb` with service `web` (container `c0` on 8080, group sg-app) registering in
+    /// `web-tg`, all targets unhealthy.
+    fn blocked_or_slow() -> Builder {
+        let mut b = alb(vec![unhealthy("10.0.1.5")]);
+        b.inv.load_balancers[0].security_groups = vec!["sg-lb".into()];
+        b.inv.target_groups[0].health_check_interval_seconds = Some(10);
+        b.task_def("web", Some("awsvpc"), &["nginx"]);
+        b.service("web", "web", &["subnet-1"])
+            .network
+            .as_mut()
+            .unwrap()
+            .security_groups = vec!["sg-app".into()];
+        b.attach("web", "web-tg");
+        b.inv.ecs_services[0].load_balancers[0].container_port = Some(8080);
+        b.security_group("sg-lb", vec![]);
+        b
+    }
+
+    #[test]
+    fn blocked_security_groups_are_left_to_elb005() {
+        let mut b = blocked_or_slow();
+        b.security_group("sg-app", vec![]);
+        let elb005 = crate::rules::find("ELB005").expect("registered");
+        let out = b.run(&[&ELB004, elb005]);
+        let checks: Vec<&str> = out.findings.iter().map(|f| f.check.as_str()).collect();
+        assert_eq!(checks, ["ELB005"], "one problem, one finding");
+
+        // The clean twin: the tasks admit the load balancer, so the cause is elsewhere.
+        b.inv.security_groups[1].ingress = vec![crate::model::SgRule {
+            protocol: "tcp".into(),
+            from_port: Some(8080),
+            to_port: Some(8080),
+            groups: vec!["sg-lb".into()],
+            ..Default::default()
+        }];
+        let out = b.run(&[&ELB004, elb005]);
+        let checks: Vec<&str> = out.findings.iter().map(|f| f.check.as_str()).collect();
+        assert_eq!(checks, ["ELB004"]);
+    }
+
+    #[test]
+    fn tasks_replaced_before_they_start_are_left_to_elb006() {
+        let mut b = blocked_or_slow();
+        b.security_group("sg-app", vec![crate::model::SgRule {
+            protocol: "-1".into(),
+            groups: vec!["sg-lb".into()],
+            ..Default::default()
+        }]);
+        b.inv.task_definitions[0].containers[0]
+            .health_check
+            .as_mut()
+            .unwrap()
+            .start_period = Some(120);
+        let elb006 = crate::rules::find("ELB006").expect("registered");
+        let out = b.run(&[&ELB004, elb006]);
+        let checks: Vec<&str> = out.findings.iter().map(|f| f.check.as_str()).collect();
+        assert_eq!(checks, ["ELB006"], "one problem, one finding");
+
+        b.inv.ecs_services[0].health_check_grace_period_seconds = Some(180);
+        let out = b.run(&[&ELB004, elb006]);
+        let checks: Vec<&str> = out.findings.iter().map(|f| f.check.as_str()).collect();
+        assert_eq!(checks, ["ELB004"]);
     }
 }
