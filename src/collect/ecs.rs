@@ -13,10 +13,10 @@ use std::sync::Mutex;
 use aws_sdk_ecs::types::{self as t, ClusterField, ServiceField};
 use checks::model::{
     AwsVpcConfiguration, CapacityProviderItem, CircuitBreaker, ContainerDefinition,
-    ContainerHealthCheck, DeploymentAlarms, DeploymentConfiguration, EcsAccountSetting, EcsCapacityProvider, EcsCluster,
-    EcsContainerInstance, EcsDeployment, EcsService, EcsTaskSet, EfsVolume, EnvVar, Inventory,
-    KeyValue, PortMapping, Scope, ServiceEvent, ServiceLoadBalancer, StandaloneTasks,
-    TaskDefinition,
+    ContainerHealthCheck, DeploymentAlarms, DeploymentConfiguration, EcsAccountSetting,
+    EcsCapacityProvider, EcsCluster, EcsContainerInstance, EcsDeployment, EcsService, EcsTaskSet,
+    EfsVolume, EnvVar, Inventory, KeyValue, PortMapping, Scope, ServiceEvent, ServiceLoadBalancer,
+    StandaloneTasks, TaskDefinition,
 };
 use checks::secrets::classify_args;
 use futures::future::join_all;

@@ -604,8 +604,8 @@ mod eks;
 mod elb;
 mod iam;
 mod ip_demand;
-mod secrets;
 mod reach;
+mod secrets;
 mod vpc;
 
 use edges::collect_edges;
@@ -620,8 +620,8 @@ pub use elb::{
     DEFAULT_UNHEALTHY_THRESHOLD,
 };
 pub use ip_demand::{DeployDemand, DeployStrategy, IpDemand, NodegroupCeiling, ServiceCeiling};
-pub use secrets::{Resolved, ResolvedKey, SecretUse};
 pub use reach::{Blocked, PortRange, Reach, ReachOutcome, Side, DYNAMIC_PORTS};
+pub use secrets::{Resolved, ResolvedKey, SecretUse};
 pub use vpc::{Association, Egress, SubnetFacts};
 
 #[cfg(test)]
