@@ -671,7 +671,16 @@ class Region:
                 subnet = svc.subnets[n % len(svc.subnets)] if svc.subnets else self.subnets[0]
                 out.append((self.ip_in(subnet, 10 + n), tg.port, state, subnet.az))
             else:
-                out.append((self.ids.ec2("i"), 32768 + self.rng.randint(0, 28000), state, None))
+                instance = self.ids.ec2("i")
+                out.append((instance, 32768 + self.rng.randint(0, 28000), state, None))
+                # The EC2 instance the task runs on, in the service's security group: its
+                # own values derive from its id, so the random sequence is untouched.
+                subnets = svc.subnets or self.pick(svc.cluster.vpc, "private", 2)
+                subnet = subnets[n % len(subnets)]
+                self.instances.append(Obj(
+                    id=instance, type="m6i.large", subnet=subnet, vpc=subnet.vpc,
+                    ip=self.ip_in(subnet, 200 + n), az=subnet.az, sgs=[svc.sg],
+                    tags=[("Name", f"{svc.cluster.name}-ecs"), ("AmazonECSManaged", "true")]))
         return out
 
     # -------------------------------------------------------------- EKS
@@ -1558,10 +1567,7 @@ class Emitter:
         self.ec2_paged("DescribeInternetGateways", r.igws, self.igw_xml, "internetGatewaySet")
         self.ec2_paged("DescribeVpcEndpoints", r.endpoints, self.endpoint_xml, "vpcEndpointSet")
         self.ec2_paged("DescribeSecurityGroups", self.security_groups(), self.sg_xml, "securityGroupInfo")
-        filters = {"Filter.1.Name": "instance-state-name", "Filter.1.Value.1": "pending", "Filter.1.Value.2": "running",
-                   "Filter.2.Name": "tag-key", "Filter.2.Value.1": "kubernetes.io/cluster/*",
-                   "Filter.2.Value.2": "eks:cluster-name", "Filter.2.Value.3": "aws:eks:cluster-name",
-                   "Filter.2.Value.4": "eks:eks-cluster-name", "Filter.2.Value.5": "karpenter.sh/*"}
+        filters = {"Filter.1.Name": "instance-state-name", "Filter.1.Value.1": "pending", "Filter.1.Value.2": "running"}
         self.ec2_paged("DescribeInstances", r.instances, self.reservation_xml, "reservationSet", filters)
         types = sorted({ng.type for c in r.eks for ng in c.nodegroups})
         for batch in chunks(types, batch_size("ec2", "DescribeInstanceTypes")):
@@ -1719,6 +1725,7 @@ class Emitter:
                 f"<privateDnsName>{host}.{r.region}.compute.internal</privateDnsName><privateIpAddress>{i.ip}</privateIpAddress>"
                 f"<sourceDestCheck>true</sourceDestCheck><status>in-use</status><subnetId>{i.subnet.id}</subnetId>"
                 f"<vpcId>{i.vpc}</vpcId><interfaceType>interface</interfaceType></item></networkInterfaceSet>"
+                f"{ec2_set('groupSet', ''.join(f'<item><groupId>{g}</groupId><groupName>{g}</groupName></item>' for g in getattr(i, 'sgs', [])))}"
                 f"<rootDeviceName>/dev/xvda</rootDeviceName><rootDeviceType>ebs</rootDeviceType>"
                 f"{ec2_set('tagSet', xml_tags(i.tags))}<virtualizationType>hvm</virtualizationType>"
                 f"<metadataOptions><state>applied</state><httpTokens>required</httpTokens><httpPutResponseHopLimit>2</httpPutResponseHopLimit>"

@@ -89,20 +89,12 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
                 .try_collect()
         }),
         c.pages(scope, &ops::ec2::DESCRIBE_INSTANCES, None, |page| {
-            // Only live instances that carry a cluster tag: the checks look for nodes.
+            // Every live instance: EKS nodes (by their cluster tags), ECS container
+            // instances and the instance targets of load balancers, whose security groups
+            // decide what reaches them.
             client
                 .describe_instances()
                 .filters(ec2_filter("instance-state-name", &["pending", "running"]))
-                .filters(ec2_filter(
-                    "tag-key",
-                    &[
-                        "kubernetes.io/cluster/*",
-                        "eks:cluster-name",
-                        "aws:eks:cluster-name",
-                        "eks:eks-cluster-name",
-                        "karpenter.sh/*",
-                    ],
-                ))
                 .set_max_results(page)
                 .into_paginator()
                 .send()
