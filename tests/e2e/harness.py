@@ -117,10 +117,14 @@ def run_audit(audit: Path, args: list[str], home: Path, *, credentials: bool,
 
 
 def scan_args(endpoint: str | None, regions: list[str], output: Path, *, record: Path | None = None,
-              replay: Path | None = None) -> list[str]:
+              replay: Path | None = None, accounts: list[str] = ()) -> list[str]:
+    """The audit's arguments; `accounts`: a fleet run through the member role (live only,
+    a replay audits the accounts it recorded)."""
     args = []
     if endpoint:
         args += ["--endpoint-url", endpoint]
+    if accounts and not replay:
+        args += ["--accounts", ",".join(accounts), "--role-name", "awsaudit-member"]
     for r in regions:
         args += ["--region", r]
     args += ["--format", "json", "--output", str(output), "--concurrency", "8"]

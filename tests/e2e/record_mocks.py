@@ -281,7 +281,7 @@ def take(name: str, moto: MotoServer, audit: Path, work: Path):
     work.mkdir(parents=True)
     rec = work / name
     out = work / "report.json"
-    args = scan_args(moto.endpoint, s.regions, out, record=rec)
+    args = scan_args(moto.endpoint, s.regions, out, record=rec, accounts=s.accounts)
     run = run_audit(audit, args, work / "home", credentials=True, output=out)
     if run.returncode not in (0, 1, 3) or not (rec / "manifest.json").is_file():
         raise RuntimeError(f"{name}: recording failed\n{run.describe()}\n--- moto log\n{moto.log_tail()}")

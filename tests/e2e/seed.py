@@ -107,6 +107,9 @@ class Seeded:
     # well-kept repositories as needed), as a real account has them: off only where the
     # scenario is about images that are not there.
     publish_images: bool = True
+    # Member accounts of a fleet recording, audited through MEMBER_ROLE from moto's default
+    # account (empty: one account, audited directly).
+    accounts: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -118,6 +121,7 @@ class Seeded:
             "must": [e.to_json() for e in self.must],
             "must_not": [e.to_json() for e in self.must_not],
             "patches": [p.to_json() for p in self.patches],
+            **({"accounts": self.accounts} if self.accounts else {}),
         }
 
 
@@ -1566,6 +1570,73 @@ def seed_ecr_images(session) -> Seeded:
     )
 
 
+MEMBER_ROLE = "awsaudit-member"
+REGISTRY_ACCOUNT = "210000007919"
+WORKLOAD_ACCOUNT = "210000015838"
+
+
+def seed_ecr_cross_account(session) -> Seeded:
+    """ECR008 cross-account-pull-denied, in a fleet of two accounts: a shared registry
+    account and a workload account whose services pull from it."""
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}]}
+    registry_session = session.in_account(REGISTRY_ACCOUNT)
+    workload_session = session.in_account(WORKLOAD_ACCOUNT)
+    registry_iam, workload_iam = Iam(registry_session), Iam(workload_session)
+    for iam in (registry_iam, workload_iam):
+        iam.role(MEMBER_ROLE, trust)
+    pull = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+    reg = Region(registry_session, "us-east-1", registry_iam)
+    reg.ec2.describe_vpcs()  # moto makes the default VPC on the first EC2 call: now, not mid-audit
+    repos = {
+        # Grants the workload account: its roles pull with their own IAM policies.
+        "shared-api": _pull_policy("WorkloadsPull", {"AWS": f"arn:aws:iam::{WORKLOAD_ACCOUNT}:root"}),
+        # No repository policy: no other account may pull.
+        "shared-worker": None,
+        # Written for a partner account, not the workload account.
+        "partner-tools": _pull_policy("PartnerPull", {"AWS": "arn:aws:iam::444455556666:root"}),
+    }
+    uri = {}
+    for name, policy in repos.items():
+        uri[name] = reg.ecr_repository(name, scan_on_push=True, lifecycle=EXPIRE_UNTAGGED, policy=policy)
+        reg.ecr_image(name, "2.0.0", platforms=("linux/amd64", "linux/arm64/v8"))
+    w = Region(workload_session, "us-east-1", workload_iam)
+    net = w.network("apps", "10.94")
+    priv, sg = net["private"], net["sg_app"]
+    # Pulls only from its own account's repositories: written before the registry moved.
+    local_only = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Effect": "Allow", "Action": pull,
+         "Resource": f"arn:aws:ecr:us-east-1:{WORKLOAD_ACCOUNT}:repository/*"}]}
+    narrow = workload_iam.role("reports-exec", ECS_TASKS_TRUST, inline={"pull-local": local_only})
+    for name, image, role in (("api", uri["shared-api"], None), ("worker", uri["shared-worker"], None),
+                              ("tools", uri["partner-tools"], None), ("reports", uri["shared-api"], narrow)):
+        td = w.task_definition(name, f"{image}:2.0.0", readonly_root=True, execution_role=role)
+        w.service("apps", name, td, subnets=priv, sg=sg)
+    return Seeded(
+        name="ecr-cross-account", regions=["us-east-1"], publish_images=False,
+        accounts=[REGISTRY_ACCOUNT, WORKLOAD_ACCOUNT],
+        summary=f"A fleet of two accounts: registry account {REGISTRY_ACCOUNT} holds the images that services "
+                f"of workload account {WORKLOAD_ACCOUNT} pull, with repository policies that let some of them.",
+        bad=[
+            "service worker pulls shared-worker, which has no repository policy -> ECR008 high",
+            "service tools pulls partner-tools, whose policy grants another account only -> ECR008 high",
+            "service reports pulls shared-api (granted to its account) with an execution role whose own policy "
+            "allows pulls from its account's repositories only -> ECR008 high",
+        ],
+        clean=[
+            "service api pulls shared-api, granted to its account, with the AWS managed execution role policy "
+            "(ECR008 silent)",
+        ],
+        must=[
+            Expect("ECR008", ("worker",), "high", why="no repository policy"),
+            Expect("ECR008", ("tools",), "high", why="policy grants another account"),
+            Expect("ECR008", ("reports",), "high", why="the role's own policy does not allow it"),
+        ],
+        must_not=[Expect("ECR008", ("api",), why="both sides allow it")],
+    )
+
+
 def seed_iam001(session) -> Seeded:
     """IAM001 trust-anyone."""
     iam = Iam(session)
@@ -2911,6 +2982,7 @@ SCENARIOS = {
     "iam001": seed_iam001,
     "ecr": seed_ecr,
     "ecr-images": seed_ecr_images,
+    "ecr-cross-account": seed_ecr_cross_account,
     "ecs-secrets": seed_ecs_secrets,
     "demo": seed_demo,
 }
