@@ -1339,6 +1339,9 @@ class Emitter:
         scanning configuration and each repository's lifecycle and repository policy (or
         ECR's not-found answer)."""
         r = self.r
+        self.add("ecr", "DescribePullThroughCacheRules",
+                 json_post({"maxResults": page_size("ecr", "DescribePullThroughCacheRules")}),
+                 {"pullThroughCacheRules": []}, JSON11)
         size = page_size("ecr", "DescribeRepositories")
         pages = chunks(r.repositories, size)
         for i, page in enumerate(pages):

@@ -771,6 +771,18 @@ impl Builder {
         image
     }
 
+    /// A pull-through cache rule of the current region for repositories under `prefix`.
+    pub fn pull_through_rule(&mut self, prefix: &str, upstream: &str) -> &mut EcrPullThroughRule {
+        push(
+            &mut self.inv.ecr_pull_through_rules,
+            EcrPullThroughRule {
+                scope: self.scope.clone(),
+                prefix: prefix.into(),
+                upstream_registry_url: upstream.into(),
+            },
+        )
+    }
+
     /// The current region's registry, replacing any: `scan_type` and no rules.
     pub fn ecr_registry(&mut self, scan_type: &str) -> &mut EcrRegistry {
         self.inv.ecr_registries.retain(|r| r.scope != self.scope);

@@ -1,4 +1,5 @@
-//! ECR: the region's private repositories (DescribeRepositories, 1000 a page) and, only
+//! ECR: the region's pull-through cache rules and private repositories (one listing each,
+//! 1000 a page) and, only
 //! where there is at least one, the registry's scanning configuration (once) and each
 //! repository's lifecycle policy and repository policy (one call each: ECR has no batch
 //! form of either).
@@ -14,7 +15,8 @@ use aws_sdk_ecr::types as t;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use checks::model::{
-    ecr_registry_arn, EcrRegistry, EcrRepository, EcrScanningRule, Inventory, Scope,
+    ecr_registry_arn, EcrPullThroughRule, EcrRegistry, EcrRepository, EcrScanningRule, Inventory,
+    Scope,
 };
 use futures::stream::{self, StreamExt};
 
@@ -27,17 +29,42 @@ const REPOSITORIES_IN_FLIGHT: usize = 32;
 pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     let client = c.session(&scope.account).ecr(&scope.region);
     let mut inv = Inventory::default();
-    let Some(pages) = c
-        .pages(scope, &ops::ecr::DESCRIBE_REPOSITORIES, None, |page| {
+    let (repositories, rules) = tokio::join!(
+        c.pages(scope, &ops::ecr::DESCRIBE_REPOSITORIES, None, |page| {
             client
                 .describe_repositories()
                 .set_max_results(page)
                 .into_paginator()
                 .send()
                 .try_collect()
+        }),
+        c.pages(
+            scope,
+            &ops::ecr::DESCRIBE_PULL_THROUGH_CACHE_RULES,
+            None,
+            |page| {
+                client
+                    .describe_pull_through_cache_rules()
+                    .set_max_results(page)
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+            }
+        ),
+    );
+    inv.ecr_pull_through_rules = rules
+        .iter()
+        .flatten()
+        .flat_map(|p| p.pull_through_cache_rules())
+        .filter_map(|r| {
+            Some(EcrPullThroughRule {
+                scope: scope.clone(),
+                prefix: r.ecr_repository_prefix()?.to_string(),
+                upstream_registry_url: r.upstream_registry_url().unwrap_or_default().to_string(),
+            })
         })
-        .await
-    else {
+        .collect();
+    let Some(pages) = repositories else {
         return inv;
     };
     let repositories: Vec<EcrRepository> = pages

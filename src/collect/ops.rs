@@ -155,6 +155,10 @@ pub mod ecr {
 
     // 1000 is DescribeRepositories' largest page (its default is 100).
     pub const DESCRIBE_REPOSITORIES: Op = Op::pages("ecr", "DescribeRepositories", Some(1000));
+    // Asked in every region, repositories or not: a rule's repositories appear on the
+    // first pull.
+    pub const DESCRIBE_PULL_THROUGH_CACHE_RULES: Op =
+        Op::pages("ecr", "DescribePullThroughCacheRules", Some(1000));
     // The next three are asked only in a region with at least one repository.
     pub const GET_REGISTRY_SCANNING_CONFIGURATION: Op =
         Op::each("ecr", "GetRegistryScanningConfiguration").after(&["ecr:DescribeRepositories"]);
@@ -303,6 +307,7 @@ pub static ALL: &[&Op] = &[
     &eks::LIST_POD_IDENTITY_ASSOCIATIONS,
     &eks::DESCRIBE_POD_IDENTITY_ASSOCIATION,
     &ecr::DESCRIBE_REPOSITORIES,
+    &ecr::DESCRIBE_PULL_THROUGH_CACHE_RULES,
     &ecr::GET_REGISTRY_SCANNING_CONFIGURATION,
     &ecr::GET_LIFECYCLE_POLICY,
     &ecr::GET_REPOSITORY_POLICY,

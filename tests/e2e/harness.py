@@ -336,75 +336,64 @@ def apply_patches(rec: Path, patches: list[Patch]) -> list[dict]:
     return edits
 
 
-def _patch_container_instances(rec: Path, patches: dict) -> list[dict]:
-    """A scenario's values for its container instances, in their DescribeContainerInstances
-    responses; `attributes` entries replace the recorded attribute of their name, or join."""
+def _patch_listed(rec: Path, patches: dict, service: str, operation: str, field: str, keys, label, setter=None) -> list[dict]:
+    """Sets a scenario's values on the items of `field` in every `operation` response:
+    `keys(region, item)` gives the patch keys an item answers to, `label(key)` names it in
+    the README, `setter(item, name, value)` (default: replace) writes one field."""
     edits: list[dict] = []
     applied: set = set()
     if not patches:
         return edits
-    for path in _json_files(rec, "ecs", "DescribeContainerInstances"):
+    for path in _json_files(rec, service, operation):
         doc = json.loads(path.read_text())
         region = doc.get("key", {}).get("region") or path.parent.name
         body = doc.get("body")
         if not isinstance(body, dict):
             continue
         changed = False
-        for ci in body.get("containerInstances") or []:
-            k = (region, ci.get("ec2InstanceId"))
-            p = patches.get(k)
-            if not p:
-                continue
-            for name, value in p.value.items():
-                if name == "attributes":
-                    attrs = [a for a in ci.get("attributes") or []
-                             if a.get("name") not in {v["name"] for v in value}]
-                    ci["attributes"] = attrs + json.loads(json.dumps(value))
-                else:
-                    ci[name] = json.loads(json.dumps(value))
-                edits.append({"file": str(path.relative_to(rec)),
-                              "field": f"containerInstances[ec2InstanceId={k[1]}].{name}",
-                              "value": value, "reason": p.reason})
-            applied.add(k)
-            changed = True
-        if changed:
-            _write_json(path, doc)
-    missing = sorted(set(patches) - applied)
-    if missing:
-        raise RuntimeError(f"{rec}: patches matched no recorded DescribeContainerInstances entry: {missing}")
-    return edits
-
-
-def _patch_ecr_images(rec: Path, patches: dict) -> list[dict]:
-    """A scenario's values for its images (by repository and tag), in every DescribeImages
-    response that lists them."""
-    edits: list[dict] = []
-    applied: set = set()
-    for path in _json_files(rec, "ecr", "DescribeImages"):
-        doc = json.loads(path.read_text())
-        region = doc.get("key", {}).get("region") or path.parent.name
-        body = doc.get("body")
-        if not isinstance(body, dict):
-            continue
-        changed = False
-        for image in body.get("imageDetails") or []:
-            for tag in image.get("imageTags") or []:
-                k = (region, image.get("repositoryName"), tag)
+        for item in body.get(field) or []:
+            for k in keys(region, item):
                 p = patches.get(k)
                 if not p:
                     continue
                 for name, value in p.value.items():
-                    image[name] = json.loads(json.dumps(value))
-                    edits.append({"file": str(path.relative_to(rec)),
-                                  "field": f"imageDetails[{k[1]}:{tag}].{name}", "value": value, "reason": p.reason})
+                    if setter:
+                        setter(item, name, value)
+                    else:
+                        item[name] = json.loads(json.dumps(value))
+                    edits.append({"file": str(path.relative_to(rec)), "field": f"{field}[{label(k)}].{name}",
+                                  "value": value, "reason": p.reason})
                 applied.add(k)
                 changed = True
         if changed:
             _write_json(path, doc)
     missing = sorted(set(patches) - applied)
     if missing:
-        raise RuntimeError(f"{rec}: patches matched no recorded DescribeImages entry: {missing}")
+        raise RuntimeError(f"{rec}: patches matched no recorded {operation} entry: {missing}")
     return edits
+
+
+def _patch_container_instances(rec: Path, patches: dict) -> list[dict]:
+    """A scenario's values for its container instances, in their DescribeContainerInstances
+    responses; `attributes` entries replace the recorded attribute of their name, or join."""
+    def setter(ci: dict, name: str, value) -> None:
+        if name == "attributes":
+            attrs = [a for a in ci.get("attributes") or [] if a.get("name") not in {v["name"] for v in value}]
+            ci["attributes"] = attrs + json.loads(json.dumps(value))
+        else:
+            ci[name] = json.loads(json.dumps(value))
+
+    return _patch_listed(rec, patches, "ecs", "DescribeContainerInstances", "containerInstances",
+                         lambda region, ci: [(region, ci.get("ec2InstanceId"))],
+                         lambda k: f"ec2InstanceId={k[1]}", setter)
+
+
+def _patch_ecr_images(rec: Path, patches: dict) -> list[dict]:
+    """A scenario's values for its images (by repository and tag), in every DescribeImages
+    response that lists them."""
+    return _patch_listed(rec, patches, "ecr", "DescribeImages", "imageDetails",
+                         lambda region, i: [(region, i.get("repositoryName"), t) for t in i.get("imageTags") or []],
+                         lambda k: f"{k[1]}:{k[2]}")
 
 
 def _patch_eks_addons(rec: Path, patches: dict) -> list[dict]:

@@ -1,5 +1,5 @@
-"""moto's server with the EKS operations moto 5.2.5 lacks, for the end-to-end tests:
-add-ons and EKS Pod Identity associations.
+"""moto's server with the EKS and ECR operations moto 5.2.5 lacks, for the end-to-end
+tests: add-ons, EKS Pod Identity associations and ECR pull-through cache rules.
 
     python tests/e2e/moto_plus.py -H 127.0.0.1 -p PORT      (moto_server's arguments)
 
@@ -10,6 +10,9 @@ server. Add-ons live on moto's EKS backend of their account and region (so moto'
 clears them) and are returned as AWS returns them, ACTIVE and healthy: what AWS alone
 decides (a DEGRADED status, health issues) is a documented hand edit of a recording. The
 versions DescribeAddonVersions offers are ADDON_VERSIONS below.
+
+ECR pull-through cache rules (CreatePullThroughCacheRule, DescribePullThroughCacheRules)
+live on moto's ECR backend of their account and region, and are listed as AWS lists them.
 
 Everything here is test scaffolding for the emulator; the auditor is read-only and never
 calls a Create operation.
@@ -157,6 +160,8 @@ def install() -> None:
                 clusterName=cluster, message=f"No association: {association_id} found in cluster: {cluster}")
         return ActionResult({"association": association})
 
+    install_ecr()
+
     for fn in (create_addon, list_addons, describe_addon, describe_addon_versions,
                create_pod_identity_association, list_pod_identity_associations,
                describe_pod_identity_association):
@@ -168,6 +173,38 @@ def install() -> None:
         "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$": urls.response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<associationId>[^/]+)$": urls.response.dispatch,
     })
+
+
+def install_ecr() -> None:
+    """Adds pull-through cache rules to moto's ECR service (JSON protocol: no routes)."""
+    from moto.core.responses import ActionResult
+    from moto.ecr.responses import ECRResponse
+
+    def rules_of(self) -> dict[str, dict[str, Any]]:
+        return self.ecr_backend.__dict__.setdefault("_awsaudit_pull_through", {})
+
+    def create_pull_through_cache_rule(self):
+        prefix = self._get_param("ecrRepositoryPrefix")
+        rule = {
+            "ecrRepositoryPrefix": prefix,
+            "upstreamRegistryUrl": self._get_param("upstreamRegistryUrl"),
+            "upstreamRegistry": self._get_param("upstreamRegistry") or "docker-hub",
+            "registryId": self.current_account,
+            "createdAt": _now(),
+            "updatedAt": _now(),
+        }
+        if self._get_param("credentialArn"):
+            rule["credentialArn"] = self._get_param("credentialArn")
+        rules_of(self)[prefix] = rule
+        return ActionResult({k: v for k, v in rule.items() if k != "updatedAt"})
+
+    def describe_pull_through_cache_rules(self):
+        wanted = self._get_param("ecrRepositoryPrefixes")
+        rules = [r for p, r in sorted(rules_of(self).items()) if not wanted or p in wanted]
+        return ActionResult({"pullThroughCacheRules": rules})
+
+    for fn in (create_pull_through_cache_rule, describe_pull_through_cache_rules):
+        setattr(ECRResponse, fn.__name__, fn)
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):

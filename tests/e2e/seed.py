@@ -1498,6 +1498,10 @@ def seed_ecr_images(session) -> Seeded:
         r.ecr_image("orders", f"v{n}", platforms=both)
     r.ecr_image("search", "release-7", platforms=both)
     r.ecr_image("search", "release-8")  # single-platform: ECR007 cannot judge it
+    # Docker Hub through a pull-through cache: the repository appears on the first pull.
+    r.ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="docker-hub", upstreamRegistryUrl="registry-1.docker.io",
+                                         upstreamRegistry="docker-hub",
+                                         credentialArn=f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:ecr-pullthroughcache/docker-hub-AbCdEf")
     r.ecr_image("edge", "1.0", platforms=("linux/amd64",))
     r.ecr_image("edge", "2.0", platforms=both)
     account = repo["checkout"].split(".", 1)[0]
@@ -1517,6 +1521,7 @@ def seed_ecr_images(session) -> Seeded:
     svc("search-next", f"{repo['search']}:release-8")
     svc("edge", f"{repo['edge']}:1.0", "ARM64")
     svc("edge-next", f"{repo['edge']}:2.0", "ARM64")
+    svc("proxy", f"{account}.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27")
     day = 86400.0
     patches = [Patch("ecr_image_fields", "us-east-1", "orders", f"v{n}", {"imagePushedAt": PUSHED_2026_03_02 + n * day},
                      "moto stamps each push with its own clock: fixed push times make the order of the builds "
@@ -1548,6 +1553,9 @@ def seed_ecr_images(session) -> Seeded:
             "services checkout-stable and ledger-next pull images that exist and are active (ECR005 silent)",
             "service orders-canary runs orders:v5, the newest build (ECR006 silent)",
             "service edge-next (ARM64) pulls edge:2.0, an index of linux/amd64 and linux/arm64 (ECR007 silent)",
+            "service proxy pulls docker-hub/library/nginx:1.27 through the Docker Hub pull-through cache rule: its "
+            "repository does not exist until the first pull, which fetches it upstream (ECR005 silent: not "
+            "evaluated)",
             "service search-next pulls search:release-8, a single-platform image pushed at recording time: its "
             "expiry is 300 days off (ECR006 silent beyond 30 days), and ECR007 says it was not evaluated",
         ],
@@ -1562,6 +1570,7 @@ def seed_ecr_images(session) -> Seeded:
         must_not=[
             Expect("ECR005", ("checkout-stable",), why="exists"),
             Expect("ECR005", ("ledger-next",), why="exists, active"),
+            Expect("ECR005", ("proxy",), why="fetched through the pull-through cache on the first pull"),
             Expect("ECR006", ("orders-canary",), why="the newest build"),
             Expect("ECR006", ("search-next",), why="due in 300 days, beyond the 30-day horizon"),
             Expect("ECR007", ("edge-next",), why="serves linux/arm64"),

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use super::{EcsWorkload, Graph, Node};
 use crate::model::{
-    ecr_image, EcrImage, EcrImageDetail, EcrRegistry, EcrRepository, Scope, TaskDefinition,
+    ecr_image, EcrImage, EcrImageDetail, EcrPullThroughRule, EcrRegistry, EcrRepository, Scope,
+    TaskDefinition,
 };
 
 /// What is known of the image an [`EcrPull`] names.
@@ -20,6 +21,12 @@ pub enum PulledImage<'a> {
     ImagesUnknown(&'a EcrRepository),
     /// The repository has no image by that tag or digest.
     Missing(&'a EcrRepository),
+    /// The repository or the image is missing, but a pull-through cache rule covers the
+    /// repository: ECR creates it and fetches the image from upstream on the pull.
+    PullThrough(&'a EcrPullThroughRule),
+    /// The repository or the image is missing, and the region's pull-through cache rules
+    /// could not be read, so whether upstream would serve it is not known.
+    RulesUnknown,
     Found(&'a EcrRepository, &'a EcrImageDetail),
 }
 
@@ -93,8 +100,25 @@ impl<'a> Graph<'a> {
         let Some(image) = pull.ecr_image() else {
             return PulledImage::NotListed;
         };
+        let coverage = &self.inventory.coverage;
+        // What is not there may still be fetched through a pull-through cache rule.
+        let absent = |found: PulledImage<'a>| {
+            if let Some(rule) =
+                self.pull_through_rule(image.account, image.region, image.repository)
+            {
+                PulledImage::PullThrough(rule)
+            } else if !coverage.complete(
+                image.account,
+                image.region,
+                &["ecr:DescribePullThroughCacheRules"],
+                None,
+            ) {
+                PulledImage::RulesUnknown
+            } else {
+                found
+            }
+        };
         let Some(repo) = self.ecr_repository(&image.repository_arn()) else {
-            let coverage = &self.inventory.coverage;
             let listed = coverage.answered(image.account, image.region, "ecr:DescribeRepositories")
                 && coverage.complete(
                     image.account,
@@ -103,14 +127,14 @@ impl<'a> Graph<'a> {
                     None,
                 );
             return if listed {
-                PulledImage::NoRepository
+                absent(PulledImage::NoRepository)
             } else {
                 PulledImage::NotListed
             };
         };
         match repo.image(image.tag, image.digest) {
             None => PulledImage::ImagesUnknown(repo),
-            Some(None) => PulledImage::Missing(repo),
+            Some(None) => absent(PulledImage::Missing(repo)),
             Some(Some(detail)) => PulledImage::Found(repo, detail),
         }
     }
@@ -145,6 +169,29 @@ impl<'a> Graph<'a> {
             .collect();
         repos.sort_by_key(|r| self.ecr_pulls(&r.arn).is_empty());
         repos
+    }
+
+    /// The pull-through cache rule whose prefix covers repository `name` of `account` in
+    /// `region`, if any.
+    pub fn pull_through_rule(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Option<&'a EcrPullThroughRule> {
+        self.inventory
+            .ecr_pull_through_rules
+            .iter()
+            .filter(|r| r.scope.account == account && r.scope.region == region)
+            // The longest prefix is the one ECR applies.
+            .filter(|r| r.covers(name))
+            .max_by_key(|r| {
+                if r.prefix == "ROOT" {
+                    0
+                } else {
+                    r.prefix.len()
+                }
+            })
     }
 
     /// The registry (its scanning configuration) of a region, where it was read.

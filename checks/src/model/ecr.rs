@@ -130,6 +130,28 @@ pub fn is_index_media_type(media_type: &str) -> bool {
     )
 }
 
+/// A pull-through cache rule: repositories under its prefix are created, and their images
+/// fetched from the upstream registry, on the first pull (DescribePullThroughCacheRules).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EcrPullThroughRule {
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// `docker-hub`; `ROOT` stands for every repository (an ECR-to-ECR rule).
+    pub prefix: String,
+    /// `registry-1.docker.io`, `public.ecr.aws`, `ACCOUNT.dkr.ecr.REGION.amazonaws.com`.
+    pub upstream_registry_url: String,
+}
+
+impl EcrPullThroughRule {
+    /// Whether repository `name` is under the rule's prefix.
+    pub fn covers(&self, name: &str) -> bool {
+        self.prefix == "ROOT"
+            || name
+                .strip_prefix(self.prefix.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
 /// A region's private registry: its scanning configuration.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct EcrRegistry {

@@ -79,6 +79,9 @@ pub struct Inventory {
     /// repositories.
     #[serde(default)]
     pub ecr_registries: Vec<EcrRegistry>,
+    /// Each region's pull-through cache rules.
+    #[serde(default)]
+    pub ecr_pull_through_rules: Vec<EcrPullThroughRule>,
     pub load_balancers: Vec<LoadBalancer>,
     pub listeners: Vec<Listener>,
     /// Non-default rules of Application Load Balancer listeners.
@@ -158,6 +161,7 @@ inventory_lists!(
     eks_pod_identity_associations,
     ecr_repositories,
     ecr_registries,
+    ecr_pull_through_rules,
     load_balancers,
     listeners,
     listener_rules,
@@ -200,7 +204,7 @@ sort_key!(
     EcsContainerInstance => arn,
     EcsAccountSetting => name,
     EksCluster => arn,
-    EksNodegroup => arn, EksFargateProfile => arn, EksAddon => arn, EksAddonVersions => key, EksPodIdentityAssociation => arn, EcrRepository => arn, EcrRegistry => arn, LoadBalancer => arn, Listener => arn,
+    EksNodegroup => arn, EksFargateProfile => arn, EksAddon => arn, EksAddonVersions => key, EksPodIdentityAssociation => arn, EcrRepository => arn, EcrRegistry => arn, EcrPullThroughRule => prefix, LoadBalancer => arn, Listener => arn,
     ListenerRule => arn,
     TargetGroup => arn, Vpc => id, Subnet => id, RouteTable => id, NatGateway => id,
     InternetGateway => id, VpcEndpoint => id, SecurityGroup => id, Instance => id, InstanceType => name,

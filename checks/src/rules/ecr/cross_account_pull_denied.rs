@@ -108,8 +108,10 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 unknown(out, unlisted_registry_reason(ctx, repository_arn));
                 continue;
             }
-            // ECR005 reports a repository that does not exist.
-            PulledImage::NoRepository => continue,
+            // ECR005 reports a repository that does not exist, or says what it cannot tell.
+            PulledImage::NoRepository | PulledImage::PullThrough(_) | PulledImage::RulesUnknown => {
+                continue
+            }
             PulledImage::ImagesUnknown(r) | PulledImage::Missing(r) | PulledImage::Found(r, _) => r,
         };
         if role_arn.is_empty() {

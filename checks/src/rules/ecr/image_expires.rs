@@ -113,6 +113,14 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         let Some(text) = repo.lifecycle_policy.as_deref() else {
             continue;
         };
+        // An expired image of a pull-through cache is fetched again on the next pull.
+        if ctx
+            .graph
+            .pull_through_rule(&repo.scope.account, &repo.scope.region, &repo.name)
+            .is_some()
+        {
+            continue;
+        }
         let p = parsed.entry(repo.arn.as_str()).or_insert_with(|| parse(repo, text));
         let p = match p {
             Ok(p) => p,

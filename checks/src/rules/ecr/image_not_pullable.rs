@@ -19,9 +19,11 @@ declare_check! {
     /// - the image is archived (or still being restored): ECR answers a pull of an
     ///   archived image with *not found* until it is restored.
     ///
-    /// Images in an account or region the run did not audit are *not evaluated*, with the
-    /// reason. One finding per image reference and account, naming every workload that
-    /// pulls it.
+    /// A repository under the prefix of a pull-through cache rule is created, and its
+    /// images fetched from the upstream registry, on the first pull: a missing one there is
+    /// *not evaluated* (the upstream registry is not read), never reported. Images in an
+    /// account or region the run did not audit are *not evaluated* too, with the reason.
+    /// One finding per image reference and account, naming every workload that pulls it.
     ///
     /// ## Why it matters
     ///
@@ -66,7 +68,7 @@ declare_check! {
         name: "image-not-pullable",
         severity: Severity::High,
         summary: "Workload names an ECR image that does not exist or is archived",
-        needs: ["ecr:DescribeRepositories", "ecr:DescribeImages"],
+        needs: ["ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:DescribePullThroughCacheRules"],
         ecs_workloads: true,
         run: run,
     };
@@ -104,6 +106,28 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                         ),
                     );
                 }
+                continue;
+            }
+            PulledImage::PullThrough(rule) => {
+                out.unknown(
+                    group.scope,
+                    Some(group.repository_arn),
+                    format!(
+                        "`{}` is served by the pull-through cache rule for `{}` from {}: ECR fetches it from there on a pull when it is not cached, and whether the upstream registry has it is not read",
+                        group.image, rule.prefix, rule.upstream_registry_url
+                    ),
+                );
+                continue;
+            }
+            PulledImage::RulesUnknown => {
+                out.unknown(
+                    group.scope,
+                    Some(group.repository_arn),
+                    format!(
+                        "`{}` is not in the registry, and its pull-through cache rules could not be read, so whether ECR would fetch it from an upstream registry is not known",
+                        group.image
+                    ),
+                );
                 continue;
             }
             PulledImage::Found(_, image) if image.pullable() => continue,
@@ -224,6 +248,35 @@ mod tests {
         let out = b.run(&[&ECR005]);
         assert!(out.findings.is_empty(), "{:?}", out.findings);
         assert!(out.unknowns.is_empty(), "{:?}", out.unknowns);
+    }
+
+    #[test]
+    fn a_pull_through_cache_fetches_what_is_not_there_yet() {
+        let mut b = Builder::new();
+        b.ecr_registry("BASIC");
+        b.pull_through_rule("docker-hub", "registry-1.docker.io");
+        let hub = b.ecr_image_uri("docker-hub/library/nginx", "1.27");
+        // A prefix is a path segment: `docker-hubx` is not under `docker-hub`.
+        let near = b.ecr_image_uri("docker-hubx/app", "1");
+        b.task_def("web", Some("awsvpc"), &[&hub, &near]);
+        b.service("web", "web", &["subnet-1"]);
+        let out = b.run(&[&ECR005]);
+        assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+        assert!(out.findings[0].resource.ends_with("/docker-hubx/app"));
+        assert_eq!(out.unknowns.len(), 1, "{:?}", out.unknowns);
+        assert!(out.unknowns[0]
+            .reason
+            .contains("pull-through cache rule for `docker-hub` from registry-1.docker.io"));
+
+        // Rules that could not be read leave a missing image undecided.
+        let mut b = Builder::new();
+        b.ecr_registry("BASIC");
+        b.gap("ecr:DescribePullThroughCacheRules", None);
+        let image = b.ecr_image_uri("gone", "1");
+        b.task_def("web", Some("awsvpc"), &[&image]);
+        b.service("web", "web", &["subnet-1"]);
+        let out = b.run(&[&ECR005]);
+        assert!(out.findings.is_empty(), "{:?}", out.findings);
     }
 
     #[test]
