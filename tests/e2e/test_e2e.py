@@ -106,7 +106,8 @@ class ScenarioTests(unittest.TestCase):
 
         # 1. live
         out_live = work / "live.json"
-        live = run_audit(audit, scan_args(moto.endpoint, regions, out_live), home, credentials=True, output=out_live)
+        live = run_audit(audit, scan_args(moto.endpoint, regions, out_live, accounts=seeded.accounts), home,
+                         credentials=True, output=out_live)
         self.assert_ran(live, LIVE_EXIT_CODES, moto)
         problems = check_expectations(live.report, seeded.must, seeded.must_not, include_patched=False)
         self.assertEqual(problems, [], f"{name}: live run vs expectations\n{live.describe()}")
@@ -114,8 +115,8 @@ class ScenarioTests(unittest.TestCase):
         # 2. live again, recording
         rec = work / "recording"
         out_rec = work / "recorded.json"
-        recorded = run_audit(audit, scan_args(moto.endpoint, regions, out_rec, record=rec), home,
-                             credentials=True, output=out_rec)
+        recorded = run_audit(audit, scan_args(moto.endpoint, regions, out_rec, record=rec, accounts=seeded.accounts),
+                             home, credentials=True, output=out_rec)
         self.assert_ran(recorded, LIVE_EXIT_CODES, moto)
         self.assertTrue((rec / "manifest.json").is_file(), f"--record wrote no manifest.json\n{recorded.describe()}")
         self.assertEqual(recorded.report["findings"], live.report["findings"],

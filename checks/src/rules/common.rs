@@ -367,6 +367,12 @@ pub(crate) fn pullers_phrase(pulls: &[&EcrPull<'_>]) -> String {
             names.push(name);
         }
     }
+    workloads_phrase(&names)
+}
+
+/// `service \`web\``, `service \`web\` and service \`api\``, or `service \`web\` and 3 more
+/// workloads`: distinct workload descriptions, in a message.
+pub(crate) fn workloads_phrase(names: &[String]) -> String {
     match names.len() {
         0 | 1 => names.concat(),
         2 => format!("{} and {}", names[0], names[1]),

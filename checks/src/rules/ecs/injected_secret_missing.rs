@@ -5,7 +5,7 @@ use crate::finding::{Evidence, Severity};
 use crate::graph::{Resolved, SecretUse};
 use crate::model::{Scope, SecretSource};
 use crate::registry::{Ctx, Emitter, Missing, Report};
-use crate::rules::common::secret_injectors;
+use crate::rules::common::{secret_injectors, workloads_phrase};
 
 declare_check! {
     /// ## What it finds
@@ -107,7 +107,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 message: format!(
                     "`{name}` {}: every task {} starts fails with ResourceInitializationError",
                     p.what,
-                    who.join(" and ")
+                    workloads_phrase(&who)
                 ),
                 remediation: format!("{}.", p.fix),
                 evidence,

@@ -7,7 +7,7 @@ use crate::graph::{Resolved, ResolvedKey, SecretUse};
 use crate::model::{Scope, GLOBAL_REGION};
 use crate::policy::{Access, PolicyAccess, RoleRequest, Policy, RolePermissions};
 use crate::registry::{Ctx, Emitter, Missing, Report};
-use crate::rules::common::secret_injectors;
+use crate::rules::common::{secret_injectors, workloads_phrase};
 
 declare_check! {
     /// ## What it finds
@@ -133,7 +133,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                     "{}, so {} cannot be read: every task {} starts fails with ResourceInitializationError",
                     p.what,
                     p.secrets.join(" and "),
-                    who.join(" and ")
+                    workloads_phrase(&who)
                 ),
                 remediation: p.fix,
                 evidence,
