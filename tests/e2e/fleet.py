@@ -19,7 +19,7 @@ import threading
 import urllib.parse
 from dataclasses import dataclass, field
 
-from seed import Expect, seed_eks001, seed_vpc002
+from seed import Expect, publish_pulled_images, seed_eks001, seed_vpc002
 
 MEMBER_ROLE = "awsaudit-member"
 EXTERNAL_ID = "fleet-e2e-ext-4f1c9a"
@@ -61,6 +61,7 @@ def seed_fleet(session) -> FleetSeed:
     for name, scenario in (("payments-prod", seed_eks001), ("storefront-prod", seed_vpc002)):
         member = session.in_account(ids[name])
         seeded = scenario(member)
+        publish_pulled_images(member, seeded.regions)
         expectations[ids[name]] = (seeded.must, seeded.must_not)
     for account in [MANAGEMENT] + [ids[n] for n in ("payments-prod", "storefront-prod", "sandbox")]:
         member = session if account == MANAGEMENT else session.in_account(account)

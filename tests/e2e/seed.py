@@ -251,6 +251,15 @@ class Region:
         self.ecr = session.client("ecr", region)
         self._clusters: set[str] = set()
         self._eks_versions: dict[str, str] = {}
+        self._sts = session.client("sts", region)
+        self._account: str | None = None
+
+    @property
+    def account(self) -> str:
+        """The account this region's calls land in (a fleet member's, seeded through it)."""
+        if self._account is None:
+            self._account = self._sts.get_caller_identity()["Account"]
+        return self._account
 
     def az(self, letter: str) -> str:
         return f"{self.region}{letter}"
@@ -846,7 +855,9 @@ def seed_vpc002(session) -> Seeded:
     sg_a = r.sg(vpc_a, "ledger-app", "ledger tasks")
     for svc in ("ecr.api", "ecr.dkr", "logs"):
         r.interface_endpoint(vpc_a, svc, [sub_a], sg_a, f"ledger-{svc}")
-    td_a = r.task_definition("ledger-writer", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/ledger-writer:4.0.2")
+    # The account's own registry: a fleet seeds this scenario into a member account too.
+    registry = f"{r.account}.dkr.ecr.us-east-1.amazonaws.com"
+    td_a = r.task_definition("ledger-writer", f"{registry}/ledger-writer:4.0.2")
     r.service("ledger", "ledger-writer", td_a, subnets=[sub_a], sg=sg_a)
 
     # VPC B (clean): the same, plus the S3 gateway endpoint on the subnet's route table
@@ -858,7 +869,7 @@ def seed_vpc002(session) -> Seeded:
     for svc in ("ecr.api", "ecr.dkr", "logs"):
         r.interface_endpoint(vpc_b, svc, [sub_b], sg_b, f"settlement-{svc}")
     r.s3_gateway_endpoint(vpc_b, [rt_b], "settlement-s3")
-    td_b = r.task_definition("settlement-api", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/settlement-api:4.0.2")
+    td_b = r.task_definition("settlement-api", f"{registry}/settlement-api:4.0.2")
     r.service("ledger", "settlement-api", td_b, subnets=[sub_b], sg=sg_b)
 
     # VPC C (clean, and a trap): its MAIN route table routes 0.0.0.0/0 to an IGW. That must
@@ -868,7 +879,7 @@ def seed_vpc002(session) -> Seeded:
     igw_c = r.igw(vpc_c, "edge-igw")
     r.default_route(r.main_route_table(vpc_c), igw=igw_c)
     sg_c = r.sg(vpc_c, "edge-app", "edge tasks")
-    td_c = r.task_definition("edge-proxy", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/edge-proxy:1.9.0")
+    td_c = r.task_definition("edge-proxy", f"{registry}/edge-proxy:1.9.0")
     r.service("ledger", "edge-proxy", td_c, subnets=[sub_c], sg=sg_c)
 
     # VPC D (VPC003): a private subnet with neither NAT nor ECR endpoints (bad) next to a
@@ -883,8 +894,8 @@ def seed_vpc002(session) -> Seeded:
     sub_nat = r.subnet(vpc_d, "reports-private-b", "10.43.10.0/24", "b")
     r.default_route(r.route_table(vpc_d, "reports-private", [sub_nat]), nat=nat_d)
     sg_d = r.sg(vpc_d, "reports-app", "reports tasks")
-    td_d1 = r.task_definition("report-renderer", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/report-renderer:2.3.0")
-    td_d2 = r.task_definition("report-api", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/report-api:2.3.0")
+    td_d1 = r.task_definition("report-renderer", f"{registry}/report-renderer:2.3.0")
+    td_d2 = r.task_definition("report-api", f"{registry}/report-api:2.3.0")
     r.service("reports", "report-renderer", td_d1, subnets=[sub_iso], sg=sg_d)
     r.service("reports", "report-api", td_d2, subnets=[sub_nat], sg=sg_d)
 
@@ -3020,7 +3031,7 @@ def publish_pulled_images(session, regions: list[str]) -> None:
                 td = r.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
                 for c in td["containerDefinitions"]:
                     m = ECR_IMAGE.match(c["image"])
-                    if m and m[2] in by_region:
+                    if m and m[2] in by_region and m[1] == r.account:
                         wanted.setdefault((m[2], m[3]), set()).add((m[4] or (None if m[5] else "latest"), m[5]))
     for (region, name), refs in sorted(wanted.items()):
         r = by_region[region]
