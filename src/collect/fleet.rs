@@ -53,8 +53,7 @@ impl Collector {
             }
         }
         // After every member: an image in another member's repository is read there.
-        super::images::collect(self, &mut inv).await;
-        super::secrets::collect(self, &mut inv).await;
+        self.after_accounts(&mut inv).await;
         inv.coverage.entries = self.coverage_entries();
         inv.sort();
         inv

@@ -49,8 +49,11 @@ struct Wanted {
 /// (tag, digest) as an image URI writes them.
 type Reference = (Option<String>, Option<String>);
 
+/// What [`collect`] found: each listed repository's images, by its index in the inventory.
+pub type Listed = Vec<(usize, Option<Vec<EcrImageDetail>>)>;
+
 /// Lists the images of every collected repository a task definition pulls from.
-pub async fn collect(c: &Collector, inv: &mut Inventory) {
+pub async fn collect(c: &Collector, inv: &Inventory) -> Listed {
     let mut references: BTreeMap<String, BTreeSet<Reference>> = BTreeMap::new();
     for td in &inv.task_definitions {
         for container in &td.containers {
@@ -80,14 +83,15 @@ pub async fn collect(c: &Collector, inv: &mut Inventory) {
             })
         })
         .collect();
-    if wanted.is_empty() {
-        return;
-    }
-    let listed: Vec<(usize, Option<Vec<EcrImageDetail>>)> = stream::iter(wanted)
+    stream::iter(wanted)
         .map(|w| async move { (w.at, repository_images(c, &w).await) })
         .buffered(REPOSITORIES_IN_FLIGHT)
         .collect()
-        .await;
+        .await
+}
+
+/// Puts what [`collect`] found into the inventory it read.
+pub fn apply(inv: &mut Inventory, listed: Listed) {
     for (at, images) in listed {
         inv.ecr_repositories[at].images = images;
     }

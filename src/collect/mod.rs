@@ -276,11 +276,18 @@ impl Collector {
         });
         let regions = session.regions.clone();
         let mut inv = self.clone().account(session, regions).await;
-        images::collect(self, &mut inv).await;
-        secrets::collect(self, &mut inv).await;
+        self.after_accounts(&mut inv).await;
         inv.coverage.entries = self.coverage_entries();
         inv.sort();
         inv
+    }
+
+    /// What is read once every account and region is collected, where it is: the images
+    /// and the secrets task definitions name, the two at once.
+    pub(crate) async fn after_accounts(&self, inv: &mut Inventory) {
+        let (listed, found) = tokio::join!(images::collect(self, inv), secrets::collect(self, inv));
+        images::apply(inv, listed);
+        secrets::apply(inv, found);
     }
 
     /// Every region of `session`'s account, and IAM once.

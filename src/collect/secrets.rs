@@ -29,8 +29,23 @@ const IN_FLIGHT: usize = 32;
 /// DescribeParameters' largest page.
 const PARAMETER_PAGE: i32 = 50;
 
+/// What [`collect`] found.
+#[derive(Default)]
+pub struct Found {
+    secret_lookups: Vec<SecretLookup>,
+    parameter_lookups: Vec<ParameterLookup>,
+    kms_key_lookups: Vec<KmsKeyLookup>,
+}
+
+/// Puts what [`collect`] found into the inventory it read.
+pub fn apply(inv: &mut Inventory, found: Found) {
+    inv.secret_lookups.extend(found.secret_lookups);
+    inv.parameter_lookups.extend(found.parameter_lookups);
+    inv.kms_key_lookups.extend(found.kms_key_lookups);
+}
+
 /// Describes every secret, parameter and KMS key the collected task definitions inject.
-pub async fn collect(c: &Collector, inv: &mut Inventory) {
+pub async fn collect(c: &Collector, inv: &Inventory) -> Found {
     let audited: BTreeSet<Scope> = c
         .account_outcomes()
         .iter()
@@ -60,7 +75,7 @@ pub async fn collect(c: &Collector, inv: &mut Inventory) {
         }
     }
     if secrets.is_empty() && parameters.is_empty() {
-        return;
+        return Found::default();
     }
     let (secret_lookups, parameter_lookups) = tokio::join!(
         stream::iter(secrets)
@@ -72,18 +87,19 @@ pub async fn collect(c: &Collector, inv: &mut Inventory) {
             .buffer_unordered(IN_FLIGHT)
             .collect::<Vec<_>>(),
     );
-    inv.secret_lookups
-        .extend(secret_lookups.into_iter().flatten());
-    inv.parameter_lookups
-        .extend(parameter_lookups.into_iter().flatten());
+    let mut found = Found {
+        secret_lookups: secret_lookups.into_iter().flatten().collect(),
+        parameter_lookups: parameter_lookups.into_iter().flatten().collect(),
+        kms_key_lookups: Vec::new(),
+    };
 
     // The keys, where they are: once each.
     let mut keys: BTreeSet<(Scope, String)> = BTreeSet::new();
-    let named = inv
+    let named = found
         .secret_lookups
         .iter()
         .filter_map(|l| Some((&l.scope, l.secret.as_ref()?.kms_key_id.as_deref()?)))
-        .chain(inv.parameter_lookups.iter().filter_map(|l| {
+        .chain(found.parameter_lookups.iter().filter_map(|l| {
             let p = l.parameter.as_ref()?;
             Some((&l.scope, p.key_id.as_deref()?))
         }));
@@ -101,8 +117,8 @@ pub async fn collect(c: &Collector, inv: &mut Inventory) {
         .buffer_unordered(IN_FLIGHT)
         .collect()
         .await;
-    inv.kms_key_lookups
-        .extend(key_lookups.into_iter().flatten());
+    found.kms_key_lookups = key_lookups.into_iter().flatten().collect();
+    found
 }
 
 /// One secret's metadata; `None` when the call failed (a gap scoped to the id asked).
