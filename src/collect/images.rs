@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ecr::types as t;
 use checks::model::{
-    ecr_image, is_index_media_type, EcrImageDetail, ImagePlatform, Inventory, Scope,
+    ecr_image, find_image, is_index_media_type, EcrImageDetail, ImagePlatform, Inventory, Scope,
 };
 use futures::stream::{self, StreamExt};
 use serde::Deserialize;
@@ -122,19 +122,16 @@ async fn repository_images(c: &Collector, w: &Wanted) -> Option<Vec<EcrImageDeta
         .flat_map(|p| p.image_details())
         .filter_map(detail)
         .collect();
-    // The indexes pulled by digest, or by a tag an index holds.
+    // The indexes the references name, each once, in listing order.
+    let named: BTreeSet<&str> = w
+        .references
+        .iter()
+        .filter_map(|(tag, digest)| find_image(&images, tag.as_deref(), digest.as_deref()))
+        .map(|i| i.digest.as_str())
+        .collect();
     let indexes: Vec<String> = images
         .iter()
-        .filter(|i| i.is_index())
-        .filter(|i| {
-            w.references.iter().any(|(tag, digest)| match digest {
-                Some(d) => *d == i.digest,
-                None => i
-                    .tags
-                    .iter()
-                    .any(|t| t == tag.as_deref().unwrap_or("latest")),
-            })
-        })
+        .filter(|i| i.is_index() && named.contains(i.digest.as_str()))
         .map(|i| i.digest.clone())
         .collect();
     let mut platforms: BTreeMap<String, Vec<ImagePlatform>> = BTreeMap::new();

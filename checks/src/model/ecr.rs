@@ -48,18 +48,23 @@ impl EcrRepository {
         tag: Option<&str>,
         digest: Option<&str>,
     ) -> Option<Option<&EcrImageDetail>> {
-        let images = self.images.as_ref()?;
-        let tag = if digest.is_none() {
-            // No tag and no digest: the client pulls `latest`.
-            Some(tag.unwrap_or("latest"))
-        } else {
-            None
-        };
-        Some(images.iter().find(|i| match (digest, tag) {
-            (Some(d), _) => i.digest == d,
-            (None, Some(t)) => i.tags.iter().any(|x| x == t),
-            (None, None) => false,
-        }))
+        Some(find_image(self.images.as_ref()?, tag, digest))
+    }
+}
+
+/// The image of `images` a reference names: by digest when it has one (as a pull), else by
+/// tag, `latest` when it has neither.
+pub fn find_image<'a>(
+    images: &'a [EcrImageDetail],
+    tag: Option<&str>,
+    digest: Option<&str>,
+) -> Option<&'a EcrImageDetail> {
+    match digest {
+        Some(d) => images.iter().find(|i| i.digest == d),
+        None => {
+            let tag = tag.unwrap_or("latest");
+            images.iter().find(|i| i.tags.iter().any(|x| x == tag))
+        }
     }
 }
 
