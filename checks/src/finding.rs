@@ -63,6 +63,10 @@ pub struct Evidence {
     /// ARN or id of the resource the fact is about.
     pub resource: String,
     pub fact: String,
+    /// What should be attached to this resource and is not (`S3 gateway endpoint`,
+    /// `logs interface endpoint`): the piece the fix adds. Diagrams draw it as missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
 }
 
 impl Evidence {
@@ -70,6 +74,44 @@ impl Evidence {
         Evidence {
             resource: resource.into(),
             fact: fact.into(),
+            missing: None,
+        }
+    }
+
+    /// Names the piece this resource lacks (see [`Evidence::missing`]).
+    pub fn lacking(mut self, piece: impl Into<String>) -> Self {
+        self.missing = Some(piece.into());
+        self
+    }
+}
+
+/// What a finding costs, or what its fix costs, a month at list prices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    /// US dollars a month (730 hours), rounded to the cent.
+    pub monthly_usd: f64,
+    pub kind: CostKind,
+    /// How the figure was reached: the prices, their region and date, the quantities.
+    pub basis: String,
+}
+
+// Amounts are rounded to the cent and never NaN, so equality is total.
+impl Eq for Cost {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CostKind {
+    /// Paid now for nothing (an idle cluster, extended support): fixing it saves this.
+    Waste,
+    /// What the fix adds to the bill (interface endpoints, say).
+    Fix,
+}
+
+impl CostKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostKind::Waste => "waste",
+            CostKind::Fix => "fix",
         }
     }
 }
@@ -95,6 +137,12 @@ pub struct Finding {
     /// without a baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
+    /// The monthly cost of the problem (waste) or of its fix, where it is computable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
+    /// Who owns the resource, from the first `--owner-tag` key found on it or its parent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// A finding compared with a baseline run.

@@ -16,6 +16,6 @@ pub mod secrets;
 #[cfg(test)]
 mod testkit;
 
-pub use finding::{Change, Evidence, Finding, Note, Severity, Unknown};
+pub use finding::{Change, Cost, CostKind, Evidence, Finding, Note, Severity, Unknown};
 pub use model::Inventory;
 pub use registry::{Check, Outcome};

@@ -275,15 +275,17 @@ impl<'c> Emitter<'c> {
     /// Reports a finding. A second report with the same identity (fingerprint) is the same
     /// problem seen through another workload (two task sets of one service running the same
     /// mistake): its evidence joins the first finding's rather than opening a second ticket.
-    pub fn report(&mut self, scope: &Scope, r: Report) {
+    /// Returns the finding, for what only some checks add (its cost).
+    pub fn report(&mut self, scope: &Scope, r: Report) -> &mut Finding {
         let fp = fingerprint(self.check.code, scope, &r.resource, &r.discriminator);
-        if let Some(first) = self.findings.iter_mut().find(|f| f.fingerprint == fp) {
+        if let Some(i) = self.findings.iter().position(|f| f.fingerprint == fp) {
+            let first = &mut self.findings[i];
             for e in r.evidence {
                 if !first.evidence.contains(&e) {
                     first.evidence.push(e);
                 }
             }
-            return;
+            return first;
         }
         self.findings.push(Finding {
             check: self.check.code.to_string(),
@@ -297,7 +299,10 @@ impl<'c> Emitter<'c> {
             evidence: r.evidence,
             fingerprint: fp,
             change: None,
+            cost: None,
+            owner: None,
         });
+        self.findings.last_mut().expect("just pushed")
     }
 
     /// A remark about the run as a whole (stale reference data, say), shown once.

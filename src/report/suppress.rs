@@ -348,6 +348,8 @@ mod tests {
             evidence: vec![],
             fingerprint: format!("{check}{resource}"),
             change: None,
+            cost: None,
+            owner: None,
         }
     }
 

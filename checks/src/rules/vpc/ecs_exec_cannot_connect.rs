@@ -219,7 +219,7 @@ fn task_role(ctx: &Ctx<'_>, out: &mut Emitter<'_>, w: &EcsWorkload<'_>) {
                 remediation,
                 evidence,
             },
-        )
+        );
     };
     let Some(reference) = td.task_role_arn.as_deref() else {
         evidence.push(Evidence::new(&td.arn, format!("{} has no taskRoleArn", td.label())));
