@@ -124,6 +124,9 @@ pub enum Format {
     Asff,
     /// OCSF Detection Findings (class 2004), for Security Lake and SIEMs.
     Ocsf,
+    /// One self-contained HTML page: totals, where the checks looked, every finding with
+    /// a diagram of its evidence; filters and search. Nothing is fetched when it opens.
+    Html,
 }
 
 impl Format {
@@ -138,6 +141,7 @@ impl Format {
             Format::Sarif => "report.sarif",
             Format::Asff => "findings.asff.json",
             Format::Ocsf => "findings.ocsf.json",
+            Format::Html => "report.html",
         }
     }
 
@@ -151,6 +155,7 @@ impl Format {
             Format::Sarif => "sarif",
             Format::Asff => "asff",
             Format::Ocsf => "ocsf",
+            Format::Html => "html",
         }
     }
 }

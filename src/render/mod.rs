@@ -4,9 +4,11 @@
 //! - `json`: the versioned report schema
 //! - `jsonl`, `csv`, `markdown`: for log pipelines, spreadsheets, tickets
 //! - `sarif`, `asff`, `ocsf`: for code scanning, Security Hub, Security Lake and SIEMs
+//! - `html`: one self-contained page for people, with each finding's evidence drawn
 
 mod asff;
 mod csv;
+pub mod html;
 mod json;
 mod jsonl;
 mod markdown;
@@ -16,6 +18,7 @@ mod table;
 
 pub use asff::asff;
 pub use csv::csv;
+pub use html::html;
 pub use json::json;
 pub use jsonl::jsonl;
 pub use markdown::markdown;
@@ -41,6 +44,7 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Sarif => sarif(report),
         Format::Asff => asff(report),
         Format::Ocsf => ocsf(report),
+        Format::Html => html(report),
     }
 }
 

@@ -9,6 +9,7 @@ mod baseline;
 mod cli;
 mod faults;
 mod fleet;
+mod html;
 mod layout;
 mod outputs;
 mod recording;

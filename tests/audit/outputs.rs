@@ -124,7 +124,7 @@ fn every_format_renders_the_same_findings_into_output_dir() {
             "--format",
             "table",
             "--format",
-            "sarif,asff,ocsf",
+            "sarif,asff,ocsf,html",
             "--output-dir",
             d,
         ],
@@ -239,6 +239,7 @@ fn every_format_renders_the_same_findings_into_output_dir() {
         "report.sarif",
         "findings.asff.json",
         "findings.ocsf.json",
+        "report.html",
     ] {
         let text = read(name);
         assert!(text.contains("SMTP_PASSWORD"), "{name}");

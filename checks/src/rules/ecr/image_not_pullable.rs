@@ -162,7 +162,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                         repo.images.as_ref().map_or(0, Vec::len),
                         group.image
                     ),
-                ),
+                )
+                .lacking(format!("image {}", group.image)),
                 "Push the image, or register a task definition revision that names an image that exists and deploy it",
             ),
             PulledImage::NoRepository => (
@@ -170,7 +171,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 Evidence::new(
                     group.repository_arn,
                     "no repository by this name in its account and region",
-                ),
+                )
+                .lacking("the repository"),
                 "Create the repository and push the image, or register a task definition revision that names an existing repository and deploy it",
             ),
         };

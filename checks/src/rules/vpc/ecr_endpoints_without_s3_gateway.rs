@@ -139,10 +139,10 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             vpc_fact.push_str(&format!("; {}", other_s3.join("; ")));
         }
         let mut evidence = pull.evidence();
-        evidence.push(Evidence::new(
-            ctx.graph.vpc_arn(&facts.subnet.scope, vpc_id),
-            vpc_fact,
-        ));
+        evidence.push(
+            Evidence::new(ctx.graph.vpc_arn(&facts.subnet.scope, vpc_id), vpc_fact)
+                .lacking(format!("S3 gateway endpoint on {}", rt.id)),
+        );
 
         let remediation = match existing_s3_gateway(ctx, facts) {
             Some(vpce) => format!(

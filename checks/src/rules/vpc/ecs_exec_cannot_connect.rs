@@ -158,19 +158,26 @@ fn network(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         let rt = facts.route_table_label();
         let mut evidence = group.evidence();
         evidence.push(Evidence::new(w.arn(), "enableExecuteCommand is true"));
-        evidence.push(Evidence::new(
-            ctx.graph.vpc_arn(&facts.subnet.scope, &facts.subnet.vpc_id),
-            match facts.interface_endpoint("ssmmessages") {
-                Some(ep) => format!(
-                    "ssmmessages interface endpoint {} is available but has private DNS off",
-                    ep.id
-                ),
-                None => format!(
-                    "no available ssmmessages interface endpoint in {}",
-                    facts.subnet.vpc_id
-                ),
-            },
-        ));
+        let endpoint = facts.interface_endpoint("ssmmessages");
+        evidence.push(
+            Evidence::new(
+                ctx.graph.vpc_arn(&facts.subnet.scope, &facts.subnet.vpc_id),
+                match endpoint {
+                    Some(ep) => format!(
+                        "ssmmessages interface endpoint {} is available but has private DNS off",
+                        ep.id
+                    ),
+                    None => format!(
+                        "no available ssmmessages interface endpoint in {}",
+                        facts.subnet.vpc_id
+                    ),
+                },
+            )
+            .lacking(match endpoint {
+                Some(ep) => format!("private DNS on ssmmessages endpoint {}", ep.id),
+                None => "ssmmessages interface endpoint".to_string(),
+            }),
+        );
         out.report(
             w.scope(),
             Report {

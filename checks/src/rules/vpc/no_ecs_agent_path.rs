@@ -246,11 +246,14 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             }
         }
         evidence.push(Evidence::new(&rt_arn, facts.egress_fact()));
-        evidence.push(Evidence::new(
-            graph.vpc_arn(&facts.subnet.scope, &facts.subnet.vpc_id),
-            facts.interface_endpoints_fact(&AGENT_ENDPOINTS),
-        ));
         let names: Vec<&str> = gaps.iter().map(|(s, _)| *s).collect();
+        evidence.push(
+            Evidence::new(
+                graph.vpc_arn(&facts.subnet.scope, &facts.subnet.vpc_id),
+                facts.interface_endpoints_fact(&AGENT_ENDPOINTS),
+            )
+            .lacking(format!("{} interface endpoint", names.join(" + "))),
+        );
         let remediation = format!(
             "Add the interface endpoint{} {} with private DNS to {} (or enable private DNS on the existing one), or route 0.0.0.0/0 from {} to a NAT gateway.",
             if names.len() == 1 { "" } else { "s" },

@@ -143,10 +143,16 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 if names.len() == 1 { "s" } else { "" },
             ),
         ));
-        evidence.push(Evidence::new(
-            ctx.graph.vpc_arn(&facts.subnet.scope, &facts.subnet.vpc_id),
-            logs_endpoint_fact(facts),
-        ));
+        evidence.push(
+            Evidence::new(
+                ctx.graph.vpc_arn(&facts.subnet.scope, &facts.subnet.vpc_id),
+                logs_endpoint_fact(facts),
+            )
+            .lacking(match facts.interface_endpoint("logs") {
+                Some(ep) => format!("private DNS on logs endpoint {}", ep.id),
+                None => "logs interface endpoint".to_string(),
+            }),
+        );
         let remediation = match facts.interface_endpoint("logs") {
             Some(ep) => format!(
                 "Enable private DNS on the CloudWatch Logs endpoint (`aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --private-dns-enabled`), or route 0.0.0.0/0 from {rt} to a NAT gateway.",

@@ -320,10 +320,13 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             }
         }
         let shorts: Vec<&str> = gaps.iter().map(|(m, _, _)| m.endpoint()).collect();
-        evidence.push(Evidence::new(
-            ctx.graph.vpc_arn(&facts.subnet.scope, &facts.subnet.vpc_id),
-            facts.interface_endpoints_fact(&shorts),
-        ));
+        evidence.push(
+            Evidence::new(
+                ctx.graph.vpc_arn(&facts.subnet.scope, &facts.subnet.vpc_id),
+                facts.interface_endpoints_fact(&shorts),
+            )
+            .lacking(format!("{} interface endpoint", shorts.join(" + "))),
+        );
         let mut fixes: Vec<String> = gaps.into_iter().map(|(_, _, fix)| fix).collect();
         fixes.push(format!(
             "or route 0.0.0.0/0 from {} to a NAT gateway",

@@ -276,10 +276,15 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 ));
             }
         }
-        evidence.push(Evidence::new(
+        let mut vpc = Evidence::new(
             ctx.graph.vpc_arn(&facts.subnet.scope, &facts.subnet.vpc_id),
             endpoints_fact(facts, &by_source),
-        ));
+        );
+        let lacking = unusable_endpoints(facts, &by_source);
+        if !lacking.is_empty() {
+            vpc = vpc.lacking(format!("{} interface endpoint", lacking.join(" + ")));
+        }
+        evidence.push(vpc);
         let mut fixes: Vec<String> = gaps.into_iter().map(|g| g.fix).collect();
         fixes.push(format!("or route 0.0.0.0/0 from {rt} to a NAT gateway"));
         let mut remediation = fixes.join("; ");
@@ -303,19 +308,38 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
 }
 
 /// `interface endpoints: secretsmanager vpce-1 (private DNS on), ssm none`.
+/// The endpoint a store is reached through from this subnet: `secretsmanager`, or the
+/// full service name for another region's.
+fn endpoint_label(facts: &SubnetFacts<'_>, store: Store, region: &str) -> String {
+    if region == facts.subnet.scope.region {
+        store.endpoint().to_string()
+    } else {
+        format!("com.amazonaws.{region}.{}", store.endpoint())
+    }
+}
+
+/// The endpoints that are absent or answer no private DNS name: what the fix adds.
+fn unusable_endpoints(
+    facts: &SubnetFacts<'_>,
+    by_source: &BTreeMap<(Store, &str), Vec<SecretUse<'_>>>,
+) -> Vec<String> {
+    by_source
+        .keys()
+        .filter(|(store, region)| {
+            endpoint_for(facts, *store, region).is_none_or(|ep| !ep.private_dns_enabled)
+        })
+        .map(|(store, region)| endpoint_label(facts, *store, region))
+        .collect()
+}
+
 fn endpoints_fact(
     facts: &SubnetFacts<'_>,
     by_source: &BTreeMap<(Store, &str), Vec<SecretUse<'_>>>,
 ) -> String {
-    let local = facts.subnet.scope.region.as_str();
     let parts: Vec<String> = by_source
         .keys()
         .map(|(store, region)| {
-            let label = if *region == local {
-                store.endpoint().to_string()
-            } else {
-                format!("com.amazonaws.{region}.{}", store.endpoint())
-            };
+            let label = endpoint_label(facts, *store, region);
             match endpoint_for(facts, *store, region) {
                 Some(ep) => format!(
                     "{label}: {} (private DNS {})",

@@ -201,10 +201,13 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             ),
         };
         if !gaps.is_empty() {
-            evidence.push(Evidence::new(
-                ctx.graph.vpc_arn(&facts.subnet.scope, &facts.subnet.vpc_id),
-                format!("ECR interface endpoints: {}; {missing}", present_ecr(facts)),
-            ));
+            evidence.push(
+                Evidence::new(
+                    ctx.graph.vpc_arn(&facts.subnet.scope, &facts.subnet.vpc_id),
+                    format!("ECR interface endpoints: {}; {missing}", present_ecr(facts)),
+                )
+                .lacking(format!("{} interface endpoint", gaps.join(" + "))),
+            );
         }
         out.report(
             w.scope(),
