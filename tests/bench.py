@@ -11,6 +11,9 @@ Cases:
   scale        synthetic recordings at 1x, 10x, 100x the demo, audited through the simulated
                AWS (latency and AWS's published rate limits), against the lower bound of
                their call graph (tests/scale.py).
+  html         report.html of the synthetic recordings at the same sizes: file size, render
+               time, and the time headless Chromium takes to load it and to filter it
+               (tests/html_bench.py).
 
 For each: wall time of the whole process (min / median / max over the runs), the run's own
 wall_ms, peak RSS of the process (from wait4's rusage), and calls per operation.
@@ -37,6 +40,7 @@ from moto_server import EndpointSession, MotoServer  # noqa: E402
 import seed  # noqa: E402
 
 sys.path.insert(0, str(REPO / "tests"))
+import html_bench  # noqa: E402
 import scale  # noqa: E402
 
 AIMS = {"replay-demo": (0.100, 30), "moto-demo": (1.0, 60)}  # seconds, MiB
@@ -143,7 +147,7 @@ def main() -> int:
     ap.add_argument("--scales", default="1,10,100",
                     help="sizes of the scale case, in multiples of the demo (empty skips it)")
     ap.add_argument("--latency-ms", type=int, default=50, help="simulated latency per call (scale case)")
-    ap.add_argument("--only", choices=["replay-demo", "moto-demo", "fleet", "scale"],
+    ap.add_argument("--only", choices=["replay-demo", "moto-demo", "fleet", "scale", "html"],
                     help="run one case")
     args = ap.parse_args()
     audit = os.environ.get("AUDIT_BIN") or str(REPO / "target" / "release" / "audit")
@@ -152,6 +156,11 @@ def main() -> int:
         scale.scale_bench(audit, [int(k) for k in args.scales.split(",")], args.latency_ms, GNU_TIME,
                           lambda home: audit_env(home, credentials=False))
     if args.only == "scale":
+        return 0
+    if args.only in (None, "html") and args.scales:
+        html_bench.html_bench(audit, [int(k) for k in args.scales.split(",")], max(1, min(3, args.runs)),
+                              lambda home: audit_env(home, credentials=False))
+    if args.only == "html":
         return 0
     if args.only in (None, "replay-demo"):
         bench("replay-demo", audit, ["--replay", "mocks/demo"], args.runs, credentials=False)

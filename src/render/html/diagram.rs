@@ -405,8 +405,7 @@ pub fn evidence_svg(f: &Finding) -> Option<Markup> {
                 @let (x1, y1, x2, y2) = (fx + W / 2, fy + H, tx + W / 2, ty);
                 @let mid = (y1 + y2) / 2;
                 g class=(if e.missing { "e missing" } else { "e" }) {
-                    path d=(format!("M{x1} {y1}C{x1} {mid} {x2} {mid} {x2} {}", y2 - 2))
-                        marker-end=(if e.missing { "url(#m-miss)" } else { "url(#m-arrow)" }) {}
+                    path d=(format!("M{x1} {y1}C{x1} {mid} {x2} {mid} {x2} {}", y2 - 2)) {}
                     text x=((x1 + x2) / 2 + 6) y=(mid + 4) { (e.label) }
                 }
             }
@@ -421,10 +420,8 @@ pub fn evidence_svg(f: &Finding) -> Option<Markup> {
                     }
                 } @else {
                     g class=(format!("n {}", n.family.class())) transform=(format!("translate({x} {y})")) {
-                        title {
-                            (n.resource)
-                            @for fact in &n.facts { "\n" (fact) }
-                        }
+                        // The facts are in the evidence list beside the drawing.
+                        title { (n.resource) }
                         use href=(n.family.shape()) width=(W) height=(H) {}
                         text.kind x="12" y="17" { (n.label) }
                         text.name x="12" y="35" { (short_name(&n.resource)) }
@@ -633,10 +630,10 @@ mod tests {
 
     #[test]
     fn text_from_the_account_is_escaped() {
-        let f = finding(SVC, vec![Evidence::new("<script>alert(1)</script>", "a&b")]);
+        let f = finding(SVC, vec![Evidence::new("<script>a&b</script>", "x")]);
         let svg = evidence_svg(&f).unwrap().into_string();
         assert!(!svg.contains("<script>"), "{svg}");
-        assert!(svg.contains("a&amp;b"));
+        assert!(svg.contains("&lt;script&gt;a&amp;b"), "{svg}");
         assert!(evidence_svg(&finding(SVC, vec![])).is_none());
     }
 }

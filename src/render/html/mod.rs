@@ -411,17 +411,6 @@ fn findings_view(report: &Report, cards: &[(Kind, &Finding, Option<&str>)]) -> M
     }
 }
 
-/// The lower-cased text the resource search matches: the finding's resource and every
-/// resource of its evidence.
-fn search_text(f: &Finding) -> String {
-    let mut set: BTreeSet<&str> = BTreeSet::new();
-    set.insert(&f.resource);
-    for e in &f.evidence {
-        set.insert(&e.resource);
-    }
-    set.into_iter().collect::<Vec<_>>().join(" ").to_lowercase()
-}
-
 fn card(kind: Kind, f: &Finding, reason: Option<&str>) -> Markup {
     let check = rules::find(&f.check);
     let commands = Commands::of(check, f);
@@ -433,7 +422,7 @@ fn card(kind: Kind, f: &Finding, reason: Option<&str>) -> Markup {
             data-kind=(kind.as_str()) data-sev=(f.severity.as_str()) data-rank=(rank) data-check=(f.check)
             data-service=(service) data-account=(f.account) data-region=(f.region)
             data-owner=(f.owner.as_deref().unwrap_or("(none)")) data-change=(f.change.map_or("", |c| c.as_str()))
-            data-cost=(cost.map_or(0.0, |c| c.monthly_usd)) data-res=(search_text(f)) {
+            data-cost=(cost.map_or(0.0, |c| c.monthly_usd)) {
             header {
                 span.sev { (f.severity) }
                 b.code { (f.check) } " "
@@ -485,7 +474,7 @@ fn card(kind: Kind, f: &Finding, reason: Option<&str>) -> Markup {
                             @for catalog in Catalog::ALL {
                                 @let ids: Vec<&str> = check.controls_in(catalog).map(|c| c.id).collect();
                                 @if !ids.is_empty() {
-                                    " · " abbr title=(catalog.title()) { (catalog_label(catalog)) } " " code { (ids.join(", ")) }
+                                    " · " (catalog_label(catalog)) " " code { (ids.join(", ")) }
                                 }
                             }
                         }

@@ -21,6 +21,17 @@
     return el ? el.value : "";
   }
 
+  // What the resource search matches: the finding's resource and its evidence's, lower
+  // case; read from the card once, when first searched.
+  function resources(c) {
+    if (c._res === undefined) {
+      var parts = [c.querySelector(".res").textContent];
+      c.querySelectorAll("figcaption li > code").forEach(function (e) { parts.push(e.textContent); });
+      c._res = parts.join(" ").toLowerCase();
+    }
+    return c._res;
+  }
+
   function apply() {
     var want = {};
     FIELDS.forEach(function (f) { want[f] = value(f); });
@@ -32,7 +43,7 @@
         var f = FIELDS[k];
         if (want[f] && d[f] !== want[f]) ok = false;
       }
-      if (ok && q && d.res.indexOf(q) < 0) ok = false;
+      if (ok && q && resources(c).indexOf(q) < 0) ok = false;
       if (ok) matched++;
       var show = ok && matched <= limit;
       if (show) visible++;
@@ -50,7 +61,7 @@
     sev: function (a, b) { return b.dataset.rank - a.dataset.rank; },
     check: function (a, b) { return cmp(a.dataset.check, b.dataset.check); },
     account: function (a, b) { return cmp(a.dataset.account + a.dataset.region, b.dataset.account + b.dataset.region); },
-    resource: function (a, b) { return cmp(a.dataset.res, b.dataset.res); },
+    resource: function (a, b) { return cmp(resources(a), resources(b)); },
     cost: function (a, b) { return b.dataset.cost - a.dataset.cost; }
   };
   function cmp(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
