@@ -3,6 +3,7 @@
 
 pub mod baseline;
 pub mod merge;
+pub mod owners;
 pub mod suppress;
 
 use std::collections::BTreeMap;

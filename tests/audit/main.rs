@@ -11,6 +11,7 @@ mod faults;
 mod fleet;
 mod layout;
 mod outputs;
+mod owners;
 mod recording;
 mod scale;
 mod scenarios;
