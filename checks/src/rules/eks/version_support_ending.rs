@@ -77,8 +77,8 @@ declare_check! {
     /// deprecated APIs before each step. Past the end of standard support the finding's cost
     /// is what the upgrade saves: the $0.50 an hour extended support adds to the $0.10
     /// standard rate (about $365 a month per cluster, at list prices). An idle cluster
-    /// (EKS001) carries no cost here: deleting it saves the whole control plane, and its
-    /// EKS001 finding counts that. To keep the calendar current, update
+    /// carries no cost here when EKS001 runs too: deleting it saves the whole control
+    /// plane, and its EKS001 finding counts that. To keep the calendar current, update
     /// `checks/data/eks-kubernetes-versions.json` from the AWS release calendar.
     ///
     /// ## References
@@ -151,7 +151,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
     for cluster in clusters {
         // One problem, one figure: an idle cluster's premium is counted by EKS001, whose
         // fix (deleting it) saves it along with the rest of the control plane.
-        let idle = idle_cluster(ctx, cluster);
+        let idle = ctx.runs("EKS001") && idle_cluster(ctx, cluster);
         evaluate(calendar, cluster, today, idle, out);
     }
 }
@@ -402,9 +402,14 @@ mod tests {
         // The same cluster with no compute at all: EKS001 counts its whole control plane.
         let mut idle = cluster_on("1.31", Some("2026-01-15T08:00:00Z"));
         idle.inv.eks_nodegroups[0].desired_size = 0;
-        let out = idle.run(&[&EKS005]);
-        assert_eq!(out.findings[0].severity, Severity::High);
-        assert!(out.findings[0].cost.is_none(), "{out:?}");
+        let eks001 = crate::rules::find("EKS001").unwrap();
+        let out = idle.run(&[&EKS005, eks001]);
+        let eks005 = out.findings.iter().find(|f| f.check == "EKS005").unwrap();
+        assert_eq!(eks005.severity, Severity::High);
+        assert!(eks005.cost.is_none(), "{out:?}");
+        // Without EKS001 in the run, nothing else counts it: the premium is this finding's.
+        let alone = idle.run(&[&EKS005]);
+        assert_eq!(alone.findings[0].cost.as_ref().unwrap().monthly_usd, 365.0);
         // With a node it is not idle, and the premium is this finding's.
         let busy = cluster_on("1.31", Some("2026-01-15T08:00:00Z"));
         assert_eq!(busy.run(&[&EKS005]).findings[0].cost.as_ref().unwrap().monthly_usd, 365.0);
