@@ -335,6 +335,12 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     pub suppressions: Option<PathBuf>,
 
+    /// Tag key that names a resource's owner; repeat for fallbacks (the first key found
+    /// wins). A finding's owner is the value on its resource, else on the resource it
+    /// belongs to (a service's cluster, a subnet's VPC, a nodegroup's EKS cluster…).
+    #[arg(long = "owner-tag", value_name = "KEY", value_parser = owner_tag_key)]
+    pub owner_tags: Vec<String>,
+
     /// POST new (and, with --baseline, resolved) findings as JSON batches to URL, with
     /// retries; undelivered batches are kept and sent first by the next run.
     #[arg(long, value_name = "URL")]
@@ -410,4 +416,13 @@ pub struct AuditArgs {
     /// Audit a recording instead of AWS: no credentials, no network.
     #[arg(long, value_name = "DIR")]
     pub replay: Option<PathBuf>,
+}
+
+/// An `--owner-tag` key: what AWS accepts as a tag key (1 to 128 characters).
+fn owner_tag_key(key: &str) -> Result<String, String> {
+    match key.chars().count() {
+        0 => Err("a tag key cannot be empty".into()),
+        1..=128 => Ok(key.to_string()),
+        _ => Err("a tag key has at most 128 characters".into()),
+    }
 }

@@ -136,6 +136,18 @@ impl Calendar {
         }
     }
 
+    /// Whether `minor` is past the end of its standard support on `today` (days since the
+    /// epoch), so its control plane is billed at the extended-support rate (or, past
+    /// extended support, is about to be upgraded by EKS). A version newer than the calendar
+    /// is not; one older than it is.
+    pub fn past_standard_support(&self, minor: Minor, today: i64) -> bool {
+        match self.lookup(minor) {
+            Lookup::Listed(v) => today >= days_from_civil(v.end_standard),
+            Lookup::Older(_) => true,
+            Lookup::Unlisted => false,
+        }
+    }
+
     pub fn oldest(&self) -> &VersionDates {
         &self.versions[0]
     }
@@ -253,5 +265,15 @@ mod tests {
         assert_eq!(target, Some((1, 30)));
         let target = cal.upgrade_target(end_of_1_30 - 90, 90).map(|v| v.minor);
         assert_eq!(target, Some((1, 31)));
+        assert!(!cal.past_standard_support((1, 30), end_of_1_30 - 1));
+        assert!(cal.past_standard_support((1, 30), end_of_1_30));
+        assert!(
+            cal.past_standard_support((1, 19), 0),
+            "older than the calendar"
+        );
+        assert!(
+            !cal.past_standard_support((1, 99), end_of_1_30),
+            "newer than it"
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod finding;
 pub mod graph;
 pub mod model;
 pub mod policy;
+pub mod prices;
 pub mod registry;
 pub mod rules;
 pub mod secrets;

@@ -192,9 +192,17 @@ macro_rules! declare_check {
 pub struct Ctx<'a> {
     pub graph: &'a Graph<'a>,
     pub inventory: &'a Inventory,
+    /// The checks of this run.
+    running: &'a [&'a Check],
 }
 
 impl Ctx<'_> {
+    /// Whether the check `code` is part of this run: where two checks could count the same
+    /// cost, the one that defers to the other does so only when the other runs.
+    pub fn runs(&self, code: &str) -> bool {
+        self.running.iter().any(|c| c.code == code)
+    }
+
     /// True when none of `ops` failed for `resource` (or region-wide) in this scope. Checks
     /// whose conclusion rests on the *absence* of something must not report a finding
     /// where this is false; the engine reports those scopes as unknown.
@@ -342,6 +350,7 @@ pub fn run(inventory: &Inventory, checks: &[&Check]) -> Outcome {
     let ctx = Ctx {
         graph: &graph,
         inventory,
+        running: checks,
     };
     let mut out = Outcome::default();
     for check in checks {

@@ -102,10 +102,12 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
         }),
     );
     if let Some(pages) = vpcs {
-        inv.vpcs = pages
-            .iter()
-            .flat_map(|p| p.vpcs().iter().map(|v| vpc(scope, v)))
-            .collect();
+        for v in pages.iter().flat_map(|p| p.vpcs()) {
+            let record = vpc(scope, v);
+            let tags = v.tags().iter().map(|t| (t.key(), t.value()));
+            inv.resource_tags.insert(record.arn.clone(), tag_map(tags));
+            inv.vpcs.push(record);
+        }
     }
     if let Some(pages) = subnets {
         for s in pages.iter().flat_map(|p| p.subnets()) {

@@ -103,7 +103,7 @@ pub async fn collect(c: &Collector, scope: &Scope) -> Inventory {
     for (((svcs, task_defs), standalone), instances) in per_cluster {
         inv.ecs_container_instances.extend(instances);
         for (svc, tags) in svcs {
-            inv.resource_tags.insert(svc.arn.clone(), tags);
+            inv.resource_tags.extend(tags);
             inv.ecs_services.push(svc);
         }
         inv.task_definitions.extend(task_defs);
@@ -370,18 +370,18 @@ async fn standalone_tasks(
     groups.into_values().collect()
 }
 
-/// The services of a cluster, and the task definitions they (and their deployments) use
-/// that no other batch has claimed.
+/// Tags by ARN: a service's, and its task sets' where the response carries them.
+type TagsByArn = Vec<(String, BTreeMap<String, String>)>;
+
+/// The services of a cluster (each with its [`TagsByArn`]), and the task definitions they
+/// (and their deployments) use that no other batch has claimed.
 async fn services(
     c: &Collector,
     client: &aws_sdk_ecs::Client,
     scope: &Scope,
     cluster_arn: &str,
     claimed: &Mutex<BTreeSet<String>>,
-) -> (
-    Vec<(EcsService, BTreeMap<String, String>)>,
-    Vec<TaskDefinition>,
-) {
+) -> (Vec<(EcsService, TagsByArn)>, Vec<TaskDefinition>) {
     let Some(pages) = c
         .pages(scope, &ops::ecs::LIST_SERVICES, Some(cluster_arn), |page| {
             client
@@ -419,12 +419,27 @@ async fn services(
         let (_, Some(out)) = call.await else {
             return (Vec::new(), Vec::new());
         };
-        let services: Vec<(EcsService, BTreeMap<String, String>)> = out
+        let services: Vec<(EcsService, TagsByArn)> = out
             .services()
             .iter()
             .map(|s| {
-                let tags = tag_map(s.tags().iter().map(|t| (t.key(), t.value())));
-                (service(scope, cluster_arn, s), tags)
+                let svc = service(scope, cluster_arn, s);
+                let mut tags = vec![(
+                    svc.arn.clone(),
+                    tag_map(s.tags().iter().map(|t| (t.key(), t.value()))),
+                )];
+                // Task sets carry tags where the response includes them (no extra call);
+                // absent ones stay unknown rather than "none".
+                tags.extend(
+                    s.task_sets()
+                        .iter()
+                        .filter(|ts| !ts.tags().is_empty())
+                        .filter_map(|ts| {
+                            let arn = ts.task_set_arn()?.to_string();
+                            Some((arn, tag_map(ts.tags().iter().map(|t| (t.key(), t.value())))))
+                        }),
+                );
+                (svc, tags)
             })
             .collect();
         let mine: Vec<String> = {

@@ -104,6 +104,16 @@ fn asff_finding(report: &Report, f: &Finding) -> Value {
     if let Some(uri) = check.and_then(help_uri) {
         finding["Remediation"]["Recommendation"]["Url"] = json!(uri);
     }
+    // ProductFields values are strings of at most 2048 characters.
+    if let Some(c) = &f.cost {
+        let fields = &mut finding["ProductFields"];
+        fields["awsaudit/CostMonthlyUsd"] = json!(format!("{:.2}", c.monthly_usd));
+        fields["awsaudit/CostKind"] = json!(c.kind.as_str());
+        fields["awsaudit/CostBasis"] = json!(clip(&c.basis, 2048));
+    }
+    if let Some(owner) = &f.owner {
+        finding["ProductFields"]["awsaudit/Owner"] = json!(clip(owner, 2048));
+    }
     if let Some(requirements) = check.map(related_requirements).filter(|r| !r.is_empty()) {
         finding["Compliance"] = json!({"Status": "FAILED", "RelatedRequirements": requirements});
     }

@@ -3,7 +3,7 @@
 
 use crate::report::Report;
 
-const CSV_COLUMNS: [&str; 11] = [
+const CSV_COLUMNS: [&str; 14] = [
     "severity",
     "check",
     "name",
@@ -15,6 +15,9 @@ const CSV_COLUMNS: [&str; 11] = [
     "evidence",
     "fingerprint",
     "change",
+    "cost_monthly_usd",
+    "cost_kind",
+    "owner",
 ];
 
 /// A CSV field: quoted when it holds a separator, quote or line break, and prefixed with
@@ -44,6 +47,12 @@ pub fn csv(report: &Report) -> String {
             .map(|e| format!("{}: {}", e.resource, e.fact))
             .collect();
         let change = f.change.map(|c| c.as_str()).unwrap_or("");
+        let cost = f
+            .cost
+            .as_ref()
+            .map(|c| format!("{:.2}", c.monthly_usd))
+            .unwrap_or_default();
+        let cost_kind = f.cost.as_ref().map_or("", |c| c.kind.as_str());
         let row = [
             f.severity.as_str(),
             &f.check,
@@ -56,6 +65,9 @@ pub fn csv(report: &Report) -> String {
             &evidence.join(" | "),
             &f.fingerprint,
             change,
+            &cost,
+            cost_kind,
+            f.owner.as_deref().unwrap_or(""),
         ];
         let fields: Vec<String> = row.iter().map(|v| csv_field(v)).collect();
         out.push_str(&fields.join(","));

@@ -2,8 +2,10 @@
 
 use std::fmt::Write;
 
+use checks::prices::usd;
 use checks::{Finding, Severity};
 
+use super::cost_amount;
 use crate::report::Report;
 
 /// Text safe inside a Markdown table cell or paragraph: no pipe, no HTML, no line break.
@@ -38,6 +40,12 @@ fn finding_block(out: &mut String, f: &Finding) {
     let _ = writeln!(out, "{}\n", md(&f.message));
     let _ = writeln!(out, "- **Resource:** `{}`", f.resource.replace('`', "'"));
     let _ = writeln!(out, "- **Fix:** {}", md(&f.remediation));
+    if let Some(c) = &f.cost {
+        let _ = writeln!(out, "- **Cost:** {} ({})", cost_amount(c), md(&c.basis));
+    }
+    if let Some(o) = &f.owner {
+        let _ = writeln!(out, "- **Owner:** {}", md(o));
+    }
     if !f.evidence.is_empty() {
         let _ = writeln!(out, "- **Evidence:**");
         for e in &f.evidence {
@@ -80,6 +88,13 @@ pub fn markdown(report: &Report) -> String {
         }
     }
     let _ = writeln!(out, "| **total** | **{}** |\n", report.summary.findings);
+    if report.summary.waste_monthly_usd > 0.0 {
+        let _ = writeln!(
+            out,
+            "Waste the findings carry, at list prices: **{}/month** (each finding's cost says how it is reached).\n",
+            usd(report.summary.waste_monthly_usd)
+        );
+    }
     if let Some(b) = &report.baseline {
         let _ = writeln!(
             out,
@@ -126,7 +141,18 @@ pub fn markdown(report: &Report) -> String {
             }
             let _ = writeln!(out, "## {title} ({})\n", list.len());
             for f in list {
-                let _ = writeln!(out, "- {} `{}`: {}", f.check, f.resource, md(&f.message));
+                let owner = f
+                    .owner
+                    .as_deref()
+                    .map(|o| format!(" (owner {})", md(o)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "- {} `{}`{owner}: {}",
+                    f.check,
+                    f.resource,
+                    md(&f.message)
+                );
             }
             out.push('\n');
         }

@@ -27,8 +27,9 @@ pub use sarif::sarif;
 pub use table::table;
 
 use checks::model::GLOBAL_REGION;
+use checks::prices::usd;
 use checks::registry::Check;
-use checks::Finding;
+use checks::{Cost, CostKind, Finding};
 
 use crate::cli::Format;
 use crate::report::Report;
@@ -96,6 +97,29 @@ pub(super) fn home_region<'r>(report: &'r Report, f: &'r Finding) -> &'r str {
     } else {
         f.region.as_str()
     }
+}
+
+/// `$438.00/month wasted`, `$7.30/month to fix`: a finding's cost in a line of text.
+pub(super) fn cost_amount(c: &Cost) -> String {
+    match c.kind {
+        CostKind::Waste => format!("{}/month wasted", usd(c.monthly_usd)),
+        CostKind::Fix => format!("{}/month to fix", usd(c.monthly_usd)),
+    }
+}
+
+/// An owner (a tag value from the audited account, so not trusted) for a line of text:
+/// control characters escaped, so a value cannot rewrite the terminal or break a line.
+pub(super) fn owner_text(owner: &str) -> String {
+    owner
+        .chars()
+        .flat_map(|c| -> Box<dyn Iterator<Item = char>> {
+            if c.is_control() {
+                Box::new(c.escape_default())
+            } else {
+                Box::new(std::iter::once(c))
+            }
+        })
+        .collect()
 }
 
 pub(super) fn plural(n: usize, one: &str, many: &str) -> String {

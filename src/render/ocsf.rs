@@ -53,6 +53,12 @@ fn ocsf_finding(report: &Report, f: &Finding) -> Value {
     if let Some(controls) = check.map(compliance).filter(|c| !c.is_empty()) {
         unmapped["compliance"] = json!(controls);
     }
+    if let Some(cost) = &f.cost {
+        unmapped["cost"] = json!(cost);
+    }
+    if let Some(owner) = &f.owner {
+        unmapped["owner"] = json!(owner);
+    }
     json!({
         "activity_id": activity_id,
         "activity_name": activity,

@@ -104,6 +104,12 @@ pub fn sarif(report: &Report) -> String {
             if let Some(i) = rules.iter().position(|c| c.code == f.check) {
                 result["ruleIndex"] = json!(i);
             }
+            if let Some(cost) = &f.cost {
+                result["properties"]["cost"] = json!(cost);
+            }
+            if let Some(owner) = &f.owner {
+                result["properties"]["owner"] = json!(owner);
+            }
             if let Some(change) = f.change {
                 result["baselineState"] = json!(match change {
                     checks::Change::New => "new",

@@ -5,9 +5,11 @@ use std::fmt::Write;
 use checks::model::CallStatus;
 use checks::Severity;
 
-use super::plural;
+use super::{cost_amount, owner_text, plural};
 use crate::report;
 use crate::report::Report;
+use checks::prices::usd;
+use checks::Finding;
 
 /// The report for a terminal: findings grouped by severity, the unknowns, the coverage
 /// gaps, and a summary line.
@@ -36,6 +38,12 @@ pub fn table(report: &Report) -> String {
             let _ = writeln!(out, "    {}", f.message);
             let _ = writeln!(out, "    resource: {}", f.resource);
             let _ = writeln!(out, "    fix: {}", f.remediation);
+            if let Some(c) = &f.cost {
+                let _ = writeln!(out, "    cost: {} ({})", cost_amount(c), c.basis);
+            }
+            if let Some(o) = &f.owner {
+                let _ = writeln!(out, "    owner: {}", owner_text(o));
+            }
             if !f.evidence.is_empty() {
                 let _ = writeln!(out, "    evidence:");
                 for e in &f.evidence {
@@ -52,8 +60,15 @@ pub fn table(report: &Report) -> String {
             let f = &x.finding;
             let _ = writeln!(
                 out,
-                "  {} {}  [{} {}] {} — line {}: {}",
-                f.check, f.severity, f.account, f.region, f.resource, x.line, x.reason
+                "  {} {}  [{} {}] {}{} — line {}: {}",
+                f.check,
+                f.severity,
+                f.account,
+                f.region,
+                f.resource,
+                owned_by(f),
+                x.line,
+                x.reason
             );
         }
         for (what, list) in [
@@ -90,8 +105,13 @@ pub fn table(report: &Report) -> String {
             for f in list {
                 let _ = writeln!(
                     out,
-                    "  {label}: {} {}  [{} {}] {}",
-                    f.check, f.name, f.account, f.region, f.resource
+                    "  {label}: {} {}  [{} {}] {}{}",
+                    f.check,
+                    f.name,
+                    f.account,
+                    f.region,
+                    f.resource,
+                    owned_by(f)
                 );
             }
         }
@@ -141,13 +161,14 @@ pub fn table(report: &Report) -> String {
                         .filter_map(|s| a.by_severity.get(s).map(|n| format!("{n} {s}")))
                         .collect();
                     format!(
-                        "{}{}, {}, {}",
+                        "{}{}{}, {}, {}",
                         plural(a.findings, "finding", "findings"),
                         if by_sev.is_empty() {
                             String::new()
                         } else {
                             format!(" ({})", by_sev.join(", "))
                         },
+                        wasted(a.waste_monthly_usd),
                         plural(a.regions.len(), "region", "regions"),
                         plural(a.coverage_gaps, "gap", "gaps")
                     )
@@ -208,6 +229,7 @@ pub fn table(report: &Report) -> String {
     if let Some(min) = report.run.min_severity {
         findings.push_str(&format!(" at or above {min}"));
     }
+    findings.push_str(&wasted(report.summary.waste_monthly_usd));
     let mut coverage = if report.coverage.gaps.is_empty() {
         "coverage complete".to_string()
     } else {
@@ -236,4 +258,21 @@ pub fn table(report: &Report) -> String {
         report.stats.wall_ms as f64 / 1000.0,
     );
     out
+}
+
+/// `, $438.00/month wasted` when there is waste to count, else nothing.
+fn wasted(usd_a_month: f64) -> String {
+    if usd_a_month > 0.0 {
+        format!(", {}/month wasted", usd(usd_a_month))
+    } else {
+        String::new()
+    }
+}
+
+/// ` (owner team-a)` for a finding listed on one line, when it has an owner.
+fn owned_by(f: &Finding) -> String {
+    f.owner
+        .as_deref()
+        .map(|o| format!(" (owner {})", owner_text(o)))
+        .unwrap_or_default()
 }

@@ -3,12 +3,13 @@
 
 pub mod baseline;
 pub mod merge;
+pub mod owners;
 pub mod suppress;
 
 use std::collections::BTreeMap;
 
 use checks::model::{CoverageEntry, Inventory};
-use checks::{Finding, Note, Outcome, Severity, Unknown};
+use checks::{CostKind, Finding, Note, Outcome, Severity, Unknown};
 use serde::{Deserialize, Serialize};
 
 use crate::http::stats::OpStats;
@@ -136,6 +137,9 @@ pub struct AccountSummary {
     pub by_severity: BTreeMap<Severity, usize>,
     pub unknowns: usize,
     pub coverage_gaps: usize,
+    /// US dollars a month of waste its findings carry (see [`Summary::waste_monthly_usd`]).
+    #[serde(default)]
+    pub waste_monthly_usd: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,6 +151,11 @@ pub struct Summary {
     /// Findings an entry of `--suppressions` moved out of `findings`.
     #[serde(default)]
     pub suppressed: usize,
+    /// US dollars a month, at list prices, of the waste the findings carry: the sum of
+    /// their costs of kind waste, rounded to the cent. Fix costs are not added up: fixes
+    /// are alternatives (an endpoint or a NAT gateway) and often shared by findings.
+    #[serde(default)]
+    pub waste_monthly_usd: f64,
 }
 
 impl Summary {
@@ -157,9 +166,13 @@ impl Summary {
     ) -> Self {
         let mut by_severity = BTreeMap::new();
         let mut count = 0;
+        let mut waste = 0.0;
         for f in findings {
             *by_severity.entry(f.severity).or_insert(0) += 1;
             count += 1;
+            if let Some(c) = f.cost.as_ref().filter(|c| c.kind == CostKind::Waste) {
+                waste += c.monthly_usd;
+            }
         }
         Summary {
             findings: count,
@@ -167,6 +180,7 @@ impl Summary {
             unknowns,
             coverage_gaps,
             suppressed: 0,
+            waste_monthly_usd: checks::prices::cents(waste),
         }
     }
 }
@@ -321,6 +335,7 @@ impl Report {
                     by_severity: BTreeMap::new(),
                     unknowns: 0,
                     coverage_gaps: 0,
+                    waste_monthly_usd: 0.0,
                 })
                 .collect(),
             findings: outcome.findings,
@@ -360,6 +375,7 @@ impl Report {
             a.by_severity = counts.by_severity;
             a.unknowns = counts.unknowns;
             a.coverage_gaps = counts.coverage_gaps;
+            a.waste_monthly_usd = counts.waste_monthly_usd;
             a.status = if a.reason.is_some() {
                 AccountStatus::NotAudited
             } else if a.coverage_gaps > 0 {

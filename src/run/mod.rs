@@ -253,8 +253,10 @@ impl Run<'_> {
         self.args.min_severity.map(Severity::from)
     }
 
-    /// Suppressions, then `--min-severity`, then the baseline: what the report holds.
+    /// Owners, then suppressions, then `--min-severity`, then the baseline: what the report
+    /// holds. Owners come first so that suppressed findings carry theirs too.
     fn judge(&self, mut outcome: Outcome, inventory: &Inventory, meta: &RunMeta) -> Judged {
+        report::owners::assign(&mut outcome.findings, inventory, &self.args.owner_tags);
         // Expiry is judged on the day the data describes, like every date in the audit.
         let today = inventory
             .collected_at

@@ -12,6 +12,7 @@ mod fleet;
 mod html;
 mod layout;
 mod outputs;
+mod owners;
 mod recording;
 mod scale;
 mod scenarios;

@@ -19,6 +19,7 @@ mod eks;
 mod elbv2;
 mod iam;
 mod image;
+mod owners;
 mod scheduled;
 mod secrets;
 
@@ -31,6 +32,7 @@ pub use eks::*;
 pub use elbv2::*;
 pub use iam::*;
 pub use image::*;
+pub use owners::*;
 pub use scheduled::*;
 pub use secrets::*;
 
@@ -114,9 +116,10 @@ pub struct Inventory {
     pub kms_key_lookups: Vec<KmsKeyLookup>,
     /// The status of every (account, region, operation) the collector ran.
     pub coverage: Coverage,
-    /// Tags of the resources findings are reported on (ECS services and clusters, EKS
-    /// clusters and nodegroups, IAM roles, subnets, VPC endpoints), by ARN. Suppressions
-    /// match on them.
+    /// Tags of the resources findings are reported on (ECS services, task sets and
+    /// clusters, EKS clusters and nodegroups, IAM roles, VPCs, subnets, VPC endpoints,
+    /// target groups), by ARN. Suppressions match on them, `--owner-tag` reads them.
+    /// A resource is absent when its tags were not read, empty when it has none.
     pub resource_tags: BTreeMap<String, BTreeMap<String, String>>,
     /// When the data was collected (RFC 3339, UTC): the moment of a live run, the recording
     /// time of a replay. Date-relative checks judge against it, so a replay gives the same

@@ -7,12 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::finding::Evidence;
+use crate::finding::{Cost, Evidence};
 use crate::graph::{EcrPull, EcsWorkload, Egress, Graph, SubnetFacts, Workload};
 use crate::model::{
     EcrRepository, EcsCluster, EcsService, EksCluster, IamRole, Scope, TaskDefinition,
 };
 use crate::policy::Policy;
+use crate::prices::PriceTable;
 use crate::registry::{Ctx, Emitter};
 
 /// Operations whose failure makes "this subnet has no path out" unprovable: a missing route
@@ -62,6 +63,50 @@ pub(crate) fn cluster_compute_complete(
     !blocked && ctx.complete(scope, &["ec2:DescribeInstances"], None)
 }
 
+/// The distinct Availability Zones of `subnets` (a subnet whose zone is not known counts as
+/// one of its own): the zones an interface endpoint serving them is billed in.
+pub(crate) fn availability_zones<'a>(
+    subnets: impl IntoIterator<Item = &'a SubnetFacts<'a>>,
+) -> usize {
+    let zones: std::collections::BTreeSet<&str> = subnets
+        .into_iter()
+        .map(|f| {
+            f.subnet
+                .availability_zone
+                .as_deref()
+                .unwrap_or(f.subnet.id.as_str())
+        })
+        .collect();
+    zones.len()
+}
+
+/// What adding the interface endpoints among `shorts` (`logs`, `ecr.dkr`) that `facts`'s
+/// VPC has none of costs a month in `azs` zones, at the region's list price; `None` when
+/// none is missing (one with private DNS off is fixed in place, for nothing).
+pub(crate) fn missing_endpoints_cost(
+    facts: &SubnetFacts<'_>,
+    shorts: &[&str],
+    azs: usize,
+) -> Option<Cost> {
+    let missing: Vec<&str> = shorts
+        .iter()
+        .copied()
+        .filter(|short| facts.interface_endpoint(short).is_none())
+        .collect();
+    PriceTable::bundled()
+        .region(&facts.subnet.scope.region)
+        .interface_endpoints(&missing, azs)
+}
+
+/// Whether `cluster` is ACTIVE with no compute at all, as far as complete data shows: no
+/// nodegroup with nodes, no active Fargate profile, no node instance, Auto Mode off. False
+/// when a call that could have shown compute failed.
+pub(crate) fn idle_cluster(ctx: &Ctx<'_>, cluster: &EksCluster) -> bool {
+    cluster.status.eq_ignore_ascii_case("ACTIVE")
+        && cluster_compute_complete(ctx, cluster, &CLUSTER_COMPUTE_OPS)
+        && ctx.graph.cluster_compute(cluster).is_empty()
+}
+
 /// Whether the workload's image pulls leave through this subnet. ECS tasks on the EC2 launch
 /// type are pulled by their container instance, over the instance's own network, so their
 /// awsvpc subnet says nothing about the pull path.
@@ -97,6 +142,19 @@ impl<'a> DeadEndPull<'a> {
         } else {
             (format!("private subnets {}", ids.join(", ")), "their")
         }
+    }
+
+    /// How many Availability Zones the group's subnets span (a subnet whose zone is not
+    /// known counts as one of its own): the zones an interface endpoint serving them is
+    /// billed in.
+    pub fn availability_zones(&self) -> usize {
+        availability_zones(self.subnets.iter().copied())
+    }
+
+    /// What the fix costs a month if it adds the interface endpoints among `shorts` that
+    /// the VPC lacks, in the group's zones ([`missing_endpoints_cost`]).
+    pub fn missing_endpoints_cost(&self, shorts: &[&str]) -> Option<Cost> {
+        missing_endpoints_cost(self.facts(), shorts, self.availability_zones())
     }
 
     /// The chain from the workload through each subnet to the shared dead-end route.

@@ -343,3 +343,38 @@ async fn url_credentials_become_basic_auth_and_are_never_shown() {
         assert!(!format!("{hook:?}").contains(secret), "{hook:?}");
     }
 }
+
+#[test]
+fn an_event_carries_the_findings_owner_and_cost() {
+    let finding = Finding {
+        check: "EKS001".into(),
+        name: "idle-eks-cluster".into(),
+        severity: checks::Severity::Medium,
+        account: "111122223333".into(),
+        region: "us-east-1".into(),
+        resource: "arn:aws:eks:us-east-1:111122223333:cluster/idle".into(),
+        message: "idle".into(),
+        remediation: "delete it".into(),
+        evidence: Vec::new(),
+        fingerprint: "f".repeat(32),
+        change: None,
+        cost: Some(checks::Cost {
+            monthly_usd: 73.0,
+            kind: checks::CostKind::Waste,
+            basis: "1 EKS control plane × $0.10/h × 730 h".into(),
+        }),
+        owner: Some("platform".into()),
+    };
+    let event = Event {
+        idempotency_key: format!("opened:{}", finding.fingerprint),
+        event: "opened".into(),
+        finding,
+    };
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(json["finding"]["owner"], "platform");
+    assert_eq!(json["finding"]["cost"]["monthly_usd"], 73.0);
+    assert_eq!(json["finding"]["cost"]["kind"], "waste");
+    // A spooled batch reads back the same.
+    let back: Event = serde_json::from_value(json).unwrap();
+    assert_eq!(back, event);
+}

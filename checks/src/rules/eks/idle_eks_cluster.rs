@@ -1,14 +1,13 @@
 //! EKS001: an EKS cluster paying for a control plane with nothing to run pods on.
 
+use crate::date::days_from_civil;
 use crate::declare_check;
-use crate::finding::{Evidence, Severity};
+use crate::eks_calendar::{label, parse_minor, Calendar};
+use crate::finding::{Cost, Evidence, Severity};
+use crate::model::EksCluster;
+use crate::prices::PriceTable;
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::{cluster_compute_complete, CLUSTER_COMPUTE_OPS};
-
-/// The EKS control-plane price under standard support, in US dollars per hour.
-const CONTROL_PLANE_USD_PER_HOUR: f64 = 0.10;
-/// AWS's billing month.
-const HOURS_PER_MONTH: f64 = 730.0;
 
 declare_check! {
     /// ## What it finds
@@ -41,7 +40,10 @@ declare_check! {
     ///
     /// If the cluster is no longer needed, delete it (`aws eks delete-cluster --name
     /// CLUSTER`, after deleting its nodegroups and Fargate profiles). If it is parked on
-    /// purpose, record the owner and a review date in its tags.
+    /// purpose, record the owner and a review date in its tags. Deleting it saves the whole
+    /// control-plane price, which the finding's cost gives at list prices: about $73 a month
+    /// in standard support, $438 in extended support (then the extended-support premium is
+    /// counted here, not again on the cluster's EKS005 finding).
     ///
     /// ## References
     ///
@@ -59,8 +61,25 @@ declare_check! {
     };
 }
 
+/// What the idle control plane costs a month: at the extended-support rate when its
+/// version is past standard support on the day the inventory describes.
+fn waste(ctx: &Ctx<'_>, cluster: &EksCluster) -> Cost {
+    let extended = cluster
+        .version
+        .as_deref()
+        .and_then(parse_minor)
+        .filter(|minor| {
+            ctx.as_of().is_some_and(|today| {
+                Calendar::bundled().past_standard_support(*minor, days_from_civil(today))
+            })
+        })
+        .map(label);
+    PriceTable::bundled()
+        .region(&cluster.scope.region)
+        .idle_control_plane(extended.as_deref())
+}
+
 fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
-    let monthly = (CONTROL_PLANE_USD_PER_HOUR * HOURS_PER_MONTH).round();
     for cluster in &ctx.inventory.eks_clusters {
         if !cluster.status.eq_ignore_ascii_case("ACTIVE") {
             continue;
@@ -93,6 +112,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 format!("Fargate profile `{}` is {}", fp.name, fp.status),
             ));
         }
+        let cost = waste(ctx, cluster);
+        let monthly = cost.monthly_usd;
         out.report(
             &cluster.scope,
             Report {
@@ -109,7 +130,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 ),
                 evidence,
             },
-        );
+        )
+        .cost = Some(cost);
     }
 }
 
@@ -134,6 +156,42 @@ mod tests {
         assert!(f.message.starts_with("EKS cluster `idle` has no compute"));
         assert!(f.message.contains("about $73/month"), "{}", f.message);
         assert!(f.evidence.iter().any(|e| e.fact.contains("desired size 0")));
+        let cost = f.cost.as_ref().expect("an idle cluster is waste");
+        assert_eq!((cost.kind, cost.monthly_usd), (crate::CostKind::Waste, 73.0));
+        assert!(
+            cost.basis.starts_with(
+                "1 EKS control plane × $0.10/h (standard support) × 730 h = $73.00 (us-east-1 list price, prices as of "
+            ),
+            "{}",
+            cost.basis
+        );
+    }
+
+    #[test]
+    fn idle_cluster_in_extended_support_wastes_the_whole_extended_rate() {
+        let mut b = idle();
+        b.inv.eks_clusters[0].version = Some("1.31".into());
+        b.inv.collected_at = Some("2026-01-15T08:00:00Z".into());
+        let out = b.run(&[&EKS001]);
+        let f = &out.findings[0];
+        assert!(f.message.contains("about $438/month"), "{}", f.message);
+        let cost = f.cost.as_ref().unwrap();
+        assert_eq!(cost.monthly_usd, 438.0);
+        assert!(cost.basis.contains("$0.60/h (extended support, Kubernetes 1.31: $0.10/h standard + $0.50/h extended)"), "{}", cost.basis);
+        assert!(cost.basis.ends_with("its EKS005 finding counts none of it"));
+        // The same version before its standard support ended: the standard rate.
+        b.inv.collected_at = Some("2025-11-25T08:00:00Z".into());
+        assert_eq!(b.run(&[&EKS001]).findings[0].cost.as_ref().unwrap().monthly_usd, 73.0);
+    }
+
+    #[test]
+    fn clusters_outside_us_east_1_say_whose_price_they_use() {
+        let mut b = idle();
+        b.inv.eks_clusters[0].scope.region = "eu-west-1".into();
+        b.inv.eks_nodegroups[0].scope.region = "eu-west-1".into();
+        let out = b.run(&[&EKS001]);
+        let cost = out.findings[0].cost.as_ref().unwrap();
+        assert!(cost.basis.contains("(eu-west-1 priced at the us-east-1 list price, prices as of "), "{}", cost.basis);
     }
 
     #[test]

@@ -9,9 +9,11 @@ use crate::date::{days_from_civil, format_date, Date};
 use crate::crosswalk::{config, fsbp, prowler};
 use crate::declare_check;
 use crate::eks_calendar::{self, label, parse_minor, Calendar, Lookup, VersionDates};
-use crate::finding::{Evidence, Severity};
+use crate::finding::{Cost, Evidence, Severity};
 use crate::model::EksCluster;
+use crate::prices::PriceTable;
 use crate::registry::{Ctx, Emitter, Report};
+use crate::rules::common::idle_cluster;
 
 /// How close to the end of standard support a cluster is reported (medium).
 const WARN_DAYS: i64 = 90;
@@ -72,7 +74,11 @@ declare_check! {
     /// ```
     ///
     /// Check the cluster insights (`aws eks list-insights --cluster-name CLUSTER`) for
-    /// deprecated APIs before each step. To keep the calendar current, update
+    /// deprecated APIs before each step. Past the end of standard support the finding's cost
+    /// is what the upgrade saves: the $0.50 an hour extended support adds to the $0.10
+    /// standard rate (about $365 a month per cluster, at list prices). An idle cluster
+    /// carries no cost here when EKS001 runs too: deleting it saves the whole control
+    /// plane, and its EKS001 finding counts that. To keep the calendar current, update
     /// `checks/data/eks-kubernetes-versions.json` from the AWS release calendar.
     ///
     /// ## References
@@ -143,11 +149,29 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         ));
     }
     for cluster in clusters {
-        evaluate(calendar, cluster, today, out);
+        // One problem, one figure: an idle cluster's premium is counted by EKS001, whose
+        // fix (deleting it) saves it along with the rest of the control plane.
+        let idle = ctx.runs("EKS001") && idle_cluster(ctx, cluster);
+        evaluate(calendar, cluster, today, idle, out);
     }
 }
 
-fn evaluate(calendar: &Calendar, cluster: &EksCluster, today: Date, out: &mut Emitter<'_>) {
+/// The extended-support premium a cluster past standard support pays, unless it is idle.
+fn premium(cluster: &EksCluster, version: &str, idle: bool) -> Option<Cost> {
+    (!idle).then(|| {
+        PriceTable::bundled()
+            .region(&cluster.scope.region)
+            .extended_support_premium(version)
+    })
+}
+
+fn evaluate(
+    calendar: &Calendar,
+    cluster: &EksCluster,
+    today: Date,
+    idle: bool,
+    out: &mut Emitter<'_>,
+) {
     let today_n = days_from_civil(today);
     let Some(text) = cluster.version.as_deref() else {
         out.unknown(
@@ -172,7 +196,7 @@ fn evaluate(calendar: &Calendar, cluster: &EksCluster, today: Date, out: &mut Em
     let dates = match calendar.lookup(minor) {
         Lookup::Listed(v) => v,
         Lookup::Older(oldest) if today_n >= days_from_civil(oldest.end_extended) => {
-            report_older(calendar, cluster, minor, oldest, today, out);
+            report_older(calendar, cluster, minor, oldest, today, idle, out);
             return;
         }
         Lookup::Older(_) | Lookup::Unlisted => {
@@ -236,6 +260,13 @@ fn evaluate(calendar: &Calendar, cluster: &EksCluster, today: Date, out: &mut Em
     } else {
         return;
     };
+    // Past standard support the control plane pays the extended-support rate; before, the
+    // cost is still to come and nothing is wasted yet.
+    let cost = if today_n >= end_std {
+        premium(cluster, &version, idle)
+    } else {
+        None
+    };
     out.report(
         &cluster.scope,
         Report {
@@ -256,7 +287,8 @@ fn evaluate(calendar: &Calendar, cluster: &EksCluster, today: Date, out: &mut Em
                 Evidence::new(&cluster.arn, calendar_fact),
             ],
         },
-    );
+    )
+    .cost = cost;
 }
 
 /// A version older than the whole calendar: every EKS version ends support in release order,
@@ -267,6 +299,7 @@ fn report_older(
     minor: (u32, u32),
     oldest: &VersionDates,
     today: Date,
+    idle: bool,
     out: &mut Emitter<'_>,
 ) {
     let today_n = days_from_civil(today);
@@ -304,7 +337,8 @@ fn report_older(
                 ),
             ],
         },
-    );
+    )
+    .cost = premium(cluster, &version, idle);
 }
 
 fn remediation(calendar: &Calendar, cluster: &EksCluster, minor: (u32, u32), today: i64) -> String {
@@ -324,9 +358,11 @@ mod tests {
     use super::*;
     use crate::testkit::Builder;
 
+    /// A cluster with nodes (an idle one is EKS001's to cost) on `version`.
     fn cluster_on(version: &str, as_of: Option<&str>) -> Builder {
         let mut b = Builder::new();
         b.eks_cluster("prod").version = Some(version.into());
+        b.nodegroup("prod", "ng-0", &["subnet-1"]);
         b.inv.collected_at = as_of.map(str::to_string);
         b
     }
@@ -348,6 +384,35 @@ mod tests {
             f.remediation
         );
         assert!(out.notes.is_empty());
+        let cost = f.cost.as_ref().expect("extended support is waste");
+        assert_eq!((cost.kind, cost.monthly_usd), (crate::CostKind::Waste, 365.0));
+        assert!(cost.basis.starts_with("1 EKS control plane in extended support (Kubernetes 1.31) × $0.50/h ($0.60/h extended-support rate − $0.10/h standard) × 730 h = $365.00 (us-east-1 list price, prices as of "), "{}", cost.basis);
+    }
+
+    #[test]
+    fn only_a_version_past_standard_support_costs_and_an_idle_cluster_leaves_it_to_eks001() {
+        // Within ninety days of the end: a finding, nothing wasted yet.
+        let soon = cluster_on("1.31", Some("2025-11-25T23:59:59Z")).run(&[&EKS005]);
+        assert!(soon.findings[0].cost.is_none());
+        // Past extended support: still billed at the extended rate until EKS upgrades it.
+        let ended = cluster_on("1.29", Some("2026-11-22")).run(&[&EKS005]);
+        assert_eq!(ended.findings[0].cost.as_ref().unwrap().monthly_usd, 365.0);
+        let ancient = cluster_on("1.19", Some("2026-11-22")).run(&[&EKS005]);
+        assert_eq!(ancient.findings[0].cost.as_ref().unwrap().monthly_usd, 365.0);
+        // The same cluster with no compute at all: EKS001 counts its whole control plane.
+        let mut idle = cluster_on("1.31", Some("2026-01-15T08:00:00Z"));
+        idle.inv.eks_nodegroups[0].desired_size = 0;
+        let eks001 = crate::rules::find("EKS001").unwrap();
+        let out = idle.run(&[&EKS005, eks001]);
+        let eks005 = out.findings.iter().find(|f| f.check == "EKS005").unwrap();
+        assert_eq!(eks005.severity, Severity::High);
+        assert!(eks005.cost.is_none(), "{out:?}");
+        // Without EKS001 in the run, nothing else counts it: the premium is this finding's.
+        let alone = idle.run(&[&EKS005]);
+        assert_eq!(alone.findings[0].cost.as_ref().unwrap().monthly_usd, 365.0);
+        // With a node it is not idle, and the premium is this finding's.
+        let busy = cluster_on("1.31", Some("2026-01-15T08:00:00Z"));
+        assert_eq!(busy.run(&[&EKS005]).findings[0].cost.as_ref().unwrap().monthly_usd, 365.0);
     }
 
     #[test]

@@ -87,6 +87,11 @@ declare_check! {
     /// Tasks pick the change up when they are replaced (`aws ecs update-service
     /// --force-new-deployment`). If nobody uses ECS Exec, turning it off is the other fix.
     ///
+    /// A new `ssmmessages` endpoint is billed per Availability Zone it serves: the network
+    /// finding's cost is its monthly price in the zones of the tasks' subnets ($0.01 an hour
+    /// per zone at us-east-1 list prices, about $7.30 a month, plus $0.01 per GB). Turning
+    /// private DNS on, or fixing the task role, costs nothing.
+    ///
     /// ## References
     ///
     /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
@@ -156,6 +161,7 @@ fn network(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
         let (subnets, its) = group.subnets_phrase();
         let has = if its == "its" { "has" } else { "have" };
         let rt = facts.route_table_label();
+        let cost = group.missing_endpoints_cost(&["ssmmessages"]);
         let mut evidence = group.evidence();
         evidence.push(Evidence::new(w.arn(), "enableExecuteCommand is true"));
         let endpoint = facts.interface_endpoint("ssmmessages");
@@ -192,7 +198,8 @@ fn network(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 remediation: format!("{fix}, or route 0.0.0.0/0 from {rt} to a NAT gateway."),
                 evidence,
             },
-        );
+        )
+        .cost = cost;
     }
 }
 
@@ -383,6 +390,9 @@ mod tests {
         assert!(f
             .remediation
             .starts_with("Add the interface endpoint com.amazonaws.us-east-1.ssmmessages"));
+        let cost = f.cost.as_ref().expect("the fix adds an endpoint");
+        assert_eq!((cost.kind, cost.monthly_usd), (crate::CostKind::Fix, 7.3));
+        assert!(cost.basis.starts_with("1 interface endpoint (ssmmessages) × 1 AZ × $0.01/h × 730 h = $7.30 (us-east-1 list price, prices as of "), "{}", cost.basis);
     }
 
     #[test]
@@ -391,7 +401,9 @@ mod tests {
         b.interface_endpoint("vpce-ssmm", "vpc-1", "ssmmessages");
         assert!(b.run(&[&VPC009]).findings.is_empty());
         b.inv.vpc_endpoints.last_mut().unwrap().private_dns_enabled = false;
-        assert_eq!(b.run(&[&VPC009]).findings.len(), 1, "private DNS off");
+        let out = b.run(&[&VPC009]);
+        assert_eq!(out.findings.len(), 1, "private DNS off");
+        assert!(out.findings[0].cost.is_none(), "turning private DNS on is free");
 
         let mut b = exec_service();
         b.table("rtb-main")

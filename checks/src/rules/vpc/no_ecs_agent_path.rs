@@ -8,7 +8,7 @@ use crate::finding::{Evidence, Severity};
 use crate::graph::{Egress, SubnetFacts};
 use crate::model::EcsContainerInstance;
 use crate::registry::{Ctx, Emitter, Report};
-use crate::rules::common::NETWORK_OPS;
+use crate::rules::common::{availability_zones, missing_endpoints_cost, NETWORK_OPS};
 
 /// The interface endpoints the container agent talks to: the ECS API (registration,
 /// state changes), the agent communication service (the websocket tasks arrive on) and the
@@ -75,6 +75,11 @@ declare_check! {
     /// Or route 0.0.0.0/0 from the subnet's route table to a NAT gateway in a public subnet.
     /// The instances also pull images (VPC003) and, with awslogs, ship logs: those paths are
     /// separate checks.
+    ///
+    /// Each new endpoint is billed per Availability Zone it serves: the finding's cost is the
+    /// monthly price of the endpoints it adds, in the zones of the instances' subnets ($0.01
+    /// an hour per endpoint and zone at us-east-1 list prices, about $7.30 a month, plus $0.01
+    /// per GB). Turning private DNS on costs nothing.
     ///
     /// ## References
     ///
@@ -254,6 +259,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             )
             .lacking(format!("{} interface endpoint", names.join(" + "))),
         );
+        let zones = availability_zones(placed.iter().map(|p| p.facts));
+        let cost = missing_endpoints_cost(facts, &names, zones);
         let remediation = format!(
             "Add the interface endpoint{} {} with private DNS to {} (or enable private DNS on the existing one), or route 0.0.0.0/0 from {} to a NAT gateway.",
             if names.len() == 1 { "" } else { "s" },
@@ -276,7 +283,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 remediation,
                 evidence,
             },
-        );
+        )
+        .cost = cost;
     }
 }
 
@@ -320,6 +328,9 @@ mod tests {
         assert!(f.remediation.starts_with(
             "Add the interface endpoints com.amazonaws.us-east-1.ecs, com.amazonaws.us-east-1.ecs-agent, com.amazonaws.us-east-1.ecs-telemetry"
         ));
+        let cost = f.cost.as_ref().expect("the fix adds endpoints");
+        assert_eq!((cost.kind, cost.monthly_usd), (crate::CostKind::Fix, 21.9));
+        assert!(cost.basis.starts_with("3 interface endpoints (ecs, ecs-agent, ecs-telemetry) × 1 AZ × $0.01/h × 730 h = $21.90 (us-east-1 list price, prices as of "), "{}", cost.basis);
     }
 
     #[test]
@@ -340,6 +351,7 @@ mod tests {
         assert_eq!(out.findings.len(), 1);
         assert_eq!(out.findings[0].severity, Severity::Low);
         assert!(out.findings[0].message.contains("no usable ecs-telemetry endpoint:"));
+        assert_eq!(out.findings[0].cost.as_ref().unwrap().monthly_usd, 7.3);
     }
 
     #[test]
@@ -354,6 +366,7 @@ mod tests {
         assert!(out.findings[0]
             .message
             .contains("ecs-telemetry (vpce-ecs-telemetry has private DNS off)"));
+        assert!(out.findings[0].cost.is_none(), "turning private DNS on is free");
     }
 
     #[test]

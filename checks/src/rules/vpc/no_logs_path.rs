@@ -66,6 +66,11 @@ declare_check! {
     /// subnet. An existing `logs` endpoint with private DNS off can be fixed in place with
     /// `aws ec2 modify-vpc-endpoint --vpc-endpoint-id VPCE_ID --private-dns-enabled`.
     ///
+    /// A new endpoint is billed per Availability Zone it serves: the finding's cost is its
+    /// monthly price in the zones of the tasks' subnets ($0.01 an hour per zone at us-east-1
+    /// list prices, about $7.30 a month, plus $0.01 per GB of logs). Turning private DNS on
+    /// costs nothing.
+    ///
     /// ## References
     ///
     /// - https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
@@ -163,6 +168,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 facts.subnet.scope.region, facts.subnet.vpc_id
             ),
         };
+        let cost = pull.missing_endpoints_cost(&["logs"]);
         out.report(
             ecs.scope(),
             Report {
@@ -174,7 +180,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 remediation,
                 evidence,
             },
-        );
+        )
+        .cost = cost;
     }
 }
 
@@ -235,6 +242,9 @@ mod tests {
             .remediation
             .starts_with("Add the interface endpoint com.amazonaws.us-east-1.logs"));
         assert!(f.remediation.contains("from rtb-main to a NAT gateway"));
+        let cost = f.cost.as_ref().expect("the fix adds an endpoint");
+        assert_eq!((cost.kind, cost.monthly_usd), (crate::CostKind::Fix, 7.3));
+        assert!(cost.basis.starts_with("1 interface endpoint (logs) × 1 AZ × $0.01/h × 730 h = $7.30 (us-east-1 list price, prices as of "), "{}", cost.basis);
     }
 
     #[test]
@@ -261,6 +271,7 @@ mod tests {
         assert!(f
             .remediation
             .contains("modify-vpc-endpoint --vpc-endpoint-id vpce-logs --private-dns-enabled"));
+        assert!(f.cost.is_none(), "turning private DNS on is free");
     }
 
     #[test]

@@ -84,6 +84,11 @@ declare_check! {
     /// `sts.amazonaws.com`, which no VPC endpoint serves). Alternatively, route 0.0.0.0/0
     /// from the subnet's route table to a NAT gateway in a public subnet.
     ///
+    /// Each new endpoint is billed per Availability Zone it serves: the finding's cost is the
+    /// monthly price of the `sts` and `eks-auth` endpoints it adds, in the zones of the
+    /// nodes' or pods' subnets ($0.01 an hour per endpoint and zone at us-east-1 list prices,
+    /// about $7.30 a month, plus $0.01 per GB). Turning private DNS on costs nothing.
+    ///
     /// ## References
     ///
     /// - https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html
@@ -320,6 +325,7 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             }
         }
         let shorts: Vec<&str> = gaps.iter().map(|(m, _, _)| m.endpoint()).collect();
+        let cost = group.missing_endpoints_cost(&shorts);
         evidence.push(
             Evidence::new(
                 ctx.graph.vpc_arn(&facts.subnet.scope, &facts.subnet.vpc_id),
@@ -348,7 +354,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 remediation,
                 evidence,
             },
-        );
+        )
+        .cost = cost;
     }
 }
 
@@ -427,6 +434,9 @@ mod tests {
         assert!(f
             .remediation
             .starts_with("Add the interface endpoint com.amazonaws.us-east-1.sts with private DNS to vpc-1; or route 0.0.0.0/0 from rtb-main"));
+        let cost = f.cost.as_ref().expect("the fix adds an endpoint");
+        assert_eq!((cost.kind, cost.monthly_usd), (crate::CostKind::Fix, 7.3));
+        assert!(cost.basis.starts_with("1 interface endpoint (sts) × 1 AZ × $0.01/h × 730 h = $7.30 (us-east-1 list price, prices as of "), "{}", cost.basis);
     }
 
     #[test]
@@ -442,6 +452,7 @@ mod tests {
         assert!(out.findings[0]
             .message
             .contains("its VPC has an sts endpoint vpce-sts with private DNS off:"));
+        assert!(out.findings[0].cost.is_none(), "turning private DNS on is free");
     }
 
     #[test]

@@ -75,6 +75,12 @@ declare_check! {
     /// the replica. Alternatively, route 0.0.0.0/0 from the subnet's route table to a NAT
     /// gateway in a public subnet.
     ///
+    /// Each new endpoint is billed per Availability Zone it serves: the finding's cost is the
+    /// monthly price of the `secretsmanager` and `ssm` endpoints it adds, in the zones of the
+    /// tasks' subnets ($0.01 an hour per endpoint and zone at us-east-1 list prices, about
+    /// $7.30 a month, plus $0.01 per GB). Turning private DNS on, or replicating a secret,
+    /// adds no endpoint.
+    ///
     /// ## References
     ///
     /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html
@@ -202,6 +208,8 @@ fn endpoint_for<'f>(
 struct Gap {
     message: String,
     fix: String,
+    /// The interface endpoint the fix adds (`secretsmanager`, `ssm`), if it adds one.
+    adds: Option<&'static str>,
 }
 
 fn gap(facts: &SubnetFacts<'_>, store: Store, region: &str, uses: &[SecretUse<'_>]) -> Option<Gap> {
@@ -222,6 +230,7 @@ fn gap(facts: &SubnetFacts<'_>, store: Store, region: &str, uses: &[SecretUse<'_
                 "enable private DNS on {} (`aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --private-dns-enabled`)",
                 ep.id, ep.id
             ),
+            adds: None,
         }),
         None if region == local => Some(Gap {
             message: format!("the VPC has no {short} endpoint for {what}"),
@@ -229,6 +238,7 @@ fn gap(facts: &SubnetFacts<'_>, store: Store, region: &str, uses: &[SecretUse<'_
                 "add the interface endpoint com.amazonaws.{local}.{short} with private DNS to {}",
                 facts.subnet.vpc_id
             ),
+            adds: Some(short),
         }),
         None => Some(Gap {
             message: format!(
@@ -237,6 +247,7 @@ fn gap(facts: &SubnetFacts<'_>, store: Store, region: &str, uses: &[SecretUse<'_
                 if uses.len() == 1 { "it" } else { "them" },
             ),
             fix: format!("replicate {what} into {local} and reference the copy"),
+            adds: None,
         }),
     }
 }
@@ -280,11 +291,13 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             ctx.graph.vpc_arn(&facts.subnet.scope, &facts.subnet.vpc_id),
             endpoints_fact(facts, &by_source),
         );
-        let lacking = unusable_endpoints(facts, &by_source);
-        if !lacking.is_empty() {
-            vpc = vpc.lacking(format!("{} interface endpoint", lacking.join(" + ")));
+        let mut added: Vec<&str> = gaps.iter().filter_map(|g| g.adds).collect();
+        added.dedup();
+        if !added.is_empty() {
+            vpc = vpc.lacking(format!("{} interface endpoint", added.join(" + ")));
         }
         evidence.push(vpc);
+        let cost = pull.missing_endpoints_cost(&added);
         let mut fixes: Vec<String> = gaps.into_iter().map(|g| g.fix).collect();
         fixes.push(format!("or route 0.0.0.0/0 from {rt} to a NAT gateway"));
         let mut remediation = fixes.join("; ");
@@ -303,7 +316,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 remediation,
                 evidence,
             },
-        );
+        )
+        .cost = cost;
     }
 }
 
@@ -316,20 +330,6 @@ fn endpoint_label(facts: &SubnetFacts<'_>, store: Store, region: &str) -> String
     } else {
         format!("com.amazonaws.{region}.{}", store.endpoint())
     }
-}
-
-/// The endpoints that are absent or answer no private DNS name: what the fix adds.
-fn unusable_endpoints(
-    facts: &SubnetFacts<'_>,
-    by_source: &BTreeMap<(Store, &str), Vec<SecretUse<'_>>>,
-) -> Vec<String> {
-    by_source
-        .keys()
-        .filter(|(store, region)| {
-            endpoint_for(facts, *store, region).is_none_or(|ep| !ep.private_dns_enabled)
-        })
-        .map(|(store, region)| endpoint_label(facts, *store, region))
-        .collect()
 }
 
 fn endpoints_fact(
@@ -411,6 +411,23 @@ mod tests {
             f.remediation,
             "Add the interface endpoint com.amazonaws.us-east-1.secretsmanager with private DNS to vpc-1; or route 0.0.0.0/0 from rtb-main to a NAT gateway."
         );
+        let cost = f.cost.as_ref().expect("the fix adds an endpoint");
+        assert_eq!((cost.kind, cost.monthly_usd), (crate::CostKind::Fix, 7.3));
+        assert!(cost.basis.starts_with("1 interface endpoint (secretsmanager) × 1 AZ × $0.01/h × 730 h = $7.30 (us-east-1 list price, prices as of "), "{}", cost.basis);
+    }
+
+    #[test]
+    fn the_fix_costs_both_stores_endpoints_and_nothing_for_private_dns() {
+        let b = private_with_secrets(&[("DB_PASSWORD", SM_ARN), ("API_KEY", "/prod/api-key")]);
+        let cost = b.run(&[&VPC005]).findings[0].cost.clone().unwrap();
+        assert_eq!(cost.monthly_usd, 14.6);
+        assert!(cost.basis.starts_with("2 interface endpoints (secretsmanager, ssm) × 1 AZ × "), "{}", cost.basis);
+        let mut b = private_with_secrets(&[("DB_PASSWORD", SM_ARN)]);
+        b.interface_endpoint("vpce-sm", "vpc-1", "secretsmanager")
+            .private_dns_enabled = false;
+        let out = b.run(&[&VPC005]);
+        assert_eq!(out.findings.len(), 1);
+        assert!(out.findings[0].cost.is_none());
     }
 
     #[test]

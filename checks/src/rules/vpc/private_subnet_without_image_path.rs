@@ -58,6 +58,12 @@ declare_check! {
     /// route table. Images from public registries must then be copied into this region's ECR,
     /// or served through an ECR pull-through cache rule.
     ///
+    /// Interface endpoints are billed per endpoint and per Availability Zone they serve:
+    /// where the fix adds them, the finding's cost is that monthly price for the endpoints
+    /// that are missing in the zones of the affected subnets ($0.01 an hour each at us-east-1
+    /// list prices, about $7.30 a month, plus $0.01 per GB processed). The S3 gateway
+    /// endpoint is free. A NAT gateway instead costs $0.045 an hour plus $0.045 per GB.
+    ///
     /// ## References
     ///
     /// - https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
@@ -223,7 +229,8 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 remediation,
                 evidence,
             },
-        );
+        )
+        .cost = pull.missing_endpoints_cost(&ECR_ENDPOINTS);
     }
 }
 
@@ -283,6 +290,33 @@ mod tests {
     }
 
     #[test]
+    fn the_fix_costs_the_missing_endpoints_in_each_zone() {
+        // Only ecr.dkr is missing, in one zone.
+        let mut b = Builder::standard_vpc();
+        b.with_web_service();
+        b.interface_endpoint("vpce-api", "vpc-1", "ecr.api");
+        let cost = run_it(&b).findings[0].cost.clone().expect("endpoints to add");
+        assert_eq!((cost.kind, cost.monthly_usd), (crate::CostKind::Fix, 7.3));
+        assert!(cost.basis.starts_with("1 interface endpoint (ecr.dkr) × 1 AZ × $0.01/h × 730 h = $7.30 (us-east-1 list price, prices as of "), "{}", cost.basis);
+
+        // Both missing; the service spans two subnets in two zones.
+        let mut b = Builder::standard_vpc();
+        b.subnet("subnet-2", "vpc-1", "10.0.2.0/24", 200).availability_zone =
+            Some("us-east-1b".into());
+        b.with_web_service()
+            .network
+            .as_mut()
+            .unwrap()
+            .subnets
+            .push("subnet-2".into());
+        let out = run_it(&b);
+        assert_eq!(out.findings.len(), 1, "{out:?}");
+        let cost = out.findings[0].cost.clone().unwrap();
+        assert_eq!(cost.monthly_usd, 29.2);
+        assert!(cost.basis.starts_with("2 interface endpoints (ecr.api, ecr.dkr) × 2 AZs × $0.01/h × 730 h = $29.20"), "{}", cost.basis);
+    }
+
+    #[test]
     fn ecr_endpoints_are_a_path() {
         let mut b = Builder::standard_vpc();
         b.with_web_service();
@@ -311,6 +345,7 @@ mod tests {
         assert!(out.findings[0]
             .message
             .contains("no usable ecr.dkr (vpce-dkr has private DNS off) endpoint"));
+        assert!(out.findings[0].cost.is_none(), "turning private DNS on is free");
     }
 
     #[test]
