@@ -251,6 +251,39 @@ class DemoReport(unittest.TestCase):
             self.assertEqual(self.page.evaluate("navigator.clipboard.readText()"), text)
 
 
+class OwnersAndCosts(unittest.TestCase):
+    def test_owner_filter_and_cost_badges(self):
+        report, html = write_reports("owners", ["--owner-tag", "team", "--owner-tag", "app"])
+        p = Page(html)
+        try:
+            page, findings = p.page, report["findings"]
+            owners = {f.get("owner") for f in findings}
+            self.assertIn("platform", owners)
+            page.locator("select[name=owner]").select_option("platform")
+            self.assertEqual(p.visible("article.finding"), sum(1 for f in findings if f.get("owner") == "platform"))
+            self.assertEqual(p.visible("article.finding .owner"), p.visible("article.finding"))
+            if None in owners:
+                page.locator("select[name=owner]").select_option("(none)")
+                self.assertEqual(p.visible("article.finding"), sum(1 for f in findings if "owner" not in f))
+            page.locator("select[name=owner]").select_option("")
+            # Costs: a badge per priced finding, the waste total as the JSON summary says.
+            priced = [f for f in findings if f.get("cost")]
+            self.assertTrue(priced, "the demo prices an idle cluster and endpoint fixes")
+            for f in priced:
+                badge = page.locator(f"#f-{f['fingerprint']} .cost.{f['cost']['kind']}")
+                self.assertEqual(badge.count(), 1, f["check"])
+                self.assertIn(f"{f['cost']['monthly_usd']:.2f}", badge.text_content())
+            waste = report["summary"]["waste_monthly_usd"]
+            self.assertIn(f"${waste:.2f}", page.locator(".total.waste").inner_text())
+            page.locator("select[name=sort]").select_option("cost")
+            first = page.locator("article.finding").first
+            self.assertEqual(first.get_attribute("id"), "f-" + max(priced, key=lambda f: f["cost"]["monthly_usd"])["fingerprint"])
+            p.shot("demo-owners-costs")
+        finally:
+            p.assert_sealed(self)
+            p.close()
+
+
 class WithoutJavaScript(unittest.TestCase):
     def test_every_finding_reads_without_a_script(self):
         report, html = write_reports("nojs", [])
