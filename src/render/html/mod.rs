@@ -391,6 +391,8 @@ fn findings_view(report: &Report, cards: &[(Kind, &Finding, Option<&str>)]) -> M
                         option value="sev" { "severity" }
                         option value="check" { "check" }
                         option value="account" { "account, region" }
+                        option value="region" { "region, account" }
+                        @if !owners.is_empty() { option value="owner" { "owner" } }
                         option value="resource" { "resource" }
                         option value="cost" { "cost" }
                     }

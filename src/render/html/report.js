@@ -61,6 +61,8 @@
     sev: function (a, b) { return b.dataset.rank - a.dataset.rank; },
     check: function (a, b) { return cmp(a.dataset.check, b.dataset.check); },
     account: function (a, b) { return cmp(a.dataset.account + a.dataset.region, b.dataset.account + b.dataset.region); },
+    region: function (a, b) { return cmp(a.dataset.region + a.dataset.account, b.dataset.region + b.dataset.account); },
+    owner: function (a, b) { return cmp(a.dataset.owner, b.dataset.owner); },
     resource: function (a, b) { return cmp(resources(a), resources(b)); },
     cost: function (a, b) { return b.dataset.cost - a.dataset.cost; }
   };
