@@ -454,6 +454,38 @@ fn floats_in_keys_read_back_exactly() {
     assert!(Replayer::load(dir.path()).unwrap().get(&key).is_ok());
 }
 
+/// A replay keeps only its index in memory: each answer is read from its file when asked
+/// for, and a file that no longer answers the request is an error, never another answer.
+#[test]
+fn replayed_bodies_are_read_when_asked_for() {
+    let key = RequestKey {
+        account: None,
+        service: "ecs".into(),
+        region: "us-east-1".into(),
+        operation: "ListClusters".into(),
+        params: serde_json::json!({}),
+    };
+    let ex = |body: Value| Exchange {
+        key: key.clone(),
+        status: 200,
+        headers: Vec::new(),
+        body,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write_recording(dir.path(), &ex(serde_json::json!({"clusterArns": []})));
+    let replayer = Replayer::load(dir.path()).unwrap();
+    let path = dir.path().join(key.file_name());
+    std::fs::write(&path, serde_json::to_string(&ex(serde_json::json!({"n": 2}))).unwrap()).unwrap();
+    assert_eq!(&replayer.get(&key).unwrap().body[..], br#"{"n":2}"#);
+    let mut other = ex(Value::Null);
+    other.key.operation = "DescribeClusters".into();
+    std::fs::write(&path, serde_json::to_string(&other).unwrap()).unwrap();
+    let err = replayer.get(&key).unwrap_err().to_string();
+    assert!(err.contains("no longer records"), "{err}");
+    std::fs::remove_file(&path).unwrap();
+    assert!(replayer.get(&key).is_err());
+}
+
 fn write_recording(dir: &Path, ex: &Exchange) {
     let manifest = serde_json::json!({
         "format": crate::http::recording::FORMAT,

@@ -1,5 +1,9 @@
-//! Replay: a recording loaded whole, validated, and served by request key, with an
-//! optional simulator (`--simulate`) answering in front of it.
+//! Replay: a recording validated whole, indexed by request key, and served from disk, with
+//! an optional simulator (`--simulate`) answering in front of it.
+//!
+//! Only the index (canonical key → file) stays in memory: each answer is read from its file
+//! when asked for, so replaying a recording of a thousand accounts costs what the live run
+//! costs, not the recording's size.
 
 use std::collections::HashMap;
 use std::fs;
@@ -25,15 +29,15 @@ pub struct Recorded {
 pub struct Replayer {
     dir: PathBuf,
     pub manifest: Manifest,
-    /// By canonical key: only what is answered, with the body as its wire bytes (a large
-    /// recording held as parsed JSON would take several times its size on disk).
-    exchanges: HashMap<String, Recorded>,
+    /// By canonical key: the file that answers it.
+    exchanges: HashMap<String, PathBuf>,
     /// Answers in front of the recording: latency, rate limits, faults (`--simulate`).
     pub simulator: Option<Simulator>,
 }
 
 impl Replayer {
-    /// Loads and validates a whole recording.
+    /// Validates a whole recording (every exchange is read and checked once) and indexes
+    /// it.
     pub fn load(dir: &Path) -> Result<Self, RecordingError> {
         if dir.is_file() {
             return Err(RecordingError::NotADirectory(dir.to_path_buf()));
@@ -55,8 +59,7 @@ impl Replayer {
                 ),
             });
         }
-        let mut exchanges = HashMap::new();
-        let mut sources: HashMap<String, PathBuf> = HashMap::new();
+        let mut exchanges: HashMap<String, PathBuf> = HashMap::new();
         let mut files = Vec::new();
         collect_json_files(&dir.join("exchanges"), &mut files)?;
         files.sort();
@@ -80,7 +83,7 @@ impl Replayer {
                 message,
             })?;
             let key = ex.key.canonical();
-            if let Some(first) = sources.get(&key) {
+            if let Some(first) = exchanges.get(&key) {
                 return Err(RecordingError::Corrupt {
                     path: file,
                     message: format!(
@@ -90,15 +93,7 @@ impl Replayer {
                     ),
                 });
             }
-            sources.insert(key.clone(), file);
-            exchanges.insert(
-                key,
-                Recorded {
-                    status: ex.status,
-                    body: ex.body_bytes().into_boxed_slice(),
-                    headers: ex.headers,
-                },
-            );
+            exchanges.insert(key, file);
         }
         Ok(Replayer {
             dir: dir.to_path_buf(),
@@ -108,12 +103,37 @@ impl Replayer {
         })
     }
 
-    pub fn get(&self, key: &RequestKey) -> Result<&Recorded, RecordingError> {
-        self.exchanges
-            .get(&key.canonical())
+    /// The recorded answer to `key`, read from its file.
+    pub fn get(&self, key: &RequestKey) -> Result<Recorded, RecordingError> {
+        let canonical = key.canonical();
+        let file = self
+            .exchanges
+            .get(&canonical)
             .ok_or_else(|| RecordingError::MissingKey {
                 key: key.describe(),
                 file: self.dir.join(key.file_name()),
-            })
+            })?;
+        let text = read_bounded(file, MAX_EXCHANGE_BYTES)?;
+        let ex: Exchange = parse_json(file, &text)?;
+        // Validated at load; a file changed since then must still be valid, and still
+        // answer this request.
+        ex.validate().map_err(|message| RecordingError::Corrupt {
+            path: file.clone(),
+            message,
+        })?;
+        if ex.key.canonical() != canonical {
+            return Err(RecordingError::Corrupt {
+                path: file.clone(),
+                message: format!(
+                    "changed during the replay: it no longer records {}",
+                    key.describe()
+                ),
+            });
+        }
+        Ok(Recorded {
+            status: ex.status,
+            body: ex.body_bytes().into_boxed_slice(),
+            headers: ex.headers,
+        })
     }
 }

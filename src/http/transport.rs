@@ -339,9 +339,9 @@ async fn fetch(
                         .map_err(|e| ConnectorError::other(e.into(), None))?;
                     let body = match answer {
                         Answer::Malformed => http::simulate::cut_in_half(&ex.body),
-                        _ => ex.body.to_vec(),
+                        _ => ex.body.into_vec(),
                     };
-                    (ex.status, ex.headers.clone(), body)
+                    (ex.status, ex.headers, body)
                 }
                 Answer::Respond {
                     status,

@@ -214,3 +214,46 @@ fn merge_refuses_shard_numbers_and_counters_no_run_could_write() {
         );
     }
 }
+
+/// What a fleet replay concludes, fingerprint by fingerprint: the proof that a change to how
+/// a fleet is collected, checked or held in memory (issue 18) changes none of it. A
+/// synthetic organization of 4 accounts x 2 regions, replayed.
+#[test]
+fn a_synthetic_fleet_replays_to_the_same_conclusions() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fleet");
+    let status = std::process::Command::new("python3")
+        .arg(crate::support::root().join("tests/synth.py"))
+        .args(["--out", out.to_str().unwrap(), "--accounts", "4"])
+        .args(["--regions", "us-east-1,eu-west-1", "--seed", "18"])
+        .args(["--audit", env!("CARGO_BIN_EXE_audit")])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs tests/synth.py");
+    assert!(status.success());
+    let (report, _) = crate::support::replay_report(&out, &[], 0);
+    assert_eq!(report["per_account"].as_array().unwrap().len(), 4);
+    let mut findings: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} {} {}",
+                f["fingerprint"].as_str().unwrap(),
+                f["check"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+                f["account"].as_str().unwrap(),
+                f["region"].as_str().unwrap()
+            )
+        })
+        .collect();
+    findings.sort();
+    let digest = serde_json::json!({
+        "findings": findings,
+        "unknowns": report["unknowns"],
+        "gaps": report["coverage"]["gaps"],
+        "summary": report["summary"],
+    });
+    insta::assert_json_snapshot!("synthetic_fleet_conclusions", digest);
+}
