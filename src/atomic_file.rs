@@ -17,6 +17,15 @@ pub fn dir_of(path: &Path) -> PathBuf {
 /// of the file it will replace, or those any new file gets here (0666 less the umask) rather
 /// than a temporary file's private 0600.
 pub fn stage(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
+    stage_with(path, &mut |w| w.write_all(bytes))
+}
+
+/// [`stage`], with the content written by `write` straight into the temporary file (a
+/// large report is never held whole in memory a second time). Buffered.
+pub fn stage_with(
+    path: &Path,
+    write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<tempfile::NamedTempFile> {
     let existing = fs::metadata(path).ok();
     let mut builder = tempfile::Builder::new();
     #[cfg(unix)]
@@ -28,7 +37,11 @@ pub fn stage(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFi
         builder.permissions(fs::Permissions::from_mode(mode));
     }
     let mut temp = builder.tempfile_in(dir_of(path))?;
-    temp.write_all(bytes)?;
+    {
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, temp.as_file_mut());
+        write(&mut buffered)?;
+        buffered.flush()?;
+    }
     temp.as_file().sync_all()?;
     // The mode given at creation was masked by the umask; an existing file's is restored.
     if let Some(m) = existing {

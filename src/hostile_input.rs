@@ -475,7 +475,11 @@ fn replayed_bodies_are_read_when_asked_for() {
     write_recording(dir.path(), &ex(serde_json::json!({"clusterArns": []})));
     let replayer = Replayer::load(dir.path()).unwrap();
     let path = dir.path().join(key.file_name());
-    std::fs::write(&path, serde_json::to_string(&ex(serde_json::json!({"n": 2}))).unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        serde_json::to_string(&ex(serde_json::json!({"n": 2}))).unwrap(),
+    )
+    .unwrap();
     assert_eq!(&replayer.get(&key).unwrap().body[..], br#"{"n":2}"#);
     let mut other = ex(Value::Null);
     other.key.operation = "DescribeClusters".into();

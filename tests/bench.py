@@ -11,6 +11,8 @@ Cases:
   scale        synthetic recordings at 1x, 10x, 100x the demo, audited through the simulated
                AWS (latency and AWS's published rate limits), against the lower bound of
                their call graph (tests/scale.py).
+  fleet-scale  synthetic organizations of 10, 100, 1,000 accounts x 2 regions through
+               --simulate: wall against the lower bound, calls, peak RSS per account count.
   html         report.html of the synthetic recordings at the same sizes: file size, render
                time, and the time headless Chromium takes to load it and to filter it
                (tests/html_bench.py).
@@ -147,7 +149,10 @@ def main() -> int:
     ap.add_argument("--scales", default="1,10,100",
                     help="sizes of the scale case, in multiples of the demo (empty skips it)")
     ap.add_argument("--latency-ms", type=int, default=50, help="simulated latency per call (scale case)")
-    ap.add_argument("--only", choices=["replay-demo", "moto-demo", "fleet", "scale", "html"],
+    ap.add_argument("--fleet-accounts", default="10,100,1000",
+                    help="account counts of the fleet-scale case (comma-separated; empty skips it)")
+    ap.add_argument("--concurrency", type=int, default=64, help="--concurrency of the fleet-scale case")
+    ap.add_argument("--only", choices=["replay-demo", "moto-demo", "fleet", "scale", "fleet-scale", "html"],
                     help="run one case")
     args = ap.parse_args()
     audit = os.environ.get("AUDIT_BIN") or str(REPO / "target" / "release" / "audit")
@@ -156,6 +161,11 @@ def main() -> int:
         scale.scale_bench(audit, [int(k) for k in args.scales.split(",")], args.latency_ms, GNU_TIME,
                           lambda home: audit_env(home, credentials=False))
     if args.only == "scale":
+        return 0
+    if args.only in (None, "fleet-scale") and args.fleet_accounts:
+        scale.fleet_scale_bench(audit, [int(n) for n in args.fleet_accounts.split(",")], args.latency_ms,
+                                args.concurrency, GNU_TIME, lambda home: audit_env(home, credentials=False))
+    if args.only == "fleet-scale":
         return 0
     if args.only in (None, "html") and args.scales:
         html_bench.html_bench(audit, [int(k) for k in args.scales.split(",")], max(1, min(3, args.runs)),

@@ -26,6 +26,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -212,6 +213,54 @@ def scale_bench(audit: str, scales: list[int], latency_ms: int, gnu_time: str | 
                   f"{wall / bound['bound']:>10.2f} {rss_kb / 1024:>7.1f} MiB  {bound['what']} "
                   f"(generated in {generated:.1f} s)")
     print("   aims: wall/bound <= 1.3 at every size; peak RSS < 300 MiB at 100x; both growing no faster than linearly")
+
+
+def fleet_scale_bench(audit: str, sizes: list[int], latency_ms: int, concurrency: int,
+                      gnu_time: str | None, env) -> None:
+    """Synthetic organizations of N accounts x 2 regions (each account ~1x the demo),
+    replayed through --simulate: wall against the lower bound, calls and peak RSS, to show
+    how they grow with the number of accounts."""
+    latency = latency_ms / 1000
+    print(f"\n== fleet-scale: synthetic organizations (tests/synth.py --accounts N, 2 regions) through "
+          f"--simulate (latency {latency_ms} ms, AWS's buckets per account and region, --concurrency {concurrency})")
+    print(f"   {'accounts':>8} {'calls':>7} {'findings':>8} {'wall':>9} {'bound':>9} {'wall/bound':>10} "
+          f"{'peak RSS':>10} {'RSS/acct':>9}  bound set by")
+    depends = depends_on(audit)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sim = tmp / "sim.toml"
+        sim.write_text(f"latency_ms = {latency_ms}\npublished_limits = true\n")
+        for n in sizes:
+            rec = tmp / f"fleet-{n}"
+            subprocess.run([sys.executable, str(REPO / "tests" / "synth.py"), "--out", str(rec),
+                            "--accounts", str(n), "--regions", "us-east-1,eu-west-1", "--audit", audit],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            bound = lower_bound(rec, latency, depends)
+            # No more than --concurrency calls are in flight: the calls, latency each, spread
+            # over that many slots.
+            slots = bound["calls"] * latency / concurrency
+            if slots > bound["bound"]:
+                bound["bound"], bound["what"] = slots, f"concurrency: {bound['calls']} calls over {concurrency} slots"
+            out, rss_file = tmp / f"report-{n}.json", tmp / f"rss-{n}.txt"
+            argv = [audit, "--replay", str(rec), "--simulate", str(sim), "--format", "json",
+                    "--output", str(out), "--concurrency", str(concurrency)]
+            if gnu_time:
+                argv = [gnu_time, "-f", "%M", "-o", str(rss_file), *argv]
+            start = time.perf_counter()
+            proc = subprocess.run(argv, env=env(tmp), cwd=REPO, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            wall = time.perf_counter() - start
+            if proc.returncode not in (0, 1):
+                raise SystemExit(f"audit exited {proc.returncode} at {n} accounts:\n{proc.stderr.decode()}")
+            report = json.loads(out.read_text())
+            stats = report["stats"]
+            rss_kb = int(rss_file.read_text().split()[-1]) if gnu_time else (stats["peak_rss_kb"] or 0)
+            print(f"   {n:>8} {stats['calls']:>7} {report['summary']['findings']:>8} {wall:>8.2f}s "
+                  f"{bound['bound']:>8.2f}s {wall / bound['bound']:>10.2f} {rss_kb / 1024:>7.1f} MiB "
+                  f"{rss_kb / 1024 / n:>6.2f} MiB  {bound['what']}")
+            shutil.rmtree(rec, ignore_errors=True)
+    print("   aims: peak RSS at 1,000 accounts within 1.5x of 10 and under 300 MiB; wall/bound <= 1.3; "
+          "both growing no faster than linearly")
 
 
 if __name__ == "__main__":

@@ -126,25 +126,50 @@ struct Staged {
     temp: tempfile::NamedTempFile,
 }
 
+/// What writes one report's bytes: a renderer writing straight into the file.
+pub type Writer<'a> = &'a dyn Fn(&mut dyn Write) -> std::io::Result<()>;
+
+/// A [`Writer`] owned, to keep in a list.
+pub type BoxedWriter<'a> = Box<dyn Fn(&mut dyn Write) -> std::io::Result<()> + 'a>;
+
 /// Writes every `(path, text)`: all of them, or — when one cannot be written — none, with
 /// the files that were there before left as they were.
 pub fn write_all(files: &[(&Path, &str)]) -> Result<(), AppError> {
+    let writers: Vec<(&Path, BoxedWriter<'_>)> = files
+        .iter()
+        .map(|(path, text)| {
+            let w: BoxedWriter<'_> =
+                Box::new(move |out: &mut dyn Write| out.write_all(text.as_bytes()));
+            (*path, w)
+        })
+        .collect();
+    let refs: Vec<(&Path, Writer<'_>)> = writers.iter().map(|(p, w)| (*p, &**w)).collect();
+    write_all_with(&refs)
+}
+
+/// [`write_all`], each report written by its renderer straight into its temporary file (or
+/// its stream), so no report is held whole in memory.
+pub fn write_all_with(files: &[(&Path, Writer<'_>)]) -> Result<(), AppError> {
     let mut staged = Vec::new();
     let mut streams = Vec::new();
-    for (path, text) in files {
+    for (path, write) in files {
         match classify(path)? {
-            Kind::Replace(target) => staged.push(stage(path, &target, text)?),
-            Kind::Stream => streams.push((*path, *text)),
+            Kind::Replace(target) => staged.push(stage(path, &target, *write)?),
+            Kind::Stream => streams.push((*path, *write)),
         }
     }
     commit(staged)?;
-    for (path, text) in streams {
+    for (path, write) in streams {
         // Appending: a descriptor the shell opened with `>` is empty, one opened with `>>`
         // keeps what it holds; devices and pipes ignore it.
         fs::OpenOptions::new()
             .append(true)
             .open(path)
-            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .and_then(|f| {
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, f);
+                write(&mut out)?;
+                out.flush()
+            })
             .map_err(|e| bad(path, format_args!("could not write the report: {e}")))?;
     }
     Ok(())
@@ -152,8 +177,8 @@ pub fn write_all(files: &[(&Path, &str)]) -> Result<(), AppError> {
 
 /// The whole report in a temporary file beside `target`, synced, with the permissions of
 /// the file it will replace (or those any new file gets).
-fn stage(shown: &Path, target: &Path, text: &str) -> Result<Staged, AppError> {
-    let temp = atomic_file::stage(target, text.as_bytes())
+fn stage(shown: &Path, target: &Path, write: Writer<'_>) -> Result<Staged, AppError> {
+    let temp = atomic_file::stage_with(target, &mut |w| write(w))
         .map_err(|e| bad(shown, format_args!("could not write the report: {e}")))?;
     Ok(Staged {
         target: target.to_path_buf(),
@@ -265,14 +290,31 @@ mod tests {
     }
 
     #[test]
+    fn a_renderer_that_fails_half_way_writes_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.json"), dir.path().join("b.csv"));
+        fs::write(&a, "old").unwrap();
+        let fine: Writer<'_> = &|w| w.write_all(b"new");
+        let broken: Writer<'_> = &|w| {
+            w.write_all(b"half a report")?;
+            Err(std::io::Error::other("disk full"))
+        };
+        let e = write_all_with(&[(a.as_path(), fine), (b.as_path(), broken)]).unwrap_err();
+        assert!(e.to_string().contains("disk full"), "{e}");
+        assert_eq!(fs::read_to_string(&a).unwrap(), "old");
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temporary file left: {left:?}");
+    }
+
+    #[test]
     fn a_commit_that_fails_half_way_restores_what_it_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a.json");
         fs::write(&a, "old").unwrap();
-        let first = stage(&a, &a, "new").unwrap();
+        let first = stage(&a, &a, &|w| w.write_all(b"new")).unwrap();
         // A target that became a non-empty directory: the rename over it fails.
         let d = dir.path().join("d.json");
-        let second = stage(&d, &d, "new").unwrap();
+        let second = stage(&d, &d, &|w| w.write_all(b"new")).unwrap();
         fs::create_dir(&d).unwrap();
         fs::write(d.join("x"), "").unwrap();
         assert!(commit(vec![first, second]).is_err());

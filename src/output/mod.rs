@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::{self, Format};
 use crate::error::AppError;
 use crate::fleet;
-use crate::render::render;
+use crate::render::{self, render};
 use crate::report::Report;
 
 /// Where one rendering of the report goes.
@@ -246,18 +246,28 @@ pub async fn deliver(
     s3: Option<&s3::S3Sink>,
     stdout: &mut dyn FnMut(&str) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
-    let rendered: Vec<(String, &Destination)> = outputs
+    // Files are written by their renderers straight into place (all of them or none); only
+    // stdout and S3 take a report whole.
+    let writers: Vec<(&Path, file::BoxedWriter<'_>)> = outputs
         .iter()
-        .map(|(format, dest)| (render(report, *format), dest))
-        .collect();
-    let files: Vec<(&Path, &str)> = rendered
-        .iter()
-        .filter_map(|(text, dest)| match dest {
-            Destination::File(path) => Some((path.as_path(), text.as_str())),
+        .filter_map(|(format, dest)| match dest {
+            Destination::File(path) => {
+                let format = *format;
+                let w: file::BoxedWriter<'_> = Box::new(move |out: &mut dyn std::io::Write| {
+                    render::render_to(report, format, out)
+                });
+                Some((path.as_path(), w))
+            }
             _ => None,
         })
         .collect();
-    file::write_all(&files)?;
+    let files: Vec<(&Path, file::Writer<'_>)> = writers.iter().map(|(p, w)| (*p, &**w)).collect();
+    file::write_all_with(&files)?;
+    let rendered: Vec<(String, &Destination)> = outputs
+        .iter()
+        .filter(|(_, dest)| !matches!(dest, Destination::File(_)))
+        .map(|(format, dest)| (render(report, *format), dest))
+        .collect();
     for (text, dest) in &rendered {
         if let Destination::Stdout = dest {
             stdout(text)?;

@@ -1,6 +1,8 @@
 //! CSV for spreadsheets and imports: one finding per row, fields defused against formula
 //! injection.
 
+use std::io::{self, Write};
+
 use crate::report::Report;
 
 const CSV_COLUMNS: [&str; 14] = [
@@ -38,8 +40,13 @@ fn csv_field(value: &str) -> String {
 
 /// One finding per row (RFC 4180, CRLF line ends), evidence joined with ` | `.
 pub fn csv(report: &Report) -> String {
-    let mut out = CSV_COLUMNS.join(",");
-    out.push_str("\r\n");
+    super::to_string(|w| write_csv(report, w))
+}
+
+/// [`csv`], a row at a time.
+pub fn write_csv(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(CSV_COLUMNS.join(",").as_bytes())?;
+    out.write_all(b"\r\n")?;
     for f in &report.findings {
         let evidence: Vec<String> = f
             .evidence
@@ -70,10 +77,10 @@ pub fn csv(report: &Report) -> String {
             f.owner.as_deref().unwrap_or(""),
         ];
         let fields: Vec<String> = row.iter().map(|v| csv_field(v)).collect();
-        out.push_str(&fields.join(","));
-        out.push_str("\r\n");
+        out.write_all(fields.join(",").as_bytes())?;
+        out.write_all(b"\r\n")?;
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]

@@ -26,6 +26,8 @@ pub use ocsf::ocsf;
 pub use sarif::sarif;
 pub use table::table;
 
+use std::io::{self, Write};
+
 use checks::model::GLOBAL_REGION;
 use checks::prices::usd;
 use checks::registry::Check;
@@ -33,6 +35,25 @@ use checks::{Cost, CostKind, Finding};
 
 use crate::cli::Format;
 use crate::report::Report;
+
+/// Writes the report in the requested format to `out`: streamed where the format allows
+/// (JSON, JSON lines, CSV, HTML: a finding or card at a time), whole otherwise.
+pub fn render_to(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Json => json::write_json(report, out),
+        Format::Jsonl => jsonl::write_jsonl(report, out),
+        Format::Csv => csv::write_csv(report, out),
+        Format::Html => html::write_html(report, out),
+        _ => out.write_all(render(report, format).as_bytes()),
+    }
+}
+
+/// A streaming renderer's output as text (for stdout and S3, which take a report whole).
+fn to_string(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> String {
+    let mut buf = Vec::new();
+    write(&mut buf).expect("writing to memory cannot fail");
+    String::from_utf8(buf).expect("renderers write UTF-8")
+}
 
 /// Renders the report in the requested format.
 pub fn render(report: &Report, format: Format) -> String {

@@ -56,6 +56,15 @@ impl Kind {
 
 /// The report as one HTML page.
 pub fn html(report: &Report) -> String {
+    super::to_string(|w| write_html(report, w))
+}
+
+/// Stands for the cards in the rendered page, which are written one at a time in its place.
+const CARDS: &str = "<!--awsaudit:cards-->";
+
+/// [`html`], the cards written one at a time: a page of thousands of findings is never
+/// held whole.
+pub fn write_html(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut cards: Vec<(Kind, &Finding, Option<&str>)> = report
         .findings
         .iter()
@@ -108,9 +117,16 @@ pub fn html(report: &Report) -> String {
             }
         }
     };
-    let mut s = page.into_string();
-    s.push('\n');
-    s
+    let page = page.into_string();
+    let (head, tail) = page
+        .split_once(CARDS)
+        .expect("the page holds the cards' place");
+    out.write_all(head.as_bytes())?;
+    for (kind, f, reason) in &cards {
+        out.write_all(card(*kind, f, *reason).into_string().as_bytes())?;
+    }
+    out.write_all(tail.as_bytes())?;
+    out.write_all(b"\n")
 }
 
 fn run_meta(report: &Report) -> Markup {
@@ -403,11 +419,7 @@ fn findings_view(report: &Report, cards: &[(Kind, &Finding, Option<&str>)]) -> M
             @if report.findings.is_empty() {
                 p.ok { "No findings." }
             }
-            div #list {
-                @for (kind, f, reason) in cards {
-                    (card(*kind, f, *reason))
-                }
-            }
+            div #list { (PreEscaped(CARDS)) }
             button #more type="button" hidden { "show more" }
         }
     }
