@@ -14,10 +14,11 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from scale import synthesize
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -61,9 +62,7 @@ def html_bench(audit: str, scales: list[int], runs: int, env) -> None:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         for k in scales:
             rec = tmp / f"scale-{k}"
-            subprocess.run([sys.executable, str(REPO / "tests" / "synth.py"), "--out", str(rec),
-                            "--scale", str(k), "--audit", audit], check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            synthesize(audit, rec, ["--scale", str(k)])
             out = tmp / f"out-{k}"
             out.mkdir()
             base = [audit, "--replay", str(rec), "--output-dir", str(out)]

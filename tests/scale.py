@@ -173,6 +173,32 @@ def lower_bound(recording: Path, latency: float, depends: dict) -> dict:
     return {"bound": max(path, rate_bound), "path": path, "rate": rate_bound, "what": what, "calls": len(calls)}
 
 
+def synthesize(audit: str, out: Path, args: list[str]) -> None:
+    """A synthetic recording in `out` (tests/synth.py with `args`)."""
+    subprocess.run([sys.executable, str(REPO / "tests" / "synth.py"), "--out", str(out), *args,
+                    "--audit", audit], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def simulated_run(audit: str, rec: Path, sim: Path, tmp: Path, gnu_time: str | None, env, label: str,
+                  extra: list[str] = ()) -> tuple[float, dict, int]:
+    """Replays `rec` through the simulator: the wall time, the JSON report and the peak RSS
+    (KiB; from GNU time, else the report's own)."""
+    out, rss_file = tmp / f"report-{rec.name}.json", tmp / f"rss-{rec.name}.txt"
+    argv = [audit, "--replay", str(rec), "--simulate", str(sim), "--format", "json", "--output", str(out),
+            *extra]
+    if gnu_time:
+        argv = [gnu_time, "-f", "%M", "-o", str(rss_file), *argv]
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env(tmp), cwd=REPO, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"audit exited {proc.returncode} at {label}:\n{proc.stderr.decode()}")
+    report = json.loads(out.read_text())
+    rss_kb = int(rss_file.read_text().split()[-1]) if gnu_time else (report["stats"]["peak_rss_kb"] or 0)
+    return wall, report, rss_kb
+
+
 def scale_bench(audit: str, scales: list[int], latency_ms: int, gnu_time: str | None, env) -> None:
     latency = latency_ms / 1000
     print(f"\n== scale: synthetic recordings (tests/synth.py --scale K) through --simulate "
@@ -187,25 +213,11 @@ def scale_bench(audit: str, scales: list[int], latency_ms: int, gnu_time: str | 
         for k in scales:
             rec = tmp / f"scale-{k}"
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, str(REPO / "tests" / "synth.py"), "--out", str(rec),
-                            "--scale", str(k), "--audit", audit], check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+            synthesize(audit, rec, ["--scale", str(k)])
             generated = time.perf_counter() - t0
             bound = lower_bound(rec, latency, depends)
-            out, rss_file = tmp / f"report-{k}.json", tmp / f"rss-{k}.txt"
-            argv = [audit, "--replay", str(rec), "--simulate", str(sim), "--format", "json",
-                    "--output", str(out)]
-            if gnu_time:
-                argv = [gnu_time, "-f", "%M", "-o", str(rss_file), *argv]
-            start = time.perf_counter()
-            proc = subprocess.run(argv, env=env(tmp), cwd=REPO, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            wall = time.perf_counter() - start
-            if proc.returncode not in (0, 1):
-                raise SystemExit(f"audit exited {proc.returncode} at scale {k}:\n{proc.stderr.decode()}")
-            report = json.loads(out.read_text())
+            wall, report, rss_kb = simulated_run(audit, rec, sim, tmp, gnu_time, env, f"scale {k}")
             stats = report["stats"]
-            rss_kb = int(rss_file.read_text().split()[-1]) if gnu_time else (stats["peak_rss_kb"] or 0)
             if stats["calls"] != bound["calls"]:
                 print(f"   note: the audit made {stats['calls']} calls; the recording holds {bound['calls']}")
             print(f"   {k:>4}x {stats['calls']:>6} {report['summary']['findings']:>8} "
@@ -232,29 +244,16 @@ def fleet_scale_bench(audit: str, sizes: list[int], latency_ms: int, concurrency
         sim.write_text(f"latency_ms = {latency_ms}\npublished_limits = true\n")
         for n in sizes:
             rec = tmp / f"fleet-{n}"
-            subprocess.run([sys.executable, str(REPO / "tests" / "synth.py"), "--out", str(rec),
-                            "--accounts", str(n), "--regions", "us-east-1,eu-west-1", "--audit", audit],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            synthesize(audit, rec, ["--accounts", str(n), "--regions", "us-east-1,eu-west-1"])
             bound = lower_bound(rec, latency, depends)
             # No more than --concurrency calls are in flight: the calls, latency each, spread
             # over that many slots.
             slots = bound["calls"] * latency / concurrency
             if slots > bound["bound"]:
                 bound["bound"], bound["what"] = slots, f"concurrency: {bound['calls']} calls over {concurrency} slots"
-            out, rss_file = tmp / f"report-{n}.json", tmp / f"rss-{n}.txt"
-            argv = [audit, "--replay", str(rec), "--simulate", str(sim), "--format", "json",
-                    "--output", str(out), "--concurrency", str(concurrency)]
-            if gnu_time:
-                argv = [gnu_time, "-f", "%M", "-o", str(rss_file), *argv]
-            start = time.perf_counter()
-            proc = subprocess.run(argv, env=env(tmp), cwd=REPO, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            wall = time.perf_counter() - start
-            if proc.returncode not in (0, 1):
-                raise SystemExit(f"audit exited {proc.returncode} at {n} accounts:\n{proc.stderr.decode()}")
-            report = json.loads(out.read_text())
+            wall, report, rss_kb = simulated_run(audit, rec, sim, tmp, gnu_time, env, f"{n} accounts",
+                                                 ["--concurrency", str(concurrency)])
             stats = report["stats"]
-            rss_kb = int(rss_file.read_text().split()[-1]) if gnu_time else (stats["peak_rss_kb"] or 0)
             print(f"   {n:>8} {stats['calls']:>7} {report['summary']['findings']:>8} {wall:>8.2f}s "
                   f"{bound['bound']:>8.2f}s {wall / bound['bound']:>10.2f} {rss_kb / 1024:>7.1f} MiB "
                   f"{rss_kb / 1024 / n:>6.2f} MiB  {bound['what']}")
