@@ -310,6 +310,12 @@ pub struct AuditArgs {
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256), help_heading = "Fleet")]
     pub account_concurrency: u16,
 
+    /// Most member accounts collected at once (default: twice as many as it takes to fill
+    /// --concurrency at --account-concurrency each, 8 with the defaults). The rest wait their
+    /// turn, so what a run holds in flight does not grow with the organization.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Fleet")]
+    pub accounts_in_flight: Option<u16>,
+
     /// Audit only shard K of N (K counts from 0, like JOB_COMPLETION_INDEX and
     /// AWS_BATCH_JOB_ARRAY_INDEX): the accounts whose stable hash falls in it. `audit merge`
     /// combines the N reports.

