@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 from scale import synthesize
+from test_browser import CHROMIUM_ARGS as BROWSER_ARGS
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 # performance.memory in exact bytes, not 10 MiB buckets.
-                 "--enable-precise-memory-info"]
+# As the browser test launches it, with performance.memory in exact bytes, not 10 MiB
+# buckets.
+CHROMIUM_ARGS = [*BROWSER_ARGS, "--enable-precise-memory-info"]
 # A filter change: how long the script takes to re-filter every card, and the browser to
 # lay out the result (two animation frames after the change).
 FILTER_JS = """async () => {

@@ -179,6 +179,13 @@ def synthesize(audit: str, out: Path, args: list[str]) -> None:
                     "--audit", audit], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def simulator_file(tmp: Path, latency_ms: int) -> Path:
+    """A --simulate file: this latency per call, and AWS's published rate limits."""
+    sim = tmp / "sim.toml"
+    sim.write_text(f"latency_ms = {latency_ms}\npublished_limits = true\n")
+    return sim
+
+
 def simulated_run(audit: str, rec: Path, sim: Path, tmp: Path, gnu_time: str | None, env, label: str,
                   extra: list[str] = ()) -> tuple[float, dict, int]:
     """Replays `rec` through the simulator: the wall time, the JSON report and the peak RSS
@@ -208,8 +215,7 @@ def scale_bench(audit: str, scales: list[int], latency_ms: int, gnu_time: str | 
     depends = depends_on(audit)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        sim = tmp / "sim.toml"
-        sim.write_text(f"latency_ms = {latency_ms}\npublished_limits = true\n")
+        sim = simulator_file(tmp, latency_ms)
         for k in scales:
             rec = tmp / f"scale-{k}"
             t0 = time.perf_counter()
@@ -240,8 +246,7 @@ def fleet_scale_bench(audit: str, sizes: list[int], latency_ms: int, concurrency
     depends = depends_on(audit)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        sim = tmp / "sim.toml"
-        sim.write_text(f"latency_ms = {latency_ms}\npublished_limits = true\n")
+        sim = simulator_file(tmp, latency_ms)
         for n in sizes:
             rec = tmp / f"fleet-{n}"
             synthesize(audit, rec, ["--accounts", str(n), "--regions", "us-east-1,eu-west-1"])

@@ -132,23 +132,9 @@ pub type Writer<'a> = &'a dyn Fn(&mut dyn Write) -> std::io::Result<()>;
 /// A [`Writer`] owned, to keep in a list.
 pub type BoxedWriter<'a> = Box<dyn Fn(&mut dyn Write) -> std::io::Result<()> + 'a>;
 
-/// Writes every `(path, text)`: all of them, or — when one cannot be written — none, with
-/// the files that were there before left as they were.
-pub fn write_all(files: &[(&Path, &str)]) -> Result<(), AppError> {
-    let writers: Vec<(&Path, BoxedWriter<'_>)> = files
-        .iter()
-        .map(|(path, text)| {
-            let w: BoxedWriter<'_> =
-                Box::new(move |out: &mut dyn Write| out.write_all(text.as_bytes()));
-            (*path, w)
-        })
-        .collect();
-    let refs: Vec<(&Path, Writer<'_>)> = writers.iter().map(|(p, w)| (*p, &**w)).collect();
-    write_all_with(&refs)
-}
-
-/// [`write_all`], each report written by its renderer straight into its temporary file (or
-/// its stream), so no report is held whole in memory.
+/// Writes every file, each by its renderer straight into its temporary file (or its stream),
+/// so no report is held whole in memory: all of them, or — when one cannot be written —
+/// none, with the files that were there before left as they were.
 pub fn write_all_with(files: &[(&Path, Writer<'_>)]) -> Result<(), AppError> {
     let mut staged = Vec::new();
     let mut streams = Vec::new();
@@ -268,6 +254,20 @@ pub fn write_private(path: &Path, text: &str) -> Result<(), AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`write_all_with`] of texts.
+    fn write_all(files: &[(&Path, &str)]) -> Result<(), AppError> {
+        let writers: Vec<(&Path, BoxedWriter<'_>)> = files
+            .iter()
+            .map(|(path, text)| {
+                let w: BoxedWriter<'_> =
+                    Box::new(move |out: &mut dyn Write| out.write_all(text.as_bytes()));
+                (*path, w)
+            })
+            .collect();
+        let refs: Vec<(&Path, Writer<'_>)> = writers.iter().map(|(p, w)| (*p, &**w)).collect();
+        write_all_with(&refs)
+    }
 
     #[test]
     fn a_failed_write_leaves_every_earlier_file_as_it_was() {

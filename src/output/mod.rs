@@ -236,8 +236,8 @@ pub async fn connect_s3(
         .map(Some)
 }
 
-/// Renders every format first, then writes the files (all of them or none, see
-/// [`file::write_all`]), then stdout, then S3 objects whole. When an upload fails, the
+/// Writes the files, each rendered straight into place (all of them or none, see
+/// [`file::write_all_with`]), then stdout, then S3 objects whole. When an upload fails, the
 /// renderings that did not reach S3 are kept in a local directory the error names, so a
 /// long fleet run is never lost to a transient S3 error.
 pub async fn deliver(

@@ -206,7 +206,6 @@ struct Node {
     resource: String,
     label: &'static str,
     family: Family,
-    facts: Vec<String>,
     /// Drawn as missing: the piece the fix adds.
     missing: bool,
     depth: i32,
@@ -235,7 +234,6 @@ impl Layout {
                 resource: f.resource.clone(),
                 label,
                 family,
-                facts: Vec::new(),
                 missing: false,
                 depth: 0,
             }],
@@ -267,7 +265,6 @@ impl Layout {
                         resource: e.resource.clone(),
                         label,
                         family,
-                        facts: Vec::new(),
                         missing: false,
                         depth: from.depth + 1,
                     });
@@ -281,14 +278,12 @@ impl Layout {
                     to
                 }
             };
-            l.nodes[at].facts.push(e.fact.clone());
             current = at;
             if let Some(piece) = &e.missing {
                 l.nodes.push(Node {
                     resource: piece.clone(),
                     label: "missing",
                     family: Family::Other,
-                    facts: Vec::new(),
                     missing: true,
                     depth: l.nodes[at].depth + 1,
                 });
@@ -566,7 +561,6 @@ mod tests {
         );
         let depths: Vec<i32> = l.nodes.iter().map(|n| n.depth).collect();
         assert_eq!(depths, [0, 1, 1, 2, 3]);
-        assert_eq!(l.nodes[0].facts.len(), 2);
     }
 
     #[test]

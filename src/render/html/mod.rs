@@ -165,13 +165,7 @@ fn usd(v: f64) -> String {
 }
 
 fn overview(report: &Report) -> Markup {
-    let waste: f64 = report
-        .findings
-        .iter()
-        .filter_map(|f| f.cost.as_ref())
-        .filter(|c| c.kind == CostKind::Waste)
-        .map(|c| c.monthly_usd)
-        .sum();
+    let waste = report.summary.waste_monthly_usd;
     html! {
         section #overview aria-label="Summary" {
             div.totals {
