@@ -9,7 +9,7 @@ use crate::crosswalk::{Catalog, Control};
 use crate::date::{parse_date, Date};
 use crate::finding::{fingerprint, Evidence, Finding, Note, Severity, Unknown};
 use crate::graph::Graph;
-use crate::model::{CallStatus, Inventory, Scope};
+use crate::model::{CallStatus, Coverage, EcrPuller, Inventory, Scope};
 
 /// Sections every check's documentation must have, in this order.
 pub const DOC_SECTIONS: [&str; 5] = [
@@ -45,6 +45,12 @@ pub struct Check {
     pub ecs_workloads: bool,
     /// Whether it judges EKS clusters by their compute, and so needs every call that shows it.
     pub eks_compute: bool,
+    /// Whether what it says of a resource depends on other accounts of a fleet run (an ECR
+    /// repository's findings name who pulls from it, in any account). A fleet run checks
+    /// each account on its own and drops its records; these checks run once at the end,
+    /// over every account's registries and the pulls each account left
+    /// (`Inventory::ecr_pullers`), and must read nothing else of the inventory.
+    pub fleet_wide: bool,
     /// The controls of other catalogs (Security Hub FSBP, AWS Config, Prowler) it answers.
     pub controls: &'static [Control],
     pub run: fn(&Ctx<'_>, &mut Emitter<'_>),
@@ -166,6 +172,7 @@ macro_rules! declare_check {
             needs: [$($need:literal),* $(,)?],
             $(ecs_workloads: $workloads:literal,)?
             $(eks_compute: $compute:literal,)?
+            $(fleet_wide: $fleet:literal,)?
             $(controls: [$($control:expr),* $(,)?],)?
             run: $run:path $(,)?
         };
@@ -182,6 +189,7 @@ macro_rules! declare_check {
             needs: &[$($need),*],
             ecs_workloads: false $(|| $workloads)?,
             eks_compute: false $(|| $compute)?,
+            fleet_wide: false $(|| $fleet)?,
             controls: &[$($($control),*)?],
             run: $run,
         };
@@ -346,6 +354,35 @@ pub struct Outcome {
 /// Runs `checks` over `inventory`: builds the graph once, runs each check, and reports as
 /// unknown every scope where an operation a check needs did not succeed.
 pub fn run(inventory: &Inventory, checks: &[&Check]) -> Outcome {
+    let (mut out, _) = execute(inventory, checks, |_| true);
+    out.unknowns
+        .extend(gap_unknowns(&inventory.coverage, checks));
+    out.settle();
+    out
+}
+
+/// One account of a fleet run: every check of `checks` but the fleet-wide ones, over the
+/// account's inventory (with what it references in other accounts). The unknowns of
+/// failed calls are left to [`gap_unknowns`] over the run's whole coverage, as calls made
+/// for later accounts can still fail in this one. Also returns the account's ECR pulls,
+/// for the fleet-wide checks at the end.
+pub fn run_account(inventory: &Inventory, checks: &[&Check]) -> (Outcome, Vec<EcrPuller>) {
+    let (out, graph) = execute(inventory, checks, |c| !c.fleet_wide);
+    (out, graph.own_pullers())
+}
+
+/// The end of a fleet run: the fleet-wide checks of `checks`, over every account's
+/// registries and the pullers the accounts left. Gap unknowns as in [`run_account`].
+pub fn run_fleet_wide(inventory: &Inventory, checks: &[&Check]) -> Outcome {
+    execute(inventory, checks, |c| c.fleet_wide).0
+}
+
+/// Runs the checks of `checks` that `which` picks, as part of a run of all of `checks`.
+fn execute<'i>(
+    inventory: &'i Inventory,
+    checks: &[&Check],
+    which: impl Fn(&Check) -> bool,
+) -> (Outcome, Graph<'i>) {
     let graph = Graph::build(inventory);
     let ctx = Ctx {
         graph: &graph,
@@ -353,13 +390,21 @@ pub fn run(inventory: &Inventory, checks: &[&Check]) -> Outcome {
         running: checks,
     };
     let mut out = Outcome::default();
-    for check in checks {
+    for check in checks.iter().filter(|c| which(c)) {
         let mut e = Emitter::new(check);
         (check.run)(&ctx, &mut e);
         out.findings.append(&mut e.findings);
         out.unknowns.append(&mut e.unknowns);
         out.notes.append(&mut e.notes);
-        for gap in inventory.coverage.failures() {
+    }
+    (out, graph)
+}
+
+/// Each check's unknowns for the scopes where an operation it needs did not succeed.
+pub fn gap_unknowns(coverage: &Coverage, checks: &[&Check]) -> Vec<Unknown> {
+    let mut unknowns = Vec::new();
+    for check in checks {
+        for gap in coverage.failures() {
             let op = gap.op();
             if !check.needs().contains(&op.as_str()) {
                 continue;
@@ -371,7 +416,7 @@ pub fn run(inventory: &Inventory, checks: &[&Check]) -> Outcome {
                 CallStatus::Ok => unreachable!("failures() yields no Ok entries"),
             };
             let code = gap.error_code.as_deref().unwrap_or("no error code");
-            out.unknowns.push(Unknown {
+            unknowns.push(Unknown {
                 check: check.code.to_string(),
                 name: check.name.to_string(),
                 account: gap.account.clone(),
@@ -381,15 +426,29 @@ pub fn run(inventory: &Inventory, checks: &[&Check]) -> Outcome {
             });
         }
     }
-    // Identical findings from two detection paths of one check collapse into one.
-    let mut seen = BTreeSet::new();
-    out.findings.retain(|f| seen.insert(f.fingerprint.clone()));
-    sort_findings(&mut out.findings);
-    out.unknowns.sort();
-    out.unknowns.dedup();
-    out.notes.sort();
-    out.notes.dedup();
-    out
+    unknowns
+}
+
+impl Outcome {
+    /// Adds another part of the same run (another account, the fleet-wide checks).
+    pub fn absorb(&mut self, other: Outcome) {
+        self.findings.extend(other.findings);
+        self.unknowns.extend(other.unknowns);
+        self.notes.extend(other.notes);
+    }
+
+    /// In report order, each finding, unknown and note once: identical findings from two
+    /// detection paths of one check (or two accounts' views of one resource) collapse into
+    /// the first.
+    pub fn settle(&mut self) {
+        let mut seen = BTreeSet::new();
+        self.findings.retain(|f| seen.insert(f.fingerprint.clone()));
+        sort_findings(&mut self.findings);
+        self.unknowns.sort();
+        self.unknowns.dedup();
+        self.notes.sort();
+        self.notes.dedup();
+    }
 }
 
 /// The order reports list findings in: worst first, then by check, account, region and
@@ -505,5 +564,152 @@ mod select_tests {
         assert!(s(&["ELB00?"], &["ELB*"]).unwrap_err().starts_with(
             "--skip ELB* skips every check --checks ELB00? selects: nothing would be audited"
         ));
+    }
+}
+
+/// A fleet run checks each account alone and the fleet-wide checks at the end: the same
+/// conclusions as one run over every account.
+#[cfg(test)]
+mod fleet_tests {
+    use super::*;
+    use crate::model::{EcrPuller, Inventory};
+    use crate::rules::ALL;
+    use crate::testkit::Builder;
+
+    const WORKLOADS: &str = "210000000001";
+    const REGISTRY: &str = "210000000002";
+    const REGION: &str = "us-east-1";
+
+    /// The registry account's repository, pulled from by both accounts: mutable tags, not
+    /// scanned, no lifecycle policy, open to every account.
+    fn registry(b: &mut Builder) {
+        b.in_scope(REGISTRY, REGION);
+        for op in [
+            "ecr:DescribeRepositories",
+            "ecr:GetRegistryScanningConfiguration",
+        ] {
+            b.answered(op);
+        }
+        b.ecr_image("shared", "sha256:aa", &["1.0"], "2026-01-01T00:00:00Z");
+        let repo = b.ecr_repository_mut("shared");
+        repo.image_tag_mutability = Some("MUTABLE".into());
+        repo.scan_on_push = false;
+        repo.lifecycle_policy = None;
+        repo.policy = Some(
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}"#
+                .into(),
+        );
+        // A gap the fleet-wide checks need, reported once.
+        let arn = b.ecr_repository_arn("other");
+        b.gap("ecr:GetLifecyclePolicy", Some(&arn));
+    }
+
+    /// A workload of `account` pulling `shared:1.0` from the registry account.
+    fn workloads(b: &mut Builder, account: &str, kind: &str) {
+        b.in_scope(account, REGION);
+        let image = format!("{REGISTRY}.dkr.ecr.{REGION}.amazonaws.com/shared:1.0");
+        b.task_def(kind, Some("awsvpc"), &[&image]);
+        match kind {
+            "nightly" => {
+                b.scheduled(kind, kind, &["subnet-1"]);
+            }
+            _ => {
+                b.service(kind, kind, &["subnet-1"]);
+            }
+        }
+    }
+
+    /// The repository records kept of an account: without their images.
+    fn kept(inv: &Inventory) -> Inventory {
+        Inventory {
+            ecr_repositories: inv
+                .ecr_repositories
+                .iter()
+                .map(|r| crate::model::EcrRepository {
+                    images: None,
+                    ..r.clone()
+                })
+                .collect(),
+            ecr_registries: inv.ecr_registries.clone(),
+            ..Inventory::default()
+        }
+    }
+
+    #[test]
+    fn accounts_checked_alone_then_fleet_wide_conclude_as_one_run() {
+        let mut whole = Builder::new();
+        workloads(&mut whole, WORKLOADS, "nightly");
+        workloads(&mut whole, WORKLOADS, "web");
+        registry(&mut whole);
+        workloads(&mut whole, REGISTRY, "batch");
+        let mut all = whole.finish();
+        all.sort();
+        let one_run = run(&all, ALL);
+
+        // The workload account, with the repository it pulls from lent to it.
+        let mut a = Builder::new();
+        workloads(&mut a, WORKLOADS, "nightly");
+        workloads(&mut a, WORKLOADS, "web");
+        registry(&mut a);
+        let mut a = a.finish();
+        a.sort();
+        let mut b = Builder::new();
+        registry(&mut b);
+        workloads(&mut b, REGISTRY, "batch");
+        let b = b.finish();
+        let (mut split, a_pullers) = run_account(&a, ALL);
+        let (b_outcome, b_pullers) = run_account(&b, ALL);
+        split.absorb(b_outcome);
+        let mut fleet = kept(&b);
+        fleet.ecr_pullers = a_pullers.into_iter().chain(b_pullers).collect();
+        fleet.coverage = all.coverage.clone();
+        fleet.collected_at = all.collected_at.clone();
+        split.absorb(run_fleet_wide(&fleet, ALL));
+        split.unknowns.extend(gap_unknowns(&all.coverage, ALL));
+        split.settle();
+
+        assert_eq!(split.findings, one_run.findings);
+        assert_eq!(split.unknowns, one_run.unknowns);
+        assert_eq!(split.notes, one_run.notes);
+        // The fleet-wide checks named the other account's workloads, services first as
+        // one inventory lists them.
+        let lifecycle = split.findings.iter().find(|f| f.check == "ECR003").unwrap();
+        assert!(
+            lifecycle.message.contains(
+                "`shared` (pulled by service `web`, service `batch`, scheduled task `nightly` (EventBridge Scheduler))"
+            ),
+            "{}",
+            lifecycle.message
+        );
+        assert!(split.findings.iter().any(|f| f.check == "ECR004"));
+        assert!(split.unknowns.iter().any(|u| u.check == "ECR003"));
+    }
+
+    #[test]
+    fn pullers_left_by_accounts_are_named_in_workload_order() {
+        let puller = |workload: &str, rank: u8| EcrPuller {
+            repository_arn: "arn:aws:ecr:us-east-1:210000000002:repository/shared".into(),
+            workload_arn: format!("arn:{workload}"),
+            workload: workload.into(),
+            image: "shared:1.0".into(),
+            container: "c0".into(),
+            rank,
+        };
+        let inv = Inventory {
+            ecr_pullers: vec![
+                puller("standalone", 2),
+                puller("first", 0),
+                puller("schedule", 1),
+                puller("second", 0),
+            ],
+            ..Inventory::default()
+        };
+        let graph = Graph::build(&inv);
+        let named: Vec<&str> = graph
+            .repository_pullers("arn:aws:ecr:us-east-1:210000000002:repository/shared")
+            .iter()
+            .map(|p| p.workload.as_str())
+            .collect();
+        assert_eq!(named, ["first", "second", "schedule", "standalone"]);
     }
 }

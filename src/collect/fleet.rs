@@ -1,11 +1,24 @@
 //! A fleet run's collection: each member account's role assumed, its regions resolved,
-//! then the account collected like the caller's, every account at once under the run-wide
-//! and per-account limits.
+//! the account collected like the caller's, then handed to the run's checks and dropped, so
+//! memory holds the accounts in flight, not the organization.
+//!
+//! `--accounts-in-flight` workers take accounts in turn. Once an account is collected, its
+//! ECR registries (repositories without their images, scanning, pull-through rules) are
+//! kept, small, for the accounts that pull from them; then what its task definitions name
+//! is read (images, secrets, keys: `Collector::after_accounts`), in other accounts of the
+//! run too, and the account goes to the sink. An account referencing one not yet collected
+//! has it collected first, by the same worker: collecting never waits on another account,
+//! so no order of accounts can deadlock the run, and each worker holds at most the account
+//! it checks and the ones it references.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
-use checks::model::{CallStatus, Inventory, Scope, GLOBAL_REGION};
+use checks::model::{
+    ecr_image, CallStatus, EcrImageDetail, Inventory, Scope, SecretSource, GLOBAL_REGION,
+};
+use tokio::sync::{watch, OnceCell};
 use tokio::task::JoinError;
 
 use super::{ended, ops, AccountOutcome, Collector};
@@ -13,7 +26,6 @@ use crate::fleet::{Assumed, Target};
 use crate::gap::GapCode;
 use crate::session::Session;
 use crate::{session, sync};
-
 /// A fleet run: the member accounts and how to reach them.
 #[derive(Debug, Clone)]
 pub struct FleetPlan {
@@ -32,43 +44,185 @@ pub struct FleetPlan {
     pub recorded: HashMap<String, Assumed>,
 }
 
+/// What a fleet run does with each collected account: its checks. It gets the account's
+/// whole inventory (with the records it references in other accounts of the run), which is
+/// dropped when it returns.
+pub type AccountSink = Arc<dyn Fn(&str, Inventory) + Send + Sync>;
+
+/// A fleet run's schedule, and what its accounts share.
+pub(super) struct FleetState {
+    plan: Arc<FleetPlan>,
+    sink: AccountSink,
+    /// Accounts no worker has taken yet, in plan order.
+    queue: Mutex<VecDeque<Target>>,
+    /// Each account of the plan: `true` once its collection ended (its registries, if any,
+    /// are then in `registries`).
+    collected: HashMap<String, watch::Sender<bool>>,
+    /// Accounts collected and not yet checked, for the first free worker.
+    unchecked: Mutex<Vec<(String, Inventory)>>,
+    /// Each collected account's ECR registries: repositories (without their images),
+    /// scanning configurations, pull-through rules, the repositories' tags.
+    registries: Mutex<BTreeMap<String, Inventory>>,
+    /// Image listings of repositories other accounts pull from, by repository ARN, each
+    /// listed once however many accounts pull from it.
+    listings: Mutex<HashMap<String, Arc<Listing>>>,
+}
+
+/// A repository's images once listed; `None` inside when the listing failed.
+type Listing = OnceCell<Option<Vec<EcrImageDetail>>>;
+
 impl Collector {
-    /// Inventories every account of a fleet, `accounts_in_flight` at a time, under the
-    /// run-wide and the per-account limits: each account's role is assumed, its regions
-    /// resolved, then every region and IAM collected. An account whose role cannot be assumed, and a
-    /// requested region an account has not enabled, are coverage gaps of that account.
-    pub async fn run_fleet(self: &Arc<Self>, plan: FleetPlan) -> Inventory {
-        let plan = Arc::new(plan);
-        let turns = Arc::new(tokio::sync::Semaphore::new(plan.accounts_in_flight.max(1)));
-        let mut tasks = Vec::new();
-        for target in plan.targets.clone() {
-            let c = self.clone();
-            let plan2 = plan.clone();
-            let owned = target.clone();
-            let turns = turns.clone();
-            let task = tokio::spawn(async move {
-                // Held until the account's collection ends; a stop while waiting lets the
-                // account through to say it was not audited.
-                let _turn = turns.acquire_owned().await.expect("semaphore never closed");
-                c.member(owned, &plan2).await
-            });
-            tasks.push((target, task));
-        }
-        let mut inv = Inventory::default();
-        for (target, t) in tasks {
-            match t.await {
-                Ok(part) => inv.merge(part),
-                Err(e) => self.member_ended(&target, &plan, e),
+    /// Collects every account of a fleet, `accounts_in_flight` at a time, under the run-wide
+    /// and the per-account limits, and hands each to `sink` once it and the accounts it
+    /// references are collected. An account whose role cannot be assumed, and a requested
+    /// region an account has not enabled, are coverage gaps of that account. Returns what
+    /// outlives the accounts: every account's ECR registries and the run's coverage.
+    pub async fn run_fleet(self: &Arc<Self>, plan: FleetPlan, sink: AccountSink) -> Inventory {
+        let workers = plan.accounts_in_flight.max(1);
+        let state = Arc::new(FleetState {
+            collected: plan
+                .targets
+                .iter()
+                .map(|t| (t.account.clone(), watch::channel(false).0))
+                .collect(),
+            queue: Mutex::new(plan.targets.iter().cloned().collect()),
+            plan: Arc::new(plan),
+            sink,
+            unchecked: Mutex::default(),
+            registries: Mutex::default(),
+            listings: Mutex::default(),
+        });
+        assert!(
+            self.fleet.set(state.clone()).is_ok(),
+            "one fleet run per collector"
+        );
+        let tasks: Vec<_> = (0..workers)
+            .map(|_| tokio::spawn(self.clone().worker()))
+            .collect();
+        for t in tasks {
+            // A panic outside a call (in the checks, say) leaves nothing to trust: the run
+            // ends with it, as it would have in one piece.
+            if let Err(e) = t.await {
+                if e.is_panic() {
+                    std::panic::resume_unwind(e.into_panic());
+                }
             }
         }
-        // After every member: an image in another member's repository is read there.
-        self.after_accounts(&mut inv).await;
+        let mut inv = Inventory::default();
+        for (_, registries) in std::mem::take(&mut *sync::lock(&state.registries)) {
+            inv.merge(registries);
+        }
         inv.coverage.entries = self.coverage_entries();
         inv.sort();
         inv
     }
 
-    async fn member(self: Arc<Self>, target: Target, plan: &FleetPlan) -> Inventory {
+    fn fleet_state(&self) -> Option<&Arc<FleetState>> {
+        self.fleet.get()
+    }
+
+    /// Checks the accounts collected and not yet checked, else collects the next one,
+    /// until none is left.
+    async fn worker(self: Arc<Self>) {
+        let state = self.fleet_state().expect("set by run_fleet").clone();
+        loop {
+            let unchecked = sync::lock(&state.unchecked).pop();
+            if let Some((account, inv)) = unchecked {
+                self.check_account(account, inv).await;
+                continue;
+            }
+            let next = sync::lock(&state.queue).pop_front();
+            match next {
+                Some(target) => self.collect_member(&state, target).await,
+                None => break,
+            }
+        }
+    }
+
+    /// Collects one account, keeps its registries, and leaves it to be checked.
+    async fn collect_member(self: &Arc<Self>, state: &FleetState, target: Target) {
+        let c = self.clone();
+        let plan = state.plan.clone();
+        let owned = target.clone();
+        // Its own task, so a panic in it is this account's gap, not the run's end.
+        let collected = tokio::spawn(async move { c.member(owned, &plan).await }).await;
+        match collected {
+            Ok(Some(inv)) => {
+                sync::lock(&state.registries).insert(target.account.clone(), registries(&inv));
+                sync::lock(&state.unchecked).push((target.account.clone(), inv));
+            }
+            Ok(None) => {}
+            Err(e) => self.member_ended(&target, &state.plan, e),
+        }
+        if let Some(done) = state.collected.get(&target.account) {
+            done.send_replace(true);
+        }
+    }
+
+    /// Returns once `account` is collected, if it is an account of this fleet run: at
+    /// once when it is, after collecting it here when no worker has taken it yet, else
+    /// when the worker collecting it is done.
+    pub(crate) async fn ensure_collected(&self, account: &str) {
+        let Some(state) = self.fleet_state() else {
+            return;
+        };
+        let Some(done) = state.collected.get(account) else {
+            return;
+        };
+        let queued = {
+            let mut queue = sync::lock(&state.queue);
+            let at = queue.iter().position(|t| t.account == account);
+            at.and_then(|i| queue.remove(i))
+        };
+        if let Some(target) = queued {
+            let me = self.me.upgrade().expect("the collector outlives its calls");
+            me.collect_member(state, target).await;
+        } else {
+            let _ = done.subscribe().wait_for(|collected| *collected).await;
+        }
+    }
+
+    /// One collected account: what it references in other accounts is collected first and
+    /// lent to it, then what its task definitions name is read, and it goes to the sink.
+    async fn check_account(self: &Arc<Self>, own: String, mut inv: Inventory) {
+        let state = self.fleet_state().expect("set by run_fleet").clone();
+        let referenced = referenced_accounts(&inv, &own);
+        for account in &referenced {
+            self.ensure_collected(account).await;
+        }
+        lend_registries(&state, &mut inv, &referenced);
+        self.after_accounts(&mut inv, Some(&own)).await;
+        // The coverage of this account, and of those whose records it holds or looked up.
+        let mut accounts = referenced;
+        accounts.insert(own.clone());
+        accounts.extend(inv.kms_key_lookups.iter().map(|k| k.scope.account.clone()));
+        inv.coverage.entries = self.coverage_of(&accounts);
+        inv.sort();
+        (state.sink)(&own, inv);
+    }
+
+    /// A repository's images listed once for every account that pulls from it: `list`
+    /// runs for the first, the others get its answer.
+    pub(crate) async fn listed_once<F>(
+        &self,
+        repository_arn: &str,
+        list: F,
+    ) -> Option<Vec<EcrImageDetail>>
+    where
+        F: Future<Output = Option<Vec<EcrImageDetail>>>,
+    {
+        let Some(state) = self.fleet_state() else {
+            return list.await;
+        };
+        let cell = sync::lock(&state.listings)
+            .entry(repository_arn.to_string())
+            .or_default()
+            .clone();
+        cell.get_or_init(|| list).await.clone()
+    }
+
+    /// One account's collection; `None` when its role could not be assumed (a gap).
+    async fn member(self: Arc<Self>, target: Target, plan: &FleetPlan) -> Option<Inventory> {
         let global = Scope::new(&target.account, GLOBAL_REGION);
         let assume = async {
             let _permit = self
@@ -117,7 +271,7 @@ impl Collector {
                     },
                     Vec::new(),
                 );
-                return Inventory::default();
+                return None;
             }
         };
         // Registered before its first call, so the account's calls use its credentials
@@ -126,7 +280,7 @@ impl Collector {
         sync::write(&self.members).insert(target.account.clone(), session.clone());
         let regions = self.member_regions(&session, plan).await;
         self.outcome(&target, Assumed::Ok, regions.clone());
-        self.account(session, regions).await
+        Some(self.account(session, regions).await)
     }
 
     fn outcome(&self, target: &Target, assumed: Assumed, regions: Vec<String>) {
@@ -228,5 +382,96 @@ impl Collector {
             self.ended_abnormally(&Scope::new(&target.account, &region), "region", &ended);
         }
         self.ended_abnormally(&Scope::new(&target.account, GLOBAL_REGION), "IAM", &ended);
+    }
+}
+
+/// The other accounts whose records `inv`'s task definitions name: the registries their
+/// images are in, the secrets and parameters they inject.
+fn referenced_accounts(inv: &Inventory, own: &str) -> BTreeSet<String> {
+    let mut accounts = BTreeSet::new();
+    for td in &inv.task_definitions {
+        for container in &td.containers {
+            if let Some(image) = ecr_image(&container.image) {
+                accounts.insert(image.account.to_string());
+            }
+            for (_, value_from) in container.secret_references() {
+                match SecretSource::parse(value_from, &td.scope) {
+                    SecretSource::SecretsManager { scope, .. }
+                    | SecretSource::Parameter { scope, .. } => {
+                        accounts.insert(scope.account);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    accounts.remove(own);
+    accounts
+}
+
+/// What another account may need of this one's registries: its repositories without their
+/// images (listed for those who pull), its scanning configurations and pull-through rules,
+/// and the repositories' tags (the owners of findings on them).
+fn registries(inv: &Inventory) -> Inventory {
+    let mut kept = Inventory {
+        ecr_repositories: inv
+            .ecr_repositories
+            .iter()
+            .map(|r| checks::model::EcrRepository {
+                images: None,
+                ..r.clone()
+            })
+            .collect(),
+        ecr_registries: inv.ecr_registries.clone(),
+        ecr_pull_through_rules: inv.ecr_pull_through_rules.clone(),
+        ..Inventory::default()
+    };
+    for r in &kept.ecr_repositories {
+        if let Some(tags) = inv.resource_tags.get(&r.arn) {
+            kept.resource_tags.insert(r.arn.clone(), tags.clone());
+        }
+    }
+    kept
+}
+
+/// Puts into `inv` the repositories its images are in in the `referenced` accounts, with the
+/// scanning configuration and pull-through rules of their regions: what the image checks
+/// judge a pull from another account by.
+fn lend_registries(state: &FleetState, inv: &mut Inventory, referenced: &BTreeSet<String>) {
+    let pulled: BTreeSet<(String, Scope)> = inv
+        .task_definitions
+        .iter()
+        .flat_map(|td| &td.containers)
+        .filter_map(|c| ecr_image(&c.image))
+        .filter(|i| referenced.contains(i.account))
+        .map(|i| (i.repository_arn(), Scope::new(i.account, i.region)))
+        .collect();
+    let scopes: BTreeSet<&Scope> = pulled.iter().map(|(_, s)| s).collect();
+    let registries = sync::lock(&state.registries);
+    for scope in scopes {
+        let Some(theirs) = registries.get(&scope.account) else {
+            continue;
+        };
+        inv.ecr_repositories.extend(
+            theirs
+                .ecr_repositories
+                .iter()
+                .filter(|r| r.scope == *scope && pulled.iter().any(|(arn, _)| *arn == r.arn))
+                .cloned(),
+        );
+        inv.ecr_registries.extend(
+            theirs
+                .ecr_registries
+                .iter()
+                .filter(|r| r.scope == *scope)
+                .cloned(),
+        );
+        inv.ecr_pull_through_rules.extend(
+            theirs
+                .ecr_pull_through_rules
+                .iter()
+                .filter(|r| r.scope == *scope)
+                .cloned(),
+        );
     }
 }

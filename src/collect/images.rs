@@ -52,8 +52,10 @@ type Reference = (Option<String>, Option<String>);
 /// What [`collect`] found: each listed repository's images, by its index in the inventory.
 pub type Listed = Vec<(usize, Option<Vec<EcrImageDetail>>)>;
 
-/// Lists the images of every collected repository a task definition pulls from.
-pub async fn collect(c: &Collector, inv: &Inventory) -> Listed {
+/// Lists the images of every collected repository a task definition pulls from. In a fleet
+/// run `inv` is one account's (`own`), with the repositories it pulls from in other
+/// accounts: those are listed once for all the accounts that pull from them.
+pub async fn collect(c: &Collector, inv: &Inventory, own: Option<&str>) -> Listed {
     let mut references: BTreeMap<String, BTreeSet<Reference>> = BTreeMap::new();
     for td in &inv.task_definitions {
         for container in &td.containers {
@@ -84,7 +86,10 @@ pub async fn collect(c: &Collector, inv: &Inventory) -> Listed {
         })
         .collect();
     stream::iter(wanted)
-        .map(|w| async move { (w.at, repository_images(c, &w).await) })
+        .map(|w| async move {
+            let foreign = own.is_some_and(|a| a != w.scope.account);
+            (w.at, repository_images(c, &w, foreign).await)
+        })
         .buffered(REPOSITORIES_IN_FLIGHT)
         .collect()
         .await
@@ -98,8 +103,24 @@ pub fn apply(inv: &mut Inventory, listed: Listed) {
 }
 
 /// A repository's images, with the platforms of the indexes it is pulled by: `None` when
-/// the listing failed (a gap scoped to the repository).
-async fn repository_images(c: &Collector, w: &Wanted) -> Option<Vec<EcrImageDetail>> {
+/// the listing failed (a gap scoped to the repository). A `foreign` repository (another
+/// account's) is listed once for every account of the run that pulls from it.
+async fn repository_images(
+    c: &Collector,
+    w: &Wanted,
+    foreign: bool,
+) -> Option<Vec<EcrImageDetail>> {
+    let mut images = if foreign {
+        c.listed_once(&w.arn, list_images(c, w)).await?
+    } else {
+        list_images(c, w).await?
+    };
+    add_platforms(c, w, &mut images).await;
+    Some(images)
+}
+
+/// Every image of the repository, in any status.
+async fn list_images(c: &Collector, w: &Wanted) -> Option<Vec<EcrImageDetail>> {
     let client = c.session(&w.scope.account).ecr(&w.scope.region);
     let any_status = t::DescribeImagesFilter::builder()
         .image_status(t::ImageStatusFilter::Any)
@@ -117,16 +138,23 @@ async fn repository_images(c: &Collector, w: &Wanted) -> Option<Vec<EcrImageDeta
                 .try_collect()
         })
         .await?;
-    let mut images: Vec<EcrImageDetail> = pages
-        .iter()
-        .flat_map(|p| p.image_details())
-        .filter_map(detail)
-        .collect();
+    Some(
+        pages
+            .iter()
+            .flat_map(|p| p.image_details())
+            .filter_map(detail)
+            .collect(),
+    )
+}
+
+/// The platforms of the image indexes `w`'s references name, read from their manifests.
+async fn add_platforms(c: &Collector, w: &Wanted, images: &mut [EcrImageDetail]) {
+    let client = c.session(&w.scope.account).ecr(&w.scope.region);
     // The indexes the references name, each once, in listing order.
     let named: BTreeSet<&str> = w
         .references
         .iter()
-        .filter_map(|(tag, digest)| find_image(&images, tag.as_deref(), digest.as_deref()))
+        .filter_map(|(tag, digest)| find_image(images, tag.as_deref(), digest.as_deref()))
         .map(|i| i.digest.as_str())
         .collect();
     let indexes: Vec<String> = images
@@ -170,10 +198,9 @@ async fn repository_images(c: &Collector, w: &Wanted) -> Option<Vec<EcrImageDeta
             }
         }
     }
-    for image in &mut images {
+    for image in images {
         image.platforms = platforms.remove(&image.digest);
     }
-    Some(images)
 }
 
 fn detail(d: &t::ImageDetail) -> Option<EcrImageDetail> {

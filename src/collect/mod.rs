@@ -18,13 +18,13 @@ pub mod ops;
 mod scheduled;
 mod secrets;
 
-pub use fleet::FleetPlan;
+pub use fleet::{AccountSink, FleetPlan};
 
 use std::any::Any;
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -51,9 +51,14 @@ pub struct Collector {
     /// What happened to each account: its role assumption and the regions audited.
     accounts: Mutex<Vec<AccountOutcome>>,
     stop: Stop,
-    ok: Mutex<BTreeSet<(String, String, String, String)>>,
+    ok: Mutex<BTreeSet<OkKey>>,
     failures: Mutex<Vec<CoverageEntry>>,
     progress: Progress,
+    /// Itself, for the work a call deep in one account's collection starts for another
+    /// (a fleet account collected because one being checked references it).
+    me: Weak<Collector>,
+    /// A fleet run's schedule and what accounts share (set by `run_fleet`).
+    fleet: OnceLock<Arc<fleet::FleetState>>,
 }
 
 /// How one account of the run went.
@@ -78,7 +83,7 @@ impl AccountOutcome {
 
 impl Collector {
     pub fn new(home: Arc<Session>, stop: Stop, progress: Progress) -> Arc<Self> {
-        Arc::new(Collector {
+        Arc::new_cyclic(|me| Collector {
             home,
             members: RwLock::new(HashMap::new()),
             accounts: Mutex::new(Vec::new()),
@@ -86,6 +91,8 @@ impl Collector {
             ok: Mutex::new(BTreeSet::new()),
             failures: Mutex::new(Vec::new()),
             progress,
+            me: me.clone(),
+            fleet: OnceLock::new(),
         })
     }
 
@@ -276,18 +283,29 @@ impl Collector {
         });
         let regions = session.regions.clone();
         let mut inv = self.clone().account(session, regions).await;
-        self.after_accounts(&mut inv).await;
+        self.after_accounts(&mut inv, None).await;
         inv.coverage.entries = self.coverage_entries();
         inv.sort();
         inv
     }
 
-    /// What is read once every account and region is collected, where it is: the images
-    /// and the secrets task definitions name, the two at once.
-    pub(crate) async fn after_accounts(&self, inv: &mut Inventory) {
-        let (listed, found) = tokio::join!(images::collect(self, inv), secrets::collect(self, inv));
+    /// What is read once every region of an account, and every account it references, is
+    /// collected, where it is: the images and the secrets task definitions name, the two at
+    /// once. `own`: the account `inv` is, in a fleet run.
+    pub(crate) async fn after_accounts(&self, inv: &mut Inventory, own: Option<&str>) {
+        let (listed, found) =
+            tokio::join!(images::collect(self, inv, own), secrets::collect(self, inv));
         images::apply(inv, listed);
         secrets::apply(inv, found);
+    }
+
+    /// The (account, region) pairs audited so far: where references can be looked up.
+    pub(crate) fn audited_scopes(&self) -> BTreeSet<Scope> {
+        sync::lock(&self.accounts)
+            .iter()
+            .filter(|a| !a.role_failed())
+            .flat_map(|a| a.regions.iter().map(|r| Scope::new(&a.account, r)))
+            .collect()
     }
 
     /// Every region of `session`'s account, and IAM once.
@@ -405,41 +423,68 @@ impl Collector {
         sync::lock(&self.failures).extend(abnormal_end_gaps(scope, what, ended));
     }
 
+    /// The coverage of the whole run.
     fn coverage_entries(&self) -> Vec<CoverageEntry> {
-        let mut entries: Vec<CoverageEntry> = sync::lock(&self.ok)
-            .iter()
-            .map(|(account, region, service, operation)| CoverageEntry {
-                account: account.clone(),
-                region: region.clone(),
-                service: service.clone(),
-                operation: operation.clone(),
-                scope: None,
-                status: CallStatus::Ok,
-                error_code: None,
-                message: None,
-            })
-            .collect();
-        entries.extend(sync::lock(&self.failures).iter().cloned());
-        entries.sort_by(|a, b| {
-            (
-                &a.account,
-                &a.region,
-                &a.service,
-                &a.operation,
-                &a.scope,
-                a.status,
-            )
-                .cmp(&(
-                    &b.account,
-                    &b.region,
-                    &b.service,
-                    &b.operation,
-                    &b.scope,
-                    b.status,
-                ))
-        });
-        entries
+        let ok = sync::lock(&self.ok);
+        let failures = sync::lock(&self.failures);
+        coverage_sorted(ok.iter(), failures.iter())
     }
+
+    /// The coverage of `accounts` so far.
+    fn coverage_of(&self, accounts: &BTreeSet<String>) -> Vec<CoverageEntry> {
+        let ok = sync::lock(&self.ok);
+        let failures = sync::lock(&self.failures);
+        let empty = String::new();
+        coverage_sorted(
+            accounts.iter().flat_map(|a| {
+                let from = (a.clone(), empty.clone(), empty.clone(), empty.clone());
+                ok.range(from..)
+                    .take_while(move |(account, ..)| account == a)
+            }),
+            failures.iter().filter(|f| accounts.contains(&f.account)),
+        )
+    }
+}
+
+type OkKey = (String, String, String, String);
+
+/// Coverage entries for the calls that succeeded and the failures, in report order.
+fn coverage_sorted<'a>(
+    ok: impl Iterator<Item = &'a OkKey>,
+    failures: impl Iterator<Item = &'a CoverageEntry>,
+) -> Vec<CoverageEntry> {
+    let mut entries: Vec<CoverageEntry> = ok
+        .map(|(account, region, service, operation)| CoverageEntry {
+            account: account.clone(),
+            region: region.clone(),
+            service: service.clone(),
+            operation: operation.clone(),
+            scope: None,
+            status: CallStatus::Ok,
+            error_code: None,
+            message: None,
+        })
+        .collect();
+    entries.extend(failures.cloned());
+    entries.sort_by(|a, b| {
+        (
+            &a.account,
+            &a.region,
+            &a.service,
+            &a.operation,
+            &a.scope,
+            a.status,
+        )
+            .cmp(&(
+                &b.account,
+                &b.region,
+                &b.service,
+                &b.operation,
+                &b.scope,
+                b.status,
+            ))
+    });
+    entries
 }
 
 /// The gap code and a description of how a collection task ended.

@@ -46,12 +46,7 @@ pub fn apply(inv: &mut Inventory, found: Found) {
 
 /// Describes every secret, parameter and KMS key the collected task definitions inject.
 pub async fn collect(c: &Collector, inv: &Inventory) -> Found {
-    let audited: BTreeSet<Scope> = c
-        .account_outcomes()
-        .iter()
-        .filter(|a| !a.role_failed())
-        .flat_map(|a| a.regions.iter().map(|r| Scope::new(&a.account, r)))
-        .collect();
+    let audited = c.audited_scopes();
     let mut secrets: BTreeSet<(Scope, String)> = BTreeSet::new();
     let mut parameters: BTreeMap<Scope, BTreeSet<String>> = BTreeMap::new();
     for td in &inv.task_definitions {
@@ -95,19 +90,27 @@ pub async fn collect(c: &Collector, inv: &Inventory) -> Found {
 
     // The keys, where they are: once each.
     let mut keys: BTreeSet<(Scope, String)> = BTreeSet::new();
-    let named = found
+    let named: Vec<(Scope, String)> = found
         .secret_lookups
         .iter()
         .filter_map(|l| Some((&l.scope, l.secret.as_ref()?.kms_key_id.as_deref()?)))
         .chain(found.parameter_lookups.iter().filter_map(|l| {
             let p = l.parameter.as_ref()?;
             Some((&l.scope, p.key_id.as_deref()?))
-        }));
-    for (owner, key) in named {
-        if is_aws_managed_alias(key) {
-            continue;
-        }
-        let (scope, id) = kms_key_reference(owner, key);
+        }))
+        .filter(|(_, key)| !is_aws_managed_alias(key))
+        .map(|(owner, key)| kms_key_reference(owner, key))
+        .collect();
+    // A key in another account of a fleet run is read once that account is collected.
+    for account in named
+        .iter()
+        .map(|(s, _)| &s.account)
+        .collect::<BTreeSet<_>>()
+    {
+        c.ensure_collected(account).await;
+    }
+    let audited = c.audited_scopes();
+    for (scope, id) in named {
         if audited.contains(&scope) {
             keys.insert((scope, id));
         }

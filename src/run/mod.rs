@@ -5,8 +5,8 @@
 
 mod fleet;
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use checks::model::{CallStatus, Coverage, CoverageEntry, Inventory, GLOBAL_REGION};
@@ -31,7 +31,7 @@ use crate::report::suppress::Suppressions;
 use crate::report::{CallStats, Judged, Report, RunMeta};
 use crate::session::{Session, SessionOptions};
 use crate::stop::{Stop, StopReason};
-use crate::{clock, collect, gap, output, render, report, stop};
+use crate::{clock, collect, gap, output, render, report, stop, sync};
 
 /// What turns the checks' outcome into the report's findings, read before any AWS call.
 #[derive(Default)]
@@ -104,7 +104,11 @@ struct Run<'a> {
 
 /// What the collection brought back.
 struct Collected {
+    /// Everything collected; in a fleet run, what outlives the accounts (their ECR
+    /// registries) and the run's coverage.
     inventory: Inventory,
+    /// A fleet run's accounts, each checked as soon as it was collected.
+    checked: Option<Arc<Mutex<Vec<AccountChecked>>>>,
     /// Every account the run reached for, and how.
     outcomes: Vec<AccountOutcome>,
     is_fleet: bool,
@@ -127,11 +131,11 @@ impl Run<'_> {
     ) -> Result<Report, AppError> {
         warn_if_incomplete(&mode);
         let stats = Arc::new(Stats::default());
-        let collected = self.collect(&mode, stats.clone(), progress, &stop).await?;
+        let mut collected = self.collect(&mode, stats.clone(), progress, &stop).await?;
         if let Some(rec) = recorder {
             finish_recording(rec, &collected)?;
         }
-        let outcome = checks::registry::run(&collected.inventory, self.selected);
+        let outcome = self.conclude(&mut collected);
         let wall_ms = self.started.elapsed().as_millis() as u64;
         let meta = self.meta(&mode, &collected, wall_ms);
         let judged = self.judge(outcome, &collected.inventory, &meta);
@@ -182,12 +186,17 @@ impl Run<'_> {
                 let is_fleet = plan.is_some();
                 let home_regions = session.regions.clone();
                 let collector = Collector::new(Arc::new(session), stop.clone(), progress.clone());
-                let inventory = match plan {
-                    Some(plan) => collector.run_fleet(plan).await,
-                    None => collector.run().await,
+                let (inventory, checked) = match plan {
+                    Some(plan) => {
+                        let checked = Arc::new(Mutex::new(Vec::new()));
+                        let sink = self.account_checks(checked.clone(), self.collected_at(mode));
+                        (collector.run_fleet(plan, sink).await, Some(checked))
+                    }
+                    None => (collector.run().await, None),
                 };
                 Collected {
                     inventory,
+                    checked,
                     outcomes: collector.account_outcomes(),
                     is_fleet,
                     all_regions,
@@ -198,6 +207,7 @@ impl Run<'_> {
             Ok(Err(e)) => return Err(e),
             Err(why) => Collected {
                 inventory: stopped_in_setup(&args.regions, &why),
+                checked: None,
                 outcomes: Vec::new(),
                 is_fleet: false,
                 all_regions: false,
@@ -210,12 +220,79 @@ impl Run<'_> {
         collected.stopped = stop.reason().map(|r| r.describe());
         // Date-relative checks judge a replay as of its recording, so it answers the same
         // whenever it is replayed.
-        collected.inventory.collected_at = Some(match mode {
-            Mode::Replay(r) => r.manifest.recorded_at.clone(),
-            _ => self.started_at.clone(),
-        });
+        collected.inventory.collected_at = Some(self.collected_at(mode));
         progress.finish();
         Ok(collected)
+    }
+
+    /// When the data describes: the moment of a live run, a replay's recording time.
+    fn collected_at(&self, mode: &Mode) -> String {
+        match mode {
+            Mode::Replay(r) => r.manifest.recorded_at.clone(),
+            _ => self.started_at.clone(),
+        }
+    }
+
+    /// What a fleet run does with each account as soon as it is collected: its checks,
+    /// its findings' owners and the tags suppressions match on; everything else of the
+    /// account is dropped when this returns.
+    fn account_checks(
+        &self,
+        checked: Arc<Mutex<Vec<AccountChecked>>>,
+        collected_at: String,
+    ) -> collect::AccountSink {
+        let selected: Vec<&'static Check> = self.selected.to_vec();
+        let owner_tags = self.args.owner_tags.clone();
+        Arc::new(move |account: &str, mut inventory: Inventory| {
+            inventory.collected_at = Some(collected_at.clone());
+            let (mut outcome, pullers) = checks::registry::run_account(&inventory, &selected);
+            report::owners::assign(&mut outcome.findings, &inventory, &owner_tags);
+            let tags = outcome
+                .findings
+                .iter()
+                .filter_map(|f| {
+                    let tags = inventory.resource_tags.get(&f.resource)?;
+                    Some((f.resource.clone(), tags.clone()))
+                })
+                .collect();
+            sync::lock(&checked).push(AccountChecked {
+                account: account.to_string(),
+                outcome,
+                pullers,
+                tags,
+            });
+        })
+    }
+
+    /// The checks' outcome, findings with their owners: over the whole inventory, or, for
+    /// a fleet run, the accounts' outcomes with the fleet-wide checks over the registries
+    /// every account kept and the pulls each left.
+    fn conclude(&self, collected: &mut Collected) -> Outcome {
+        let owner_tags = &self.args.owner_tags;
+        let inventory = &mut collected.inventory;
+        let Some(checked) = collected.checked.take() else {
+            let mut outcome = checks::registry::run(inventory, self.selected);
+            report::owners::assign(&mut outcome.findings, inventory, owner_tags);
+            return outcome;
+        };
+        let mut accounts = std::mem::take(&mut *sync::lock(&checked));
+        // Accounts finish in any order; the report and the pullers' order do not depend on it.
+        accounts.sort_by(|a, b| a.account.cmp(&b.account));
+        let mut outcome = Outcome::default();
+        for a in accounts {
+            inventory.ecr_pullers.extend(a.pullers);
+            inventory.resource_tags.extend(a.tags);
+            outcome.absorb(a.outcome);
+        }
+        let mut fleet_wide = checks::registry::run_fleet_wide(inventory, self.selected);
+        report::owners::assign(&mut fleet_wide.findings, inventory, owner_tags);
+        outcome.absorb(fleet_wide);
+        outcome.unknowns.extend(checks::registry::gap_unknowns(
+            &inventory.coverage,
+            self.selected,
+        ));
+        outcome.settle();
+        outcome
     }
 
     /// What the report says about the run itself.
@@ -253,10 +330,9 @@ impl Run<'_> {
         self.args.min_severity.map(Severity::from)
     }
 
-    /// Owners, then suppressions, then `--min-severity`, then the baseline: what the report
-    /// holds. Owners come first so that suppressed findings carry theirs too.
+    /// Suppressions, then `--min-severity`, then the baseline: what the report holds.
+    /// Owners are already assigned, so suppressed findings carry theirs too.
     fn judge(&self, mut outcome: Outcome, inventory: &Inventory, meta: &RunMeta) -> Judged {
-        report::owners::assign(&mut outcome.findings, inventory, &self.args.owner_tags);
         // Expiry is judged on the day the data describes, like every date in the audit.
         let today = inventory
             .collected_at
@@ -284,6 +360,16 @@ impl Run<'_> {
             baseline,
         }
     }
+}
+
+/// One fleet account's checks, kept once its inventory is dropped.
+struct AccountChecked {
+    account: String,
+    outcome: Outcome,
+    /// Its workloads' ECR pulls, for the fleet-wide checks.
+    pullers: Vec<checks::model::EcrPuller>,
+    /// The tags of the resources its findings are on, which suppressions match.
+    tags: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Says so when a replayed recording was cut short.

@@ -240,6 +240,53 @@ fn a_synthetic_fleet_replays_to_the_same_conclusions() {
     insta::assert_json_snapshot!("synthetic_fleet_conclusions", digest);
 }
 
+/// An account checked before the registry account its services pull from has that account
+/// collected first (by the same worker, with one account in flight): the report is the
+/// one of the recorded order, cross-account findings included.
+#[test]
+fn an_account_referencing_one_not_yet_collected_has_it_collected_first() {
+    let (in_order, _) =
+        crate::support::replay_report(&root().join("mocks/ecr-cross-account"), &[], 0);
+    let reversed = crate::support::scenario_copy("ecr-cross-account");
+    let manifest = reversed.path().join("manifest.json");
+    let mut m: Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let targets = m["fleet"]["targets"].as_array_mut().unwrap();
+    targets.reverse();
+    // The workload account now comes first.
+    assert_eq!(targets[0]["account"], "210000015838");
+    std::fs::write(&manifest, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    for in_flight in ["1", "2"] {
+        let (report, _) =
+            crate::support::replay_report(reversed.path(), &["--accounts-in-flight", in_flight], 0);
+        assert_eq!(
+            run_free(&report),
+            run_free(&in_order),
+            "{in_flight} in flight"
+        );
+    }
+    let cross: Vec<&Value> = in_order["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "ECR008")
+        .collect();
+    assert_eq!(
+        cross.len(),
+        3,
+        "the pulls judged against the other account's policies"
+    );
+}
+
+/// A report without what differs from one run to the next (times, call statistics).
+fn run_free(report: &Value) -> Value {
+    let mut r = report.clone();
+    for key in ["started_at", "finished_at", "wall_ms"] {
+        r["run"].as_object_mut().unwrap().remove(key);
+    }
+    r.as_object_mut().unwrap().remove("stats");
+    r
+}
+
 /// A report's conclusions: every finding's identity, unknowns, gaps, the summary.
 fn conclusions(report: &Value) -> Value {
     let mut findings: Vec<String> = report["findings"]

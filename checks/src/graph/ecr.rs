@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use super::{EcsWorkload, Graph, Node};
 use crate::model::{
-    ecr_image, EcrImage, EcrImageDetail, EcrPullThroughRule, EcrRegistry, EcrRepository, Scope,
-    TaskDefinition,
+    ecr_image, EcrImage, EcrImageDetail, EcrPullThroughRule, EcrPuller, EcrRegistry, EcrRepository,
+    Scope, TaskDefinition,
 };
 
 /// What is known of the image an [`EcrPull`] names.
@@ -68,7 +68,46 @@ pub(super) fn ecr_pulls<'a>(
     pulls
 }
 
+/// Who pulls from each repository, by repository ARN: `pulls` (the workloads of this
+/// inventory) and `left` (pullers other accounts of a fleet run left), ordered as one
+/// inventory of every account lists its workloads: by kind, then account, then as listed.
+pub(super) fn repository_pullers(
+    pulls: &HashMap<String, Vec<EcrPull<'_>>>,
+    left: &[EcrPuller],
+) -> HashMap<String, Vec<EcrPuller>> {
+    let mut by_repository: HashMap<String, Vec<EcrPuller>> = HashMap::new();
+    for (arn, pulls) in pulls {
+        by_repository
+            .entry(arn.clone())
+            .or_default()
+            .extend(pulls.iter().map(|p| p.puller(arn)));
+    }
+    for p in left {
+        by_repository
+            .entry(p.repository_arn.clone())
+            .or_default()
+            .push(p.clone());
+    }
+    for pullers in by_repository.values_mut() {
+        // Stable: within a kind, the order they came in (this inventory's, then accounts').
+        pullers.sort_by_key(|p| p.rank);
+    }
+    by_repository
+}
+
 impl<'a> EcrPull<'a> {
+    /// What a repository's findings say of this pull, kept without the workload's records.
+    pub fn puller(&self, repository_arn: &str) -> EcrPuller {
+        EcrPuller {
+            repository_arn: repository_arn.to_string(),
+            workload_arn: self.workload.arn().to_string(),
+            workload: self.workload.describe(),
+            image: self.image.to_string(),
+            container: self.container.to_string(),
+            rank: self.workload.rank(),
+        }
+    }
+
     /// The image reference, parsed.
     pub fn ecr_image(&self) -> Option<EcrImage<'a>> {
         ecr_image(self.image)
@@ -93,6 +132,23 @@ impl<'a> Graph<'a> {
         self.ecr_pulls
             .get(repository_arn)
             .map_or(&[], |v| v.as_slice())
+    }
+
+    /// Who pulls from the repository, from this inventory's workloads and those other
+    /// accounts of the run left (`Inventory::ecr_pullers`), in workload order.
+    pub fn repository_pullers(&self, repository_arn: &str) -> &[EcrPuller] {
+        self.repository_pullers
+            .get(repository_arn)
+            .map_or(&[], |v| v.as_slice())
+    }
+
+    /// Every pull of this inventory's running workloads, as it is kept once their records
+    /// are gone, by repository ARN then workload order.
+    pub fn own_pullers(&self) -> Vec<EcrPuller> {
+        self.all_ecr_pulls()
+            .into_iter()
+            .flat_map(|(arn, pulls)| pulls.iter().map(move |p| p.puller(arn)))
+            .collect()
     }
 
     /// What the image a pull names is: found, missing, or not known and why.
@@ -167,7 +223,7 @@ impl<'a> Graph<'a> {
             .iter()
             .filter(|r| r.scope == *scope)
             .collect();
-        repos.sort_by_key(|r| self.ecr_pulls(&r.arn).is_empty());
+        repos.sort_by_key(|r| self.repository_pullers(&r.arn).is_empty());
         repos
     }
 

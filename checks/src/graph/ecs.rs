@@ -200,6 +200,16 @@ impl<'a> EcsWorkload<'a> {
         }
     }
 
+    /// Where its kind comes in the order [`ecs_workloads`] lists workloads in: services
+    /// and their task sets, then schedules, then standalone tasks.
+    pub fn rank(&self) -> u8 {
+        match self {
+            EcsWorkload::Service(_) | EcsWorkload::TaskSet(..) => 0,
+            EcsWorkload::Scheduled(_) => 1,
+            EcsWorkload::Standalone(_) => 2,
+        }
+    }
+
     /// The evidence fact for what it runs: ``runs task definition `web:3` ``, for a task set
     /// with its status.
     pub fn runs_fact(&self, task_definition_label: &str) -> String {

@@ -20,10 +20,10 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::model::{
-    EcrRepository, EcsCluster, EcsContainerInstance, EcsService, EksCluster, EksFargateProfile,
-    EksNodegroup, IamRole, Instance, InstanceType, InternetGateway, Inventory, Listener,
-    ListenerRule, LoadBalancer, NatGateway, OidcProvider, RouteTable, RouteTarget, ScalableTarget,
-    Scope, SecurityGroup, Subnet, TargetGroup, TaskDefinition, Vpc, VpcEndpoint,
+    EcrPuller, EcrRepository, EcsCluster, EcsContainerInstance, EcsService, EksCluster,
+    EksFargateProfile, EksNodegroup, IamRole, Instance, InstanceType, InternetGateway, Inventory,
+    Listener, ListenerRule, LoadBalancer, NatGateway, OidcProvider, RouteTable, RouteTarget,
+    ScalableTarget, Scope, SecurityGroup, Subnet, TargetGroup, TaskDefinition, Vpc, VpcEndpoint,
 };
 /// Tag the AWS Load Balancer Controller puts on the target groups it manages; the value is
 /// the EKS cluster name.
@@ -443,6 +443,9 @@ pub struct Graph<'a> {
     target_health: HashMap<&'a str, TargetGroupHealth<'a>>,
     /// What running ECS workloads pull from each ECR repository, by repository ARN.
     ecr_pulls: HashMap<String, Vec<EcrPull<'a>>>,
+    /// Who pulls from each ECR repository, by repository ARN: the workloads above and the
+    /// inventory's `ecr_pullers`, in workload order.
+    repository_pullers: HashMap<String, Vec<EcrPuller>>,
     /// Container instances, by cluster ARN, in inventory order.
     container_instances: HashMap<&'a str, Vec<&'a EcsContainerInstance>>,
     /// What running ECS workloads inject, and the lookups that resolve it.
@@ -478,6 +481,7 @@ impl<'a> Graph<'a> {
             Some(Node::TaskDefinition(td)) => Some(*td),
             _ => None,
         });
+        let repository_pullers = ecr::repository_pullers(&ecr_pulls, &inventory.ecr_pullers);
         let secrets =
             secrets::SecretFacts::new(inventory, &ecs_workloads, |arn| match nodes.get(arn) {
                 Some(Node::TaskDefinition(td)) => Some(*td),
@@ -513,6 +517,7 @@ impl<'a> Graph<'a> {
             security_groups: reach::security_group_index(&inventory.security_groups),
             target_health: elb::target_health(inventory),
             ecr_pulls,
+            repository_pullers,
             secrets,
         }
     }

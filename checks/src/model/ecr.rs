@@ -135,6 +135,25 @@ pub fn is_index_media_type(media_type: &str) -> bool {
     )
 }
 
+/// A running ECS workload's pull from a private ECR repository, as what a repository's own
+/// findings say of who pulls from it. A fleet run judges repositories once every account is
+/// checked and its workloads' records are gone, so each account leaves these behind.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EcrPuller {
+    pub repository_arn: String,
+    /// The workload's ARN.
+    pub workload_arn: String,
+    /// How messages name the workload: ``service `web` ``.
+    pub workload: String,
+    /// The image reference, as the task definition writes it.
+    pub image: String,
+    pub container: String,
+    /// Where the workload's kind comes in the order workloads are listed in (services and
+    /// their task sets, then schedules, then standalone tasks), so pullers left by several
+    /// accounts are named in the order one inventory of them all would give.
+    pub rank: u8,
+}
+
 /// A pull-through cache rule: repositories under its prefix are created, and their images
 /// fetched from the upstream registry, on the first pull (DescribePullThroughCacheRules).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

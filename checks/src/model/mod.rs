@@ -114,6 +114,12 @@ pub struct Inventory {
     /// The KMS keys those secrets and parameters are encrypted with.
     #[serde(default)]
     pub kms_key_lookups: Vec<KmsKeyLookup>,
+    /// Pulls by workloads of other accounts (or of accounts already checked) from the
+    /// repositories of this inventory: in a fleet run, what the repository checks learn
+    /// of who pulls once the pulling workloads' records are gone. Empty otherwise: the
+    /// graph finds pulls from the workloads themselves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ecr_pullers: Vec<EcrPuller>,
     /// The status of every (account, region, operation) the collector ran.
     pub coverage: Coverage,
     /// Tags of the resources findings are reported on (ECS services, task sets and
@@ -133,6 +139,8 @@ macro_rules! inventory_lists {
             /// Appends another inventory's records and coverage to this one.
             pub fn merge(&mut self, other: Inventory) {
                 $(self.$field.extend(other.$field);)*
+                // Kept in the order they were left in (see `EcrPuller::rank`), not sorted.
+                self.ecr_pullers.extend(other.ecr_pullers);
                 self.coverage.entries.extend(other.coverage.entries);
                 self.resource_tags.extend(other.resource_tags);
             }

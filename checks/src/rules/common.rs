@@ -316,10 +316,9 @@ pub(crate) fn ecr_registries<'a>(ctx: &Ctx<'a>) -> Vec<(&'a Scope, Vec<&'a EcrRe
 /// when no running workload does.
 pub(crate) fn ecr_pullers(ctx: &Ctx<'_>, repo: &EcrRepository) -> String {
     let mut names: Vec<String> = Vec::new();
-    for p in ctx.graph.ecr_pulls(&repo.arn) {
-        let name = p.workload.describe();
-        if !names.contains(&name) {
-            names.push(name);
+    for p in ctx.graph.repository_pullers(&repo.arn) {
+        if !names.contains(&p.workload) {
+            names.push(p.workload.clone());
         }
     }
     names.join(", ")

@@ -71,6 +71,7 @@ declare_check! {
         severity: Severity::High,
         summary: "ECR repository policy lets any AWS account pull its images",
         needs: ["ecr:DescribeRepositories", "ecr:GetRepositoryPolicy"],
+        fleet_wide: true,
         controls: [prowler("ecr_repositories_not_publicly_accessible").partial(
             "Prowler fails a statement with Principal `*`; ECR004 evaluates its conditions, \
              so an organization or account condition narrows it",
@@ -173,14 +174,12 @@ fn run(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
             ));
         }
         let pullers = ecr_pullers(ctx, repo);
-        for p in ctx.graph.ecr_pulls(&repo.arn) {
+        for p in ctx.graph.repository_pullers(&repo.arn) {
             evidence.push(Evidence::new(
-                p.workload.arn(),
+                &p.workload_arn,
                 format!(
                     "{} pulls `{}` (container `{}`)",
-                    p.workload.describe(),
-                    p.image,
-                    p.container
+                    p.workload, p.image, p.container
                 ),
             ));
         }

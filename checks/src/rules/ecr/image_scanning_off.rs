@@ -84,6 +84,7 @@ declare_check! {
         lower: [Severity::Medium],
         summary: "ECR repositories whose images are scanned neither on push nor continuously",
         needs: ["ecr:DescribeRepositories", "ecr:GetRegistryScanningConfiguration"],
+        fleet_wide: true,
         controls: [
             fsbp("ECR.1"),
             config("ecr-private-image-scanning-enabled"),

@@ -59,6 +59,7 @@ declare_check! {
         severity: Severity::Low,
         summary: "ECR repositories without a lifecycle policy: images pile up",
         needs: ["ecr:DescribeRepositories", "ecr:GetLifecyclePolicy"],
+        fleet_wide: true,
         controls: [
             fsbp("ECR.3"),
             config("ecr-private-lifecycle-policy-configured"),

@@ -67,6 +67,7 @@ declare_check! {
         lower: [Severity::Low],
         summary: "ECR repositories whose image tags can be pushed again to another image",
         needs: ["ecr:DescribeRepositories"],
+        fleet_wide: true,
         controls: [
             fsbp("ECR.2").partial(
                 "ECR.2 passes IMMUTABLE only; ECR002 also passes IMMUTABLE_WITH_EXCLUSION \
