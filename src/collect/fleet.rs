@@ -68,6 +68,15 @@ pub(super) struct FleetState {
     listings: Mutex<HashMap<String, Arc<Listing>>>,
 }
 
+/// Marks an account collected when dropped.
+struct Done<'a>(&'a watch::Sender<bool>);
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.0.send_replace(true);
+    }
+}
+
 /// A repository's images once listed; `None` inside when the listing failed.
 type Listing = OnceCell<Option<Vec<EcrImageDetail>>>;
 
@@ -141,6 +150,8 @@ impl Collector {
 
     /// Collects one account, keeps its registries, and leaves it to be checked.
     async fn collect_member(self: &Arc<Self>, state: &FleetState, target: Target) {
+        // Whatever happens here, those waiting for the account are let go.
+        let _done = state.collected.get(&target.account).map(Done);
         let c = self.clone();
         let plan = state.plan.clone();
         let owned = target.clone();
@@ -153,9 +164,6 @@ impl Collector {
             }
             Ok(None) => {}
             Err(e) => self.member_ended(&target, &state.plan, e),
-        }
-        if let Some(done) = state.collected.get(&target.account) {
-            done.send_replace(true);
         }
     }
 

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
+
 use crate::http::recording::{
     collect_json_files, parse_json, read_bounded, read_json, Exchange, Manifest, RecordingError,
     RequestKey, FORMAT, FORMAT_VERSION, MAX_EXCHANGE_BYTES, MAX_MANIFEST_BYTES,
@@ -24,13 +26,21 @@ pub struct Recorded {
     pub body: Box<[u8]>,
 }
 
+type KeyDigest = [u8; 32];
+
+fn digest(canonical: &str) -> KeyDigest {
+    Sha256::digest(canonical.as_bytes()).into()
+}
+
 /// Serves recorded responses by key.
 #[derive(Debug)]
 pub struct Replayer {
     dir: PathBuf,
     pub manifest: Manifest,
-    /// By canonical key: the file that answers it.
-    exchanges: HashMap<String, PathBuf>,
+    /// By the SHA-256 of the canonical key (keys carry request bodies, so a large recording
+    /// would otherwise hold them all): the file that answers it, under `dir`. A hit is
+    /// confirmed against the file's own key when it is read.
+    exchanges: HashMap<KeyDigest, Box<Path>>,
     /// Answers in front of the recording: latency, rate limits, faults (`--simulate`).
     pub simulator: Option<Simulator>,
 }
@@ -59,7 +69,7 @@ impl Replayer {
                 ),
             });
         }
-        let mut exchanges: HashMap<String, PathBuf> = HashMap::new();
+        let mut exchanges: HashMap<KeyDigest, Box<Path>> = HashMap::new();
         let mut files = Vec::new();
         collect_json_files(&dir.join("exchanges"), &mut files)?;
         files.sort();
@@ -82,18 +92,19 @@ impl Replayer {
                 path: file.clone(),
                 message,
             })?;
-            let key = ex.key.canonical();
+            let key = digest(&ex.key.canonical());
             if let Some(first) = exchanges.get(&key) {
                 return Err(RecordingError::Corrupt {
                     path: file,
                     message: format!(
                         "records the same request as {} ({}); keep one of them",
-                        first.display(),
+                        dir.join(first).display(),
                         ex.key.describe()
                     ),
                 });
             }
-            exchanges.insert(key, file);
+            let relative = file.strip_prefix(dir).unwrap_or(&file);
+            exchanges.insert(key, relative.into());
         }
         Ok(Replayer {
             dir: dir.to_path_buf(),
@@ -108,11 +119,13 @@ impl Replayer {
         let canonical = key.canonical();
         let file = self
             .exchanges
-            .get(&canonical)
+            .get(&digest(&canonical))
+            .map(|relative| self.dir.join(relative))
             .ok_or_else(|| RecordingError::MissingKey {
                 key: key.describe(),
                 file: self.dir.join(key.file_name()),
             })?;
+        let file = &file;
         let text = read_bounded(file, MAX_EXCHANGE_BYTES)?;
         let ex: Exchange = parse_json(file, &text)?;
         // Validated at load; a file changed since then must still be valid, and still

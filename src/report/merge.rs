@@ -11,18 +11,43 @@ use checks::model::{CallStatus, CoverageEntry};
 
 use crate::error::AppError;
 use crate::fleet::{Shard, ShardRange, MAX_SHARDS};
-use crate::report::{CallStats, MergeInfo, OperationStats, Report, SCHEMA_VERSION};
+use crate::report::{
+    BaselineSummary, CallStats, CoverageReport, MergeInfo, OperationStats, Report,
+    SuppressionReport, SCHEMA_VERSION,
+};
 
+/// What is read of a report before the whole of it: enough to refuse one that is not an
+/// awsaudit report of this schema, or whose shard no run could have written.
+#[derive(Default, serde::Deserialize)]
+struct Header {
+    schema_version: Option<serde_json::Value>,
+    run: Option<serde_json::Value>,
+}
+
+/// A shard report, read from its text without an intermediate JSON tree: the text and the
+/// report are what it costs.
 fn load(path: &Path) -> Result<Report, AppError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| AppError::Config(format!("{}: {e}", path.display())))?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        AppError::Config(format!(
-            "{}: not a JSON report ({e}); merge reads reports written with --format json",
-            path.display()
-        ))
-    })?;
-    match value.get("schema_version").and_then(|v| v.as_u64()) {
+    // Only an object has a schema_version (serde would read a struct from an array too).
+    let header = if text.trim_start().starts_with('{') {
+        serde_json::from_str::<Header>(&text).map_err(|e| (!e.is_data()).then_some(e))
+    } else {
+        serde_json::from_str::<serde::de::IgnoredAny>(&text)
+            .map(|_| Header::default())
+            .map_err(Some)
+    };
+    let header = match header {
+        Ok(header) => header,
+        Err(None) => Header::default(),
+        Err(Some(e)) => {
+            return Err(AppError::Config(format!(
+                "{}: not a JSON report ({e}); merge reads reports written with --format json",
+                path.display()
+            )))
+        }
+    };
+    match header.schema_version.as_ref().and_then(|v| v.as_u64()) {
         Some(v) if v == u64::from(SCHEMA_VERSION) => {}
         Some(v) => {
             return Err(AppError::Config(format!(
@@ -37,8 +62,8 @@ fn load(path: &Path) -> Result<Report, AppError> {
             )))
         }
     }
-    check_shard(path, &value)?;
-    serde_json::from_value(value).map_err(|e| {
+    check_shard(path, header.run.as_ref().and_then(|r| r.get("shard")))?;
+    serde_json::from_str(&text).map_err(|e| {
         AppError::Config(format!(
             "{}: not a valid awsaudit report: {e}",
             path.display()
@@ -46,11 +71,11 @@ fn load(path: &Path) -> Result<Report, AppError> {
     })
 }
 
-/// `run.shard` as `--shard` would accept it. Read from the JSON before the typed read, so
-/// a number past u32 is named as the field it is rather than a serde position, and a
-/// count past [`MAX_SHARDS`] never sizes the list of missing shards.
-fn check_shard(path: &Path, value: &serde_json::Value) -> Result<(), AppError> {
-    let shard = match value.get("run").and_then(|run| run.get("shard")) {
+/// `run.shard` as `--shard` would accept it. Read before the typed read, so a number past
+/// u32 is named as the field it is rather than a serde position, and a count past
+/// [`MAX_SHARDS`] never sizes the list of missing shards.
+fn check_shard(path: &Path, shard: Option<&serde_json::Value>) -> Result<(), AppError> {
+    let shard = match shard {
         None | Some(serde_json::Value::Null) => return Ok(()),
         Some(shard) => shard,
     };
@@ -90,22 +115,29 @@ fn sum<T>(
     })
 }
 
-/// Reads, checks and combines the shard reports.
+/// Reads, checks and combines the shard reports, one at a time: each shard's findings are
+/// moved into the merged report and the rest of it dropped before the next is read, so
+/// merging holds about what one run of the whole fleet would.
 pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
-    let mut shards: Vec<(PathBuf, Report)> = Vec::new();
-    for p in paths {
-        shards.push((p.clone(), load(p)?));
-    }
-    let (first_path, first) = shards
-        .first()
-        .ok_or_else(|| AppError::Config("merge needs at least one report".into()))?;
-    let count = match first.run.shard {
-        Some(s) => s.count,
-        None => return Err(not_a_shard(first_path)),
-    };
+    let mut merged: Option<(&Path, Report)> = None;
     let mut by_index: BTreeMap<u32, &Path> = BTreeMap::new();
-    let mut by_account: BTreeMap<&str, &Path> = BTreeMap::new();
-    for (path, r) in &shards {
+    let mut by_account: BTreeMap<String, &Path> = BTreeMap::new();
+    let mut regions = BTreeSet::new();
+    let mut ops: BTreeMap<(String, String), OperationStats> = BTreeMap::new();
+    let mut stats = CallStats::default();
+    for path in paths {
+        let mut r = load(path)?;
+        if merged.is_none() {
+            if r.run.shard.is_none() {
+                return Err(not_a_shard(path));
+            }
+            merged = Some((path.as_path(), base(&r)));
+        }
+        let (first_path, out) = merged
+            .as_mut()
+            .map(|(p, out)| (*p, out))
+            .expect("set above");
+        let count = out.run.merged.as_ref().map_or(0, |m| m.shard_count);
         let shard = r.run.shard.ok_or_else(|| not_a_shard(path))?;
         if shard.count != count {
             return Err(AppError::Config(format!(
@@ -114,16 +146,16 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
                 first_path.display()
             )));
         }
-        if r.tool.version != first.tool.version {
+        if r.tool.version != out.tool.version {
             return Err(AppError::Config(format!(
                 "{} was written by awsaudit {} and {} by {}: merge reports of one version",
                 path.display(),
                 r.tool.version,
                 first_path.display(),
-                first.tool.version
+                out.tool.version
             )));
         }
-        if r.run.checks != first.run.checks || r.run.min_severity != first.run.min_severity {
+        if r.run.checks != out.run.checks || r.run.min_severity != out.run.min_severity {
             return Err(AppError::Config(format!(
                 "{} and {} ran different checks (or --min-severity): their findings cannot be combined",
                 path.display(),
@@ -138,7 +170,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
             )));
         }
         for a in &r.accounts {
-            if let Some(other) = by_account.insert(a, path) {
+            if let Some(other) = by_account.insert(a.clone(), path) {
                 return Err(AppError::Config(format!(
                     "account {a} is in both {} and {}: shards overlap",
                     other.display(),
@@ -146,55 +178,27 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
                 )));
             }
         }
-    }
-    // At most MAX_SHARDS long: every report's count was checked in `load`.
-    let missing: Vec<u32> = (0..count).filter(|k| !by_index.contains_key(k)).collect();
-    let present: Vec<u32> = by_index.keys().copied().collect();
-
-    let mut out = first.clone();
-    out.run.shard = None;
-    out.run.stopped = None;
-    out.run.merged = Some(MergeInfo {
-        shard_count: count,
-        shards: present,
-        missing: missing.clone(),
-    });
-    out.accounts.clear();
-    out.per_account.clear();
-    out.findings.clear();
-    out.unknowns.clear();
-    out.notes.clear();
-    out.coverage.collected.clear();
-    out.coverage.gaps.clear();
-    out.suppressions = None;
-    out.baseline = None;
-    let mut regions = BTreeSet::new();
-    let mut ops: BTreeMap<(String, String), OperationStats> = BTreeMap::new();
-    let mut stats = CallStats::default();
-    for (path, r) in &shards {
         out.run.started_at = out.run.started_at.clone().min(r.run.started_at.clone());
         out.run.finished_at = out.run.finished_at.clone().max(r.run.finished_at.clone());
         out.run.wall_ms = out.run.wall_ms.max(r.run.wall_ms);
         if r.run.mode != out.run.mode {
             out.run.mode = "replay".into();
         }
-        if let (Some(why), Some(shard)) = (&r.run.stopped, r.run.shard) {
+        if let Some(why) = &r.run.stopped {
             let line = format!("shard {shard}: {why}");
             out.run.stopped = Some(match out.run.stopped.take() {
                 Some(earlier) => format!("{earlier}; {line}"),
                 None => line,
             });
         }
-        out.accounts.extend(r.accounts.iter().cloned());
-        regions.extend(r.regions.iter().cloned());
-        out.per_account.extend(r.per_account.iter().cloned());
-        out.findings.extend(r.findings.iter().cloned());
-        out.unknowns.extend(r.unknowns.iter().cloned());
-        out.notes.extend(r.notes.iter().cloned());
-        out.coverage
-            .collected
-            .extend(r.coverage.collected.iter().cloned());
-        out.coverage.gaps.extend(r.coverage.gaps.iter().cloned());
+        out.accounts.append(&mut r.accounts);
+        regions.extend(std::mem::take(&mut r.regions));
+        out.per_account.append(&mut r.per_account);
+        out.findings.append(&mut r.findings);
+        out.unknowns.append(&mut r.unknowns);
+        out.notes.append(&mut r.notes);
+        out.coverage.collected.append(&mut r.coverage.collected);
+        out.coverage.gaps.append(&mut r.coverage.gaps);
         let add = |total, more, field: &str| sum(total, more, u64::checked_add, path, field);
         stats.calls = add(stats.calls, r.stats.calls, "stats.calls")?;
         stats.retries = add(stats.retries, r.stats.retries, "stats.retries")?;
@@ -216,9 +220,20 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
             e.retries = add(e.retries, o.retries, &field("retries"))?;
             e.throttles = add(e.throttles, o.throttles, &field("throttles"))?;
         }
-        merge_suppressions(&mut out, r);
-        merge_baseline(&mut out, r, path)?;
+        merge_suppressions(out, r.suppressions.take());
+        merge_baseline(out, r.baseline.take(), path)?;
     }
+    let Some((_, mut out)) = merged else {
+        return Err(AppError::Config("merge needs at least one report".into()));
+    };
+    let count = out.run.merged.as_ref().map_or(0, |m| m.shard_count);
+    // At most MAX_SHARDS long: every report's count was checked in `load`.
+    let missing: Vec<u32> = (0..count).filter(|k| !by_index.contains_key(k)).collect();
+    out.run.merged = Some(MergeInfo {
+        shard_count: count,
+        shards: by_index.keys().copied().collect(),
+        missing: missing.clone(),
+    });
     stats.operations = ops.into_values().collect();
     out.stats = stats;
     out.accounts.sort();
@@ -265,6 +280,38 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
     Ok(out)
 }
 
+/// The merged report before any shard is added: the first shard's tool, checks and times,
+/// nothing of its own, and the partition's shard count.
+fn base(first: &Report) -> Report {
+    let mut run = first.run.clone();
+    run.shard = None;
+    run.stopped = None;
+    run.merged = Some(MergeInfo {
+        shard_count: first.run.shard.map_or(0, |s| s.count),
+        shards: Vec::new(),
+        missing: Vec::new(),
+    });
+    Report {
+        schema_version: first.schema_version,
+        tool: first.tool.clone(),
+        run,
+        accounts: Vec::new(),
+        regions: Vec::new(),
+        summary: first.summary.clone(),
+        per_account: Vec::new(),
+        findings: Vec::new(),
+        unknowns: Vec::new(),
+        notes: Vec::new(),
+        coverage: CoverageReport {
+            collected: Vec::new(),
+            gaps: Vec::new(),
+        },
+        stats: CallStats::default(),
+        suppressions: None,
+        baseline: None,
+    }
+}
+
 fn not_a_shard(path: &Path) -> AppError {
     AppError::Config(format!(
         "{}: not a shard report (it was run without --shard K/N)",
@@ -273,22 +320,26 @@ fn not_a_shard(path: &Path) -> AppError {
 }
 
 /// Suppressed findings add up; an entry is unmatched only if no shard matched it.
-fn merge_suppressions(out: &mut Report, r: &Report) {
-    let Some(s) = &r.suppressions else { return };
+fn merge_suppressions(out: &mut Report, s: Option<SuppressionReport>) {
+    let Some(mut s) = s else { return };
     match &mut out.suppressions {
-        None => out.suppressions = Some(s.clone()),
+        None => out.suppressions = Some(s),
         Some(m) => {
-            m.suppressed.extend(s.suppressed.iter().cloned());
+            m.suppressed.append(&mut s.suppressed);
             m.unmatched.retain(|e| s.unmatched.contains(e));
         }
     }
 }
 
 /// New and unchanged counts add up; resolved and unverified findings are each shard's own.
-fn merge_baseline(out: &mut Report, r: &Report, path: &Path) -> Result<(), AppError> {
-    let Some(b) = &r.baseline else { return Ok(()) };
+fn merge_baseline(
+    out: &mut Report,
+    b: Option<BaselineSummary>,
+    path: &Path,
+) -> Result<(), AppError> {
+    let Some(mut b) = b else { return Ok(()) };
     match &mut out.baseline {
-        None => out.baseline = Some(b.clone()),
+        None => out.baseline = Some(b),
         Some(m) => {
             m.new = sum(m.new, b.new, usize::checked_add, path, "baseline.new")?;
             m.unchanged = sum(
@@ -298,8 +349,8 @@ fn merge_baseline(out: &mut Report, r: &Report, path: &Path) -> Result<(), AppEr
                 path,
                 "baseline.unchanged",
             )?;
-            m.resolved.extend(b.resolved.iter().cloned());
-            m.unverified.extend(b.unverified.iter().cloned());
+            m.resolved.append(&mut b.resolved);
+            m.unverified.append(&mut b.unverified);
         }
     }
     Ok(())
