@@ -423,11 +423,11 @@ impl Collector {
         sync::lock(&self.failures).extend(abnormal_end_gaps(scope, what, ended));
     }
 
-    /// The coverage of the whole run.
+    /// The coverage of the whole run, once it is over: taken, not copied.
     fn coverage_entries(&self) -> Vec<CoverageEntry> {
-        let ok = sync::lock(&self.ok);
-        let failures = sync::lock(&self.failures);
-        coverage_sorted(ok.iter(), failures.iter())
+        let ok = std::mem::take(&mut *sync::lock(&self.ok));
+        let failures = std::mem::take(&mut *sync::lock(&self.failures));
+        coverage_sorted(ok.into_iter(), failures.into_iter())
     }
 
     /// The coverage of `accounts` so far.
@@ -440,8 +440,12 @@ impl Collector {
                 let from = (a.clone(), empty.clone(), empty.clone(), empty.clone());
                 ok.range(from..)
                     .take_while(move |(account, ..)| account == a)
+                    .cloned()
             }),
-            failures.iter().filter(|f| accounts.contains(&f.account)),
+            failures
+                .iter()
+                .filter(|f| accounts.contains(&f.account))
+                .cloned(),
         )
     }
 }
@@ -449,23 +453,23 @@ impl Collector {
 type OkKey = (String, String, String, String);
 
 /// Coverage entries for the calls that succeeded and the failures, in report order.
-fn coverage_sorted<'a>(
-    ok: impl Iterator<Item = &'a OkKey>,
-    failures: impl Iterator<Item = &'a CoverageEntry>,
+fn coverage_sorted(
+    ok: impl Iterator<Item = OkKey>,
+    failures: impl Iterator<Item = CoverageEntry>,
 ) -> Vec<CoverageEntry> {
     let mut entries: Vec<CoverageEntry> = ok
         .map(|(account, region, service, operation)| CoverageEntry {
-            account: account.clone(),
-            region: region.clone(),
-            service: service.clone(),
-            operation: operation.clone(),
+            account,
+            region,
+            service,
+            operation,
             scope: None,
             status: CallStatus::Ok,
             error_code: None,
             message: None,
         })
         .collect();
-    entries.extend(failures.cloned());
+    entries.extend(failures);
     entries.sort_by(|a, b| {
         (
             &a.account,

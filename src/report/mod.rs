@@ -6,7 +6,7 @@ pub mod merge;
 pub mod owners;
 pub mod suppress;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use checks::model::{CoverageEntry, Inventory};
 use checks::{CostKind, Finding, Note, Outcome, Severity, Unknown};
@@ -271,23 +271,25 @@ pub struct RunMeta {
 impl Report {
     /// The report of a run, counted once: everything that changes which findings it holds
     /// happened before, in [`Judged`].
-    pub fn new(meta: RunMeta, inventory: &Inventory, judged: Judged, stats: CallStats) -> Self {
+    /// It takes the run's coverage (the rest of `inventory` is not read).
+    pub fn new(meta: RunMeta, inventory: Inventory, judged: Judged, stats: CallStats) -> Self {
         let Judged {
             outcome,
             suppressions,
             baseline,
         } = judged;
-        let gaps: Vec<CoverageEntry> = inventory.coverage.failures().cloned().collect();
-        let collected = inventory
+        let (ok, gaps): (Vec<CoverageEntry>, Vec<CoverageEntry>) = inventory
             .coverage
             .entries
-            .iter()
-            .filter(|e| e.status == checks::model::CallStatus::Ok)
+            .into_iter()
+            .partition(|e| e.status == checks::model::CallStatus::Ok);
+        let collected = ok
+            .into_iter()
             .map(|e| CollectedOp {
-                account: e.account.clone(),
-                region: e.region.clone(),
-                service: e.service.clone(),
-                operation: e.operation.clone(),
+                account: e.account,
+                region: e.region,
+                service: e.service,
+                operation: e.operation,
             })
             .collect();
         let mut report = Report {
@@ -358,18 +360,25 @@ impl Report {
             self.coverage.gaps.len(),
         );
         self.summary.suppressed = self.suppressions.as_ref().map_or(0, |s| s.suppressed.len());
+        // Each account's share, grouped in one pass (a fleet has thousands of accounts).
+        let mut findings: HashMap<&str, Vec<&Finding>> = HashMap::new();
+        for f in &self.findings {
+            findings.entry(f.account.as_str()).or_default().push(f);
+        }
+        let mut unknowns: HashMap<&str, usize> = HashMap::new();
+        for u in &self.unknowns {
+            *unknowns.entry(u.account.as_str()).or_default() += 1;
+        }
+        let mut gaps: HashMap<&str, usize> = HashMap::new();
+        for g in &self.coverage.gaps {
+            *gaps.entry(g.account.as_str()).or_default() += 1;
+        }
         for a in &mut self.per_account {
+            let account = a.account.as_str();
             let counts = Summary::of(
-                self.findings.iter().filter(|f| f.account == a.account),
-                self.unknowns
-                    .iter()
-                    .filter(|u| u.account == a.account)
-                    .count(),
-                self.coverage
-                    .gaps
-                    .iter()
-                    .filter(|g| g.account == a.account)
-                    .count(),
+                findings.get(account).into_iter().flatten().copied(),
+                unknowns.get(account).copied().unwrap_or(0),
+                gaps.get(account).copied().unwrap_or(0),
             );
             a.findings = counts.findings;
             a.by_severity = counts.by_severity;

@@ -140,7 +140,7 @@ impl Run<'_> {
         let meta = self.meta(&mode, &collected, wall_ms);
         let judged = self.judge(outcome, &collected.inventory, &meta);
         let stats = CallStats::from_ops(stats.snapshot(), wall_ms);
-        Ok(Report::new(meta, &collected.inventory, judged, stats))
+        Ok(Report::new(meta, collected.inventory, judged, stats))
     }
 
     /// Session set-up, then every account, region and service it reaches.
