@@ -243,18 +243,23 @@ impl Run<'_> {
     ) -> collect::AccountSink {
         let selected: Vec<&'static Check> = self.selected.to_vec();
         let owner_tags = self.args.owner_tags.clone();
+        let suppressing = self.judging.suppressions.is_some();
         Arc::new(move |account: &str, mut inventory: Inventory| {
             inventory.collected_at = Some(collected_at.clone());
             let (mut outcome, pullers) = checks::registry::run_account(&inventory, &selected);
             report::owners::assign(&mut outcome.findings, &inventory, &owner_tags);
-            let tags = outcome
-                .findings
-                .iter()
-                .filter_map(|f| {
-                    let tags = inventory.resource_tags.get(&f.resource)?;
-                    Some((f.resource.clone(), tags.clone()))
-                })
-                .collect();
+            let tags = if suppressing {
+                outcome
+                    .findings
+                    .iter()
+                    .filter_map(|f| {
+                        let tags = inventory.resource_tags.get(&f.resource)?;
+                        Some((f.resource.clone(), tags.clone()))
+                    })
+                    .collect()
+            } else {
+                BTreeMap::new()
+            };
             sync::lock(&checked).push(AccountChecked {
                 account: account.to_string(),
                 outcome,
@@ -368,7 +373,8 @@ struct AccountChecked {
     outcome: Outcome,
     /// Its workloads' ECR pulls, for the fleet-wide checks.
     pullers: Vec<checks::model::EcrPuller>,
-    /// The tags of the resources its findings are on, which suppressions match.
+    /// The tags of the resources its findings are on, which suppressions match (kept only
+    /// with `--suppressions`).
     tags: BTreeMap<String, BTreeMap<String, String>>,
 }
 

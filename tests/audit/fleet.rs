@@ -238,6 +238,58 @@ fn a_synthetic_fleet_replays_to_the_same_conclusions() {
     let (one_by_one, _) = crate::support::replay_report(&out, &["--accounts-in-flight", "1"], 0);
     assert_eq!(conclusions(&one_by_one), digest);
     insta::assert_json_snapshot!("synthetic_fleet_conclusions", digest);
+
+    // Suppressions match the tags of resources whose accounts' records are long dropped.
+    let (owned, _) = crate::support::replay_report(&out, &["--owner-tag", "app"], 0);
+    let on_target_groups = |r: &Value, app: &str| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                f["resource"].as_str().unwrap().contains(":targetgroup/") && f["owner"] == app
+            })
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let app = owned["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["resource"].as_str().unwrap().contains(":targetgroup/") && f["owner"].is_string()
+        })
+        .map(|f| f["owner"].as_str().unwrap().to_string())
+        .expect("a finding on a tagged target group");
+    let expected = on_target_groups(&owned, &app);
+    let file = dir.path().join("accepted.toml");
+    std::fs::write(
+        &file,
+        format!("[[suppress]]\ntags = {{ app = \"{app}\" }}\nreason = \"accepted\"\n"),
+    )
+    .unwrap();
+    let args = [
+        "--owner-tag",
+        "app",
+        "--suppressions",
+        file.to_str().unwrap(),
+    ];
+    let (suppressed, _) = crate::support::replay_report(&out, &args, 0);
+    let mut moved: Vec<String> = suppressed["suppressions"]["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["finding"]["fingerprint"].as_str().unwrap().to_string())
+        .filter(|fp| expected.contains(fp))
+        .collect();
+    moved.sort();
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort();
+    assert_eq!(
+        moved, expected_sorted,
+        "every finding on a target group tagged app={app}"
+    );
+    assert!(on_target_groups(&suppressed, &app).is_empty());
 }
 
 /// An account checked before the registry account its services pull from has that account
