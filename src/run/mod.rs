@@ -260,6 +260,9 @@ impl Run<'_> {
             } else {
                 BTreeMap::new()
             };
+            // Kept until the end of the run: no spare capacity.
+            outcome.findings.shrink_to_fit();
+            outcome.unknowns.shrink_to_fit();
             sync::lock(&checked).push(AccountChecked {
                 account: account.to_string(),
                 outcome,
@@ -283,14 +286,24 @@ impl Run<'_> {
         let mut accounts = std::mem::take(&mut *sync::lock(&checked));
         // Accounts finish in any order; the report and the pullers' order do not depend on it.
         accounts.sort_by(|a, b| a.account.cmp(&b.account));
-        let mut outcome = Outcome::default();
-        for a in accounts {
-            inventory.ecr_pullers.extend(a.pullers);
-            inventory.resource_tags.extend(a.tags);
-            outcome.absorb(a.outcome);
+        for a in &mut accounts {
+            inventory.ecr_pullers.append(&mut a.pullers);
+            inventory.resource_tags.append(&mut a.tags);
         }
         let mut fleet_wide = checks::registry::run_fleet_wide(inventory, self.selected);
         report::owners::assign(&mut fleet_wide.findings, inventory, owner_tags);
+        // The report's findings, in one allocation of the size they need.
+        let mut outcome = Outcome::default();
+        let total = accounts
+            .iter()
+            .map(|a| a.outcome.findings.len())
+            .sum::<usize>();
+        outcome
+            .findings
+            .reserve_exact(total + fleet_wide.findings.len());
+        for a in accounts {
+            outcome.absorb(a.outcome);
+        }
         outcome.absorb(fleet_wide);
         outcome.unknowns.extend(checks::registry::gap_unknowns(
             &inventory.coverage,
