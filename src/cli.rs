@@ -312,7 +312,8 @@ pub struct AuditArgs {
 
     /// Most member accounts collected at once (default: twice as many as it takes to fill
     /// --concurrency at --account-concurrency each, 8 with the defaults). The rest wait their
-    /// turn, so what a run holds in flight does not grow with the organization.
+    /// turn; each account is checked as soon as it is collected and then dropped, so memory
+    /// grows with the findings, not with the organization's resources.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Fleet")]
     pub accounts_in_flight: Option<u16>,
 
