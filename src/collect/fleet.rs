@@ -26,6 +26,7 @@ use crate::fleet::{Assumed, Target};
 use crate::gap::GapCode;
 use crate::session::Session;
 use crate::{session, sync};
+
 /// A fleet run: the member accounts and how to reach them.
 #[derive(Debug, Clone)]
 pub struct FleetPlan {
