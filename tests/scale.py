@@ -186,24 +186,31 @@ def simulator_file(tmp: Path, latency_ms: int) -> Path:
     return sim
 
 
-def simulated_run(audit: str, rec: Path, sim: Path, tmp: Path, gnu_time: str | None, env, label: str,
-                  extra: list[str] = ()) -> tuple[float, dict, int]:
-    """Replays `rec` through the simulator: the wall time, the JSON report and the peak RSS
-    (KiB; from GNU time, else the report's own)."""
-    out, rss_file = tmp / f"report-{rec.name}.json", tmp / f"rss-{rec.name}.txt"
-    argv = [audit, "--replay", str(rec), "--simulate", str(sim), "--format", "json", "--output", str(out),
-            *extra]
+def timed_run(argv: list[str], tmp: Path, gnu_time: str | None, env, label: str,
+              ok: tuple[int, ...] = (0, 1)) -> tuple[float, int | None]:
+    """Runs an audit command: its wall time, and its peak RSS in KiB from GNU time (None
+    without it). An exit code outside `ok` ends the bench with the command's stderr."""
+    rss_file = tmp / "rss.txt"
     if gnu_time:
         argv = [gnu_time, "-f", "%M", "-o", str(rss_file), *argv]
     start = time.perf_counter()
     proc = subprocess.run(argv, env=env(tmp), cwd=REPO, stdin=subprocess.DEVNULL,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in ok:
         raise SystemExit(f"audit exited {proc.returncode} at {label}:\n{proc.stderr.decode()}")
+    return wall, int(rss_file.read_text().split()[-1]) if gnu_time else None
+
+
+def simulated_run(audit: str, rec: Path, sim: Path, tmp: Path, gnu_time: str | None, env, label: str,
+                  extra: list[str] = ()) -> tuple[float, dict, int]:
+    """Replays `rec` through the simulator: the wall time, the JSON report and the peak RSS
+    (KiB; from GNU time, else the report's own)."""
+    out = tmp / f"report-{rec.name}.json"
+    wall, rss_kb = timed_run([audit, "--replay", str(rec), "--simulate", str(sim), "--format", "json",
+                              "--output", str(out), *extra], tmp, gnu_time, env, label)
     report = json.loads(out.read_text())
-    rss_kb = int(rss_file.read_text().split()[-1]) if gnu_time else (report["stats"]["peak_rss_kb"] or 0)
-    return wall, report, rss_kb
+    return wall, report, rss_kb if rss_kb is not None else (report["stats"]["peak_rss_kb"] or 0)
 
 
 def scale_bench(audit: str, scales: list[int], latency_ms: int, gnu_time: str | None, env) -> None:
@@ -233,28 +240,19 @@ def scale_bench(audit: str, scales: list[int], latency_ms: int, gnu_time: str | 
     print("   aims: wall/bound <= 1.3 at every size; peak RSS < 300 MiB at 100x; both growing no faster than linearly")
 
 
-def peak_rss_kb(argv: list[str], tmp: Path, gnu_time: str | None, env, label: str) -> int:
-    """Runs `argv` (an audit command writing its report to a file) and returns its peak RSS
-    in KiB, from GNU time (0 without it)."""
-    rss_file = tmp / "rss.txt"
-    if gnu_time:
-        argv = [gnu_time, "-f", "%M", "-o", str(rss_file), *argv]
-    proc = subprocess.run(argv, env=env(tmp), cwd=REPO, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if proc.returncode not in (0, 1, 3):
-        raise SystemExit(f"audit exited {proc.returncode} at {label}:\n{proc.stderr.decode()}")
-    return int(rss_file.read_text().split()[-1]) if gnu_time else 0
-
-
 def sharded_runs(audit: str, rec: Path, tmp: Path, gnu_time: str | None, env, n: int) -> tuple[int, int]:
     """Replays `rec` as `n` shards (no simulator: memory is the question) and merges them:
     the largest shard run's peak RSS and the merge's, in KiB."""
+    def peak(argv: list[str], label: str) -> int:
+        # An incomplete run (exit 3) still says what memory it took.
+        return timed_run(argv, tmp, gnu_time, env, label, ok=(0, 1, 3))[1] or 0
+
     reports = [tmp / f"shard-{k}.json" for k in range(n)]
-    shard = max(peak_rss_kb([audit, "--replay", str(rec), "--shard", f"{k}/{n}", "--format", "json",
-                             "--output", str(out)], tmp, gnu_time, env, f"shard {k}/{n}")
+    shard = max(peak([audit, "--replay", str(rec), "--shard", f"{k}/{n}", "--format", "json",
+                      "--output", str(out)], f"shard {k}/{n}")
                 for k, out in enumerate(reports))
-    merged = peak_rss_kb([audit, "merge", *map(str, reports), "--format", "json", "--output",
-                          str(tmp / "merged.json")], tmp, gnu_time, env, "merge")
+    merged = peak([audit, "merge", *map(str, reports), "--format", "json", "--output",
+                   str(tmp / "merged.json")], "merge")
     for p in [*reports, tmp / "merged.json"]:
         p.unlink(missing_ok=True)
     return shard, merged

@@ -21,7 +21,7 @@ use checks::model::{
 use tokio::sync::{watch, OnceCell};
 use tokio::task::JoinError;
 
-use super::{ended, ops, AccountOutcome, Collector};
+use super::{ended, ops, secrets, AccountOutcome, Collector};
 use crate::fleet::{Assumed, Target};
 use crate::gap::GapCode;
 use crate::session::Session;
@@ -410,21 +410,17 @@ fn release_freed_memory() {
 /// The other accounts whose records `inv`'s task definitions name: the registries their
 /// images are in, the secrets and parameters they inject.
 fn referenced_accounts(inv: &Inventory, own: &str) -> BTreeSet<String> {
-    let mut accounts = BTreeSet::new();
-    for td in &inv.task_definitions {
-        for container in &td.containers {
-            if let Some(image) = ecr_image(&container.image) {
-                accounts.insert(image.account.to_string());
-            }
-            for (_, value_from) in container.secret_references() {
-                match SecretSource::parse(value_from, &td.scope) {
-                    SecretSource::SecretsManager { scope, .. }
-                    | SecretSource::Parameter { scope, .. } => {
-                        accounts.insert(scope.account);
-                    }
-                    _ => {}
-                }
-            }
+    let mut accounts: BTreeSet<String> = inv
+        .task_definitions
+        .iter()
+        .flat_map(|td| &td.containers)
+        .filter_map(|c| Some(ecr_image(&c.image)?.account.to_string()))
+        .collect();
+    for source in secrets::injected(inv) {
+        if let SecretSource::SecretsManager { scope, .. } | SecretSource::Parameter { scope, .. } =
+            source
+        {
+            accounts.insert(scope.account);
         }
     }
     accounts.remove(own);

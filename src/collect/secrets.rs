@@ -44,29 +44,35 @@ pub fn apply(inv: &mut Inventory, found: Found) {
     inv.kms_key_lookups.extend(found.kms_key_lookups);
 }
 
+/// Every secret and parameter reference of the collected task definitions, as ECS reads it.
+pub(super) fn injected(inv: &Inventory) -> impl Iterator<Item = SecretSource> + '_ {
+    inv.task_definitions.iter().flat_map(|td| {
+        td.containers.iter().flat_map(move |c| {
+            c.secret_references()
+                .map(move |(_, value_from)| SecretSource::parse(value_from, &td.scope))
+        })
+    })
+}
+
 /// Describes every secret, parameter and KMS key the collected task definitions inject.
 pub async fn collect(c: &Collector, inv: &Inventory) -> Found {
     let audited = c.audited_scopes();
     let mut secrets: BTreeSet<(Scope, String)> = BTreeSet::new();
     let mut parameters: BTreeMap<Scope, BTreeSet<String>> = BTreeMap::new();
-    for td in &inv.task_definitions {
-        for container in &td.containers {
-            for (_, value_from) in container.secret_references() {
-                match SecretSource::parse(value_from, &td.scope) {
-                    SecretSource::SecretsManager {
-                        scope, secret_id, ..
-                    } if audited.contains(&scope) => {
-                        secrets.insert((scope, secret_id));
-                    }
-                    SecretSource::Parameter { scope, name } if audited.contains(&scope) => {
-                        parameters
-                            .entry(scope)
-                            .or_default()
-                            .extend(parameter_candidates(&name));
-                    }
-                    _ => {}
-                }
+    for source in injected(inv) {
+        match source {
+            SecretSource::SecretsManager {
+                scope, secret_id, ..
+            } if audited.contains(&scope) => {
+                secrets.insert((scope, secret_id));
             }
+            SecretSource::Parameter { scope, name } if audited.contains(&scope) => {
+                parameters
+                    .entry(scope)
+                    .or_default()
+                    .extend(parameter_candidates(&name));
+            }
+            _ => {}
         }
     }
     if secrets.is_empty() && parameters.is_empty() {
