@@ -268,6 +268,10 @@ pub async fn deliver(
         .filter(|(_, dest)| !matches!(dest, Destination::File(_)))
         .map(|(format, dest)| (render(report, *format), dest))
         .collect();
+    // A fleet's findings are read back as they are rendered: a failed read cut them short.
+    if let Some(why) = report.findings.failure() {
+        return Err(AppError::Config(why));
+    }
     for (text, dest) in &rendered {
         if let Destination::Stdout = dest {
             stdout(text)?;

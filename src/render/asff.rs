@@ -125,6 +125,7 @@ fn asff_finding(report: &Report, f: &Finding) -> Value {
 pub fn asff(report: &Report) -> String {
     let findings: Vec<Value> = report
         .findings
+        .all()
         .iter()
         .map(|f| asff_finding(report, f))
         .collect();

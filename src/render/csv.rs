@@ -47,7 +47,7 @@ pub fn csv(report: &Report) -> String {
 pub fn write_csv(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(CSV_COLUMNS.join(",").as_bytes())?;
     out.write_all(b"\r\n")?;
-    for f in &report.findings {
+    for f in report.findings.iter() {
         let evidence: Vec<String> = f
             .evidence
             .iter()

@@ -12,8 +12,8 @@ pub fn jsonl(report: &Report) -> String {
 
 /// [`jsonl`], a line at a time.
 pub fn write_jsonl(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    for f in &report.findings {
-        serde_json::to_writer(&mut *out, f)?;
+    for f in report.findings.iter() {
+        serde_json::to_writer(&mut *out, &*f)?;
         out.write_all(b"\n")?;
     }
     Ok(())

@@ -109,12 +109,9 @@ pub fn markdown(report: &Report) -> String {
     if report.findings.is_empty() {
         let _ = writeln!(out, "No findings.\n");
     }
+    let findings = report.findings.all();
     for sev in Severity::ALL {
-        let group: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.severity == sev)
-            .collect();
+        let group: Vec<&Finding> = findings.iter().filter(|f| f.severity == sev).collect();
         if group.is_empty() {
             continue;
         }

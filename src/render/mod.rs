@@ -38,6 +38,8 @@ use crate::report::Report;
 
 /// Writes the report in the requested format to `out`: streamed where the format allows
 /// (JSON, JSON lines, CSV, HTML: a finding or card at a time), whole otherwise.
+/// A fleet's findings are read back as they are rendered: when that fails, so does this
+/// (the output is not put in place).
 pub fn render_to(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Json => json::write_json(report, out),
@@ -45,6 +47,10 @@ pub fn render_to(report: &Report, format: Format, out: &mut dyn Write) -> io::Re
         Format::Csv => csv::write_csv(report, out),
         Format::Html => html::write_html(report, out),
         _ => out.write_all(render(report, format).as_bytes()),
+    }?;
+    match report.findings.failure() {
+        Some(why) => Err(io::Error::other(why)),
+        None => Ok(()),
     }
 }
 

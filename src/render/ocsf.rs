@@ -129,6 +129,7 @@ fn compliance(check: &Check) -> Vec<Value> {
 pub fn ocsf(report: &Report) -> String {
     let findings: Vec<Value> = report
         .findings
+        .all()
         .iter()
         .map(|f| ocsf_finding(report, f))
         .collect();

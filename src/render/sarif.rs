@@ -81,6 +81,7 @@ pub fn sarif(report: &Report) -> String {
         .collect();
     let results: Vec<Value> = report
         .findings
+        .all()
         .iter()
         .map(|f| {
             let mut result = json!({

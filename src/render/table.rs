@@ -15,12 +15,9 @@ use checks::Finding;
 /// gaps, and a summary line.
 pub fn table(report: &Report) -> String {
     let mut out = String::new();
+    let findings = report.findings.all();
     for sev in Severity::ALL {
-        let group: Vec<_> = report
-            .findings
-            .iter()
-            .filter(|f| f.severity == sev)
-            .collect();
+        let group: Vec<_> = findings.iter().filter(|f| f.severity == sev).collect();
         if group.is_empty() {
             continue;
         }

@@ -2,10 +2,10 @@
 //! ticketing integration opens a ticket for each `new` finding and closes one for each
 //! `resolved` finding — and never closes one because this run could not look.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::path::Path;
 
-use checks::{Change, Finding, Outcome, Unknown};
+use checks::{Change, Finding, Unknown};
 use serde_json::Value;
 
 use crate::error::AppError;
@@ -56,69 +56,90 @@ impl Baseline {
         })
     }
 
-    /// Marks every finding `new` or `unchanged`, sorts the baseline's other findings into
-    /// resolved and unverified, and with `only_new` keeps only new findings. `suppressed`
-    /// are the findings `--suppressions` moved out: still there, so never resolved.
-    pub fn compare(
-        &self,
-        outcome: &mut Outcome,
-        suppressed: Option<&SuppressionReport>,
-        run: &RunMeta,
-        only_new: bool,
-    ) -> BaselineSummary {
-        let previous: BTreeSet<&str> = self
-            .report
-            .findings
-            .iter()
-            .map(|f| f.fingerprint.as_str())
-            .collect();
-        let current: BTreeSet<String> = outcome
-            .findings
-            .iter()
-            .chain(
-                suppressed
-                    .iter()
-                    .flat_map(|s| &s.suppressed)
-                    .map(|s| &s.finding),
-            )
-            .map(|f| f.fingerprint.clone())
-            .collect();
-        let (mut new, mut unchanged) = (0, 0);
-        for f in &mut outcome.findings {
-            let change = if previous.contains(f.fingerprint.as_str()) {
-                unchanged += 1;
+    /// The start of a comparison of this run's findings, which come in parts (all at once,
+    /// or a fleet's block by block).
+    pub fn start(&self) -> Comparing {
+        Comparing {
+            previous: self
+                .report
+                .findings
+                .iter()
+                .map(|f| f.fingerprint.clone())
+                .collect(),
+            current: HashSet::new(),
+            new: 0,
+            unchanged: 0,
+        }
+    }
+
+    /// Marks every finding of a part `new` or `unchanged`; with `only_new` keeps only the
+    /// new ones.
+    pub fn mark(&self, findings: &mut Vec<Finding>, only_new: bool, progress: &mut Comparing) {
+        for f in findings.iter_mut() {
+            let change = if progress.previous.contains(&f.fingerprint) {
+                progress.unchanged += 1;
                 Change::Unchanged
             } else {
-                new += 1;
+                progress.new += 1;
                 Change::New
             };
             f.change = Some(change);
+            progress.current.insert(f.fingerprint.clone());
         }
+        if only_new {
+            findings.retain(|f| f.change == Some(Change::New));
+        }
+    }
+
+    /// Once every part is marked: sorts the baseline's other findings into resolved and
+    /// unverified. `suppressed` are the findings `--suppressions` moved out: still there,
+    /// so never resolved.
+    pub fn finish(
+        &self,
+        mut progress: Comparing,
+        suppressed: Option<&SuppressionReport>,
+        run: &RunMeta,
+        unknowns: &[Unknown],
+    ) -> BaselineSummary {
+        let current = &mut progress.current;
+        current.extend(
+            suppressed
+                .iter()
+                .flat_map(|s| &s.suppressed)
+                .map(|s| s.finding.fingerprint.clone()),
+        );
         let (mut resolved, mut unverified) = (Vec::new(), Vec::new());
-        for f in &self.report.findings {
+        for f in self.report.findings.iter() {
             if current.contains(&f.fingerprint) {
                 continue;
             }
-            let mut f = f.clone();
+            let mut f = f.into_owned();
             f.change = None;
-            if looked_again(run, &outcome.unknowns, &f) {
+            if looked_again(run, unknowns, &f) {
                 resolved.push(f);
             } else {
                 unverified.push(f);
             }
         }
-        if only_new {
-            outcome.findings.retain(|f| f.change == Some(Change::New));
-        }
         BaselineSummary {
             file: self.file.clone(),
             started_at: self.report.run.started_at.clone(),
-            new,
-            unchanged,
+            new: progress.new,
+            unchanged: progress.unchanged,
             resolved,
             unverified,
         }
     }
+}
+
+/// A comparison with the baseline so far (see [`Baseline::start`]).
+pub struct Comparing {
+    /// The baseline's fingerprints.
+    previous: HashSet<String>,
+    /// This run's, suppressed ones aside.
+    current: HashSet<String>,
+    new: usize,
+    unchanged: usize,
 }
 
 /// Whether this run looked for `f` again: its check ran, its account and region were

@@ -11,8 +11,9 @@ use checks::model::{CallStatus, CoverageEntry};
 
 use crate::error::AppError;
 use crate::fleet::{Shard, ShardRange, MAX_SHARDS};
+use crate::report::findings::Spiller;
 use crate::report::{
-    BaselineSummary, CallStats, CoverageReport, MergeInfo, OperationStats, Report,
+    BaselineSummary, CallStats, CoverageReport, Findings, MergeInfo, OperationStats, Report,
     SuppressionReport, SCHEMA_VERSION,
 };
 
@@ -125,6 +126,8 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
     let mut regions = BTreeSet::new();
     let mut ops: BTreeMap<(String, String), OperationStats> = BTreeMap::new();
     let mut stats = CallStats::default();
+    // Each shard's findings are spilled as it is read, so only one is in memory at a time.
+    let mut findings = Spiller::new();
     for path in paths {
         let mut r = load(path)?;
         if merged.is_none() {
@@ -194,7 +197,10 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
         out.accounts.append(&mut r.accounts);
         regions.extend(std::mem::take(&mut r.regions));
         out.per_account.append(&mut r.per_account);
-        out.findings.append(&mut r.findings);
+        findings.add(
+            Some(&format!("{:010}", shard.index)),
+            std::mem::take(&mut r.findings).into_vec(),
+        );
         out.unknowns.append(&mut r.unknowns);
         out.notes.append(&mut r.notes);
         out.coverage.collected.append(&mut r.coverage.collected);
@@ -240,7 +246,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
     out.regions = regions.into_iter().collect();
     out.per_account.sort_by(|a, b| a.account.cmp(&b.account));
     // The order a single run gives.
-    checks::registry::sort_findings(&mut out.findings);
+    out.findings = findings.finish();
     out.unknowns.sort();
     out.notes.sort();
     out.notes.dedup();
@@ -299,7 +305,7 @@ fn base(first: &Report) -> Report {
         regions: Vec::new(),
         summary: first.summary.clone(),
         per_account: Vec::new(),
-        findings: Vec::new(),
+        findings: Findings::default(),
         unknowns: Vec::new(),
         notes: Vec::new(),
         coverage: CoverageReport {

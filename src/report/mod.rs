@@ -2,6 +2,7 @@
 //! ([`SCHEMA_VERSION`]) and documented in the README.
 
 pub mod baseline;
+pub mod findings;
 pub mod merge;
 pub mod owners;
 pub mod suppress;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::http::stats::OpStats;
 use crate::{clock, collect, fleet};
+pub use findings::Findings;
 use suppress::SuppressionReport;
 
 /// Bumped on any incompatible change to the JSON report.
@@ -30,7 +32,7 @@ pub struct Report {
     /// One summary per account: whether it was audited, where, and what was found there.
     #[serde(default)]
     pub per_account: Vec<AccountSummary>,
-    pub findings: Vec<Finding>,
+    pub findings: Findings,
     pub unknowns: Vec<Unknown>,
     /// Remarks about the run as a whole (a check whose reference data is out of date).
     #[serde(default)]
@@ -164,23 +166,27 @@ impl Summary {
         unknowns: usize,
         coverage_gaps: usize,
     ) -> Self {
-        let mut by_severity = BTreeMap::new();
-        let mut count = 0;
-        let mut waste = 0.0;
-        for f in findings {
-            *by_severity.entry(f.severity).or_insert(0) += 1;
-            count += 1;
-            if let Some(c) = f.cost.as_ref().filter(|c| c.kind == CostKind::Waste) {
-                waste += c.monthly_usd;
-            }
-        }
-        Summary {
-            findings: count,
-            by_severity,
+        let mut s = Summary {
+            findings: 0,
+            by_severity: BTreeMap::new(),
             unknowns,
             coverage_gaps,
             suppressed: 0,
-            waste_monthly_usd: checks::prices::cents(waste),
+            waste_monthly_usd: 0.0,
+        };
+        for f in findings {
+            s.add(f);
+        }
+        s.waste_monthly_usd = checks::prices::cents(s.waste_monthly_usd);
+        s
+    }
+
+    /// Counts one more finding (its waste unrounded: round the total once).
+    fn add(&mut self, f: &Finding) {
+        *self.by_severity.entry(f.severity).or_insert(0) += 1;
+        self.findings += 1;
+        if let Some(c) = f.cost.as_ref().filter(|c| c.kind == CostKind::Waste) {
+            self.waste_monthly_usd += c.monthly_usd;
         }
     }
 }
@@ -249,6 +255,9 @@ impl CallStats {
 /// matched moved out, those below `--min-severity` dropped, and the rest compared with
 /// `--baseline`.
 pub struct Judged {
+    /// In report order.
+    pub findings: Findings,
+    /// The checks' unknowns and notes.
     pub outcome: Outcome,
     pub suppressions: Option<SuppressionReport>,
     pub baseline: Option<BaselineSummary>,
@@ -274,6 +283,7 @@ impl Report {
     /// It takes the run's coverage (the rest of `inventory` is not read).
     pub fn new(meta: RunMeta, inventory: Inventory, judged: Judged, stats: CallStats) -> Self {
         let Judged {
+            findings,
             outcome,
             suppressions,
             baseline,
@@ -340,7 +350,7 @@ impl Report {
                     waste_monthly_usd: 0.0,
                 })
                 .collect(),
-            findings: outcome.findings,
+            findings,
             unknowns: outcome.unknowns,
             notes: outcome.notes,
             coverage: CoverageReport { collected, gaps },
@@ -354,17 +364,24 @@ impl Report {
 
     /// Counts the summaries, once, as a report is built (here or by a merge).
     fn count(&mut self) {
-        self.summary = Summary::of(
-            &self.findings,
-            self.unknowns.len(),
-            self.coverage.gaps.len(),
-        );
-        self.summary.suppressed = self.suppressions.as_ref().map_or(0, |s| s.suppressed.len());
-        // Each account's share, grouped in one pass (a fleet has thousands of accounts).
-        let mut findings: HashMap<&str, Vec<&Finding>> = HashMap::new();
-        for f in &self.findings {
-            findings.entry(f.account.as_str()).or_default().push(f);
+        // The whole and each account's share, in one pass (a fleet's findings are read back
+        // from its scratch file; it has thousands of accounts).
+        let mut summary = Summary::of([], self.unknowns.len(), self.coverage.gaps.len());
+        let mut findings: HashMap<String, Summary> = HashMap::new();
+        for f in self.findings.iter() {
+            summary.add(&f);
+            match findings.get_mut(f.account.as_str()) {
+                Some(s) => s.add(&f),
+                None => {
+                    let mut s = Summary::of([], 0, 0);
+                    s.add(&f);
+                    findings.insert(f.account.clone(), s);
+                }
+            }
         }
+        summary.waste_monthly_usd = checks::prices::cents(summary.waste_monthly_usd);
+        summary.suppressed = self.suppressions.as_ref().map_or(0, |s| s.suppressed.len());
+        self.summary = summary;
         let mut unknowns: HashMap<&str, usize> = HashMap::new();
         for u in &self.unknowns {
             *unknowns.entry(u.account.as_str()).or_default() += 1;
@@ -375,16 +392,14 @@ impl Report {
         }
         for a in &mut self.per_account {
             let account = a.account.as_str();
-            let counts = Summary::of(
-                findings.get(account).into_iter().flatten().copied(),
-                unknowns.get(account).copied().unwrap_or(0),
-                gaps.get(account).copied().unwrap_or(0),
-            );
+            let counts = findings
+                .remove(account)
+                .unwrap_or_else(|| Summary::of([], 0, 0));
             a.findings = counts.findings;
             a.by_severity = counts.by_severity;
-            a.unknowns = counts.unknowns;
-            a.coverage_gaps = counts.coverage_gaps;
-            a.waste_monthly_usd = counts.waste_monthly_usd;
+            a.unknowns = unknowns.get(account).copied().unwrap_or(0);
+            a.coverage_gaps = gaps.get(account).copied().unwrap_or(0);
+            a.waste_monthly_usd = checks::prices::cents(counts.waste_monthly_usd);
             a.status = if a.reason.is_some() {
                 AccountStatus::NotAudited
             } else if a.coverage_gaps > 0 {
@@ -395,9 +410,14 @@ impl Report {
         }
     }
 
-    /// The worst severity among the findings.
+    /// The worst severity among the findings (as counted).
     pub fn max_severity(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
+        self.summary
+            .by_severity
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(s, _)| *s)
+            .max()
     }
 }
 

@@ -179,18 +179,35 @@ impl Suppressions {
         inventory: &Inventory,
         today: &str,
     ) -> SuppressionReport {
-        let (live, expired): (Vec<&Entry>, Vec<&Entry>) = self
-            .entries
-            .iter()
-            .partition(|e| e.expires.as_deref().is_none_or(|d| d >= today));
-        let mut used = vec![false; live.len()];
-        let mut suppressed = Vec::new();
-        findings.retain(|f| {
-            let tags = inventory.resource_tags.get(&f.resource);
-            match live.iter().position(|e| e.matches(f, tags)) {
+        let mut progress = self.start(today);
+        self.apply_part(findings, |r| inventory.resource_tags.get(r), &mut progress);
+        self.finish(progress)
+    }
+
+    /// The start of [`apply`](Self::apply) over findings that come in parts (a fleet's,
+    /// block by block).
+    pub fn start(&self, today: &str) -> Applying {
+        Applying {
+            today: today.to_string(),
+            used: vec![false; self.live(today).count()],
+            suppressed: Vec::new(),
+        }
+    }
+
+    /// Moves the findings of one part an unexpired entry matches out of `findings`;
+    /// `tags` gives a resource's tags.
+    pub fn apply_part<'t>(
+        &self,
+        findings: &mut Vec<Finding>,
+        tags: impl Fn(&str) -> Option<&'t BTreeMap<String, String>>,
+        progress: &mut Applying,
+    ) {
+        let live: Vec<&Entry> = self.live(&progress.today).collect();
+        findings.retain(
+            |f| match live.iter().position(|e| e.matches(f, tags(&f.resource))) {
                 Some(i) => {
-                    used[i] = true;
-                    suppressed.push(Suppressed {
+                    progress.used[i] = true;
+                    progress.suppressed.push(Suppressed {
                         finding: f.clone(),
                         line: live[i].line,
                         reason: live[i].reason.clone(),
@@ -198,20 +215,48 @@ impl Suppressions {
                     false
                 }
                 None => true,
-            }
-        });
+            },
+        );
+    }
+
+    /// What the suppressions did, once every part is applied.
+    pub fn finish(&self, progress: Applying) -> SuppressionReport {
+        let today = progress.today.as_str();
         SuppressionReport {
             file: self.file.clone(),
-            suppressed,
-            expired: expired.into_iter().cloned().collect(),
-            unmatched: live
+            suppressed: progress.suppressed,
+            expired: self
+                .entries
                 .iter()
-                .zip(&used)
+                .filter(|e| !is_live(e, today))
+                .cloned()
+                .collect(),
+            unmatched: self
+                .live(today)
+                .zip(&progress.used)
                 .filter(|(_, used)| !**used)
-                .map(|(e, _)| (*e).clone())
+                .map(|(e, _)| e.clone())
                 .collect(),
         }
     }
+
+    /// The entries not expired on `today`, in the file's order.
+    fn live<'s>(&'s self, today: &'s str) -> impl Iterator<Item = &'s Entry> {
+        self.entries.iter().filter(move |e| is_live(e, today))
+    }
+}
+
+/// Whether an entry still suppresses on `today`: it expires at the end of its date.
+fn is_live(e: &Entry, today: &str) -> bool {
+    e.expires.as_deref().is_none_or(|d| d >= today)
+}
+
+/// Suppressions applied so far (see [`Suppressions::start`]).
+pub struct Applying {
+    today: String,
+    /// Per live entry: whether it matched a finding.
+    used: Vec<bool>,
+    suppressed: Vec<Suppressed>,
 }
 
 /// Why an entry would suppress every finding, if it would: no matcher at all, or only

@@ -27,8 +27,9 @@ use crate::output::webhook::Webhook;
 use crate::output::Destination;
 use crate::progress::Progress;
 use crate::report::baseline::Baseline;
+use crate::report::findings::Spiller;
 use crate::report::suppress::Suppressions;
-use crate::report::{CallStats, Judged, Report, RunMeta};
+use crate::report::{CallStats, Findings, Judged, Report, RunMeta};
 use crate::session::{Session, SessionOptions};
 use crate::stop::{Stop, StopReason};
 use crate::{clock, collect, gap, output, render, report, stop, sync};
@@ -108,7 +109,7 @@ struct Collected {
     /// registries) and the run's coverage.
     inventory: Inventory,
     /// A fleet run's accounts, each checked as soon as it was collected.
-    checked: Option<Arc<Mutex<Vec<AccountChecked>>>>,
+    checked: Option<Arc<Mutex<Checked>>>,
     /// Every account the run reached for, and how.
     outcomes: Vec<AccountOutcome>,
     is_fleet: bool,
@@ -135,12 +136,16 @@ impl Run<'_> {
         if let Some(rec) = recorder {
             finish_recording(rec, &collected)?;
         }
-        let outcome = self.conclude(&mut collected);
+        let (findings, outcome) = self.conclude(&mut collected);
         let wall_ms = self.started.elapsed().as_millis() as u64;
         let meta = self.meta(&mode, &collected, wall_ms);
-        let judged = self.judge(outcome, &collected.inventory, &meta);
+        let judged = self.judge(findings, outcome, &collected.inventory, &meta)?;
         let stats = CallStats::from_ops(stats.snapshot(), wall_ms);
-        Ok(Report::new(meta, collected.inventory, judged, stats))
+        let report = Report::new(meta, collected.inventory, judged, stats);
+        match report.findings.failure() {
+            Some(why) => Err(AppError::Config(why)),
+            None => Ok(report),
+        }
     }
 
     /// Session set-up, then every account, region and service it reaches.
@@ -188,7 +193,7 @@ impl Run<'_> {
                 let collector = Collector::new(Arc::new(session), stop.clone(), progress.clone());
                 let (inventory, checked) = match plan {
                     Some(plan) => {
-                        let checked = Arc::new(Mutex::new(Vec::new()));
+                        let checked = Arc::new(Mutex::new(Checked::default()));
                         let sink = self.account_checks(checked.clone(), self.collected_at(mode));
                         (collector.run_fleet(plan, sink).await, Some(checked))
                     }
@@ -234,11 +239,11 @@ impl Run<'_> {
     }
 
     /// What a fleet run does with each account as soon as it is collected: its checks,
-    /// its findings' owners and the tags suppressions match on; everything else of the
-    /// account is dropped when this returns.
+    /// its findings' owners (the findings are spilled) and the tags suppressions match on;
+    /// everything else of the account is dropped when this returns.
     fn account_checks(
         &self,
-        checked: Arc<Mutex<Vec<AccountChecked>>>,
+        checked: Arc<Mutex<Checked>>,
         collected_at: String,
     ) -> collect::AccountSink {
         let selected: Vec<&'static Check> = self.selected.to_vec();
@@ -260,10 +265,12 @@ impl Run<'_> {
             } else {
                 BTreeMap::new()
             };
+            let findings = std::mem::take(&mut outcome.findings);
             // Kept until the end of the run: no spare capacity.
-            outcome.findings.shrink_to_fit();
             outcome.unknowns.shrink_to_fit();
-            sync::lock(&checked).push(AccountChecked {
+            let mut checked = sync::lock(&checked);
+            checked.findings.add(Some(account), findings);
+            checked.accounts.push(AccountChecked {
                 account: account.to_string(),
                 outcome,
                 pullers,
@@ -272,18 +279,23 @@ impl Run<'_> {
         })
     }
 
-    /// The checks' outcome, findings with their owners: over the whole inventory, or, for
-    /// a fleet run, the accounts' outcomes with the fleet-wide checks over the registries
-    /// every account kept and the pulls each left.
-    fn conclude(&self, collected: &mut Collected) -> Outcome {
+    /// The checks' findings, with their owners, in report order, and their unknowns and
+    /// notes: over the whole inventory, or, for a fleet run, the accounts' (their findings
+    /// spilled as they were checked) with the fleet-wide checks over the registries every
+    /// account kept and the pulls each left.
+    fn conclude(&self, collected: &mut Collected) -> (Findings, Outcome) {
         let owner_tags = &self.args.owner_tags;
         let inventory = &mut collected.inventory;
         let Some(checked) = collected.checked.take() else {
             let mut outcome = checks::registry::run(inventory, self.selected);
             report::owners::assign(&mut outcome.findings, inventory, owner_tags);
-            return outcome;
+            let findings = Findings::from(std::mem::take(&mut outcome.findings));
+            return (findings, outcome);
         };
-        let mut accounts = std::mem::take(&mut *sync::lock(&checked));
+        let Checked {
+            mut accounts,
+            findings: mut spiller,
+        } = std::mem::take(&mut *sync::lock(&checked));
         // Accounts finish in any order; the report and the pullers' order do not depend on it.
         accounts.sort_by(|a, b| a.account.cmp(&b.account));
         for a in &mut accounts {
@@ -292,15 +304,8 @@ impl Run<'_> {
         }
         let mut fleet_wide = checks::registry::run_fleet_wide(inventory, self.selected);
         report::owners::assign(&mut fleet_wide.findings, inventory, owner_tags);
-        // The report's findings, in one allocation of the size they need.
+        spiller.add(None, std::mem::take(&mut fleet_wide.findings));
         let mut outcome = Outcome::default();
-        let total = accounts
-            .iter()
-            .map(|a| a.outcome.findings.len())
-            .sum::<usize>();
-        outcome
-            .findings
-            .reserve_exact(total + fleet_wide.findings.len());
         for a in accounts {
             outcome.absorb(a.outcome);
         }
@@ -310,7 +315,7 @@ impl Run<'_> {
             self.selected,
         ));
         outcome.settle();
-        outcome
+        (spiller.finish(), outcome)
     }
 
     /// What the report says about the run itself.
@@ -349,40 +354,67 @@ impl Run<'_> {
     }
 
     /// Suppressions, then `--min-severity`, then the baseline: what the report holds.
-    /// Owners are already assigned, so suppressed findings carry theirs too.
-    fn judge(&self, mut outcome: Outcome, inventory: &Inventory, meta: &RunMeta) -> Judged {
+    /// Owners are already assigned, so suppressed findings carry theirs too. A fleet's
+    /// findings are judged a block at a time, in report order, as one list would be.
+    fn judge(
+        &self,
+        findings: Findings,
+        outcome: Outcome,
+        inventory: &Inventory,
+        meta: &RunMeta,
+    ) -> Result<Judged, AppError> {
         // Expiry is judged on the day the data describes, like every date in the audit.
         let today = inventory
             .collected_at
             .as_deref()
             .and_then(|t| t.get(..10))
             .unwrap_or("9999-12-31");
-        let suppressions = self
-            .judging
-            .suppressions
-            .map(|s| s.apply(&mut outcome.findings, inventory, today));
-        if let Some(min) = self.min_severity() {
-            outcome.findings.retain(|f| f.severity >= min);
-        }
-        let baseline = self.judging.baseline.map(|b| {
-            b.compare(
-                &mut outcome,
-                suppressions.as_ref(),
-                meta,
-                self.judging.only_new,
-            )
-        });
-        Judged {
+        let min = self.min_severity();
+        let (suppressions, baseline) = (self.judging.suppressions, self.judging.baseline);
+        let mut applying = suppressions.map(|s| s.start(today));
+        let mut comparing = baseline.map(|b| b.start());
+        let findings = if applying.is_none() && min.is_none() && comparing.is_none() {
+            findings
+        } else {
+            findings
+                .filter_chunks(|part| {
+                    if let (Some(s), Some(progress)) = (suppressions, applying.as_mut()) {
+                        s.apply_part(part, |r| inventory.resource_tags.get(r), progress);
+                    }
+                    if let Some(min) = min {
+                        part.retain(|f| f.severity >= min);
+                    }
+                    if let (Some(b), Some(progress)) = (baseline, comparing.as_mut()) {
+                        b.mark(part, self.judging.only_new, progress);
+                    }
+                })
+                .map_err(AppError::Config)?
+        };
+        let suppressions = suppressions.zip(applying).map(|(s, p)| s.finish(p));
+        let baseline = baseline
+            .zip(comparing)
+            .map(|(b, p)| b.finish(p, suppressions.as_ref(), meta, &outcome.unknowns));
+        Ok(Judged {
+            findings,
             outcome,
             suppressions,
             baseline,
-        }
+        })
     }
+}
+
+/// What a fleet run keeps of its accounts as each is checked.
+#[derive(Default)]
+struct Checked {
+    accounts: Vec<AccountChecked>,
+    /// Every account's findings, spilled.
+    findings: Spiller,
 }
 
 /// One fleet account's checks, kept once its inventory is dropped.
 struct AccountChecked {
     account: String,
+    /// Its unknowns and notes (its findings are spilled).
     outcome: Outcome,
     /// Its workloads' ECR pulls, for the fleet-wide checks.
     pullers: Vec<checks::model::EcrPuller>,

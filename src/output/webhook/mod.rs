@@ -380,6 +380,11 @@ impl Webhook {
     /// returns their paths.
     fn spool_events(&self, report: &Report) -> Result<Vec<PathBuf>, String> {
         let events = events(report);
+        // A walk of spilled findings that failed ended early: sending what it read would
+        // tell the receiver the rest were fixed.
+        if let Some(why) = report.findings.failure() {
+            return Err(why);
+        }
         // Sortable by run start, and unique per process: two runs in one second each keep
         // their batches (the receiver dedupes by key).
         let nanos = std::time::SystemTime::now()
@@ -464,7 +469,7 @@ pub fn events(report: &Report) -> Vec<Event> {
         .findings
         .iter()
         .filter(|f| f.change != Some(Change::Unchanged))
-        .map(|f| event("opened", f))
+        .map(|f| event("opened", &f))
         .collect();
     if let Some(b) = &report.baseline {
         out.extend(b.resolved.iter().map(|f| event("resolved", f)));

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use checks::model::GLOBAL_REGION;
-use checks::Severity;
+use checks::{Finding, Severity};
 
 use crate::report::{AccountStatus, Report};
 
@@ -66,8 +66,8 @@ pub struct Row {
 /// checks or calls could not decide there.
 type Tally = (usize, Option<Severity>, usize);
 
-/// The grid of a report.
-pub fn grid(report: &Report) -> Vec<Row> {
+/// The grid of a report whose findings are `findings`.
+pub fn grid(report: &Report, findings: &[Finding]) -> Vec<Row> {
     let ran: BTreeSet<&str> = report
         .run
         .checks
@@ -76,7 +76,7 @@ pub fn grid(report: &Report) -> Vec<Row> {
         .collect();
     let mut tally: BTreeMap<(&str, &str, &str), Tally> = BTreeMap::new();
     let mut waste: BTreeMap<(&str, &str), f64> = BTreeMap::new();
-    for f in &report.findings {
+    for f in findings {
         let t = tally
             .entry((&f.account, &f.region, service_of_check(&f.check)))
             .or_default();

@@ -65,11 +65,9 @@ const CARDS: &str = "<!--awsaudit:cards-->";
 /// [`html`], the cards written one at a time: a page of thousands of findings is never
 /// held whole.
 pub fn write_html(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let mut cards: Vec<(Kind, &Finding, Option<&str>)> = report
-        .findings
-        .iter()
-        .map(|f| (Kind::Open, f, None))
-        .collect();
+    let findings = report.findings.all();
+    let mut cards: Vec<(Kind, &Finding, Option<&str>)> =
+        findings.iter().map(|f| (Kind::Open, f, None)).collect();
     if let Some(s) = &report.suppressions {
         cards.extend(
             s.suppressed
@@ -109,7 +107,7 @@ pub fn write_html(report: &Report, out: &mut dyn std::io::Write) -> std::io::Res
                 }
                 main {
                     (overview(report))
-                    (grid_view(report))
+                    (grid_view(report, &findings))
                     (gaps_view(report))
                     (findings_view(report, &cards))
                 }
@@ -201,8 +199,8 @@ fn overview(report: &Report) -> Markup {
     }
 }
 
-fn grid_view(report: &Report) -> Markup {
-    let rows = grid::grid(report);
+fn grid_view(report: &Report, findings: &[Finding]) -> Markup {
+    let rows = grid::grid(report, findings);
     let any_waste = rows.iter().any(|r| r.waste_usd > 0.0);
     html! {
         section #coverage aria-labelledby="coverage-h" {
