@@ -490,6 +490,32 @@ fn replayed_bodies_are_read_when_asked_for() {
     assert!(replayer.get(&key).is_err());
 }
 
+/// The index keeps a path only for a file that is not where the recorder puts it: one
+/// renamed by hand still answers its request.
+#[test]
+fn a_renamed_exchange_file_still_answers() {
+    let key = RequestKey {
+        account: Some("123456789012".into()),
+        service: "ecs".into(),
+        region: "us-east-1".into(),
+        operation: "ListClusters".into(),
+        params: serde_json::json!({}),
+    };
+    let ex = Exchange {
+        key: key.clone(),
+        status: 200,
+        headers: Vec::new(),
+        body: serde_json::json!({"clusterArns": ["arn:c"]}),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write_recording(dir.path(), &ex);
+    let placed = dir.path().join(key.file_name());
+    std::fs::rename(&placed, placed.with_file_name("by-hand.json")).unwrap();
+    let replayer = Replayer::load(dir.path()).unwrap();
+    let body = replayer.get(&key).unwrap().body;
+    assert_eq!(&body[..], br#"{"clusterArns":["arn:c"]}"#);
+}
+
 fn write_recording(dir: &Path, ex: &Exchange) {
     let manifest = serde_json::json!({
         "format": crate::http::recording::FORMAT,

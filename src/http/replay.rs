@@ -26,10 +26,15 @@ pub struct Recorded {
     pub body: Box<[u8]>,
 }
 
-type KeyDigest = [u8; 32];
+/// The first 128 bits of a key's SHA-256: enough to tell a recording's requests apart, and
+/// a hit is confirmed against the file's own key anyway.
+type KeyDigest = [u8; 16];
 
 fn digest(canonical: &str) -> KeyDigest {
-    Sha256::digest(canonical.as_bytes()).into()
+    let full = Sha256::digest(canonical.as_bytes());
+    let mut d = [0; 16];
+    d.copy_from_slice(&full[..16]);
+    d
 }
 
 /// Serves recorded responses by key.
@@ -37,10 +42,11 @@ fn digest(canonical: &str) -> KeyDigest {
 pub struct Replayer {
     dir: PathBuf,
     pub manifest: Manifest,
-    /// By the SHA-256 of the canonical key (keys carry request bodies, so a large recording
-    /// would otherwise hold them all): the file that answers it, under `dir`. A hit is
-    /// confirmed against the file's own key when it is read.
-    exchanges: HashMap<KeyDigest, Box<Path>>,
+    /// By the digest of the canonical key (keys carry request bodies, so a large recording
+    /// would otherwise hold them all): the file that answers it, under `dir`, when it is
+    /// not where the recorder puts it ([`RequestKey::file_name`]; every file is, unless
+    /// moved by hand). A hit is confirmed against the file's own key when it is read.
+    exchanges: HashMap<KeyDigest, Option<Box<Path>>>,
     /// Answers in front of the recording: latency, rate limits, faults (`--simulate`).
     pub simulator: Option<Simulator>,
 }
@@ -69,7 +75,7 @@ impl Replayer {
                 ),
             });
         }
-        let mut exchanges: HashMap<KeyDigest, Box<Path>> = HashMap::new();
+        let mut exchanges: HashMap<KeyDigest, Option<Box<Path>>> = HashMap::new();
         let mut files = Vec::new();
         collect_json_files(&dir.join("exchanges"), &mut files)?;
         files.sort();
@@ -93,18 +99,19 @@ impl Replayer {
                 message,
             })?;
             let key = digest(&ex.key.canonical());
+            let relative = file.strip_prefix(dir).unwrap_or(&file);
+            let placed = ex.key.file_name();
             if let Some(first) = exchanges.get(&key) {
                 return Err(RecordingError::Corrupt {
-                    path: file,
+                    path: file.clone(),
                     message: format!(
                         "records the same request as {} ({}); keep one of them",
-                        dir.join(first).display(),
+                        dir.join(first.as_deref().unwrap_or(&placed)).display(),
                         ex.key.describe()
                     ),
                 });
             }
-            let relative = file.strip_prefix(dir).unwrap_or(&file);
-            exchanges.insert(key, relative.into());
+            exchanges.insert(key, (relative != placed).then(|| relative.into()));
         }
         Ok(Replayer {
             dir: dir.to_path_buf(),
@@ -120,7 +127,10 @@ impl Replayer {
         let file = self
             .exchanges
             .get(&digest(&canonical))
-            .map(|relative| self.dir.join(relative))
+            .map(|moved| match moved {
+                Some(relative) => self.dir.join(relative),
+                None => self.dir.join(key.file_name()),
+            })
             .ok_or_else(|| RecordingError::MissingKey {
                 key: key.describe(),
                 file: self.dir.join(key.file_name()),
