@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex};
@@ -47,12 +47,18 @@ struct Spill {
 /// fleet-wide checks, a shard) added.
 struct Block {
     severity: Severity,
-    check: Arc<str>,
-    account: Arc<str>,
-    /// Who added it: among equal keys, blocks are read in this order (see [`Spiller::add`]).
-    source: (bool, Option<Arc<str>>),
+    /// The check and account, as indexes of the names the spiller interned: equal indexes
+    /// are equal names.
+    check: u32,
+    account: u32,
+    /// Who added it, the same way ([`NONE`] for no one): among equal keys, blocks are read
+    /// in the sources' order (see [`Spiller::add`]).
+    source: u32,
     at: Place,
 }
+
+/// The source of what is added after every named source.
+const NONE: u32 = u32::MAX;
 
 enum Place {
     /// Bytes of the scratch file: one compact JSON finding per line.
@@ -245,8 +251,8 @@ impl Spill {
 }
 
 impl Block {
-    fn key(&self) -> (Reverse<Severity>, &str, &str) {
-        (Reverse(self.severity), &self.check, &self.account)
+    fn key(&self) -> (Severity, u32, u32) {
+        (self.severity, self.check, self.account)
     }
 }
 
@@ -258,8 +264,9 @@ pub struct Spiller {
     offset: Option<u64>,
     blocks: Vec<Block>,
     len: usize,
-    /// Check codes and accounts, one allocation each however many blocks name them.
-    names: HashSet<Arc<str>>,
+    /// Check codes, accounts and sources, each once however many blocks name them.
+    names: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, u32>,
 }
 
 impl Default for Spiller {
@@ -286,7 +293,8 @@ impl Spiller {
             file,
             blocks: Vec::new(),
             len: 0,
-            names: HashSet::new(),
+            names: Vec::new(),
+            index: HashMap::new(),
         }
     }
 
@@ -294,7 +302,7 @@ impl Spiller {
     /// what is added after them all, such as the fleet-wide checks) orders the sources for
     /// the findings two of them share: the first one's is kept, as it is within a source.
     pub fn add(&mut self, source: Option<&str>, findings: Vec<Finding>) {
-        let source = (source.is_none(), source.map(|s| self.name(s)));
+        let source = source.map_or(NONE, |s| self.name(s));
         let mut seen = HashSet::new();
         let mut findings = findings;
         findings.retain(|f| seen.insert(f.fingerprint.clone()));
@@ -314,20 +322,22 @@ impl Spiller {
                 severity: block[0].severity,
                 check,
                 account,
-                source: source.clone(),
+                source,
                 at,
             });
         }
         self.len += findings.len();
     }
 
-    fn name(&mut self, s: &str) -> Arc<str> {
-        if let Some(n) = self.names.get(s) {
-            return n.clone();
+    fn name(&mut self, s: &str) -> u32 {
+        if let Some(i) = self.index.get(s) {
+            return *i;
         }
+        let i = u32::try_from(self.names.len()).expect("fewer than 4 billion names");
         let n: Arc<str> = Arc::from(s);
-        self.names.insert(n.clone());
-        n
+        self.names.push(n.clone());
+        self.index.insert(n, i);
+        i
     }
 
     fn place(&mut self, bytes: Vec<u8>) -> Place {
@@ -351,8 +361,15 @@ impl Spiller {
 
     /// The findings, in report order.
     pub fn finish(mut self) -> Findings {
-        self.blocks
-            .sort_by(|a, b| a.key().cmp(&b.key()).then_with(|| a.source.cmp(&b.source)));
+        let names = &self.names;
+        let source = |i: u32| (i == NONE, names.get(i as usize));
+        self.blocks.sort_by(|a, b| {
+            Reverse(a.severity)
+                .cmp(&Reverse(b.severity))
+                .then_with(|| names[a.check as usize].cmp(&names[b.check as usize]))
+                .then_with(|| names[a.account as usize].cmp(&names[b.account as usize]))
+                .then_with(|| source(a.source).cmp(&source(b.source)))
+        });
         let mut spill = Spill {
             file: self.file,
             blocks: self.blocks,
