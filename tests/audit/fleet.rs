@@ -290,6 +290,52 @@ fn a_synthetic_fleet_replays_to_the_same_conclusions() {
         "every finding on a target group tagged app={app}"
     );
     assert!(on_target_groups(&suppressed, &app).is_empty());
+
+    // A fleet's findings are read back from its scratch file a block at a time to be
+    // judged: against its own report as the baseline, with --min-severity, each shown
+    // finding is unchanged, in the same order, and each hidden one unverified.
+    let baseline = dir.path().join("baseline.json");
+    std::fs::write(&baseline, serde_json::to_vec(&report).unwrap()).unwrap();
+    let args = [
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--min-severity",
+        "high",
+    ];
+    let (judged, _) = crate::support::replay_report(&out, &args, 0);
+    let fingerprints = |r: &Value, pick: &dyn Fn(&Value) -> bool| -> Vec<String> {
+        r.as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| pick(f))
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let severe = |f: &Value| matches!(f["severity"].as_str(), Some("high" | "critical"));
+    let shown = fingerprints(&report["findings"], &severe);
+    let hidden = fingerprints(&report["findings"], &|f| !severe(f));
+    assert!(!shown.is_empty() && !hidden.is_empty());
+    assert_eq!(fingerprints(&judged["findings"], &|_| true), shown);
+    assert!(judged["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["change"] == "unchanged"));
+    let b = &judged["baseline"];
+    assert_eq!(
+        (b["new"].as_u64(), b["unchanged"].as_u64()),
+        (Some(0), Some(shown.len() as u64))
+    );
+    assert_eq!(b["resolved"], serde_json::json!([]));
+    let mut unverified = fingerprints(&b["unverified"], &|_| true);
+    unverified.sort();
+    let mut hidden = hidden;
+    hidden.sort();
+    assert_eq!(unverified, hidden);
+    assert_eq!(
+        judged["summary"]["findings"].as_u64(),
+        Some(shown.len() as u64)
+    );
 }
 
 /// An account checked before the registry account its services pull from has that account
