@@ -25,16 +25,22 @@ struct Header {
     run: Option<serde_json::Value>,
 }
 
-/// A shard report, read from its text without an intermediate JSON tree: the text and the
-/// report are what it costs.
+/// A shard report, read from its file without an intermediate JSON tree or its text: the
+/// report is what it costs (its findings until they are spilled).
 fn load(path: &Path) -> Result<Report, AppError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| AppError::Config(format!("{}: {e}", path.display())))?;
+    let open = || {
+        std::fs::File::open(path)
+            .map(std::io::BufReader::new)
+            .map_err(|e| AppError::Config(format!("{}: {e}", path.display())))
+    };
+    let mut reader = open()?;
     // Only an object has a schema_version (serde would read a struct from an array too).
-    let header = if text.trim_start().starts_with('{') {
-        serde_json::from_str::<Header>(&text).map_err(|e| (!e.is_data()).then_some(e))
+    let first = first_byte(&mut reader)
+        .map_err(|e| AppError::Config(format!("{}: {e}", path.display())))?;
+    let header = if first == Some(b'{') {
+        serde_json::from_reader::<_, Header>(reader).map_err(|e| (!e.is_data()).then_some(e))
     } else {
-        serde_json::from_str::<serde::de::IgnoredAny>(&text)
+        serde_json::from_reader::<_, serde::de::IgnoredAny>(reader)
             .map(|_| Header::default())
             .map_err(Some)
     };
@@ -64,12 +70,30 @@ fn load(path: &Path) -> Result<Report, AppError> {
         }
     }
     check_shard(path, header.run.as_ref().and_then(|r| r.get("shard")))?;
-    serde_json::from_str(&text).map_err(|e| {
+    serde_json::from_reader(open()?).map_err(|e| {
         AppError::Config(format!(
             "{}: not a valid awsaudit report: {e}",
             path.display()
         ))
     })
+}
+
+/// The first byte past JSON's whitespace, left unread.
+fn first_byte(reader: &mut impl std::io::BufRead) -> std::io::Result<Option<u8>> {
+    loop {
+        let buf = reader.fill_buf()?;
+        let Some(at) = buf.iter().position(|b| !b" \t\r\n".contains(b)) else {
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            let n = buf.len();
+            reader.consume(n);
+            continue;
+        };
+        let b = buf[at];
+        reader.consume(at);
+        return Ok(Some(b));
+    }
 }
 
 /// `run.shard` as `--shard` would accept it. Read before the typed read, so a number past

@@ -673,8 +673,24 @@ fn warn_gaps(report: &report::Report) {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+    limit_malloc_arenas();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| AppError::Config(format!("cannot start the async runtime: {e}")))
+}
+
+/// Two malloc arenas rather than glibc's eight per core: every thread of the runtime and
+/// its blocking pool otherwise gets an arena of its own, each keeping the memory freed in
+/// it, and a fleet run's resident memory grows with them (183 MB instead of 168 MB for 1,000
+/// accounts). The run is bound by AWS's answers, not by contention on the allocator.
+/// `MALLOC_ARENA_MAX`, when set, still decides.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt takes no pointer; it only sets a limit for arenas made later.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
 }
