@@ -115,7 +115,12 @@ impl Findings {
             let spill = spill?;
             let group = spill.group_at(next)?;
             next = group.end;
-            Some(Cow::Owned(spill.read_group(group)))
+            let found = spill.read_group(group);
+            // A walk ends at the first failed read: nothing after it is read as if whole.
+            if sync::lock(&spill.failure).is_some() {
+                return None;
+            }
+            Some(Cow::Owned(found))
         });
         memory.into_iter().chain(spilled)
     }
@@ -535,12 +540,18 @@ mod tests {
 
     #[test]
     fn a_scratch_file_that_no_longer_reads_back_is_a_failure_not_fewer_findings() {
-        let findings = spilled(&[(Some("111"), account("111"))]);
+        // Account 222's blocks are the second half of the file, and in report order each
+        // follows account 111's block of the same key.
+        let findings = spilled(&[(Some("111"), account("111")), (Some("222"), account("222"))]);
         let Store::Spilled(spill) = &findings.store else {
             panic!("spilled")
         };
-        spill.file.as_ref().unwrap().set_len(0).unwrap();
-        assert_eq!(findings.iter().count(), 0);
+        let file = spill.file.as_ref().unwrap();
+        file.set_len(file.metadata().unwrap().len() / 2).unwrap();
+        assert_eq!(findings.failure(), None);
+        // The walk reads 111's first block (two regions), then stops at 222's: nothing after
+        // a failed read is read as if the report were whole.
+        assert_eq!(findings.iter().count(), 2);
         let why = findings.failure().expect("the failed read is kept");
         assert!(why.contains("scratch file"), "{why}");
         assert!(findings.filter_chunks(|_| {}).is_err());
