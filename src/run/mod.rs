@@ -269,7 +269,10 @@ impl Run<'_> {
             // Kept until the end of the run: no spare capacity.
             outcome.unknowns.shrink_to_fit();
             let mut checked = sync::lock(&checked);
-            checked.findings.add(Some(account), findings);
+            checked
+                .findings
+                .get_or_insert_with(Spiller::new)
+                .add(Some(account), findings);
             checked.accounts.push(AccountChecked {
                 account: account.to_string(),
                 outcome,
@@ -294,8 +297,9 @@ impl Run<'_> {
         };
         let Checked {
             mut accounts,
-            findings: mut spiller,
+            findings,
         } = std::mem::take(&mut *sync::lock(&checked));
+        let mut spiller = findings.unwrap_or_else(Spiller::new);
         // Accounts finish in any order; the report and the pullers' order do not depend on it.
         accounts.sort_by(|a, b| a.account.cmp(&b.account));
         for a in &mut accounts {
@@ -407,8 +411,8 @@ impl Run<'_> {
 #[derive(Default)]
 struct Checked {
     accounts: Vec<AccountChecked>,
-    /// Every account's findings, spilled.
-    findings: Spiller,
+    /// Every account's findings, spilled (a scratch file made with the first).
+    findings: Option<Spiller>,
 }
 
 /// One fleet account's checks, kept once its inventory is dropped.
