@@ -54,6 +54,8 @@ struct Block {
     /// Who added it, the same way ([`NONE`] for no one): among equal keys, blocks are read
     /// in the sources' order (see [`Spiller::add`]).
     source: u32,
+    /// How many findings it holds.
+    count: u32,
     at: Place,
 }
 
@@ -306,10 +308,9 @@ impl Spiller {
     /// Adds one source's findings, in any order. `source` (an account, a shard; none for
     /// what is added after them all, such as the fleet-wide checks) orders the sources for
     /// the findings two of them share: the first one's is kept, as it is within a source.
-    pub fn add(&mut self, source: Option<&str>, findings: Vec<Finding>) {
+    pub fn add(&mut self, source: Option<&str>, mut findings: Vec<Finding>) {
         let source = source.map_or(NONE, |s| self.name(s));
         let mut seen = HashSet::new();
-        let mut findings = findings;
         findings.retain(|f| seen.insert(f.fingerprint.clone()));
         drop(seen);
         checks::registry::sort_findings(&mut findings);
@@ -328,6 +329,7 @@ impl Spiller {
                 check,
                 account,
                 source,
+                count: u32::try_from(block.len()).expect("fewer than 4 billion findings a block"),
                 at,
             });
         }
@@ -389,7 +391,7 @@ impl Spiller {
             if group.len() > 1 {
                 let total: usize = spill.blocks[group.clone()]
                     .iter()
-                    .map(|b| spill.read(b).map_or(0, |v| v.len()))
+                    .map(|b| b.count as usize)
                     .sum();
                 len -= total - spill.read_group(group).len();
             }
