@@ -9,6 +9,7 @@ pub mod fargate_platform;
 pub mod finding;
 pub mod graph;
 pub mod model;
+pub mod names;
 pub mod policy;
 pub mod prices;
 pub mod registry;

@@ -787,7 +787,7 @@ impl Builder {
     pub fn ecr_registry(&mut self, scan_type: &str) -> &mut EcrRegistry {
         self.inv.ecr_registries.retain(|r| r.scope != self.scope);
         // The region's repositories were listed.
-        self.inv.coverage.entries.push(CoverageEntry {
+        self.inv.coverage.push(CoverageEntry {
             account: self.scope.account.clone(),
             region: self.scope.region.clone(),
             service: "ecr".into(),
@@ -854,7 +854,7 @@ impl Builder {
     /// `resource` or region-wide.
     pub fn gap(&mut self, op: &str, resource: Option<&str>) -> &mut Self {
         let (service, operation) = op.split_once(':').unwrap_or(("unknown", op));
-        self.inv.coverage.entries.push(CoverageEntry {
+        self.inv.coverage.push(CoverageEntry {
             account: self.scope.account.clone(),
             region: self.scope.region.clone(),
             service: service.into(),
@@ -1058,7 +1058,7 @@ impl Builder {
     /// Records that `op` answered in the current scope: the run reached it.
     pub fn answered(&mut self, op: &str) -> &mut Self {
         let (service, operation) = op.split_once(':').unwrap_or(("unknown", op));
-        self.inv.coverage.entries.push(CoverageEntry {
+        self.inv.coverage.push(CoverageEntry {
             account: self.scope.account.clone(),
             region: self.scope.region.clone(),
             service: service.into(),

@@ -122,7 +122,7 @@ impl Collector {
         for (_, registries) in std::mem::take(&mut *sync::lock(&state.registries)) {
             inv.merge(registries);
         }
-        inv.coverage.entries = self.coverage_entries();
+        inv.coverage = self.coverage();
         inv.sort();
         inv
     }
@@ -205,7 +205,7 @@ impl Collector {
         let mut accounts = referenced;
         accounts.insert(own.clone());
         accounts.extend(inv.kms_key_lookups.iter().map(|k| k.scope.account.clone()));
-        inv.coverage.entries = self.coverage_of(&accounts);
+        inv.coverage = self.coverage_of(&accounts);
         inv.sort();
         (state.sink)(&own, inv);
         release_freed_memory();

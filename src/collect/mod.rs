@@ -29,7 +29,9 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use checks::model::{CallStatus, CoverageEntry, Inventory, Scope, GLOBAL_REGION};
+use checks::model::{
+    Answered, CallStatus, Coverage, CoverageEntry, Inventory, Scope, GLOBAL_REGION,
+};
 use futures::FutureExt;
 use tokio::task::JoinError;
 
@@ -51,7 +53,7 @@ pub struct Collector {
     /// What happened to each account: its role assumption and the regions audited.
     accounts: Mutex<Vec<AccountOutcome>>,
     stop: Stop,
-    ok: Mutex<BTreeSet<OkKey>>,
+    ok: Mutex<Answered>,
     failures: Mutex<Vec<CoverageEntry>>,
     progress: Progress,
     /// Itself, for the work a call deep in one account's collection starts for another
@@ -88,7 +90,7 @@ impl Collector {
             members: RwLock::new(HashMap::new()),
             accounts: Mutex::new(Vec::new()),
             stop,
-            ok: Mutex::new(BTreeSet::new()),
+            ok: Mutex::new(Answered::default()),
             failures: Mutex::new(Vec::new()),
             progress,
             me: me.clone(),
@@ -144,12 +146,7 @@ impl Collector {
         };
         match result {
             Ok(v) => {
-                sync::lock(&self.ok).insert((
-                    scope.account.clone(),
-                    scope.region.clone(),
-                    op.service.to_string(),
-                    op.name.to_string(),
-                ));
+                sync::lock(&self.ok).insert(&scope.account, &scope.region, op.service, op.name);
                 Some(v)
             }
             Err(e) => {
@@ -284,7 +281,7 @@ impl Collector {
         let regions = session.regions.clone();
         let mut inv = self.clone().account(session, regions).await;
         self.after_accounts(&mut inv, None).await;
-        inv.coverage.entries = self.coverage_entries();
+        inv.coverage = self.coverage();
         inv.sort();
         inv
     }
@@ -424,71 +421,22 @@ impl Collector {
     }
 
     /// The coverage of the whole run, once it is over: taken, not copied.
-    fn coverage_entries(&self) -> Vec<CoverageEntry> {
+    fn coverage(&self) -> Coverage {
         let ok = std::mem::take(&mut *sync::lock(&self.ok));
         let failures = std::mem::take(&mut *sync::lock(&self.failures));
-        coverage_sorted(ok.into_iter(), failures.into_iter())
+        Coverage::from_parts(ok, failures)
     }
 
     /// The coverage of `accounts` so far.
-    fn coverage_of(&self, accounts: &BTreeSet<String>) -> Vec<CoverageEntry> {
-        let ok = sync::lock(&self.ok);
-        let failures = sync::lock(&self.failures);
-        let empty = String::new();
-        coverage_sorted(
-            accounts.iter().flat_map(|a| {
-                let from = (a.clone(), empty.clone(), empty.clone(), empty.clone());
-                ok.range(from..)
-                    .take_while(move |(account, ..)| account == a)
-                    .cloned()
-            }),
-            failures
-                .iter()
-                .filter(|f| accounts.contains(&f.account))
-                .cloned(),
-        )
+    fn coverage_of(&self, accounts: &BTreeSet<String>) -> Coverage {
+        let ok = sync::lock(&self.ok).of_accounts(accounts.iter().map(String::as_str));
+        let failures = sync::lock(&self.failures)
+            .iter()
+            .filter(|f| accounts.contains(&f.account))
+            .cloned()
+            .collect();
+        Coverage::from_parts(ok, failures)
     }
-}
-
-type OkKey = (String, String, String, String);
-
-/// Coverage entries for the calls that succeeded and the failures, in report order.
-fn coverage_sorted(
-    ok: impl Iterator<Item = OkKey>,
-    failures: impl Iterator<Item = CoverageEntry>,
-) -> Vec<CoverageEntry> {
-    let mut entries: Vec<CoverageEntry> = ok
-        .map(|(account, region, service, operation)| CoverageEntry {
-            account,
-            region,
-            service,
-            operation,
-            scope: None,
-            status: CallStatus::Ok,
-            error_code: None,
-            message: None,
-        })
-        .collect();
-    entries.extend(failures);
-    entries.sort_by(|a, b| {
-        (
-            &a.account,
-            &a.region,
-            &a.service,
-            &a.operation,
-            &a.scope,
-            a.status,
-        )
-            .cmp(&(
-                &b.account,
-                &b.region,
-                &b.service,
-                &b.operation,
-                &b.scope,
-                b.status,
-            ))
-    });
-    entries
 }
 
 /// The gap code and a description of how a collection task ended.
@@ -582,12 +530,13 @@ mod tests {
         assert!(ended.1.contains("boom in a collector"), "{}", ended.1);
         let scope = Scope::new("123456789012", "us-east-1");
         let mut inv = Inventory::default();
-        inv.coverage.entries = abnormal_end_gaps(&scope, "region", &ended);
-        inv.coverage.entries.extend(abnormal_end_gaps(
+        let mut gaps = abnormal_end_gaps(&scope, "region", &ended);
+        gaps.extend(abnormal_end_gaps(
             &Scope::new("123456789012", GLOBAL_REGION),
             "IAM",
             &ended,
         ));
+        inv.coverage = Coverage::from_parts(Answered::default(), gaps);
         let outcome = checks::registry::run(&inv, checks::rules::ALL);
         // Every check that needs anything says it could not decide, in the scope lost.
         for check in checks::rules::ALL.iter().filter(|c| !c.needs().is_empty()) {

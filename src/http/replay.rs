@@ -42,11 +42,13 @@ fn digest(canonical: &str) -> KeyDigest {
 pub struct Replayer {
     dir: PathBuf,
     pub manifest: Manifest,
-    /// By the digest of the canonical key (keys carry request bodies, so a large recording
-    /// would otherwise hold them all): the file that answers it, under `dir`, when it is
-    /// not where the recorder puts it ([`RequestKey::file_name`]; every file is, unless
-    /// moved by hand). A hit is confirmed against the file's own key when it is read.
-    exchanges: HashMap<KeyDigest, Option<Box<Path>>>,
+    /// The digests of the canonical keys (keys carry request bodies, so a large recording
+    /// would otherwise hold them all) of the exchanges whose files are where the recorder
+    /// puts them ([`RequestKey::file_name`]), sorted: 16 bytes an exchange.
+    placed: Vec<KeyDigest>,
+    /// The others (moved by hand), with their files under `dir`. A hit of either is
+    /// confirmed against the file's own key when it is read.
+    moved: HashMap<KeyDigest, Box<Path>>,
     /// Answers in front of the recording: latency, rate limits, faults (`--simulate`).
     pub simulator: Option<Simulator>,
 }
@@ -75,13 +77,15 @@ impl Replayer {
                 ),
             });
         }
-        let mut exchanges: HashMap<KeyDigest, Option<Box<Path>>> = HashMap::new();
         let mut files = Vec::new();
         collect_json_files(&dir.join("exchanges"), &mut files)?;
         files.sort();
+        // Each exchange's digest, with its file's place in `files`.
+        let mut keys: Vec<(KeyDigest, u32)> = Vec::with_capacity(files.len());
+        let mut moved = HashMap::new();
         let mut total: u64 = 0;
-        for file in files {
-            let text = read_bounded(&file, MAX_EXCHANGE_BYTES)?;
+        for (i, file) in files.iter().enumerate() {
+            let text = read_bounded(file, MAX_EXCHANGE_BYTES)?;
             total += text.len() as u64;
             if total > MAX_RECORDING_BYTES {
                 return Err(RecordingError::Corrupt {
@@ -93,30 +97,53 @@ impl Replayer {
                     ),
                 });
             }
-            let ex: Exchange = parse_json(&file, &text)?;
+            let ex: Exchange = parse_json(file, &text)?;
             ex.validate().map_err(|message| RecordingError::Corrupt {
                 path: file.clone(),
                 message,
             })?;
             let key = digest(&ex.key.canonical());
-            let relative = file.strip_prefix(dir).unwrap_or(&file);
-            let placed = ex.key.file_name();
-            if let Some(first) = exchanges.get(&key) {
-                return Err(RecordingError::Corrupt {
-                    path: file.clone(),
-                    message: format!(
-                        "records the same request as {} ({}); keep one of them",
-                        dir.join(first.as_deref().unwrap_or(&placed)).display(),
-                        ex.key.describe()
-                    ),
-                });
+            let relative = file.strip_prefix(dir).unwrap_or(file);
+            if relative != ex.key.file_name() {
+                moved.insert(key, relative.into());
             }
-            exchanges.insert(key, (relative != placed).then(|| relative.into()));
+            let i = u32::try_from(i).map_err(|_| RecordingError::Corrupt {
+                path: dir.to_path_buf(),
+                message: "the recording holds more than 4 billion exchanges".into(),
+            })?;
+            keys.push((key, i));
         }
+        keys.sort_unstable();
+        // Two files recording one request: the first file (in name order) that repeats an
+        // earlier one is named, with the earliest it repeats.
+        let repeat = keys
+            .windows(2)
+            .filter(|w| w[0].0 == w[1].0)
+            .map(|w| (w[1].1, w[0].1))
+            .min();
+        if let Some((later, first)) = repeat {
+            let file = &files[later as usize];
+            let ex: Exchange = read_json(file, MAX_EXCHANGE_BYTES)?;
+            return Err(RecordingError::Corrupt {
+                path: file.clone(),
+                message: format!(
+                    "records the same request as {} ({}); keep one of them",
+                    files[first as usize].display(),
+                    ex.key.describe()
+                ),
+            });
+        }
+        drop(files);
+        let placed: Vec<KeyDigest> = keys
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| !moved.contains_key(k))
+            .collect();
         Ok(Replayer {
             dir: dir.to_path_buf(),
             manifest,
-            exchanges,
+            placed,
+            moved,
             simulator: None,
         })
     }
@@ -124,17 +151,17 @@ impl Replayer {
     /// The recorded answer to `key`, read from its file.
     pub fn get(&self, key: &RequestKey) -> Result<Recorded, RecordingError> {
         let canonical = key.canonical();
-        let file = self
-            .exchanges
-            .get(&digest(&canonical))
-            .map(|moved| match moved {
-                Some(relative) => self.dir.join(relative),
-                None => self.dir.join(key.file_name()),
-            })
-            .ok_or_else(|| RecordingError::MissingKey {
-                key: key.describe(),
-                file: self.dir.join(key.file_name()),
-            })?;
+        let d = digest(&canonical);
+        let file = match self.moved.get(&d) {
+            Some(relative) => self.dir.join(relative),
+            None if self.placed.binary_search(&d).is_ok() => self.dir.join(key.file_name()),
+            None => {
+                return Err(RecordingError::MissingKey {
+                    key: key.describe(),
+                    file: self.dir.join(key.file_name()),
+                })
+            }
+        };
         let file = &file;
         let text = read_bounded(file, MAX_EXCHANGE_BYTES)?;
         let ex: Exchange = parse_json(file, &text)?;

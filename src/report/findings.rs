@@ -10,11 +10,12 @@
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex};
 
+use checks::names::Names;
 use checks::{Finding, Severity};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -272,8 +273,7 @@ pub struct Spiller {
     blocks: Vec<Block>,
     len: usize,
     /// Check codes, accounts and sources, each once however many blocks name them.
-    names: Vec<Arc<str>>,
-    index: HashMap<Arc<str>, u32>,
+    names: Names,
 }
 
 impl Default for Spiller {
@@ -300,8 +300,7 @@ impl Spiller {
             file,
             blocks: Vec::new(),
             len: 0,
-            names: Vec::new(),
-            index: HashMap::new(),
+            names: Names::default(),
         }
     }
 
@@ -337,14 +336,7 @@ impl Spiller {
     }
 
     fn name(&mut self, s: &str) -> u32 {
-        if let Some(i) = self.index.get(s) {
-            return *i;
-        }
-        let i = u32::try_from(self.names.len()).expect("fewer than 4 billion names");
-        let n: Arc<str> = Arc::from(s);
-        self.names.push(n.clone());
-        self.index.insert(n, i);
-        i
+        self.names.intern(s)
     }
 
     fn place(&mut self, bytes: Vec<u8>) -> Place {
@@ -369,12 +361,12 @@ impl Spiller {
     /// The findings, in report order.
     pub fn finish(mut self) -> Findings {
         let names = &self.names;
-        let source = |i: u32| (i == NONE, names.get(i as usize));
+        let source = |i: u32| (i == NONE, (i != NONE).then(|| names.get(i)));
         self.blocks.sort_by(|a, b| {
             Reverse(a.severity)
                 .cmp(&Reverse(b.severity))
-                .then_with(|| names[a.check as usize].cmp(&names[b.check as usize]))
-                .then_with(|| names[a.account as usize].cmp(&names[b.account as usize]))
+                .then_with(|| names.get(a.check).cmp(names.get(b.check)))
+                .then_with(|| names.get(a.account).cmp(names.get(b.account)))
                 .then_with(|| source(a.source).cmp(&source(b.source)))
         });
         let mut spill = Spill {

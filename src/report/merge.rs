@@ -227,7 +227,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
         );
         out.unknowns.append(&mut r.unknowns);
         out.notes.append(&mut r.notes);
-        out.coverage.collected.append(&mut r.coverage.collected);
+        out.coverage.collected.extend(&r.coverage.collected);
         out.coverage.gaps.append(&mut r.coverage.gaps);
         let add = |total, more, field: &str| sum(total, more, u64::checked_add, path, field);
         stats.calls = add(stats.calls, r.stats.calls, "stats.calls")?;
@@ -274,14 +274,6 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
     out.unknowns.sort();
     out.notes.sort();
     out.notes.dedup();
-    out.coverage.collected.sort_by(|a, b| {
-        (&a.account, &a.region, &a.service, &a.operation).cmp(&(
-            &b.account,
-            &b.region,
-            &b.service,
-            &b.operation,
-        ))
-    });
     for k in &missing {
         out.coverage.gaps.push(CoverageEntry {
             account: String::new(),
@@ -333,7 +325,7 @@ fn base(first: &Report) -> Report {
         unknowns: Vec::new(),
         notes: Vec::new(),
         coverage: CoverageReport {
-            collected: Vec::new(),
+            collected: Default::default(),
             gaps: Vec::new(),
         },
         stats: CallStats::default(),

@@ -9,7 +9,7 @@ pub mod suppress;
 
 use std::collections::{BTreeMap, HashMap};
 
-use checks::model::{CoverageEntry, Inventory};
+use checks::model::{Answered, CoverageEntry, Inventory};
 use checks::{CostKind, Finding, Note, Outcome, Severity, Unknown};
 use serde::{Deserialize, Serialize};
 
@@ -193,18 +193,10 @@ impl Summary {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CoverageReport {
-    /// Every (account, region, service, operation) that succeeded.
-    pub collected: Vec<CollectedOp>,
+    /// Every (account, region, service, operation) that succeeded, in that order.
+    pub collected: Answered,
     /// Every call that did not: access denied, not available, failed.
     pub gaps: Vec<CoverageEntry>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CollectedOp {
-    pub account: String,
-    pub region: String,
-    pub service: String,
-    pub operation: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -288,26 +280,7 @@ impl Report {
             suppressions,
             baseline,
         } = judged;
-        // One pass, moving each entry's names: a fleet's coverage is large.
-        let entries = inventory.coverage.entries;
-        let ok = entries
-            .iter()
-            .filter(|e| e.status == checks::model::CallStatus::Ok)
-            .count();
-        let mut collected = Vec::with_capacity(ok);
-        let mut gaps = Vec::with_capacity(entries.len() - ok);
-        for e in entries {
-            if e.status == checks::model::CallStatus::Ok {
-                collected.push(CollectedOp {
-                    account: e.account,
-                    region: e.region,
-                    service: e.service,
-                    operation: e.operation,
-                });
-            } else {
-                gaps.push(e);
-            }
-        }
+        let (collected, gaps) = inventory.coverage.into_parts();
         let mut report = Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool {

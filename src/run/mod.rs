@@ -509,7 +509,7 @@ fn finish_recording(rec: &Recorder, collected: &Collected) -> Result<(), AppErro
 /// says so.
 fn stopped_in_setup(regions: &[String], why: &StopReason) -> Inventory {
     let mut inventory = Inventory::default();
-    inventory.coverage.entries.push(CoverageEntry {
+    inventory.coverage.push(CoverageEntry {
         account: "unknown".into(),
         region: regions
             .first()

@@ -141,7 +141,7 @@ macro_rules! inventory_lists {
                 $(self.$field.extend(other.$field);)*
                 // Kept in the order they were left in (see `EcrPuller::rank`), not sorted.
                 self.ecr_pullers.extend(other.ecr_pullers);
-                self.coverage.entries.extend(other.coverage.entries);
+                self.coverage.extend(other.coverage);
                 self.resource_tags.extend(other.resource_tags);
             }
 

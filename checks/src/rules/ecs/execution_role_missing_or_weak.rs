@@ -419,7 +419,7 @@ mod tests {
     #[test]
     fn iam_gap_decides_nothing_and_ec2_tasks_pull_with_the_instance_role() {
         let mut b = service(Some(EXEC), false);
-        b.inv.coverage.entries.push(crate::model::CoverageEntry {
+        b.inv.coverage.push(crate::model::CoverageEntry {
             account: ACCOUNT.into(),
             region: GLOBAL_REGION.into(),
             service: "iam".into(),

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::declare_check;
 use crate::finding::{Evidence, Severity};
-use crate::model::{CallStatus, EksCluster, IamRole, GLOBAL_REGION};
+use crate::model::{EksCluster, IamRole, GLOBAL_REGION};
 use crate::policy::{display_host, normalise_host, oidc_provider_parts, sid_label, PrincipalKind};
 use crate::registry::{Ctx, Emitter, Report};
 use crate::rules::common::trust_policies;
@@ -283,12 +283,9 @@ fn is_live(c: &EksCluster) -> bool {
 /// records) and neither call failed. Other accounts' providers are never guessed at.
 fn iam_fully_read(ctx: &Ctx<'_>, account: &str) -> bool {
     let inv = ctx.inventory;
-    let listed = inv.coverage.entries.iter().any(|e| {
-        e.account == account
-            && e.region == GLOBAL_REGION
-            && e.status == CallStatus::Ok
-            && e.op() == "iam:ListOpenIDConnectProviders"
-    });
+    let listed = inv
+        .coverage
+        .answered(account, GLOBAL_REGION, "iam:ListOpenIDConnectProviders");
     let has_records = inv.iam_roles.iter().any(|r| r.scope.account == account)
         || inv
             .oidc_providers
@@ -303,7 +300,7 @@ fn iam_fully_read(ctx: &Ctx<'_>, account: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CoverageEntry, OidcProvider, Scope};
+    use crate::model::{CallStatus, CoverageEntry, OidcProvider, Scope};
     use crate::testkit::Builder;
 
     const ACCOUNT: &str = "111122223333";
@@ -445,7 +442,7 @@ mod tests {
             "{out:?}"
         );
         // The other account was collected (its provider listing succeeded, empty).
-        b.inv.coverage.entries.push(CoverageEntry {
+        b.inv.coverage.push(CoverageEntry {
             account: OTHER.into(),
             region: GLOBAL_REGION.into(),
             service: "iam".into(),
