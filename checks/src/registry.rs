@@ -685,6 +685,77 @@ mod fleet_tests {
         assert!(split.unknowns.iter().any(|u| u.check == "ECR003"));
     }
 
+    /// The fleet-wide checks judge each registry with the pulls from it: run one registry
+    /// account at a time, with only the pulls from its repositories and its coverage (as a
+    /// fleet run does, so only one account's registries and findings are in hand), they
+    /// conclude as over every registry at once.
+    #[test]
+    fn fleet_wide_checks_one_registry_account_at_a_time_conclude_as_over_all() {
+        let mut b = Builder::new();
+        registry(&mut b);
+        workloads(&mut b, WORKLOADS, "web");
+        // The workload account is a registry too: `tools`, mutable and unscanned, pulled by
+        // a service of the registry account.
+        b.in_scope(WORKLOADS, REGION);
+        b.answered("ecr:DescribeRepositories");
+        b.answered("ecr:GetRegistryScanningConfiguration");
+        b.ecr_image("tools", "sha256:bb", &["2.0"], "2026-01-01T00:00:00Z");
+        b.ecr_repository_mut("tools").image_tag_mutability = Some("MUTABLE".into());
+        b.in_scope(REGISTRY, REGION);
+        let tools = format!("{WORKLOADS}.dkr.ecr.{REGION}.amazonaws.com/tools:2.0");
+        b.task_def("batch", Some("awsvpc"), &[&tools]);
+        b.service("batch", "batch", &["subnet-1"]);
+        let mut all = b.finish();
+        all.sort();
+        let (_, pullers) = run_account(&all, ALL);
+        let mut fleet = kept(&all);
+        fleet.ecr_pullers = pullers.clone();
+        fleet.coverage = all.coverage.clone();
+        fleet.collected_at = all.collected_at.clone();
+        let mut at_once = run_fleet_wide(&fleet, ALL);
+        at_once.settle();
+
+        let mut by_account = Outcome::default();
+        for account in [WORKLOADS, REGISTRY] {
+            let mut one = kept(&all);
+            one.ecr_repositories.retain(|r| r.scope.account == account);
+            one.ecr_registries.retain(|r| r.scope.account == account);
+            one.ecr_pullers = pullers
+                .iter()
+                .filter(|p| p.registry_account() == account)
+                .cloned()
+                .collect();
+            one.coverage = all.coverage.of_accounts(&BTreeSet::from([account]));
+            one.collected_at = all.collected_at.clone();
+            by_account.absorb(run_fleet_wide(&one, ALL));
+        }
+        by_account.settle();
+
+        assert_eq!(by_account.findings, at_once.findings);
+        assert_eq!(by_account.unknowns, at_once.unknowns);
+        assert_eq!(by_account.notes, at_once.notes);
+        // Both registries were judged, each naming the other account's workload.
+        let mutable = |account: &str| {
+            at_once
+                .findings
+                .iter()
+                .find(|f| f.check == "ECR002" && f.account == account)
+                .unwrap_or_else(|| panic!("no ECR002 for {account}: {:#?}", at_once.findings))
+                .message
+                .clone()
+        };
+        assert!(
+            mutable(WORKLOADS).contains("service `batch`"),
+            "{}",
+            mutable(WORKLOADS)
+        );
+        assert!(
+            mutable(REGISTRY).contains("service `web`"),
+            "{}",
+            mutable(REGISTRY)
+        );
+    }
+
     #[test]
     fn pullers_left_by_accounts_are_named_in_workload_order() {
         let puller = |workload: &str, rank: u8| EcrPuller {

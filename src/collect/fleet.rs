@@ -86,8 +86,13 @@ impl Collector {
     /// and the per-account limits, and hands each to `sink` once it and the accounts it
     /// references are collected. An account whose role cannot be assumed, and a requested
     /// region an account has not enabled, are coverage gaps of that account. Returns what
-    /// outlives the accounts: every account's ECR registries and the run's coverage.
-    pub async fn run_fleet(self: &Arc<Self>, plan: FleetPlan, sink: AccountSink) -> Inventory {
+    /// outlives the accounts: the run's coverage (in an inventory of nothing else), and
+    /// every account's ECR registries, by account.
+    pub async fn run_fleet(
+        self: &Arc<Self>,
+        plan: FleetPlan,
+        sink: AccountSink,
+    ) -> (Inventory, BTreeMap<String, Inventory>) {
         let workers = plan.accounts_in_flight.max(1);
         let state = Arc::new(FleetState {
             collected: plan
@@ -118,13 +123,12 @@ impl Collector {
                 }
             }
         }
-        let mut inv = Inventory::default();
-        for (_, registries) in std::mem::take(&mut *sync::lock(&state.registries)) {
-            inv.merge(registries);
-        }
-        inv.coverage = self.coverage();
-        inv.sort();
-        inv
+        let inv = Inventory {
+            coverage: self.coverage(),
+            ..Inventory::default()
+        };
+        let registries = std::mem::take(&mut *sync::lock(&state.registries));
+        (inv, registries)
     }
 
     fn fleet_state(&self) -> Option<&Arc<FleetState>> {

@@ -29,9 +29,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use checks::model::{
-    Answered, CallStatus, Coverage, CoverageEntry, Inventory, Scope, GLOBAL_REGION,
-};
+use checks::model::{CallStatus, Coverage, CoverageEntry, Inventory, Scope, GLOBAL_REGION};
 use futures::FutureExt;
 use tokio::task::JoinError;
 
@@ -53,8 +51,8 @@ pub struct Collector {
     /// What happened to each account: its role assumption and the regions audited.
     accounts: Mutex<Vec<AccountOutcome>>,
     stop: Stop,
-    ok: Mutex<Answered>,
-    failures: Mutex<Vec<CoverageEntry>>,
+    /// Every call's outcome so far.
+    coverage: Mutex<Coverage>,
     progress: Progress,
     /// Itself, for the work a call deep in one account's collection starts for another
     /// (a fleet account collected because one being checked references it).
@@ -90,8 +88,7 @@ impl Collector {
             members: RwLock::new(HashMap::new()),
             accounts: Mutex::new(Vec::new()),
             stop,
-            ok: Mutex::new(Answered::default()),
-            failures: Mutex::new(Vec::new()),
+            coverage: Mutex::new(Coverage::default()),
             progress,
             me: me.clone(),
             fleet: OnceLock::new(),
@@ -146,7 +143,12 @@ impl Collector {
         };
         match result {
             Ok(v) => {
-                sync::lock(&self.ok).insert(&scope.account, &scope.region, op.service, op.name);
+                sync::lock(&self.coverage).answer(
+                    &scope.account,
+                    &scope.region,
+                    op.service,
+                    op.name,
+                );
                 Some(v)
             }
             Err(e) => {
@@ -241,7 +243,7 @@ impl Collector {
             op.id(),
             resource.map(|r| format!(" ({r})")).unwrap_or_default()
         );
-        sync::lock(&self.failures).push(CoverageEntry {
+        sync::lock(&self.coverage).push(CoverageEntry {
             account: scope.account.clone(),
             region: scope.region.clone(),
             service: op.service.to_string(),
@@ -417,25 +419,23 @@ impl Collector {
     /// *not evaluated* there, and the run is incomplete (exit 3).
     fn ended_abnormally(&self, scope: &Scope, what: &str, ended: &(GapCode, String)) {
         tracing::error!(account = %scope.account, region = %scope.region, "the {what} collection {}", ended.1);
-        sync::lock(&self.failures).extend(abnormal_end_gaps(scope, what, ended));
+        let mut coverage = sync::lock(&self.coverage);
+        for gap in abnormal_end_gaps(scope, what, ended) {
+            coverage.push(gap);
+        }
     }
 
     /// The coverage of the whole run, once it is over: taken, not copied.
     fn coverage(&self) -> Coverage {
-        let ok = std::mem::take(&mut *sync::lock(&self.ok));
-        let failures = std::mem::take(&mut *sync::lock(&self.failures));
-        Coverage::from_parts(ok, failures)
+        let mut coverage = std::mem::take(&mut *sync::lock(&self.coverage));
+        coverage.sort();
+        coverage
     }
 
     /// The coverage of `accounts` so far.
     fn coverage_of(&self, accounts: &BTreeSet<String>) -> Coverage {
-        let ok = sync::lock(&self.ok).of_accounts(accounts.iter().map(String::as_str));
-        let failures = sync::lock(&self.failures)
-            .iter()
-            .filter(|f| accounts.contains(&f.account))
-            .cloned()
-            .collect();
-        Coverage::from_parts(ok, failures)
+        let accounts = accounts.iter().map(String::as_str).collect();
+        sync::lock(&self.coverage).of_accounts(&accounts)
     }
 }
 
@@ -536,7 +536,7 @@ mod tests {
             "IAM",
             &ended,
         ));
-        inv.coverage = Coverage::from_parts(Answered::default(), gaps);
+        inv.coverage = Coverage::from_parts(Default::default(), gaps);
         let outcome = checks::registry::run(&inv, checks::rules::ALL);
         // Every check that needs anything says it could not decide, in the scope lost.
         for check in checks::rules::ALL.iter().filter(|c| !c.needs().is_empty()) {

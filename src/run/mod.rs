@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use checks::model::{CallStatus, Coverage, CoverageEntry, Inventory, GLOBAL_REGION};
+use checks::model::{CallStatus, Coverage, CoverageEntry, EcrPuller, Inventory, GLOBAL_REGION};
 use checks::registry::Check;
-use checks::{Outcome, Severity};
+use checks::{Finding, Outcome, Severity};
 
 use crate::cli::{AuditArgs, Format, OutputArgs};
 use crate::collect::{AccountOutcome, Collector};
@@ -195,7 +195,9 @@ impl Run<'_> {
                     Some(plan) => {
                         let checked = Arc::new(Mutex::new(Checked::default()));
                         let sink = self.account_checks(checked.clone(), self.collected_at(mode));
-                        (collector.run_fleet(plan, sink).await, Some(checked))
+                        let (inventory, registries) = collector.run_fleet(plan, sink).await;
+                        sync::lock(&checked).registries = registries;
+                        (inventory, Some(checked))
                     }
                     None => (collector.run().await, None),
                 };
@@ -253,18 +255,7 @@ impl Run<'_> {
             inventory.collected_at = Some(collected_at.clone());
             let (mut outcome, pullers) = checks::registry::run_account(&inventory, &selected);
             report::owners::assign(&mut outcome.findings, &inventory, &owner_tags);
-            let tags = if suppressing {
-                outcome
-                    .findings
-                    .iter()
-                    .filter_map(|f| {
-                        let tags = inventory.resource_tags.get(&f.resource)?;
-                        Some((f.resource.clone(), tags.clone()))
-                    })
-                    .collect()
-            } else {
-                BTreeMap::new()
-            };
+            let tags = kept_tags(&outcome.findings, &inventory, suppressing);
             let findings = std::mem::take(&mut outcome.findings);
             // Kept until the end of the run: no spare capacity.
             outcome.unknowns.shrink_to_fit();
@@ -295,25 +286,44 @@ impl Run<'_> {
             let findings = Findings::from(std::mem::take(&mut outcome.findings));
             return (findings, outcome);
         };
+        let suppressing = self.judging.suppressions.is_some();
         let Checked {
             mut accounts,
             findings,
+            registries,
         } = std::mem::take(&mut *sync::lock(&checked));
         let mut spiller = findings.unwrap_or_else(Spiller::new);
         // Accounts finish in any order; the report and the pullers' order do not depend on it.
         accounts.sort_by(|a, b| a.account.cmp(&b.account));
-        for a in &mut accounts {
-            inventory.ecr_pullers.append(&mut a.pullers);
-            inventory.resource_tags.append(&mut a.tags);
-        }
-        let mut fleet_wide = checks::registry::run_fleet_wide(inventory, self.selected);
-        report::owners::assign(&mut fleet_wide.findings, inventory, owner_tags);
-        spiller.add(None, std::mem::take(&mut fleet_wide.findings));
+        // Each pull goes to the account of the repository pulled from, in account order.
+        let mut pullers: BTreeMap<String, Vec<EcrPuller>> = BTreeMap::new();
         let mut outcome = Outcome::default();
         for a in accounts {
+            for p in a.pullers {
+                let registry = p.registry_account().to_string();
+                pullers.entry(registry).or_default().push(p);
+            }
+            inventory.resource_tags.extend(a.tags);
             outcome.absorb(a.outcome);
         }
-        outcome.absorb(fleet_wide);
+        // The fleet-wide checks judge each registry with every pull from it: one registry
+        // account at a time, so only one account's registries and findings are in hand.
+        for (account, mut registry) in registries {
+            registry.ecr_pullers = pullers.remove(&account).unwrap_or_default();
+            registry.coverage = inventory
+                .coverage
+                .of_accounts(&BTreeSet::from([account.as_str()]));
+            registry.collected_at = inventory.collected_at.clone();
+            registry.sort();
+            let mut fleet_wide = checks::registry::run_fleet_wide(&registry, self.selected);
+            report::owners::assign(&mut fleet_wide.findings, &registry, owner_tags);
+            let findings = std::mem::take(&mut fleet_wide.findings);
+            inventory
+                .resource_tags
+                .extend(kept_tags(&findings, &registry, suppressing));
+            spiller.add(None, findings);
+            outcome.absorb(fleet_wide);
+        }
         outcome.unknowns.extend(checks::registry::gap_unknowns(
             &inventory.coverage,
             self.selected,
@@ -413,6 +423,8 @@ struct Checked {
     accounts: Vec<AccountChecked>,
     /// Every account's findings, spilled (a scratch file made with the first).
     findings: Option<Spiller>,
+    /// Every account's ECR registries, by account, for the fleet-wide checks.
+    registries: BTreeMap<String, Inventory>,
 }
 
 /// One fleet account's checks, kept once its inventory is dropped.
@@ -424,7 +436,25 @@ struct AccountChecked {
     pullers: Vec<checks::model::EcrPuller>,
     /// The tags of the resources its findings are on, which suppressions match (kept only
     /// with `--suppressions`).
-    tags: BTreeMap<String, BTreeMap<String, String>>,
+    tags: Tags,
+}
+
+/// Tags by resource ARN.
+type Tags = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The tags of the resources `findings` are on, which suppressions match: kept past their
+/// inventory only when `suppressing`.
+fn kept_tags(findings: &[Finding], inventory: &Inventory, suppressing: bool) -> Tags {
+    if !suppressing {
+        return Tags::new();
+    }
+    findings
+        .iter()
+        .filter_map(|f| {
+            let tags = inventory.resource_tags.get(&f.resource)?;
+            Some((f.resource.clone(), tags.clone()))
+        })
+        .collect()
 }
 
 /// Says so when a replayed recording was cut short.

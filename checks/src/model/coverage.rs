@@ -242,6 +242,26 @@ impl Coverage {
         }
     }
 
+    /// Records that `service:operation` answered in this account and region.
+    pub fn answer(&mut self, account: &str, region: &str, service: &str, operation: &str) {
+        self.answered.insert(account, region, service, operation);
+    }
+
+    /// The outcomes in `accounts` only, failures in report order.
+    pub fn of_accounts(&self, accounts: &BTreeSet<&str>) -> Coverage {
+        let mut c = Coverage {
+            answered: self.answered.of_accounts(accounts.iter().copied()),
+            failures: self
+                .failures
+                .iter()
+                .filter(|f| accounts.contains(f.account.as_str()))
+                .cloned()
+                .collect(),
+        };
+        c.sort();
+        c
+    }
+
     /// Adds another part's outcomes.
     pub fn extend(&mut self, other: Coverage) {
         self.answered.extend(&other.answered);

@@ -154,6 +154,13 @@ pub struct EcrPuller {
     pub rank: u8,
 }
 
+impl EcrPuller {
+    /// The account of the repository pulled from: whose registry's checks name this pull.
+    pub fn registry_account(&self) -> &str {
+        self.repository_arn.split(':').nth(4).unwrap_or_default()
+    }
+}
+
 /// A pull-through cache rule: repositories under its prefix are created, and their images
 /// fetched from the upstream registry, on the first pull (DescribePullThroughCacheRules).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
