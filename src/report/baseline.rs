@@ -3,12 +3,13 @@
 //! `resolved` finding — and never closes one because this run could not look.
 
 use std::collections::HashSet;
+use std::io::BufRead;
 use std::path::Path;
 
 use checks::{Change, Finding, Unknown};
-use serde_json::Value;
 
 use crate::error::AppError;
+use crate::report::read::{self, Refused};
 use crate::report::suppress::SuppressionReport;
 use crate::report::{BaselineSummary, Report, RunMeta, SCHEMA_VERSION};
 
@@ -21,35 +22,42 @@ pub struct Baseline {
 impl Baseline {
     /// Reads a JSON report written by `--format json`. Errors name the file and what is
     /// wrong with it: unreadable, not JSON, not an awsaudit report, another schema version.
+    /// The report is streamed from the file (a fleet's findings spilled as they are read),
+    /// never held as text or a JSON tree.
     pub fn load(path: &Path) -> Result<Self, AppError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| AppError::Config(format!("--baseline {}: {e}", path.display())))?;
-        Self::parse(&text, &path.display().to_string())
+        let file = path.display().to_string();
+        let open = || {
+            std::fs::File::open(path)
+                .map(std::io::BufReader::new)
+                .map_err(|e| AppError::Config(format!("--baseline {file}: {e}")))
+        };
+        Self::read(open, &file)
     }
 
     /// Reads the text of a baseline report named `file` (for its messages).
     pub fn parse(text: &str, file: &str) -> Result<Self, AppError> {
+        Self::read(|| Ok(text.as_bytes()), file)
+    }
+
+    /// Reads the report `open` gives (twice: its header first, then the whole of it).
+    fn read<R: BufRead>(
+        open: impl Fn() -> Result<R, AppError>,
+        file: &str,
+    ) -> Result<Self, AppError> {
         let err = |what: String| AppError::Config(format!("--baseline {file}: {what}"));
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            err(format!(
+        read::header(open()?).map_err(|r| match r {
+            Refused::NotJson(e) => err(format!(
                 "not JSON ({e}); give a report written with --format json"
-            ))
+            )),
+            Refused::Version(v) => err(format!(
+                "report schema version {v}; this build reads version {SCHEMA_VERSION}"
+            )),
+            Refused::NoSchema => err(
+                "not an awsaudit JSON report (no schema_version); give a report written with --format json".into(),
+            ),
         })?;
-        match value.get("schema_version").and_then(Value::as_u64) {
-            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-            Some(v) => {
-                return Err(err(format!(
-                    "report schema version {v}; this build reads version {SCHEMA_VERSION}"
-                )))
-            }
-            None => {
-                return Err(err(
-                    "not an awsaudit JSON report (no schema_version); give a report written with --format json".into(),
-                ))
-            }
-        }
         let report: Report =
-            serde_json::from_value(value).map_err(|e| err(format!("malformed report: {e}")))?;
+            serde_json::from_reader(open()?).map_err(|e| err(format!("malformed report: {e}")))?;
         Ok(Baseline {
             file: file.to_string(),
             report,

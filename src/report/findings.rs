@@ -137,14 +137,6 @@ impl Findings {
         }
     }
 
-    /// The findings, owned (read back when spilled).
-    pub fn into_vec(self) -> Vec<Finding> {
-        match self.store {
-            Store::Memory(v) => v,
-            Store::Spilled(_) => self.iter().map(Cow::into_owned).collect(),
-        }
-    }
-
     /// The findings with `judge` applied to each piece of [`chunks`](Self::chunks), in
     /// order: it may drop findings and change their fields, not their order. Errs when the
     /// spilled findings could not be read back.
@@ -199,9 +191,46 @@ impl Serialize for Findings {
     }
 }
 
+/// How many findings read back from a report are kept in memory before they go to a
+/// scratch file, a part at a time.
+const READ_PART: usize = 4096;
+
 impl<'de> Deserialize<'de> for Findings {
+    /// A report's list, read back: in memory when short; a fleet's is spilled as it is
+    /// read, [`READ_PART`] findings at a time, so reading a report (a baseline, a shard to
+    /// merge) costs its blocks' keys, not its findings.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Vec::<Finding>::deserialize(d).map(Findings::from)
+        struct List;
+        impl<'de> serde::de::Visitor<'de> for List {
+            type Value = Findings;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of findings")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Findings, A::Error> {
+                let mut part = Vec::new();
+                let mut spilled: Option<(Spiller, usize)> = None;
+                while let Some(f) = seq.next_element::<Finding>()? {
+                    part.push(f);
+                    if part.len() == READ_PART {
+                        let (spiller, parts) = spilled.get_or_insert_with(|| (Spiller::new(), 0));
+                        // Parts in the order read: a finding two of them hold is the first's.
+                        spiller.add(Some(&format!("{parts:010}")), std::mem::take(&mut part));
+                        *parts += 1;
+                    }
+                }
+                Ok(match spilled {
+                    None => Findings::from(part),
+                    Some((mut spiller, parts)) => {
+                        spiller.add(Some(&format!("{parts:010}")), part);
+                        spiller.finish()
+                    }
+                })
+            }
+        }
+        d.deserialize_seq(List)
     }
 }
 
@@ -503,9 +532,40 @@ mod tests {
     }
 
     #[test]
+    fn a_long_list_read_back_is_spilled_and_reads_as_written() {
+        // Over two parts, in report order, as a report holds them.
+        let mut many: Vec<Finding> = (0..READ_PART + 10)
+            .map(|i| {
+                let account = format!("{:012}", i % 7);
+                let sev = [Severity::High, Severity::Low][i % 2];
+                finding(
+                    sev,
+                    "ECS001",
+                    &account,
+                    "us-east-1",
+                    &format!("arn:r{i:05}"),
+                )
+            })
+            .collect();
+        checks::registry::sort_findings(&mut many);
+        let json = serde_json::to_string(&many).unwrap();
+        let back: Findings = serde_json::from_str(&json).unwrap();
+        assert!(matches!(back.store, Store::Spilled(_)), "{back:?}");
+        assert_eq!(back.len(), many.len());
+        assert_eq!(back.all().as_ref(), many.as_slice());
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        assert_eq!(back.failure(), None);
+        // A short list stays in memory.
+        let few: Findings =
+            serde_json::from_str(&serde_json::to_string(&many[..3]).unwrap()).unwrap();
+        assert!(matches!(few.store, Store::Memory(_)));
+        assert_eq!(few.all().as_ref(), &many[..3]);
+    }
+
+    #[test]
     fn judging_a_piece_at_a_time_keeps_the_order() {
         let findings = spilled(&[(Some("111"), account("111")), (Some("222"), account("222"))]);
-        let mut whole = findings.clone().into_vec();
+        let mut whole = findings.all().into_owned();
         let judge = |part: &mut Vec<Finding>| {
             part.retain(|f| f.region != "eu-west-1");
             for f in part.iter_mut() {

@@ -12,88 +12,33 @@ use checks::model::{CallStatus, CoverageEntry};
 use crate::error::AppError;
 use crate::fleet::{Shard, ShardRange, MAX_SHARDS};
 use crate::report::findings::Spiller;
+use crate::report::read::{self, Refused};
 use crate::report::{
     BaselineSummary, CallStats, CoverageReport, Findings, MergeInfo, OperationStats, Report,
     SuppressionReport, SCHEMA_VERSION,
 };
 
-/// What is read of a report before the whole of it: enough to refuse one that is not an
-/// awsaudit report of this schema, or whose shard no run could have written.
-#[derive(Default, serde::Deserialize)]
-struct Header {
-    schema_version: Option<serde_json::Value>,
-    run: Option<serde_json::Value>,
-}
-
 /// A shard report, read from its file without an intermediate JSON tree or its text: the
-/// report is what it costs (its findings until they are spilled).
+/// report is what it costs (its findings spilled as they are read).
 fn load(path: &Path) -> Result<Report, AppError> {
     let open = || {
         std::fs::File::open(path)
             .map(std::io::BufReader::new)
             .map_err(|e| AppError::Config(format!("{}: {e}", path.display())))
     };
-    let mut reader = open()?;
-    // Only an object has a schema_version (serde would read a struct from an array too).
-    let first = first_byte(&mut reader)
-        .map_err(|e| AppError::Config(format!("{}: {e}", path.display())))?;
-    let header = if first == Some(b'{') {
-        serde_json::from_reader::<_, Header>(reader).map_err(|e| (!e.is_data()).then_some(e))
-    } else {
-        serde_json::from_reader::<_, serde::de::IgnoredAny>(reader)
-            .map(|_| Header::default())
-            .map_err(Some)
-    };
-    let header = match header {
-        Ok(header) => header,
-        Err(None) => Header::default(),
-        Err(Some(e)) => {
-            return Err(AppError::Config(format!(
-                "{}: not a JSON report ({e}); merge reads reports written with --format json",
-                path.display()
-            )))
-        }
-    };
-    match header.schema_version.as_ref().and_then(|v| v.as_u64()) {
-        Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-        Some(v) => {
-            return Err(AppError::Config(format!(
-                "{}: report schema version {v}; this build merges version {SCHEMA_VERSION}",
-                path.display()
-            )))
-        }
-        None => {
-            return Err(AppError::Config(format!(
-                "{}: not an awsaudit JSON report (no schema_version)",
-                path.display()
-            )))
-        }
-    }
+    let refused = |why: String| AppError::Config(format!("{}: {why}", path.display()));
+    let header = read::header(open()?).map_err(|r| match r {
+        Refused::NotJson(e) => refused(format!(
+            "not a JSON report ({e}); merge reads reports written with --format json"
+        )),
+        Refused::Version(v) => refused(format!(
+            "report schema version {v}; this build merges version {SCHEMA_VERSION}"
+        )),
+        Refused::NoSchema => refused("not an awsaudit JSON report (no schema_version)".into()),
+    })?;
     check_shard(path, header.run.as_ref().and_then(|r| r.get("shard")))?;
-    serde_json::from_reader(open()?).map_err(|e| {
-        AppError::Config(format!(
-            "{}: not a valid awsaudit report: {e}",
-            path.display()
-        ))
-    })
-}
-
-/// The first byte past JSON's whitespace, left unread.
-fn first_byte(reader: &mut impl std::io::BufRead) -> std::io::Result<Option<u8>> {
-    loop {
-        let buf = reader.fill_buf()?;
-        let Some(at) = buf.iter().position(|b| !b" \t\r\n".contains(b)) else {
-            if buf.is_empty() {
-                return Ok(None);
-            }
-            let n = buf.len();
-            reader.consume(n);
-            continue;
-        };
-        let b = buf[at];
-        reader.consume(at);
-        return Ok(Some(b));
-    }
+    serde_json::from_reader(open()?)
+        .map_err(|e| refused(format!("not a valid awsaudit report: {e}")))
 }
 
 /// `run.shard` as `--shard` would accept it. Read before the typed read, so a number past
@@ -221,10 +166,15 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report, AppError> {
         out.accounts.append(&mut r.accounts);
         regions.extend(std::mem::take(&mut r.regions));
         out.per_account.append(&mut r.per_account);
-        findings.add(
-            Some(&format!("{:010}", shard.index)),
-            std::mem::take(&mut r.findings).into_vec(),
-        );
+        // A shard's findings are spilled as it is read: each piece goes on as it is.
+        let source = format!("{:010}", shard.index);
+        let theirs = std::mem::take(&mut r.findings);
+        for piece in theirs.chunks() {
+            findings.add(Some(&source), piece.into_owned());
+        }
+        if let Some(why) = theirs.failure() {
+            return Err(AppError::Config(format!("{}: {why}", path.display())));
+        }
         out.unknowns.append(&mut r.unknowns);
         out.notes.append(&mut r.notes);
         out.coverage.collected.extend(&r.coverage.collected);

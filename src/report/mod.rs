@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod findings;
 pub mod merge;
 pub mod owners;
+pub mod read;
 pub mod suppress;
 
 use std::collections::{BTreeMap, HashMap};
