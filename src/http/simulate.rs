@@ -31,7 +31,6 @@
 //! counter, so a scripted run answers the same way however the concurrent collector
 //! orders its calls.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -40,7 +39,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::http::recording::RequestKey;
-use crate::http::throttling::{BucketDef, Limits, TokenBucket};
+use crate::http::throttling::{BucketDef, BucketMap, Limits, TokenBucket};
 use crate::{error, sync, toml_file};
 
 /// What a fault does to a request.
@@ -151,7 +150,8 @@ pub struct Simulator {
     latency: Duration,
     limits: Limits,
     faults: Vec<Fault>,
-    buckets: Mutex<HashMap<String, TokenBucket>>,
+    /// AWS's buckets, each with its rate a second.
+    buckets: Mutex<BucketMap<(TokenBucket, f64)>>,
 }
 
 impl Simulator {
@@ -239,7 +239,7 @@ impl Simulator {
             latency: Duration::from_millis(latency_ms),
             limits: Limits::new(defs),
             faults,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(BucketMap::default()),
         })
     }
 
@@ -275,15 +275,17 @@ impl Simulator {
             .map(|(id, d)| (format!("{account}/{}/{id}", key.region), d))
             .collect();
         for (id, d) in &ids {
-            let b = buckets
-                .entry(id.clone())
-                .or_insert_with(|| TokenBucket::new(d.burst, now));
+            let (b, _) = buckets.entry(
+                id,
+                || (TokenBucket::new(d.burst, now), d.per_second),
+                |(b, per_second)| b.is_full(now, *per_second),
+            );
             if !b.until_token(now, d.per_second).is_zero() {
                 return false;
             }
         }
         for (id, _) in &ids {
-            if let Some(b) = buckets.get_mut(id) {
+            if let Some((b, _)) = buckets.get_mut(id) {
                 b.take();
             }
         }

@@ -186,6 +186,13 @@ impl TokenBucket {
         }
     }
 
+    /// Whether the bucket, refilled at `per_second`, is full at `now`: then it is as a new
+    /// one would be, and need not be kept.
+    pub fn is_full(&mut self, now: Instant, per_second: f64) -> bool {
+        self.refill(now, per_second);
+        self.tokens + EPSILON >= self.burst
+    }
+
     /// Takes the token [`TokenBucket::until_token`] found.
     pub fn take(&mut self) {
         self.tokens -= 1.0;
@@ -219,6 +226,72 @@ struct Paced {
     /// When the pace was last halved: the throttles of calls already in flight then are
     /// answers to the same overload, and do not halve it again.
     slowed_at: Option<Instant>,
+    /// The bucket's published rate, a second.
+    per_second: f64,
+}
+
+impl Paced {
+    /// Whether it paces as a new one would: at the published rate, past any slowdown,
+    /// with both buckets full.
+    fn is_idle(&mut self, now: Instant) -> bool {
+        self.factor >= 1.0
+            && self.slowed_at.is_none_or(|t| now >= t + SLOWDOWN_WINDOW)
+            && self.schedule.is_full(now, self.per_second)
+            && self.sent.is_full(now, self.per_second)
+    }
+}
+
+/// The state of each bucket by id (`ACCOUNT/REGION/BUCKET`), forgetting the buckets that are
+/// as new ones: otherwise every account of a fleet leaves its buckets behind for the rest
+/// of the run.
+#[derive(Debug)]
+pub struct BucketMap<V> {
+    map: HashMap<String, V>,
+    /// The size at which idle entries are next looked for: twice what was kept the last
+    /// time, so the sweeps cost O(1) a new bucket.
+    sweep_at: usize,
+}
+
+/// The fewest entries a sweep is worth making for.
+const SWEEP_MIN: usize = 1024;
+
+impl<V> Default for BucketMap<V> {
+    fn default() -> Self {
+        BucketMap {
+            map: HashMap::new(),
+            sweep_at: SWEEP_MIN,
+        }
+    }
+}
+
+impl<V> BucketMap<V> {
+    /// The state of `id`, made by `new` when there is none. Before one is made in a map
+    /// that has doubled since it was last swept, the entries `idle` says are as new ones
+    /// are dropped.
+    pub fn entry(
+        &mut self,
+        id: &str,
+        new: impl FnOnce() -> V,
+        mut idle: impl FnMut(&mut V) -> bool,
+    ) -> &mut V {
+        if !self.map.contains_key(id) && self.map.len() >= self.sweep_at {
+            self.map.retain(|_, v| !idle(v));
+            self.sweep_at = (2 * self.map.len()).max(SWEEP_MIN);
+        }
+        self.map.entry(id.to_string()).or_insert_with(new)
+    }
+
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut V> {
+        self.map.get_mut(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
 }
 
 /// How long after halving a bucket's pace further throttles are taken as the same event.
@@ -229,7 +302,7 @@ const SLOWDOWN_WINDOW: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub struct Pacer {
     limits: Limits,
-    state: Mutex<HashMap<String, Paced>>,
+    state: Mutex<BucketMap<Paced>>,
 }
 
 /// The lowest share of the published rate a run of throttles brings a bucket to.
@@ -239,7 +312,7 @@ impl Pacer {
     pub fn new(limits: Limits) -> Self {
         Pacer {
             limits,
-            state: Mutex::new(HashMap::new()),
+            state: Mutex::new(BucketMap::default()),
         }
     }
 
@@ -250,14 +323,17 @@ impl Pacer {
             let mut state = sync::lock(&self.state);
             let mut at = now;
             for (id, def) in self.limits.buckets_for(service, operation) {
-                let p = state
-                    .entry(format!("{account}/{region}/{id}"))
-                    .or_insert_with(|| Paced {
+                let p = state.entry(
+                    &format!("{account}/{region}/{id}"),
+                    || Paced {
                         schedule: TokenBucket::new(def.burst, now),
                         sent: TokenBucket::new(def.burst, now),
                         factor: 1.0,
                         slowed_at: None,
-                    });
+                        per_second: def.per_second,
+                    },
+                    |p| p.is_idle(now),
+                );
                 at = at.max(p.schedule.reserve(now, def.per_second * p.factor));
             }
             at
@@ -332,6 +408,19 @@ impl Pacer {
 mod tests {
     use super::*;
 
+    /// A pacer of one shared ECS bucket of `burst` tokens, 10 a second.
+    fn ecs_read_pacer(burst: f64) -> Pacer {
+        Pacer::new(Limits::new(vec![BucketDef {
+            service: "ecs".into(),
+            name: "read".into(),
+            operations: vec!["*".into()],
+            shared: true,
+            burst,
+            per_second: 10.0,
+            source: None,
+        }]))
+    }
+
     /// What the transport does: wait for the turn, then take the tokens as it sends.
     async fn send(pacer: &Pacer, account: &str, service: &str, operation: &str) {
         pacer.wait(account, "r", service, operation).await;
@@ -373,15 +462,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn pacer_spends_the_burst_then_keeps_the_rate() {
-        let pacer = Pacer::new(Limits::new(vec![BucketDef {
-            service: "ecs".into(),
-            name: "read".into(),
-            operations: vec!["*".into()],
-            shared: true,
-            burst: 5.0,
-            per_second: 10.0,
-            source: None,
-        }]));
+        let pacer = ecs_read_pacer(5.0);
         let start = Instant::now();
         for _ in 0..25 {
             send(&pacer, "1", "ecs", "ListClusters").await;
@@ -431,15 +512,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_call_late_for_its_turn_waits_for_a_real_token() {
-        let pacer = Pacer::new(Limits::new(vec![BucketDef {
-            service: "ecs".into(),
-            name: "read".into(),
-            operations: vec!["*".into()],
-            shared: true,
-            burst: 2.0,
-            per_second: 10.0,
-            source: None,
-        }]));
+        let pacer = ecs_read_pacer(2.0);
         // Three turns are handed out at 0, 0 and 0.1 s; the first two calls are sent only at
         // 1 s (they waited for a connection). A bucket of 2 cannot hold the tokens of the
         // second behind it, so the third, whose turn came long ago, must wait 0.1 s.
@@ -451,6 +524,30 @@ mod tests {
         assert!(pacer.take("1", "r", "ecs", "X").is_ok());
         let wait = pacer.take("1", "r", "ecs", "X").unwrap_err();
         assert!((wait.as_secs_f64() - 0.1).abs() < 1e-6, "{wait:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_buckets_of_accounts_done_with_are_forgotten_the_others_kept() {
+        let pacer = ecs_read_pacer(2.0);
+        // An account AWS throttled: paced at half the rate, so not as a new one.
+        send(&pacer, "slowed", "ecs", "X").await;
+        pacer.throttled("slowed", "r", "ecs", "X");
+        // A fleet's accounts, one call each, a second apart in batches of 100: each
+        // account's bucket is full again long before the run ends.
+        for batch in 0..40 {
+            for a in 0..100 {
+                send(&pacer, &format!("{batch}-{a}"), "ecs", "X").await;
+            }
+            tokio::time::advance(Duration::from_secs(1)).await;
+        }
+        let mut state = sync::lock(&pacer.state);
+        assert!(state.len() <= 2 * SWEEP_MIN, "{} buckets kept", state.len());
+        let slowed = state
+            .get_mut("slowed/r/ecs/read")
+            .expect("a slowed bucket is kept");
+        assert!(slowed.factor < 1.0);
+        // The latest accounts' buckets are still there.
+        assert!(state.get_mut("39-99/r/ecs/read").is_some());
     }
 
     #[test]
