@@ -292,11 +292,6 @@ impl Coverage {
         });
     }
 
-    /// The calls that answered.
-    pub fn answered_calls(&self) -> &Answered {
-        &self.answered
-    }
-
     /// Failures of any of `ops` (`"ecs:DescribeServices"`) in this account and region that
     /// affect `resource`: region-wide failures, and failures scoped to `resource` itself.
     /// With `resource == None`, every failure in the region counts.
