@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use checks::model::{
@@ -24,6 +25,7 @@ use tokio::task::JoinError;
 use super::{ended, ops, secrets, AccountOutcome, Collector};
 use crate::fleet::{Assumed, Target};
 use crate::gap::GapCode;
+use crate::session::Rank;
 use crate::session::Session;
 use crate::{session, sync};
 
@@ -67,7 +69,13 @@ pub(super) struct FleetState {
     /// Image listings of repositories other accounts pull from, by repository ARN, each
     /// listed once however many accounts pull from it.
     listings: Mutex<HashMap<String, Arc<Listing>>>,
+    /// The rank of the next account a worker takes: accounts started earlier go first for
+    /// the run's slots (see `http::slots`).
+    next_rank: AtomicU64,
 }
+
+/// The rank of an account collected because another waits for it: before any other.
+const AWAITED: Rank = 0;
 
 /// Marks an account collected when dropped.
 struct Done<'a>(&'a watch::Sender<bool>);
@@ -106,6 +114,7 @@ impl Collector {
             unchecked: Mutex::default(),
             registries: Mutex::default(),
             listings: Mutex::default(),
+            next_rank: AtomicU64::new(AWAITED + 1),
         });
         assert!(
             self.fleet.set(state.clone()).is_ok(),
@@ -147,21 +156,24 @@ impl Collector {
             }
             let next = sync::lock(&state.queue).pop_front();
             match next {
-                Some(target) => self.collect_member(&state, target).await,
+                Some(target) => {
+                    let rank = state.next_rank.fetch_add(1, Ordering::Relaxed);
+                    self.collect_member(&state, target, rank).await
+                }
                 None => break,
             }
         }
     }
 
     /// Collects one account, keeps its registries, and leaves it to be checked.
-    async fn collect_member(self: &Arc<Self>, state: &FleetState, target: Target) {
+    async fn collect_member(self: &Arc<Self>, state: &FleetState, target: Target, rank: Rank) {
         // Whatever happens here, those waiting for the account are let go.
         let _done = state.collected.get(&target.account).map(Done);
         let c = self.clone();
         let plan = state.plan.clone();
         let owned = target.clone();
         // Its own task, so a panic in it is this account's gap, not the run's end.
-        let collected = tokio::spawn(async move { c.member(owned, &plan).await }).await;
+        let collected = tokio::spawn(async move { c.member(owned, &plan, rank).await }).await;
         match collected {
             Ok(Some(inv)) => {
                 sync::lock(&state.registries).insert(target.account.clone(), registries(&inv));
@@ -189,7 +201,7 @@ impl Collector {
         };
         if let Some(target) = queued {
             let me = self.me.upgrade().expect("the collector outlives its calls");
-            me.collect_member(state, target).await;
+            me.collect_member(state, target, AWAITED).await;
         } else {
             let _ = done.subscribe().wait_for(|collected| *collected).await;
         }
@@ -212,6 +224,7 @@ impl Collector {
         inv.coverage = self.coverage_of(&accounts);
         inv.sort();
         (state.sink)(&own, inv);
+        self.session(&own).release_retry_quotas();
         release_freed_memory();
     }
 
@@ -236,16 +249,15 @@ impl Collector {
     }
 
     /// One account's collection; `None` when its role could not be assumed (a gap).
-    async fn member(self: Arc<Self>, target: Target, plan: &FleetPlan) -> Option<Inventory> {
+    async fn member(
+        self: Arc<Self>,
+        target: Target,
+        plan: &FleetPlan,
+        rank: Rank,
+    ) -> Option<Inventory> {
         let global = Scope::new(&target.account, GLOBAL_REGION);
         let assume = async {
-            let _permit = self
-                .home
-                .gate
-                .global
-                .acquire()
-                .await
-                .expect("semaphore never closed");
+            let _slot = self.home.gate.global.acquire(rank).await;
             self.home
                 .assume(
                     &target,
@@ -253,6 +265,7 @@ impl Collector {
                     &plan.session_name,
                     plan.recorded.get(&target.account),
                     plan.account_limit,
+                    rank,
                 )
                 .await
         };

@@ -9,6 +9,7 @@
 //! - `redact`: what a recording keeps of a response body (no request id, no secret value)
 //! - `simulate`: `--simulate`, a simulated AWS in front of a replay
 //! - `throttling`: AWS's published token buckets and the pacer
+//! - `slots`: the run-wide limit on calls in flight, served by account rank
 //! - `stats`: calls, retries and throttles per operation
 //! - `synthetic`: a recording written from given exchanges (tests/synth.py's back end)
 
@@ -17,6 +18,7 @@ pub mod recording;
 mod redact;
 pub mod replay;
 pub mod simulate;
+pub mod slots;
 pub mod stats;
 pub mod synthetic;
 pub mod throttling;

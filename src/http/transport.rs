@@ -36,6 +36,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use crate::http;
 use crate::http::recording::{Exchange, RequestKey};
 use crate::http::simulate::Answer;
+use crate::http::slots::{Rank, Slots};
 use crate::http::stats::Stats;
 use crate::http::throttling::Pacer;
 
@@ -90,8 +91,9 @@ impl Intercept for OpTagger {
 /// call could use.
 #[derive(Debug)]
 pub struct Gate {
-    /// Most attempts in flight at once, across the run.
-    pub global: Semaphore,
+    /// Most attempts in flight at once, across the run; a freed slot goes to the account
+    /// of the lowest rank waiting for one.
+    pub global: Slots,
     /// Paces calls under AWS's buckets; `None` for a plain replay, which has no limits.
     pub pacer: Option<Pacer>,
     /// How long one attempt may take once it is sent (`--call-timeout`).
@@ -143,7 +145,15 @@ pub struct Transport {
     live: Option<SharedHttpClient>,
     stats: Arc<Stats>,
     gate: Arc<Gate>,
-    account_limit: Option<Arc<Semaphore>>,
+    account_limit: Option<Arc<AccountLimit>>,
+}
+
+/// A member account's own limit in a fleet run: most calls in flight at once in it, and
+/// its rank for the run-wide slots.
+#[derive(Debug)]
+pub struct AccountLimit {
+    pub calls: Semaphore,
+    pub rank: Rank,
 }
 
 impl fmt::Debug for Transport {
@@ -163,7 +173,7 @@ pub struct TransportParts {
     pub live: Option<SharedHttpClient>,
     pub stats: Arc<Stats>,
     pub gate: Arc<Gate>,
-    pub account_limit: Option<Arc<Semaphore>>,
+    pub account_limit: Option<Arc<AccountLimit>>,
 }
 
 impl Transport {
@@ -239,15 +249,11 @@ async fn exchange(
     }
     let (_account_permit, _permit) = loop {
         let account_permit = match &t.account_limit {
-            Some(limit) => Some(limit.acquire().await.expect("semaphore never closed")),
+            Some(limit) => Some(limit.calls.acquire().await.expect("semaphore never closed")),
             None => None,
         };
-        let permit = t
-            .gate
-            .global
-            .acquire()
-            .await
-            .expect("semaphore never closed");
+        let rank = t.account_limit.as_ref().map_or(0, |l| l.rank);
+        let permit = t.gate.global.acquire(rank).await;
         // A call that waited for its slot may find its token not there after all (see
         // throttling::Paced); it gives its slot back until the token is.
         match pacer.map(|p| p.take(&t.pace_account, &t.region, t.service, &info.operation)) {

@@ -10,7 +10,8 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
 use crate::error::{error_chain, one_line};
-use crate::http::transport::Mode;
+use crate::http::slots::Rank;
+use crate::http::transport::{AccountLimit, Mode};
 use crate::{fleet, gap, sync};
 
 use super::Session;
@@ -19,7 +20,8 @@ impl Session {
     /// The session of a member account, reached through `target`'s role. Live, the role is
     /// assumed once now (a failure is returned, to be reported as that account's coverage
     /// gap) and again by the SDK's credential cache before the credentials expire, however
-    /// long the run. A replay answers from the outcome the recording kept.
+    /// long the run. A replay answers from the outcome the recording kept. The account has
+    /// at most `limit` calls in flight, and `rank` for the run's slots.
     pub async fn assume(
         &self,
         target: &fleet::Target,
@@ -27,6 +29,7 @@ impl Session {
         session_name: &str,
         recorded: Option<&fleet::Assumed>,
         limit: usize,
+        rank: Rank,
     ) -> Result<Session, AssumeFailure> {
         let base = match &self.mode {
             Mode::Replay(_) => match recorded {
@@ -91,7 +94,11 @@ impl Session {
             regions: Vec::new(),
             home_region: self.home_region.clone(),
             gate: self.gate.clone(),
-            account_limit: Some(Arc::new(tokio::sync::Semaphore::new(limit.max(1)))),
+            account_limit: Some(Arc::new(AccountLimit {
+                calls: tokio::sync::Semaphore::new(limit.max(1)),
+                rank,
+            })),
+            retry_quotas: super::retry::RetryQuotas::default(),
         })
     }
 }

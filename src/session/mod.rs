@@ -11,11 +11,13 @@
 //! - `regions`: which regions exist, are enabled and are audited
 //! - `assume`: member accounts' sessions through their roles (fleet runs)
 //! - `organizations`: the organization's accounts (`--org`)
+//! - `retry`: each (service, region)'s client-side retry quota, held by the session
 
 mod assume;
 mod credentials;
 mod organizations;
 mod regions;
+mod retry;
 
 pub use assume::AssumeFailure;
 pub use regions::{region_enabled, region_statuses};
@@ -28,16 +30,19 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
-use aws_sdk_ecs::config::retry::RetryPartition;
 use aws_smithy_async::rt::sleep::TokioSleep;
 use aws_smithy_async::time::SystemTimeSource;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
 
 use crate::error::AppError;
+pub use crate::http::slots::Rank;
+use crate::http::slots::Slots;
 use crate::http::stats::Stats;
 use crate::http::throttling::{Limits, Pacer};
-use crate::http::transport::{Gate, Mode, OpTagger, Transport, TransportParts, UnreadableBody};
+use crate::http::transport::{
+    AccountLimit, Gate, Mode, OpTagger, Transport, TransportParts, UnreadableBody,
+};
 use crate::url_redact::redacted;
 
 use credentials::{check_credentials, check_profile_exists, identity_error};
@@ -76,18 +81,16 @@ pub struct Session {
     /// Pacing and the run-wide limit, shared by every account of the run.
     pub gate: Arc<Gate>,
     /// At most this many calls of this account in flight (fleet runs), so one throttled
-    /// account cannot hold every slot of the run-wide limit.
-    account_limit: Option<Arc<tokio::sync::Semaphore>>,
+    /// account cannot hold every slot of the run-wide limit, and its rank for those slots.
+    account_limit: Option<Arc<AccountLimit>>,
+    /// Each (service, region)'s client-side retry quota.
+    retry_quotas: retry::RetryQuotas,
 }
 
 macro_rules! service_client {
     ($fn_name:ident, $krate:ident, $service:literal) => {
         pub fn $fn_name(&self, region: &str) -> $krate::Client {
-            // AWS throttles per account, region and API: each (service, account, region)
-            // gets its own retry token bucket, so one account's throttling never uses up
-            // another's retries.
-            let partition =
-                RetryPartition::new(format!("{}/{}/{}", $service, self.account, region));
+            let partition = self.retry_quotas.partition($service, &self.account, region);
             let conf = $krate::config::Builder::from(&self.base)
                 .region(Region::new(region.to_string()))
                 .http_client(self.transport($service, region))
@@ -127,6 +130,12 @@ impl Session {
         aws_sdk_applicationautoscaling,
         "application-autoscaling"
     );
+
+    /// Lets go of the account's retry quotas once its collection and checks are done (see
+    /// `retry`); a later call into the account starts a fresh one.
+    pub fn release_retry_quotas(&self) {
+        self.retry_quotas.release();
+    }
 
     fn transport(&self, service: &'static str, region: &str) -> Transport {
         Transport::new(
@@ -249,13 +258,14 @@ impl Session {
             regions: Vec::new(),
             home_region: home_region.clone(),
             gate: Arc::new(Gate {
-                global: tokio::sync::Semaphore::new(opts.concurrency.max(1)),
+                global: Slots::new(opts.concurrency.max(1)),
                 pacer,
                 // Timed by the transport from when the attempt is sent (http::transport::fetch):
                 // the SDK's attempt timeout would also count the wait for the pacer.
                 call_timeout: opts.call_timeout,
             }),
             account_limit: None,
+            retry_quotas: retry::RetryQuotas::default(),
         };
         // Who the caller is and which regions are enabled are independent questions:
         // asked at once, they cost one round trip before the collection starts, not two.
