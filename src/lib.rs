@@ -11,8 +11,9 @@
 //! - `output/`: files, S3 objects, the webhook
 //!
 //! Leaves any stage may use: `atomic_file`, `clock`, `error`, `fleet` (targets, shards, what a fleet
-//! recording keeps), `gap`, `progress`, `stop`, `sync`, `toml_file`, `url_redact`. Outside the
-//! run: `crosswalk` (`audit crosswalk`, the controls `audit explain` lists).
+//! recording keeps), `gap`, `progress`, `scratch` (what a fleet keeps on disk until its end),
+//! `stop`, `sync`, `toml_file`, `url_redact`. Outside the run: `crosswalk` (`audit
+//! crosswalk`, the controls `audit explain` lists).
 
 pub mod atomic_file;
 pub mod cli;
@@ -28,6 +29,7 @@ pub mod progress;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod scratch;
 pub mod session;
 pub mod stop;
 pub mod sync;

@@ -11,7 +11,7 @@
 //! so no order of accounts can deadlock the run, and each worker holds at most the account
 //! it checks and the ones it references.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,6 +25,7 @@ use tokio::task::JoinError;
 use super::{ended, ops, secrets, AccountOutcome, Collector};
 use crate::fleet::{Assumed, Target};
 use crate::gap::GapCode;
+use crate::scratch::Shelf;
 use crate::session::Rank;
 use crate::session::Session;
 use crate::{session, sync};
@@ -64,8 +65,10 @@ pub(super) struct FleetState {
     /// Accounts collected and not yet checked, for the first free worker.
     unchecked: Mutex<Vec<(String, Inventory)>>,
     /// Each collected account's ECR registries: repositories (without their images),
-    /// scanning configurations, pull-through rules, the repositories' tags.
-    registries: Mutex<BTreeMap<String, Inventory>>,
+    /// scanning configurations, pull-through rules, the repositories' tags; on a scratch
+    /// file (see `crate::scratch`), read back when an account pulls from them and by the
+    /// fleet-wide checks. `None` once `run_fleet` has handed them on.
+    registries: Mutex<Option<Registries>>,
     /// Image listings of repositories other accounts pull from, by repository ARN, each
     /// listed once however many accounts pull from it.
     listings: Mutex<HashMap<String, Arc<Listing>>>,
@@ -86,6 +89,9 @@ impl Drop for Done<'_> {
     }
 }
 
+/// Each account's ECR registries (one inventory of them under its account id).
+pub type Registries = Shelf<Inventory>;
+
 /// A repository's images once listed; `None` inside when the listing failed.
 type Listing = OnceCell<Option<Vec<EcrImageDetail>>>;
 
@@ -100,7 +106,7 @@ impl Collector {
         self: &Arc<Self>,
         plan: FleetPlan,
         sink: AccountSink,
-    ) -> (Inventory, BTreeMap<String, Inventory>) {
+    ) -> (Inventory, Registries) {
         let workers = plan.accounts_in_flight.max(1);
         let state = Arc::new(FleetState {
             collected: plan
@@ -112,7 +118,7 @@ impl Collector {
             plan: Arc::new(plan),
             sink,
             unchecked: Mutex::default(),
-            registries: Mutex::default(),
+            registries: Mutex::new(Some(Registries::new("the accounts' ECR registries"))),
             listings: Mutex::default(),
             next_rank: AtomicU64::new(AWAITED + 1),
         });
@@ -136,7 +142,9 @@ impl Collector {
             coverage: self.coverage(),
             ..Inventory::default()
         };
-        let registries = std::mem::take(&mut *sync::lock(&state.registries));
+        let registries = sync::lock(&state.registries)
+            .take()
+            .expect("handed on once, when the workers are done");
         (inv, registries)
     }
 
@@ -176,7 +184,9 @@ impl Collector {
         let collected = tokio::spawn(async move { c.member(owned, &plan, rank).await }).await;
         match collected {
             Ok(Some(inv)) => {
-                sync::lock(&state.registries).insert(target.account.clone(), registries(&inv));
+                if let Some(shelf) = sync::lock(&state.registries).as_mut() {
+                    shelf.put(&target.account, &registries(&inv));
+                }
                 sync::lock(&state.unchecked).push((target.account.clone(), inv));
             }
             Ok(None) => {}
@@ -482,31 +492,49 @@ fn lend_registries(state: &FleetState, inv: &mut Inventory, referenced: &BTreeSe
         .map(|i| (i.repository_arn(), Scope::new(i.account, i.region)))
         .collect();
     let scopes: BTreeSet<&Scope> = pulled.iter().map(|(_, s)| s).collect();
-    let registries = sync::lock(&state.registries);
+    // Each account's registries read back once, however many of its regions are pulled from.
+    let mut read: Option<(&str, Vec<Inventory>)> = None;
     for scope in scopes {
-        let Some(theirs) = registries.get(&scope.account) else {
-            continue;
-        };
-        inv.ecr_repositories.extend(
-            theirs
-                .ecr_repositories
-                .iter()
-                .filter(|r| r.scope == *scope && pulled.iter().any(|(arn, _)| *arn == r.arn))
-                .cloned(),
-        );
-        inv.ecr_registries.extend(
-            theirs
-                .ecr_registries
-                .iter()
-                .filter(|r| r.scope == *scope)
-                .cloned(),
-        );
-        inv.ecr_pull_through_rules.extend(
-            theirs
-                .ecr_pull_through_rules
-                .iter()
-                .filter(|r| r.scope == *scope)
-                .cloned(),
-        );
+        if read.as_ref().is_none_or(|(a, _)| *a != scope.account) {
+            let kept = sync::lock(&state.registries)
+                .as_ref()
+                .map(|shelf| shelf.get(&scope.account))
+                .unwrap_or_default();
+            read = Some((&scope.account, kept));
+        }
+        let Some((_, kept)) = &read else { continue };
+        for theirs in kept {
+            lend_scope(inv, theirs, scope, &pulled);
+        }
     }
+}
+
+/// What `theirs` (an account's kept registries) holds in `scope` that `inv` pulls from.
+fn lend_scope(
+    inv: &mut Inventory,
+    theirs: &Inventory,
+    scope: &Scope,
+    pulled: &BTreeSet<(String, Scope)>,
+) {
+    inv.ecr_repositories.extend(
+        theirs
+            .ecr_repositories
+            .iter()
+            .filter(|r| r.scope == *scope && pulled.iter().any(|(arn, _)| *arn == r.arn))
+            .cloned(),
+    );
+    inv.ecr_registries.extend(
+        theirs
+            .ecr_registries
+            .iter()
+            .filter(|r| r.scope == *scope)
+            .cloned(),
+    );
+    inv.ecr_pull_through_rules.extend(
+        theirs
+            .ecr_pull_through_rules
+            .iter()
+            .filter(|r| r.scope == *scope)
+            .cloned(),
+    );
 }

@@ -18,7 +18,7 @@ pub mod ops;
 mod scheduled;
 mod secrets;
 
-pub use fleet::{AccountSink, FleetPlan};
+pub use fleet::{AccountSink, FleetPlan, Registries};
 
 use std::any::Any;
 use std::collections::{BTreeSet, HashMap};

@@ -11,14 +11,13 @@
 use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::HashSet;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex};
 
 use checks::names::Names;
 use checks::{Finding, Severity};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::scratch::{Place, Scratch};
 use crate::sync;
 
 /// The findings of a report: read with [`Findings::iter`] or, a block at a time,
@@ -37,7 +36,7 @@ enum Store {
 
 /// Findings written out, and where each block is.
 struct Spill {
-    file: Option<File>,
+    scratch: Scratch,
     /// In report order.
     blocks: Vec<Block>,
     /// What the first failed read said (see [`Findings::failure`]).
@@ -57,18 +56,12 @@ struct Block {
     source: u32,
     /// How many findings it holds.
     count: u32,
+    /// One compact JSON finding per line.
     at: Place,
 }
 
 /// The source of what is added after every named source.
 const NONE: u32 = u32::MAX;
-
-enum Place {
-    /// Bytes of the scratch file: one compact JSON finding per line.
-    File { offset: u64, len: usize },
-    /// The same, kept in memory when the scratch file could not be written.
-    Memory(Box<[u8]>),
-}
 
 impl Default for Findings {
     fn default() -> Self {
@@ -269,17 +262,7 @@ impl Spill {
     }
 
     fn read(&self, b: &Block) -> Result<Vec<Finding>, String> {
-        let bytes: Cow<'_, [u8]> = match &b.at {
-            Place::Memory(bytes) => Cow::Borrowed(bytes),
-            Place::File { offset, len } => {
-                let file = self.file.as_ref().expect("file blocks have their file");
-                let mut buf = vec![0; *len];
-                file.read_exact_at(&mut buf, *offset).map_err(|e| {
-                    format!("reading the run's findings back from its scratch file: {e}")
-                })?;
-                Cow::Owned(buf)
-            }
-        };
+        let bytes = self.scratch.read(&b.at)?;
         serde_json::Deserializer::from_slice(&bytes)
             .into_iter::<Finding>()
             .collect::<Result<_, _>>()
@@ -295,10 +278,7 @@ impl Block {
 
 /// Builds spilled [`Findings`] from the findings of several sources, each added whole.
 pub struct Spiller {
-    file: Option<File>,
-    /// Where the next block goes; None once a write failed (blocks are then kept in
-    /// memory, and what the file holds still reads back).
-    offset: Option<u64>,
+    scratch: Scratch,
     blocks: Vec<Block>,
     len: usize,
     /// Check codes, accounts and sources, each once however many blocks name them.
@@ -312,21 +292,10 @@ impl Default for Spiller {
 }
 
 impl Spiller {
-    /// A spiller over a new scratch file in the system's temporary directory (`TMPDIR`);
-    /// in memory, said once, when none can be made there.
+    /// A spiller over a new scratch file (see `crate::scratch`).
     pub fn new() -> Self {
-        let file = tempfile::tempfile()
-            .map_err(|e| {
-                tracing::warn!(
-                    error = %e,
-                    dir = %std::env::temp_dir().display(),
-                    "cannot make a scratch file for the findings: they are kept in memory (set TMPDIR to a writable directory)"
-                )
-            })
-            .ok();
         Spiller {
-            offset: file.as_ref().map(|_| 0),
-            file,
+            scratch: Scratch::new("the findings"),
             blocks: Vec::new(),
             len: 0,
             names: Names::default(),
@@ -350,7 +319,7 @@ impl Spiller {
                 serde_json::to_writer(&mut bytes, f).expect("findings serialise");
                 bytes.push(b'\n');
             }
-            let at = self.place(bytes);
+            let at = self.scratch.put(bytes);
             let (check, account) = (self.name(&block[0].check), self.name(&block[0].account));
             self.blocks.push(Block {
                 severity: block[0].severity,
@@ -368,25 +337,6 @@ impl Spiller {
         self.names.intern(s)
     }
 
-    fn place(&mut self, bytes: Vec<u8>) -> Place {
-        if let (Some(file), Some(offset)) = (&self.file, self.offset) {
-            match file.write_all_at(&bytes, offset) {
-                Ok(()) => {
-                    self.offset = Some(offset + bytes.len() as u64);
-                    return Place::File {
-                        offset,
-                        len: bytes.len(),
-                    };
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot write the findings' scratch file: the rest are kept in memory");
-                    self.offset = None;
-                }
-            }
-        }
-        Place::Memory(bytes.into_boxed_slice())
-    }
-
     /// The findings, in report order.
     pub fn finish(mut self) -> Findings {
         let names = &self.names;
@@ -399,7 +349,7 @@ impl Spiller {
                 .then_with(|| source(a.source).cmp(&source(b.source)))
         });
         let mut spill = Spill {
-            file: self.file,
+            scratch: self.scratch,
             blocks: self.blocks,
             failure: Mutex::new(None),
         };
@@ -472,7 +422,7 @@ mod tests {
     fn spilled(sources: &[(Option<&str>, Vec<Finding>)]) -> Findings {
         let mut s = Spiller::new();
         assert!(
-            s.file.is_some(),
+            s.scratch.on_disk(),
             "the test machine has a temporary directory"
         );
         for (source, findings) in sources {
@@ -583,7 +533,7 @@ mod tests {
         let mut s = Spiller::new();
         s.add(Some("111"), account("111"));
         // As after a failed write: the rest stays in memory.
-        s.offset = None;
+        s.scratch.stop_writing();
         s.add(Some("222"), account("222"));
         assert!(s.blocks.iter().any(|b| matches!(b.at, Place::Memory(_))));
         let findings = s.finish();
@@ -600,7 +550,7 @@ mod tests {
         let Store::Spilled(spill) = &findings.store else {
             panic!("spilled")
         };
-        let file = spill.file.as_ref().unwrap();
+        let file = spill.scratch.file().unwrap();
         file.set_len(file.metadata().unwrap().len() / 2).unwrap();
         assert_eq!(findings.failure(), None);
         // The walk reads 111's first block (two regions), then stops at 222's: nothing after

@@ -14,7 +14,7 @@ use checks::registry::Check;
 use checks::{Finding, Outcome, Severity};
 
 use crate::cli::{AuditArgs, Format, OutputArgs};
-use crate::collect::{AccountOutcome, Collector};
+use crate::collect::{AccountOutcome, Collector, Registries};
 use crate::error::{AppError, Exit};
 use crate::fleet::{FleetManifest, RecordedTarget, Target};
 use crate::http::record::{Placed, Recorder};
@@ -30,6 +30,7 @@ use crate::report::baseline::Baseline;
 use crate::report::findings::Spiller;
 use crate::report::suppress::Suppressions;
 use crate::report::{CallStats, Findings, Judged, Report, RunMeta};
+use crate::scratch::Shelf;
 use crate::session::{Session, SessionOptions};
 use crate::stop::{Stop, StopReason};
 use crate::{clock, collect, gap, output, render, report, stop, sync};
@@ -136,7 +137,7 @@ impl Run<'_> {
         if let Some(rec) = recorder {
             finish_recording(rec, &collected)?;
         }
-        let (findings, outcome) = self.conclude(&mut collected);
+        let (findings, outcome) = self.conclude(&mut collected)?;
         let wall_ms = self.started.elapsed().as_millis() as u64;
         let meta = self.meta(&mode, &collected, wall_ms);
         let judged = self.judge(findings, outcome, &collected.inventory, &meta)?;
@@ -196,7 +197,7 @@ impl Run<'_> {
                         let checked = Arc::new(Mutex::new(Checked::default()));
                         let sink = self.account_checks(checked.clone(), self.collected_at(mode));
                         let (inventory, registries) = collector.run_fleet(plan, sink).await;
-                        sync::lock(&checked).registries = registries;
+                        sync::lock(&checked).registries = Some(registries);
                         (inventory, Some(checked))
                     }
                     None => (collector.run().await, None),
@@ -253,21 +254,34 @@ impl Run<'_> {
         let suppressing = self.judging.suppressions.is_some();
         Arc::new(move |account: &str, mut inventory: Inventory| {
             inventory.collected_at = Some(collected_at.clone());
-            let (mut outcome, pullers) = checks::registry::run_account(&inventory, &selected);
+            let (mut outcome, pulls) = checks::registry::run_account(&inventory, &selected);
             report::owners::assign(&mut outcome.findings, &inventory, &owner_tags);
             let tags = kept_tags(&outcome.findings, &inventory, suppressing);
             let findings = std::mem::take(&mut outcome.findings);
             // Kept until the end of the run: no spare capacity.
             outcome.unknowns.shrink_to_fit();
+            // Each registry's checks read the pulls from it: kept by registry account.
+            let mut by_registry: BTreeMap<String, Vec<EcrPuller>> = BTreeMap::new();
+            for p in pulls {
+                by_registry
+                    .entry(p.registry_account().to_string())
+                    .or_default()
+                    .push(p);
+            }
             let mut checked = sync::lock(&checked);
             checked
                 .findings
                 .get_or_insert_with(Spiller::new)
                 .add(Some(account), findings);
+            let shelf = checked
+                .pulls
+                .get_or_insert_with(|| Shelf::new("the workloads' ECR pulls"));
+            for (registry, pulls) in by_registry {
+                shelf.put(&registry, &(account.to_string(), pulls));
+            }
             checked.accounts.push(AccountChecked {
                 account: account.to_string(),
                 outcome,
-                pullers,
                 tags,
             });
         })
@@ -277,42 +291,52 @@ impl Run<'_> {
     /// notes: over the whole inventory, or, for a fleet run, the accounts' (their findings
     /// spilled as they were checked) with the fleet-wide checks over the registries every
     /// account kept and the pulls each left.
-    fn conclude(&self, collected: &mut Collected) -> (Findings, Outcome) {
+    fn conclude(&self, collected: &mut Collected) -> Result<(Findings, Outcome), AppError> {
         let owner_tags = &self.args.owner_tags;
         let inventory = &mut collected.inventory;
         let Some(checked) = collected.checked.take() else {
             let mut outcome = checks::registry::run(inventory, self.selected);
             report::owners::assign(&mut outcome.findings, inventory, owner_tags);
             let findings = Findings::from(std::mem::take(&mut outcome.findings));
-            return (findings, outcome);
+            return Ok((findings, outcome));
         };
         let suppressing = self.judging.suppressions.is_some();
         let Checked {
             mut accounts,
             findings,
             registries,
+            pulls,
         } = std::mem::take(&mut *sync::lock(&checked));
         let mut spiller = findings.unwrap_or_else(Spiller::new);
-        // Accounts finish in any order; the report and the pullers' order do not depend on it.
+        // Accounts finish in any order; the report does not depend on it.
         accounts.sort_by(|a, b| a.account.cmp(&b.account));
-        // Each pull goes to the account of the repository pulled from, in account order.
-        let mut pullers: BTreeMap<String, Vec<EcrPuller>> = BTreeMap::new();
         let mut outcome = Outcome::default();
         for a in accounts {
-            for p in a.pullers {
-                let registry = p.registry_account().to_string();
-                pullers.entry(registry).or_default().push(p);
-            }
             inventory.resource_tags.extend(a.tags);
             outcome.absorb(a.outcome);
         }
         // The fleet-wide checks judge each registry with every pull from it: one registry
-        // account at a time, so only one account's registries and findings are in hand.
-        for (account, mut registry) in registries {
-            registry.ecr_pullers = pullers.remove(&account).unwrap_or_default();
-            registry.coverage = inventory
-                .coverage
-                .of_accounts(&BTreeSet::from([account.as_str()]));
+        // account at a time, so only one account's registries, pulls and findings are in
+        // hand.
+        for (shelf, account) in registries
+            .iter()
+            .flat_map(|r| r.keys().map(move |a| (r, a)))
+        {
+            let Some(mut registry) = shelf.get(account).into_iter().reduce(|mut a, b| {
+                a.merge(b);
+                a
+            }) else {
+                continue;
+            };
+            // The pulls in the order of the accounts that left them, each account's in its
+            // own order: as one list of the accounts in order would give them.
+            let mut left = pulls
+                .iter()
+                .flat_map(|p| p.get(account))
+                .collect::<Vec<_>>();
+            left.sort_by(|a, b| a.0.cmp(&b.0));
+            registry.ecr_pullers = left.into_iter().flat_map(|(_, p)| p).collect();
+            registry.coverage = inventory.coverage.of_accounts(&BTreeSet::from([account]));
             registry.collected_at = inventory.collected_at.clone();
             registry.sort();
             let mut fleet_wide = checks::registry::run_fleet_wide(&registry, self.selected);
@@ -328,8 +352,17 @@ impl Run<'_> {
             &inventory.coverage,
             self.selected,
         ));
+        // A registry or pull that did not read back is missing from the judgments above.
+        let failed = registries
+            .iter()
+            .filter_map(Shelf::failure)
+            .chain(pulls.iter().filter_map(Shelf::failure))
+            .next();
+        if let Some(why) = failed {
+            return Err(AppError::Config(why));
+        }
         outcome.settle();
-        (spiller.finish(), outcome)
+        Ok((spiller.finish(), outcome))
     }
 
     /// What the report says about the run itself.
@@ -424,16 +457,17 @@ struct Checked {
     /// Every account's findings, spilled (a scratch file made with the first).
     findings: Option<Spiller>,
     /// Every account's ECR registries, by account, for the fleet-wide checks.
-    registries: BTreeMap<String, Inventory>,
+    registries: Option<Registries>,
+    /// Every workload's pulls from ECR, by the account of the registry pulled from, each
+    /// with the account that left it, for the fleet-wide checks.
+    pulls: Option<Shelf<(String, Vec<EcrPuller>)>>,
 }
 
 /// One fleet account's checks, kept once its inventory is dropped.
 struct AccountChecked {
     account: String,
-    /// Its unknowns and notes (its findings are spilled).
+    /// Its unknowns and notes (its findings are spilled, its pulls shelved).
     outcome: Outcome,
-    /// Its workloads' ECR pulls, for the fleet-wide checks.
-    pullers: Vec<checks::model::EcrPuller>,
     /// The tags of the resources its findings are on, which suppressions match (kept only
     /// with `--suppressions`).
     tags: Tags,
