@@ -328,14 +328,9 @@ impl Run<'_> {
             }) else {
                 continue;
             };
-            // The pulls in the order of the accounts that left them, each account's in its
-            // own order: as one list of the accounts in order would give them.
-            let mut left = pulls
-                .iter()
-                .flat_map(|p| p.get(account))
-                .collect::<Vec<_>>();
-            left.sort_by(|a, b| a.0.cmp(&b.0));
-            registry.ecr_pullers = left.into_iter().flat_map(|(_, p)| p).collect();
+            registry.ecr_pullers = pulls
+                .as_ref()
+                .map_or_else(Vec::new, |p| pulls_from(p, account));
             registry.coverage = inventory.coverage.of_accounts(&BTreeSet::from([account]));
             registry.collected_at = inventory.collected_at.clone();
             registry.sort();
@@ -471,6 +466,15 @@ struct AccountChecked {
     /// The tags of the resources its findings are on, which suppressions match (kept only
     /// with `--suppressions`).
     tags: Tags,
+}
+
+/// Every pull from `registry`'s repositories, as `Checked::pulls` keeps them: in the order of
+/// the accounts that left them, each account's in its own order, as one list of the accounts
+/// in order would give them, whatever order the accounts were checked in.
+fn pulls_from(pulls: &Shelf<(String, Vec<EcrPuller>)>, registry: &str) -> Vec<EcrPuller> {
+    let mut left = pulls.get(registry);
+    left.sort_by(|a, b| a.0.cmp(&b.0));
+    left.into_iter().flat_map(|(_, p)| p).collect()
 }
 
 /// Tags by resource ARN.
@@ -760,5 +764,47 @@ fn limit_malloc_arenas() {
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, 2);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pull(registry: &str, workload: &str) -> EcrPuller {
+        EcrPuller {
+            repository_arn: format!("arn:aws:ecr:us-east-1:{registry}:repository/app"),
+            workload_arn: format!("arn:aws:ecs:us-east-1:{workload}"),
+            workload: format!("service `{workload}`"),
+            image: format!("{registry}.dkr.ecr.us-east-1.amazonaws.com/app:1"),
+            container: "app".into(),
+            rank: 0,
+        }
+    }
+
+    #[test]
+    fn pulls_from_a_registry_come_back_in_account_order_whatever_order_accounts_finished() {
+        let mut pulls = Shelf::new("the test's pulls");
+        // Accounts checked in the order 333, 111, 222; 222 also pulls from 999.
+        pulls.put("111", &("333".to_string(), vec![pull("111", "c1")]));
+        pulls.put(
+            "111",
+            &(
+                "111".to_string(),
+                vec![pull("111", "a2"), pull("111", "a1")],
+            ),
+        );
+        pulls.put("999", &("222".to_string(), vec![pull("999", "x")]));
+        pulls.put("111", &("222".to_string(), vec![pull("111", "b1")]));
+        let workloads = |registry| -> Vec<String> {
+            pulls_from(&pulls, registry)
+                .into_iter()
+                .map(|p| p.workload_arn.rsplit(':').next().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(workloads("111"), ["a2", "a1", "b1", "c1"]);
+        assert_eq!(workloads("999"), ["x"]);
+        assert!(workloads("555").is_empty());
+        assert_eq!(pulls.failure(), None);
     }
 }
