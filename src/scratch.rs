@@ -102,6 +102,7 @@ impl Scratch {
     }
 
     /// Whether pieces go to a file.
+    #[cfg(test)]
     pub fn on_disk(&self) -> bool {
         self.file.is_some()
     }
