@@ -162,7 +162,7 @@ impl Collector {
                 self.check_account(account, inv).await;
                 continue;
             }
-            let next = sync::lock(&state.queue).pop_front();
+            let next = self.dequeue(&state, VecDeque::pop_front);
             match next {
                 Some(target) => {
                     let rank = state.next_rank.fetch_add(1, Ordering::Relaxed);
@@ -171,6 +171,26 @@ impl Collector {
                 None => break,
             }
         }
+    }
+
+    /// The account `pick` takes off the queue. Once the last one is taken, the run's slots
+    /// go to the latest started account first (see `http::slots`): with no account left to
+    /// start, finishing the oldest first frees nothing, and the run ends with the one that
+    /// has the most left to do.
+    fn dequeue(
+        &self,
+        state: &FleetState,
+        pick: impl FnOnce(&mut VecDeque<Target>) -> Option<Target>,
+    ) -> Option<Target> {
+        let (taken, last) = {
+            let mut queue = sync::lock(&state.queue);
+            let taken = pick(&mut queue);
+            (taken, queue.is_empty())
+        };
+        if last {
+            self.home.gate.global.serve_latest_first();
+        }
+        taken
     }
 
     /// Collects one account, keeps its registries, and leaves it to be checked.
@@ -204,11 +224,10 @@ impl Collector {
         let Some(done) = state.collected.get(account) else {
             return;
         };
-        let queued = {
-            let mut queue = sync::lock(&state.queue);
+        let queued = self.dequeue(state, |queue| {
             let at = queue.iter().position(|t| t.account == account);
             at.and_then(|i| queue.remove(i))
-        };
+        });
         if let Some(target) = queued {
             let me = self.me.upgrade().expect("the collector outlives its calls");
             me.collect_member(state, target, AWAITED).await;

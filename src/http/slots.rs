@@ -8,6 +8,13 @@
 //! advancing together and finishing together, with the last few then running alone on a
 //! fraction of the slots. Within one rank (a single-account run) it is first come, first
 //! served.
+//!
+//! Once the last account has started, nothing is gained by finishing the oldest first (no
+//! account waits to take its place) and the run ends with whichever has the most left to
+//! do: from then on a free slot goes to the latest started (`serve_latest_first`), so the
+//! last accounts run alongside the others instead of alone, each on its own
+//! `--account-concurrency`, after them. Rank 0 (the caller's own account, or an account
+//! another one waits for) goes first either way.
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
@@ -34,13 +41,18 @@ struct State {
     waiting: BTreeMap<(Rank, u64), Waker>,
     /// Arrivals handed a slot and not yet woken to take it.
     granted: HashSet<u64>,
+    /// The highest rank waiting goes first (after rank 0), instead of the lowest.
+    latest_first: bool,
 }
 
 impl State {
     /// A slot comes back: to the first waiter, else to the free ones. The waiter to wake
     /// is returned so it is woken after the lock is let go.
     fn release(&mut self) -> Option<Waker> {
-        match self.waiting.pop_first() {
+        match self
+            .next_served()
+            .and_then(|k| self.waiting.remove_entry(&k))
+        {
             Some(((_, arrival), waker)) => {
                 self.granted.insert(arrival);
                 Some(waker)
@@ -50,6 +62,17 @@ impl State {
                 None
             }
         }
+    }
+
+    /// The waiter served next: the lowest rank, or once the latest started go first, rank
+    /// 0 else the highest; the longest waiting within it.
+    fn next_served(&self) -> Option<(Rank, u64)> {
+        let (&(lowest, arrival), _) = self.waiting.first_key_value()?;
+        if !self.latest_first || lowest == 0 {
+            return Some((lowest, arrival));
+        }
+        let (&(highest, _), _) = self.waiting.last_key_value()?;
+        self.waiting.range((highest, 0)..).next().map(|(&k, _)| k)
     }
 }
 
@@ -63,8 +86,14 @@ impl Slots {
         }
     }
 
-    /// A slot, once one is free and no waiter of a lower rank (or of the same rank, come
-    /// earlier) is left.
+    /// From now on the highest rank waiting is served first (rank 0 still before it): the
+    /// fleet's last account has started.
+    pub fn serve_latest_first(&self) {
+        sync::lock(&self.state).latest_first = true;
+    }
+
+    /// A slot, once one is free and no waiter served before it (see `State::next_served`)
+    /// is left.
     pub fn acquire(&self, rank: Rank) -> Acquire<'_> {
         Acquire {
             slots: self,
@@ -194,6 +223,29 @@ mod tests {
             t.await.unwrap();
         }
         assert_eq!(*sync::lock(&served), ["a1", "a2", "b", "c"]);
+    }
+
+    #[tokio::test]
+    async fn once_the_latest_go_first_a_freed_slot_goes_to_rank_0_then_the_highest() {
+        let slots = Arc::new(Slots::new(1));
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let held = slots.acquire(0).await;
+        let mut tasks = Vec::new();
+        for (name, rank) in [("a", 1), ("c1", 3), ("b", 2), ("c2", 3), ("own", 0)] {
+            let (slots, served) = (slots.clone(), served.clone());
+            tasks.push(tokio::spawn(async move {
+                let _slot = slots.acquire(rank).await;
+                sync::lock(&served).push(name);
+                settle().await;
+            }));
+            settle().await;
+        }
+        slots.serve_latest_first();
+        drop(held);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*sync::lock(&served), ["own", "c1", "c2", "b", "a"]);
     }
 
     #[tokio::test]
