@@ -202,13 +202,14 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_freed_slot_goes_to_the_lowest_rank_then_the_longest_waiting() {
+    /// The order `waiters` (name, rank), arriving one after another while the one slot is
+    /// held, are served in once it frees.
+    async fn served(waiters: &[(&'static str, Rank)], latest_first: bool) -> Vec<&'static str> {
         let slots = Arc::new(Slots::new(1));
         let served = Arc::new(Mutex::new(Vec::new()));
         let held = slots.acquire(0).await;
         let mut tasks = Vec::new();
-        for (name, rank) in [("c", 3), ("a1", 1), ("b", 2), ("a2", 1)] {
+        for &(name, rank) in waiters {
             let (slots, served) = (slots.clone(), served.clone());
             tasks.push(tokio::spawn(async move {
                 let _slot = slots.acquire(rank).await;
@@ -218,34 +219,27 @@ mod tests {
             // Each waits before the next arrives.
             settle().await;
         }
+        if latest_first {
+            slots.serve_latest_first();
+        }
         drop(held);
         for t in tasks {
             t.await.unwrap();
         }
-        assert_eq!(*sync::lock(&served), ["a1", "a2", "b", "c"]);
+        let order = sync::lock(&served).clone();
+        order
+    }
+
+    #[tokio::test]
+    async fn a_freed_slot_goes_to_the_lowest_rank_then_the_longest_waiting() {
+        let waiters = [("c", 3), ("a1", 1), ("b", 2), ("a2", 1)];
+        assert_eq!(served(&waiters, false).await, ["a1", "a2", "b", "c"]);
     }
 
     #[tokio::test]
     async fn once_the_latest_go_first_a_freed_slot_goes_to_rank_0_then_the_highest() {
-        let slots = Arc::new(Slots::new(1));
-        let served = Arc::new(Mutex::new(Vec::new()));
-        let held = slots.acquire(0).await;
-        let mut tasks = Vec::new();
-        for (name, rank) in [("a", 1), ("c1", 3), ("b", 2), ("c2", 3), ("own", 0)] {
-            let (slots, served) = (slots.clone(), served.clone());
-            tasks.push(tokio::spawn(async move {
-                let _slot = slots.acquire(rank).await;
-                sync::lock(&served).push(name);
-                settle().await;
-            }));
-            settle().await;
-        }
-        slots.serve_latest_first();
-        drop(held);
-        for t in tasks {
-            t.await.unwrap();
-        }
-        assert_eq!(*sync::lock(&served), ["own", "c1", "c2", "b", "a"]);
+        let waiters = [("a", 1), ("c1", 3), ("b", 2), ("c2", 3), ("own", 0)];
+        assert_eq!(served(&waiters, true).await, ["own", "c1", "c2", "b", "a"]);
     }
 
     #[tokio::test]
